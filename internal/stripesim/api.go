@@ -1,0 +1,500 @@
+package stripesim
+
+import (
+	"fmt"
+	"net/http"
+	"net/url"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// AccountSpec describes an account to create.
+type AccountSpec struct {
+	ID           string // "acct_..."; generated when empty
+	DisplayName  string // settings.dashboard.display_name
+	BusinessName string // business_profile.name
+	Icon         []byte // settings.branding.icon file contents, if any
+	Platform     string // id of the platform account, for a connected account
+	Country      string
+}
+
+// Account is a simulated Stripe account with separate live and test data.
+type Account struct {
+	ID       string
+	Platform string
+	spec     AccountSpec
+	live     *dataset
+	test     *dataset
+}
+
+type dataset struct {
+	account string
+	live    bool
+	events  []*event // in creation order
+	objects map[string]map[string]any
+	order   []string // object ids in creation order
+	files   map[string][]byte
+}
+
+type event struct {
+	id        string
+	created   int64
+	seq       int64
+	typ       string
+	visibleAt time.Time
+	body      map[string]any
+}
+
+func (a *Account) data(live bool) *dataset {
+	if live {
+		return a.live
+	}
+	return a.test
+}
+
+// CreateAccount adds an account and returns its id.
+func (s *Sim) CreateAccount(spec AccountSpec) string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if spec.ID == "" {
+		spec.ID = "acct_1" + randomToken(15)
+	}
+	if spec.Country == "" {
+		spec.Country = "US"
+	}
+	if spec.Platform != "" {
+		s.mustAccount(spec.Platform)
+	}
+	a := &Account{ID: spec.ID, Platform: spec.Platform, spec: spec}
+	for _, live := range []bool{false, true} {
+		ds := &dataset{account: spec.ID, live: live, objects: map[string]map[string]any{}, files: map[string][]byte{}}
+		if spec.Icon != nil {
+			ds.files["file_icon"] = spec.Icon
+		}
+		if live {
+			a.live = ds
+		} else {
+			a.test = ds
+		}
+	}
+	s.accounts[spec.ID] = a
+	return spec.ID
+}
+
+// SetIcon replaces the branding icon of an account (nil removes it).
+func (s *Sim) SetIcon(accountID string, icon []byte) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	a := s.mustAccount(accountID)
+	a.spec.Icon = icon
+	for _, ds := range []*dataset{a.live, a.test} {
+		if icon == nil {
+			delete(ds.files, "file_icon")
+		} else {
+			ds.files["file_icon"] = icon
+		}
+	}
+}
+
+func (s *Sim) route(w http.ResponseWriter, r *http.Request, key string, ds *dataset) {
+	parts := strings.Split(strings.Trim(r.URL.Path, "/"), "/")
+	if len(parts) < 2 || parts[0] != "v1" {
+		notFound(w, r)
+		return
+	}
+	resource, id := parts[1], ""
+	if len(parts) == 3 {
+		id = parts[2]
+	}
+	switch {
+	case r.Method == http.MethodPost && resource == "file_links" && id == "":
+		s.createFileLink(w, r, ds)
+	case r.Method != http.MethodGet || len(parts) > 3:
+		notFound(w, r)
+	case resource == "events" && id == "":
+		s.listEvents(w, r, ds)
+	case resource == "events":
+		s.getEvent(w, ds, id)
+	case resource == "account" && id == "":
+		writeJSON(w, http.StatusOK, s.accountObject(ds))
+	case resource == "balance" && id == "":
+		writeJSON(w, http.StatusOK, map[string]any{"object": "balance", "livemode": ds.live,
+			"available": []any{map[string]any{"amount": 0, "currency": "usd"}},
+			"pending":   []any{map[string]any{"amount": 0, "currency": "usd"}}})
+	default:
+		prefix, ok := listable[resource]
+		if !ok {
+			notFound(w, r)
+			return
+		}
+		if id == "" {
+			listObjects(w, r, ds, prefix)
+			return
+		}
+		obj, ok := ds.objects[id]
+		if !ok || !strings.HasPrefix(id, prefix) {
+			missing(w, resource, id)
+			return
+		}
+		writeJSON(w, http.StatusOK, obj)
+	}
+}
+
+// listable maps a resource path to the id prefix of its objects.
+var listable = map[string]string{
+	"customers":            "cus_",
+	"invoices":             "in_",
+	"products":             "prod_",
+	"prices":               "price_",
+	"subscriptions":        "sub_",
+	"payouts":              "po_",
+	"balance_transactions": "txn_",
+	"charges":              "ch_",
+	"disputes":             "dp_",
+}
+
+func notFound(w http.ResponseWriter, r *http.Request) {
+	writeError(w, http.StatusNotFound, apiError{Type: "invalid_request_error",
+		Message: fmt.Sprintf("Unrecognized request URL (%s: %s). Please see https://stripe.com/docs or we can help at https://support.stripe.com/.", r.Method, r.URL.Path)})
+}
+
+func missing(w http.ResponseWriter, resource, id string) {
+	singular := strings.TrimSuffix(resource, "s")
+	writeError(w, http.StatusNotFound, apiError{Type: "invalid_request_error", Code: "resource_missing", Param: "id",
+		Message: fmt.Sprintf("No such %s: '%s'", singular, id)})
+}
+
+func badParam(w http.ResponseWriter, param, msg string) {
+	writeError(w, http.StatusBadRequest, apiError{Type: "invalid_request_error", Code: "parameter_invalid_integer", Param: param, Message: msg})
+}
+
+func (s *Sim) getEvent(w http.ResponseWriter, ds *dataset, id string) {
+	for _, e := range ds.events {
+		if e.id == id && s.listable(e) {
+			writeJSON(w, http.StatusOK, e.body)
+			return
+		}
+	}
+	missing(w, "events", id)
+}
+
+func (s *Sim) listable(e *event) bool {
+	now := s.now()
+	return !e.visibleAt.After(now) && now.Sub(time.Unix(e.created, 0)) <= eventRetention
+}
+
+// formList reads an array parameter sent as name[]=a or name[0]=a.
+func formList(v url.Values, name string) []string {
+	var out []string
+	out = append(out, v[name+"[]"]...)
+	idx := map[int]string{}
+	for k, vals := range v {
+		rest, ok := strings.CutPrefix(k, name+"[")
+		if !ok || !strings.HasSuffix(rest, "]") {
+			continue
+		}
+		if n, err := strconv.Atoi(strings.TrimSuffix(rest, "]")); err == nil && len(vals) > 0 {
+			idx[n] = vals[0]
+		}
+	}
+	keys := make([]int, 0, len(idx))
+	for k := range idx {
+		keys = append(keys, k)
+	}
+	sort.Ints(keys)
+	for _, k := range keys {
+		out = append(out, idx[k])
+	}
+	return out
+}
+
+type createdRange struct {
+	gt, gte, lt, lte *int64
+	eq               *int64
+}
+
+func (c createdRange) match(t int64) bool {
+	return (c.eq == nil || t == *c.eq) && (c.gt == nil || t > *c.gt) && (c.gte == nil || t >= *c.gte) &&
+		(c.lt == nil || t < *c.lt) && (c.lte == nil || t <= *c.lte)
+}
+
+func parseCreated(v url.Values) (createdRange, string, bool) {
+	var c createdRange
+	fields := map[string]**int64{"created": &c.eq, "created[gt]": &c.gt, "created[gte]": &c.gte, "created[lt]": &c.lt, "created[lte]": &c.lte}
+	for name, dst := range fields {
+		raw := v.Get(name)
+		if raw == "" {
+			continue
+		}
+		n, err := strconv.ParseInt(raw, 10, 64)
+		if err != nil {
+			return c, name, false
+		}
+		*dst = &n
+	}
+	return c, "", true
+}
+
+func parseLimit(w http.ResponseWriter, v url.Values) (int, bool) {
+	limit := 10
+	if raw := v.Get("limit"); raw != "" {
+		n, err := strconv.Atoi(raw)
+		if err != nil || n < 1 || n > 100 {
+			badParam(w, "limit", fmt.Sprintf("Invalid integer: %s. This value must be between 1 and 100.", raw))
+			return 0, false
+		}
+		limit = n
+	}
+	return limit, true
+}
+
+// page applies Stripe's cursor rules to ids listed newest first: starting_after
+// goes to older items, ending_before to newer ones, and either way the page is
+// the limit items nearest the cursor, newest first.
+func page(w http.ResponseWriter, v url.Values, ids []string, limit int, resource string) ([]string, bool, bool) {
+	after, before := v.Get("starting_after"), v.Get("ending_before")
+	if after != "" && before != "" {
+		writeError(w, http.StatusBadRequest, apiError{Type: "invalid_request_error",
+			Message: "You may only specify one of these parameters: ending_before, starting_after."})
+		return nil, false, false
+	}
+	find := func(id string) int {
+		for i, x := range ids {
+			if x == id {
+				return i
+			}
+		}
+		return -1
+	}
+	switch {
+	case after != "":
+		i := find(after)
+		if i < 0 {
+			missing(w, resource, after)
+			return nil, false, false
+		}
+		rest := ids[i+1:]
+		if len(rest) > limit {
+			return rest[:limit], true, true
+		}
+		return rest, false, true
+	case before != "":
+		i := find(before)
+		if i < 0 {
+			missing(w, resource, before)
+			return nil, false, false
+		}
+		rest := ids[:i]
+		if len(rest) > limit {
+			return rest[len(rest)-limit:], true, true
+		}
+		return rest, false, true
+	default:
+		if len(ids) > limit {
+			return ids[:limit], true, true
+		}
+		return ids, false, true
+	}
+}
+
+func (s *Sim) listEvents(w http.ResponseWriter, r *http.Request, ds *dataset) {
+	v := r.Form
+	limit, ok := parseLimit(w, v)
+	if !ok {
+		return
+	}
+	created, bad, ok := parseCreated(v)
+	if !ok {
+		badParam(w, bad, "Invalid integer: "+v.Get(bad))
+		return
+	}
+	types := formList(v, "types")
+	if len(types) > 20 {
+		writeError(w, http.StatusBadRequest, apiError{Type: "invalid_request_error", Param: "types",
+			Message: "Invalid array: types. You may specify at most 20 types."})
+		return
+	}
+	if v.Get("type") != "" && len(types) > 0 {
+		writeError(w, http.StatusBadRequest, apiError{Type: "invalid_request_error",
+			Message: "You may only specify one of these parameters: type, types."})
+		return
+	}
+	want := map[string]bool{}
+	for _, t := range types {
+		want[t] = true
+	}
+	single := v.Get("type")
+
+	visible := make([]*event, 0, len(ds.events))
+	byID := map[string]*event{}
+	for _, e := range ds.events {
+		if !s.listable(e) || !created.match(e.created) {
+			continue
+		}
+		if (len(want) > 0 && !want[e.typ]) || (single != "" && !typeMatch(single, e.typ)) {
+			continue
+		}
+		visible = append(visible, e)
+		byID[e.id] = e
+	}
+	sort.SliceStable(visible, func(i, j int) bool {
+		if visible[i].created != visible[j].created {
+			return visible[i].created > visible[j].created
+		}
+		return visible[i].seq > visible[j].seq
+	})
+	ids := make([]string, len(visible))
+	for i, e := range visible {
+		ids[i] = e.id
+	}
+	// A cursor must name an event that exists, even if filters hide it.
+	for _, c := range []string{v.Get("starting_after"), v.Get("ending_before")} {
+		if c != "" && byID[c] == nil && ds.hasEvent(c) {
+			ids = insertCursor(ds, visible, c)
+			break
+		}
+	}
+	got, more, ok := page(w, v, ids, limit, "events")
+	if !ok {
+		return
+	}
+	data := make([]any, 0, len(got))
+	for _, id := range got {
+		if e := byID[id]; e != nil {
+			data = append(data, e.body)
+		}
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"object": "list", "url": "/v1/events", "has_more": more, "data": data})
+}
+
+func (ds *dataset) hasEvent(id string) bool {
+	for _, e := range ds.events {
+		if e.id == id {
+			return true
+		}
+	}
+	return false
+}
+
+// insertCursor places a filtered-out cursor event among the visible ones so
+// that paging around it still works.
+func insertCursor(ds *dataset, visible []*event, id string) []string {
+	var cur *event
+	for _, e := range ds.events {
+		if e.id == id {
+			cur = e
+		}
+	}
+	ids := make([]string, 0, len(visible)+1)
+	placed := false
+	for _, e := range visible {
+		if !placed && (cur.created > e.created || (cur.created == e.created && cur.seq > e.seq)) {
+			ids = append(ids, cur.id)
+			placed = true
+		}
+		ids = append(ids, e.id)
+	}
+	if !placed {
+		ids = append(ids, cur.id)
+	}
+	return ids
+}
+
+// typeMatch implements the "type" filter, which accepts a trailing wildcard.
+func typeMatch(pattern, typ string) bool {
+	if p, ok := strings.CutSuffix(pattern, "*"); ok {
+		return strings.HasPrefix(typ, p)
+	}
+	return pattern == typ
+}
+
+func listObjects(w http.ResponseWriter, r *http.Request, ds *dataset, prefix string) {
+	v := r.Form
+	limit, ok := parseLimit(w, v)
+	if !ok {
+		return
+	}
+	ids := make([]string, 0)
+	for i := len(ds.order) - 1; i >= 0; i-- {
+		if strings.HasPrefix(ds.order[i], prefix) {
+			ids = append(ids, ds.order[i])
+		}
+	}
+	got, more, ok := page(w, v, ids, limit, strings.Trim(r.URL.Path, "/"))
+	if !ok {
+		return
+	}
+	data := make([]any, 0, len(got))
+	for _, id := range got {
+		data = append(data, ds.objects[id])
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"object": "list", "url": r.URL.Path, "has_more": more, "data": data})
+}
+
+func (s *Sim) accountObject(ds *dataset) map[string]any {
+	a := s.accounts[ds.account]
+	var icon any
+	if _, ok := ds.files["file_icon"]; ok {
+		icon = "file_icon"
+	}
+	var display, business any
+	if a.spec.DisplayName != "" {
+		display = a.spec.DisplayName
+	}
+	if a.spec.BusinessName != "" {
+		business = a.spec.BusinessName
+	}
+	typ := "standard"
+	if a.Platform != "" {
+		typ = "express"
+	}
+	return map[string]any{
+		"id": a.ID, "object": "account", "type": typ, "country": a.spec.Country,
+		"default_currency": "usd", "charges_enabled": true, "payouts_enabled": true,
+		"business_profile": map[string]any{"name": business, "url": nil},
+		"settings": map[string]any{
+			"dashboard": map[string]any{"display_name": display, "timezone": "Etc/UTC"},
+			"branding":  map[string]any{"icon": icon, "logo": nil, "primary_color": "#635bff"},
+		},
+	}
+}
+
+func (s *Sim) createFileLink(w http.ResponseWriter, r *http.Request, ds *dataset) {
+	file := r.PostForm.Get("file")
+	if file == "" {
+		writeError(w, http.StatusBadRequest, apiError{Type: "invalid_request_error", Code: "parameter_missing", Param: "file",
+			Message: "Missing required param: file."})
+		return
+	}
+	if _, ok := ds.files[file]; !ok {
+		missing(w, "files", file)
+		return
+	}
+	token := "MDB8" + randomToken(40)
+	s.links[token] = fileRef{account: ds.account, live: ds.live, id: file}
+	writeJSON(w, http.StatusOK, map[string]any{
+		"id": "link_" + randomToken(24), "object": "file_link", "created": s.now().Unix(),
+		"expired": false, "expires_at": nil, "file": file, "livemode": ds.live,
+		"url": s.URL + "/links/" + token,
+	})
+}
+
+// serveLink answers a public file link, as files.stripe.com does: no key needed.
+func (s *Sim) serveLink(w http.ResponseWriter, r *http.Request) {
+	s.mu.Lock()
+	ref, ok := s.links[strings.TrimPrefix(r.URL.Path, "/links/")]
+	var body []byte
+	if ok {
+		body = s.accounts[ref.account].data(ref.live).files[ref.id]
+	}
+	s.mu.Unlock()
+	if !ok || body == nil {
+		http.NotFound(w, r)
+		return
+	}
+	w.Header().Set("Content-Type", http.DetectContentType(body))
+	w.Header().Set("Content-Length", strconv.Itoa(len(body)))
+	_, _ = w.Write(body)
+}

@@ -1,0 +1,409 @@
+// Package stripesim is a stateful simulator of the parts of the Stripe API that
+// Cashbell reads. It serves real HTTP on loopback so that stripe-go talks to it
+// unmodified through its backend URL, and it answers the way Stripe does:
+// newest-first lists with cursors, restricted keys that name the permission
+// they lack, 401s for revoked and expired keys, the Stripe-Account header for
+// connected accounts, and faults that a test switches on.
+//
+// It is used by the tests and by the demo account, so it never touches the
+// network beyond the listener it owns.
+package stripesim
+
+import (
+	"crypto/rand"
+	"encoding/json"
+	"fmt"
+	"math/big"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// APIVersion is the version the simulator writes into its events; it is the one
+// stripe-go v76 pins.
+const APIVersion = "2023-10-16"
+
+// Permissions of a restricted key that the simulator enforces.
+const (
+	PermEventRead            = "rak_event_read"
+	PermBalanceRead          = "rak_balance_read"
+	PermCustomerRead         = "rak_customer_read"
+	PermInvoiceRead          = "rak_invoice_read"
+	PermProductRead          = "rak_product_read"
+	PermSubscriptionRead     = "rak_subscription_read"
+	PermPayoutRead           = "rak_payout_read"
+	PermConnectedAccountRead = "rak_connected_account_read"
+	PermFileWrite            = "rak_file_write"
+)
+
+// AllPermissions lists every permission the simulator knows, in a stable order.
+var AllPermissions = []string{
+	PermEventRead, PermBalanceRead, PermCustomerRead, PermInvoiceRead, PermProductRead,
+	PermSubscriptionRead, PermPayoutRead, PermConnectedAccountRead, PermFileWrite,
+}
+
+// eventRetention is how long Stripe keeps events listable.
+const eventRetention = 30 * 24 * time.Hour
+
+// Options configure a Sim. The zero value is usable.
+type Options struct {
+	// Now is the simulator's clock; it stamps events and decides visibility.
+	Now func() time.Time
+	// RateLimit turns on Stripe's per-key read limits (100/s live, 25/s test).
+	RateLimit bool
+}
+
+// Sim is a running simulator. All methods are safe for concurrent use.
+type Sim struct {
+	// URL is the base URL to hand to stripe-go, set by Start.
+	URL string
+
+	mu       sync.Mutex
+	now      func() time.Time
+	accounts map[string]*Account
+	keys     map[string]*keyInfo
+	links    map[string]fileRef // file link token -> file
+	faults   []*Fault
+	chaos    *chaos
+	limiter  map[string]*window
+	rateOn   bool
+	seq      int64
+
+	requests atomic.Int64
+	byPath   sync.Map // path -> *atomic.Int64
+	server   *httptest.Server
+}
+
+type fileRef struct {
+	account string
+	live    bool
+	id      string
+}
+
+type window struct {
+	second int64
+	count  int
+}
+
+// KeyKind tells a restricted key from a secret one.
+type KeyKind int
+
+const (
+	// Restricted keys carry only the permissions granted to them.
+	Restricted KeyKind = iota
+	// Secret keys can do everything.
+	Secret
+)
+
+type keyInfo struct {
+	account string
+	live    bool
+	kind    KeyKind
+	perms   map[string]bool
+	revoked bool
+	expired bool
+}
+
+// New returns a simulator that is not yet listening; see Start and Handler.
+func New(opts Options) *Sim {
+	now := opts.Now
+	if now == nil {
+		now = time.Now
+	}
+	return &Sim{
+		now:      now,
+		accounts: map[string]*Account{},
+		keys:     map[string]*keyInfo{},
+		links:    map[string]fileRef{},
+		limiter:  map[string]*window{},
+		rateOn:   opts.RateLimit,
+	}
+}
+
+// Start serves the simulator on a fresh loopback port and sets URL.
+func (s *Sim) Start() *Sim {
+	s.server = httptest.NewUnstartedServer(s)
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		panic(fmt.Sprintf("stripesim: listen on loopback: %v", err))
+	}
+	s.server.Listener = l
+	s.server.Start()
+	s.URL = s.server.URL
+	return s
+}
+
+// Close stops the server started by Start.
+func (s *Sim) Close() {
+	if s.server != nil {
+		s.server.CloseClientConnections()
+		s.server.Close()
+	}
+}
+
+// Requests is the number of API requests served so far (file downloads excluded).
+func (s *Sim) Requests() int64 { return s.requests.Load() }
+
+// RequestsTo is the number of API requests served for one path, such as "/v1/events".
+func (s *Sim) RequestsTo(path string) int64 {
+	if c, ok := s.byPath.Load(path); ok {
+		return c.(*atomic.Int64).Load()
+	}
+	return 0
+}
+
+// NewKey makes a key for an account in live or test mode. A restricted key gets
+// exactly perms; a secret key ignores them.
+func (s *Sim) NewKey(accountID string, live bool, kind KeyKind, perms ...string) string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.mustAccount(accountID)
+	prefix := "rk_"
+	if kind == Secret {
+		prefix = "sk_"
+	}
+	if live {
+		prefix += "live_"
+	} else {
+		prefix += "test_"
+	}
+	key := prefix + randomToken(99)
+	info := &keyInfo{account: accountID, live: live, kind: kind, perms: map[string]bool{}}
+	for _, p := range perms {
+		info.perms[p] = true
+	}
+	s.keys[key] = info
+	return key
+}
+
+// SetPermissions replaces the permissions of a restricted key.
+func (s *Sim) SetPermissions(key string, perms ...string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	info := s.mustKey(key)
+	info.perms = map[string]bool{}
+	for _, p := range perms {
+		info.perms[p] = true
+	}
+}
+
+// RevokeKey makes every later request with key fail with 401.
+func (s *Sim) RevokeKey(key string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.mustKey(key).revoked = true
+}
+
+// ExpireKey makes every later request with key fail with 401 api_key_expired.
+func (s *Sim) ExpireKey(key string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.mustKey(key).expired = true
+}
+
+func (s *Sim) mustKey(key string) *keyInfo {
+	info, ok := s.keys[key]
+	if !ok {
+		panic("stripesim: unknown key")
+	}
+	return info
+}
+
+func (s *Sim) mustAccount(id string) *Account {
+	a, ok := s.accounts[id]
+	if !ok {
+		panic("stripesim: unknown account " + id)
+	}
+	return a
+}
+
+// ServeHTTP implements http.Handler.
+func (s *Sim) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if strings.HasPrefix(r.URL.Path, "/links/") {
+		s.serveLink(w, r)
+		return
+	}
+	s.requests.Add(1)
+	c, _ := s.byPath.LoadOrStore(routeName(r.URL.Path), new(atomic.Int64))
+	c.(*atomic.Int64).Add(1)
+
+	if s.applyFault(w, r) {
+		return
+	}
+	w.Header().Set("Request-Id", "req_"+randomToken(14))
+	w.Header().Set("Stripe-Version", APIVersion)
+
+	key, ok := bearer(r)
+	if !ok {
+		writeError(w, http.StatusUnauthorized, apiError{Type: "invalid_request_error",
+			Message: "You did not provide an API key. You need to provide your API key in the Authorization header, using Bearer auth (e.g. 'Authorization: Bearer YOUR_SECRET_KEY')."})
+		return
+	}
+	if err := r.ParseForm(); err != nil {
+		writeError(w, http.StatusBadRequest, apiError{Type: "invalid_request_error", Message: "Invalid request body."})
+		return
+	}
+
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	ds, status, aerr := s.authorize(key, r)
+	if aerr != nil {
+		writeError(w, status, *aerr)
+		return
+	}
+	if s.rateOn && s.overLimit(key, ds.live) {
+		w.Header().Set("Stripe-Should-Retry", "true")
+		writeError(w, http.StatusTooManyRequests, rateLimitError)
+		return
+	}
+	s.route(w, r, key, ds)
+}
+
+// routeName folds object ids out of a path so that counts group by endpoint.
+func routeName(path string) string {
+	parts := strings.Split(path, "/")
+	if len(parts) > 3 {
+		parts = parts[:3]
+	}
+	return strings.Join(parts, "/")
+}
+
+func bearer(r *http.Request) (string, bool) {
+	if user, _, ok := r.BasicAuth(); ok && user != "" {
+		return user, true
+	}
+	h := r.Header.Get("Authorization")
+	key, ok := strings.CutPrefix(h, "Bearer ")
+	return strings.TrimSpace(key), ok && strings.TrimSpace(key) != ""
+}
+
+// authorize resolves the key and the Stripe-Account header to the data set the
+// request may read.
+func (s *Sim) authorize(key string, r *http.Request) (*dataset, int, *apiError) {
+	info, ok := s.keys[key]
+	if !ok || info.revoked {
+		return nil, http.StatusUnauthorized, &apiError{Type: "invalid_request_error",
+			Message: "Invalid API Key provided: " + maskKey(key, 4)}
+	}
+	if info.expired {
+		return nil, http.StatusUnauthorized, &apiError{Type: "invalid_request_error", Code: "api_key_expired",
+			Message: "Expired API Key provided: " + maskKey(key, 4)}
+	}
+	accountID := info.account
+	if target := r.Header.Get("Stripe-Account"); target != "" && target != info.account {
+		a, ok := s.accounts[target]
+		if !ok || a.Platform != info.account {
+			return nil, http.StatusForbidden, &apiError{Type: "invalid_request_error", Code: "account_invalid",
+				Message: fmt.Sprintf("The provided key '%s' does not have access to account '%s' (or that account does not exist). Application access may have been revoked.", maskKey(key, 5), target)}
+		}
+		accountID = target
+	}
+	if perm := requiredPermission(r); perm != "" && info.kind == Restricted && !info.perms[perm] {
+		return nil, http.StatusForbidden, &apiError{Type: "invalid_request_error",
+			Message: fmt.Sprintf("The provided key '%s' does not have the required permissions for this endpoint on account '%s'. Having the '%s' permission would allow this request to continue.", maskKey(key, 5), accountID, perm)}
+	}
+	return s.accounts[accountID].data(info.live), 0, nil
+}
+
+// requiredPermission maps an endpoint to the restricted-key permission it needs.
+func requiredPermission(r *http.Request) string {
+	parts := strings.Split(strings.Trim(r.URL.Path, "/"), "/")
+	if len(parts) < 2 {
+		return ""
+	}
+	switch parts[1] {
+	case "events":
+		return PermEventRead
+	case "balance", "balance_transactions":
+		return PermBalanceRead
+	case "customers":
+		return PermCustomerRead
+	case "invoices":
+		return PermInvoiceRead
+	case "products", "prices":
+		return PermProductRead
+	case "subscriptions":
+		return PermSubscriptionRead
+	case "payouts":
+		return PermPayoutRead
+	case "account":
+		return PermConnectedAccountRead
+	case "file_links":
+		return PermFileWrite
+	}
+	return ""
+}
+
+func (s *Sim) overLimit(key string, live bool) bool {
+	limit := 25
+	if live {
+		limit = 100
+	}
+	sec := s.now().Unix()
+	w := s.limiter[key]
+	if w == nil || w.second != sec {
+		w = &window{second: sec}
+		s.limiter[key] = w
+	}
+	w.count++
+	return w.count > limit
+}
+
+// maskKey writes a key the way Stripe's error messages do: its prefix, stars,
+// and the last four characters.
+func maskKey(key string, stars int) string {
+	prefix := ""
+	if i := strings.LastIndex(key, "_"); i >= 0 && i < 16 {
+		prefix = key[:i+1]
+	}
+	last := key
+	if len(key) > 4 {
+		last = key[len(key)-4:]
+	}
+	return prefix + strings.Repeat("*", stars) + last
+}
+
+type apiError struct {
+	Type    string `json:"type"`
+	Code    string `json:"code,omitempty"`
+	Message string `json:"message"`
+	Param   string `json:"param,omitempty"`
+	DocURL  string `json:"doc_url,omitempty"`
+}
+
+var rateLimitError = apiError{Type: "invalid_request_error", Code: "rate_limit",
+	Message: "Too many requests hit the API too quickly. We recommend an exponential backoff of your requests."}
+
+func writeError(w http.ResponseWriter, status int, e apiError) {
+	if e.Code != "" && e.DocURL == "" {
+		e.DocURL = "https://stripe.com/docs/error-codes/" + strings.ReplaceAll(e.Code, "_", "-")
+	}
+	writeJSON(w, status, map[string]any{"error": e})
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	_ = enc.Encode(v)
+}
+
+const tokenAlphabet = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
+
+func randomToken(n int) string {
+	var b strings.Builder
+	max := big.NewInt(int64(len(tokenAlphabet)))
+	for range n {
+		i, err := rand.Int(rand.Reader, max)
+		if err != nil {
+			panic(err)
+		}
+		b.WriteByte(tokenAlphabet[i.Int64()])
+	}
+	return b.String()
+}
