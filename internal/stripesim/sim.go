@@ -180,6 +180,19 @@ func (s *Sim) NewKey(accountID string, live bool, kind KeyKind, perms ...string)
 	return key
 }
 
+// AdoptKey registers a key made elsewhere (a demo key kept from an earlier
+// run) as a key of an account.
+func (s *Sim) AdoptKey(key, accountID string, live bool, kind KeyKind, perms ...string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.mustAccount(accountID)
+	info := &keyInfo{account: accountID, live: live, kind: kind, perms: map[string]bool{}}
+	for _, p := range perms {
+		info.perms[p] = true
+	}
+	s.keys[key] = info
+}
+
 // SetPermissions replaces the permissions of a restricted key.
 func (s *Sim) SetPermissions(key string, perms ...string) {
 	s.mu.Lock()

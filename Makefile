@@ -1,0 +1,63 @@
+# Cashbell. `make run` and `make test` install what they need on Debian/Ubuntu.
+GO        ?= go
+BIN       ?= bin/cashbell
+GOBIN     := $(shell $(GO) env GOPATH)/bin
+STRIPE_MOCK_VERSION := v0.203.0
+FYNE_TOOLS_VERSION  := v1.7.4
+
+# Debian packages: building Fyne (cgo, GLFW), a display and a session bus for
+# the tests, and a notification daemon for screenshots.
+APT_BUILD := gcc libc6-dev pkg-config libx11-dev libxcursor-dev libxrandr-dev libxinerama-dev libxi-dev libxxf86vm-dev libgl1-mesa-dev
+APT_TEST  := xvfb xauth dbus dbus-bin libglib2.0-bin imagemagick xdotool
+APT_SHOTS := dunst
+
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+
+.PHONY: all run build test bench lint package screenshots soak deps deps-test tools clean
+
+all: build
+
+## deps: install the Debian packages needed to build (skips what is there)
+deps:
+	@missing=$$(for p in $(APT_BUILD); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
+	if [ -n "$$missing" ]; then echo "installing: $$missing"; \
+	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends $$missing; fi
+
+## deps-test: also what the tests and screenshots need, and stripe-mock
+deps-test: deps
+	@missing=$$(for p in $(APT_TEST) $(APT_SHOTS); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
+	if [ -n "$$missing" ]; then echo "installing: $$missing"; \
+	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends $$missing; fi
+	@[ -x "$(GOBIN)/stripe-mock" ] || $(GO) install github.com/stripe/stripe-mock@$(STRIPE_MOCK_VERSION)
+
+build: deps
+	$(GO) build -o $(BIN) .
+
+## run: build and start the tray app (add --demo through ARGS="--demo")
+run: build
+	./$(BIN) $(ARGS)
+
+## test: vet, then every package's tests with the race detector
+test: deps-test
+	$(GO) vet ./...
+	PATH="$(GOBIN):$$PATH" $(GO) test -race -count=1 -timeout 15m ./...
+
+## bench: speed and memory figures
+bench: deps-test
+	PATH="$(GOBIN):$$PATH" $(GO) test -run '^$$' -bench . -benchtime 1x -count 1 ./notifier/ ./internal/bench/
+
+lint: deps
+	$(GO) vet ./...
+	gofmt -l . | tee /dev/stderr | (! read)
+	$(GO) run honnef.co/go/tools/cmd/staticcheck@2025.1.1 ./...
+
+## package: a desktop package through fyne.io/tools
+package: deps
+	$(GO) run fyne.io/tools/cmd/fyne@$(FYNE_TOOLS_VERSION) package --os linux --release
+
+## screenshots: PNGs of every window into docs/screenshots
+screenshots: build deps-test
+	./scripts/screenshots.sh $(BIN) docs/screenshots
+
+clean:
+	rm -rf bin

@@ -1,0 +1,239 @@
+package accounts
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/url"
+	"regexp"
+	"strings"
+	"time"
+
+	"github.com/stripe/stripe-go/v76"
+	"github.com/stripe/stripe-go/v76/client"
+)
+
+// DefaultAPIBase is Stripe's API.
+const DefaultAPIBase = "https://api.stripe.com"
+
+// EnvAPIBase names the environment variable that points every Stripe call at
+// another base URL (the simulator, in tests and the demo).
+const EnvAPIBase = "CASHBELL_API_BASE"
+
+// RequestTimeout bounds every single request to Stripe.
+const RequestTimeout = 20 * time.Second
+
+// maxResponseBytes bounds what Cashbell reads from one answer; a page of 100
+// events is far below it.
+const maxResponseBytes = 16 << 20
+
+// Errors from talking to Stripe, each with the sentence a person should read.
+var (
+	ErrKeyInvalid        = errors.New("Stripe does not accept this key (it may have been revoked or rolled): create a new restricted key in the Stripe Dashboard and add it again")
+	ErrKeyExpired        = errors.New("this key has expired: create a new restricted key in the Stripe Dashboard and add it again")
+	ErrPermissionMissing = errors.New("the key lacks a permission")
+	ErrNoAccountAccess   = errors.New("this key cannot read that connected account: check the acct_ id, and that your platform still has access to it")
+	ErrRateLimited       = errors.New("Stripe is limiting how fast Cashbell may ask: it will try again shortly")
+	ErrStripeUnavailable = errors.New("Stripe is having trouble answering: Cashbell will try again shortly")
+	ErrOffline           = errors.New("cannot reach Stripe: check your internet connection; Cashbell will keep trying")
+	ErrBadResponse       = errors.New("Stripe's answer could not be read: check CASHBELL_API_BASE if you set it, or whether a network login page is in the way")
+	ErrResponseTooLarge  = errors.New("Stripe's answer was far larger than expected and was not read: check CASHBELL_API_BASE if you set it")
+	ErrAPIBase           = errors.New("CASHBELL_API_BASE must be an https:// URL, or http:// on a loopback address such as 127.0.0.1")
+)
+
+// PermissionError is a 403 from Stripe for a restricted key that lacks a permission.
+type PermissionError struct {
+	Permission string // e.g. rak_customer_read
+	Account    string // the account id Stripe named
+}
+
+func (e *PermissionError) Error() string {
+	return fmt.Sprintf("the key lacks the %s permission", e.Permission)
+}
+
+// Is makes errors.Is(err, ErrPermissionMissing) true.
+func (e *PermissionError) Is(target error) bool { return target == ErrPermissionMissing }
+
+var (
+	permissionRE = regexp.MustCompile(`Having the '(rak_[a-z_]+)' permission`)
+	accountRE    = regexp.MustCompile(`on account '(acct_[A-Za-z0-9]+)'`)
+)
+
+// Classify maps an error from stripe-go or the transport to one of this
+// package's errors, wrapped with %w so callers can use errors.Is. It reads the
+// message text only to learn a missing permission's name and the account id.
+func Classify(err error) error {
+	if err == nil {
+		return nil
+	}
+	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) && !isTimeout(err) {
+		return err
+	}
+	var se *stripe.Error
+	if errors.As(err, &se) {
+		switch {
+		case se.HTTPStatusCode == http.StatusUnauthorized && se.Code == stripe.ErrorCodeAPIKeyExpired:
+			return ErrKeyExpired
+		case se.HTTPStatusCode == http.StatusUnauthorized:
+			return ErrKeyInvalid
+		case se.HTTPStatusCode == http.StatusForbidden && se.Code == "account_invalid":
+			return ErrNoAccountAccess
+		case se.HTTPStatusCode == http.StatusForbidden:
+			pe := &PermissionError{}
+			if m := permissionRE.FindStringSubmatch(se.Msg); m != nil {
+				pe.Permission = m[1]
+			}
+			if m := accountRE.FindStringSubmatch(se.Msg); m != nil {
+				pe.Account = m[1]
+			}
+			return pe
+		case se.HTTPStatusCode == http.StatusTooManyRequests:
+			return ErrRateLimited
+		case se.HTTPStatusCode >= 500 || se.HTTPStatusCode == 0 && se.Type == stripe.ErrorTypeAPI:
+			return fmt.Errorf("%w (HTTP %d)", ErrStripeUnavailable, se.HTTPStatusCode)
+		}
+		return fmt.Errorf("Stripe refused the request (HTTP %d, %s): %s", se.HTTPStatusCode, se.Type, Redact(se.Msg))
+	}
+	if errors.Is(err, ErrResponseTooLarge) {
+		return ErrResponseTooLarge
+	}
+	var syntax *json.SyntaxError
+	var typeErr *json.UnmarshalTypeError
+	if errors.As(err, &syntax) || errors.As(err, &typeErr) || errors.Is(err, io.ErrUnexpectedEOF) ||
+		strings.Contains(err.Error(), "unexpected end of JSON") || strings.Contains(err.Error(), "invalid character") {
+		return ErrBadResponse
+	}
+	var netErr net.Error
+	var urlErr *url.Error
+	if errors.As(err, &netErr) || errors.As(err, &urlErr) || errors.Is(err, io.EOF) {
+		return ErrOffline
+	}
+	return fmt.Errorf("talking to Stripe: %s", Redact(err.Error()))
+}
+
+func isTimeout(err error) bool {
+	var netErr net.Error
+	return errors.As(err, &netErr) && netErr.Timeout()
+}
+
+// Retryable reports whether a classified error may go away if the same request
+// is made again later.
+func Retryable(err error) bool {
+	return errors.Is(err, ErrRateLimited) || errors.Is(err, ErrStripeUnavailable) ||
+		errors.Is(err, ErrOffline) || errors.Is(err, ErrBadResponse)
+}
+
+// ParseAPIBase checks a base URL: https anywhere, plain http only on loopback,
+// since a key must never cross a network in the clear.
+func ParseAPIBase(raw string) (string, error) {
+	if raw == "" {
+		return DefaultAPIBase, nil
+	}
+	u, err := url.Parse(strings.TrimSpace(raw))
+	if err != nil || u.Host == "" {
+		return "", fmt.Errorf("%w (got %q)", ErrAPIBase, raw)
+	}
+	switch u.Scheme {
+	case "https":
+	case "http":
+		if !isLoopback(u.Hostname()) {
+			return "", fmt.Errorf("%w (got %q)", ErrAPIBase, raw)
+		}
+	default:
+		return "", fmt.Errorf("%w (got %q)", ErrAPIBase, raw)
+	}
+	return strings.TrimRight(u.String(), "/"), nil
+}
+
+func isLoopback(host string) bool {
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
+
+// Connector builds Stripe clients that share one HTTP client, with timeouts
+// and a bound on answer size, all pointed at one base URL.
+type Connector struct {
+	base string
+	http *http.Client
+}
+
+// NewConnector returns a Connector for base (see ParseAPIBase).
+func NewConnector(base string) (*Connector, error) {
+	base, err := ParseAPIBase(base)
+	if err != nil {
+		return nil, err
+	}
+	transport := http.DefaultTransport.(*http.Transport).Clone()
+	transport.ResponseHeaderTimeout = RequestTimeout
+	transport.MaxIdleConnsPerHost = 4
+	transport.IdleConnTimeout = 90 * time.Second
+	return &Connector{base: base, http: &http.Client{
+		Timeout:   RequestTimeout,
+		Transport: limitedTransport{transport},
+	}}, nil
+}
+
+// Base is the API base URL the connector talks to.
+func (c *Connector) Base() string { return c.base }
+
+// HTTPClient is the shared HTTP client, for downloads such as logos.
+func (c *Connector) HTTPClient() *http.Client { return c.http }
+
+// Client returns a stripe-go client for key. stripe-go's own retries are off:
+// they sleep without a context, so the callers back off themselves.
+func (c *Connector) Client(key Key) *client.API {
+	cfg := &stripe.BackendConfig{
+		URL:               stripe.String(c.base),
+		HTTPClient:        c.http,
+		MaxNetworkRetries: stripe.Int64(0),
+		LeveledLogger:     &stripe.LeveledLogger{Level: stripe.LevelNull},
+	}
+	return client.New(key.Reveal(), &stripe.Backends{
+		API:     stripe.GetBackendWithConfig(stripe.APIBackend, cfg),
+		Connect: stripe.GetBackendWithConfig(stripe.ConnectBackend, cfg),
+		Uploads: stripe.GetBackendWithConfig(stripe.UploadsBackend, cfg),
+	})
+}
+
+// CloseIdle closes idle connections, so that an idle app holds no sockets open
+// longer than it must.
+func (c *Connector) CloseIdle() { c.http.CloseIdleConnections() }
+
+type limitedTransport struct{ next http.RoundTripper }
+
+func (t limitedTransport) RoundTrip(r *http.Request) (*http.Response, error) {
+	resp, err := t.next.RoundTrip(r)
+	if err != nil {
+		return nil, err
+	}
+	if resp.ContentLength > maxResponseBytes {
+		resp.Body.Close()
+		return nil, ErrResponseTooLarge
+	}
+	resp.Body = &limitedBody{ReadCloser: resp.Body, left: maxResponseBytes}
+	return resp, nil
+}
+
+type limitedBody struct {
+	io.ReadCloser
+	left int64
+}
+
+func (b *limitedBody) Read(p []byte) (int, error) {
+	if b.left <= 0 {
+		return 0, ErrResponseTooLarge
+	}
+	if int64(len(p)) > b.left {
+		p = p[:b.left]
+	}
+	n, err := b.ReadCloser.Read(p)
+	b.left -= int64(n)
+	return n, err
+}

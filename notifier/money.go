@@ -1,0 +1,105 @@
+package notifier
+
+import (
+	"os"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/bojanz/currency"
+)
+
+// minorDigits is Stripe's own list of currencies whose minor unit is not the
+// hundredth. It differs from ISO 4217 for a few currencies (Stripe counts ISK
+// and UGX differently), so Stripe's list decides where the decimal point goes.
+var minorDigits = map[string]int{
+	"BIF": 0, "CLP": 0, "DJF": 0, "GNF": 0, "JPY": 0, "KMF": 0, "KRW": 0, "MGA": 0,
+	"PYG": 0, "RWF": 0, "UGX": 0, "VND": 0, "VUV": 0, "XAF": 0, "XOF": 0, "XPF": 0,
+	"BHD": 3, "JOD": 3, "KWD": 3, "OMR": 3, "TND": 3,
+}
+
+// Money formats Stripe amounts for one locale with CLDR data.
+type Money struct {
+	formatter *currency.Formatter
+}
+
+// NewMoney returns a formatter for a locale such as "en-US" or "fr_FR.UTF-8".
+// An empty locale is read from the environment (LC_ALL, LC_MONETARY, LANG).
+func NewMoney(locale string) *Money {
+	if locale == "" {
+		for _, env := range []string{"LC_ALL", "LC_MONETARY", "LANG"} {
+			if v := os.Getenv(env); v != "" && v != "C" && v != "POSIX" && !strings.HasPrefix(v, "C.") {
+				locale = v
+				break
+			}
+		}
+	}
+	locale, _, _ = strings.Cut(locale, ".")
+	locale, _, _ = strings.Cut(locale, "@")
+	locale = strings.ReplaceAll(locale, "_", "-")
+	if locale == "" {
+		locale = "en"
+	}
+	return &Money{formatter: currency.NewFormatter(currency.NewLocale(locale))}
+}
+
+// decimal writes an amount in minor units as an exact decimal string using
+// Stripe's minor unit for the currency; no floating point is involved.
+func decimal(minor int64, code string) string {
+	digits, ok := minorDigits[code]
+	if !ok {
+		digits = 2
+	}
+	neg := minor < 0
+	u := uint64(minor)
+	if neg {
+		u = -u // two's complement: right even for math.MinInt64
+	}
+	s := strconv.FormatUint(u, 10)
+	if digits > 0 {
+		if len(s) <= digits {
+			s = strings.Repeat("0", digits-len(s)+1) + s
+		}
+		s = s[:len(s)-digits] + "." + s[len(s)-digits:]
+	}
+	if neg {
+		s = "-" + s
+	}
+	return s
+}
+
+// Format writes minor units of a Stripe currency code ("usd", "jpy") for people:
+// "$49.00", "¥500", "KWD 1.250".
+func (m *Money) Format(minor int64, cur string) string {
+	code := strings.ToUpper(strings.TrimSpace(cur))
+	amount, err := currency.NewAmount(decimal(minor, code), code)
+	if err != nil {
+		return decimal(minor, code) + " " + code
+	}
+	return m.formatter.Format(amount)
+}
+
+// Totals are sums kept per currency; two currencies are never added together.
+type Totals map[string]int64
+
+// Add adds minor units of a currency.
+func (t Totals) Add(minor int64, cur string) { t[strings.ToLower(cur)] += minor }
+
+// Format writes every currency's total, largest first: "$1,234.00 + €20.00".
+func (t Totals) Format(m *Money) string {
+	codes := make([]string, 0, len(t))
+	for c := range t {
+		codes = append(codes, c)
+	}
+	sort.Slice(codes, func(i, j int) bool {
+		if t[codes[i]] != t[codes[j]] {
+			return t[codes[i]] > t[codes[j]]
+		}
+		return codes[i] < codes[j]
+	})
+	parts := make([]string, len(codes))
+	for i, c := range codes {
+		parts[i] = m.Format(t[c], c)
+	}
+	return strings.Join(parts, " + ")
+}

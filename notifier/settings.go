@@ -1,0 +1,116 @@
+package notifier
+
+import (
+	"errors"
+	"fmt"
+	"syscall"
+	"time"
+)
+
+// NotifiedTypes are the event types Cashbell lists and may notify, in the
+// order the Preferences window shows them.
+var NotifiedTypes = []string{
+	"charge.succeeded",
+	"charge.refunded",
+	"charge.failed",
+	"charge.dispute.created",
+	"payout.paid",
+	"payout.failed",
+	"customer.subscription.created",
+	"customer.subscription.updated",
+	"customer.subscription.deleted",
+	"customer.subscription.trial_will_end",
+}
+
+// TypeLabels name each notified type for people.
+var TypeLabels = map[string]string{
+	"charge.succeeded":                     "Sales",
+	"charge.refunded":                      "Refunds",
+	"charge.failed":                        "Failed payments",
+	"charge.dispute.created":               "Disputes",
+	"payout.paid":                          "Payouts paid",
+	"payout.failed":                        "Failed payouts",
+	"customer.subscription.created":        "New subscriptions",
+	"customer.subscription.updated":        "Subscription changes",
+	"customer.subscription.deleted":        "Cancelled subscriptions",
+	"customer.subscription.trial_will_end": "Trials ending",
+}
+
+// DefaultInterval is how often an account is polled unless set otherwise.
+const DefaultInterval = 15 * time.Second
+
+// MinInterval keeps polling well inside Stripe's rate limits.
+const MinInterval = 5 * time.Second
+
+// Settings are the user's notification choices, shared by all accounts.
+type Settings struct {
+	Disabled    map[string]bool `json:"disabled,omitempty"`     // event types switched off
+	PausedUntil time.Time       `json:"paused_until,omitzero"`  // no notifications before this
+	QuietFrom   string          `json:"quiet_from,omitempty"`   // "22:00"; quiet hours are off when empty
+	QuietTo     string          `json:"quiet_to,omitempty"`     // "07:00"
+	MinAmount   int64           `json:"min_amount,omitempty"`   // in major units of each currency; 0 notifies all
+	Interval    time.Duration   `json:"interval,omitempty"`     // poll interval
+	HideAmounts bool            `json:"hide_amounts,omitempty"` // for screen sharing
+	Autostart   bool            `json:"autostart,omitempty"`    // start at login
+}
+
+// DefaultSettings are the settings of a new install: every type on.
+func DefaultSettings() Settings {
+	return Settings{Interval: DefaultInterval}
+}
+
+// Enabled reports whether a type is switched on.
+func (s Settings) Enabled(typ string) bool { return !s.Disabled[typ] }
+
+// PollInterval is the interval, clamped to sane bounds.
+func (s Settings) PollInterval() time.Duration {
+	switch {
+	case s.Interval == 0:
+		return DefaultInterval
+	case s.Interval < MinInterval:
+		return MinInterval
+	}
+	return s.Interval
+}
+
+// Quiet reports whether t falls in quiet hours (local time).
+func (s Settings) Quiet(t time.Time) bool {
+	from, err1 := parseClock(s.QuietFrom)
+	to, err2 := parseClock(s.QuietTo)
+	if err1 != nil || err2 != nil || from == to {
+		return false
+	}
+	m := t.Hour()*60 + t.Minute()
+	if from < to {
+		return m >= from && m < to
+	}
+	return m >= from || m < to
+}
+
+// Paused reports whether notifications are paused at t.
+func (s Settings) Paused(t time.Time) bool { return t.Before(s.PausedUntil) }
+
+// ParseClock reads "HH:MM" into minutes after midnight.
+func parseClock(s string) (int, error) {
+	if s == "" {
+		return 0, errors.New("empty")
+	}
+	t, err := time.Parse("15:04", s)
+	if err != nil {
+		return 0, fmt.Errorf("%q is not a time like 22:00", s)
+	}
+	return t.Hour()*60 + t.Minute(), nil
+}
+
+// ValidClock reports whether s is empty or a time like 22:00.
+func ValidClock(s string) error {
+	if s == "" {
+		return nil
+	}
+	_, err := parseClock(s)
+	return err
+}
+
+func isReadOnlyFS(err error) bool { return errors.Is(err, syscall.EROFS) || errors.Is(err, syscall.EACCES) }
+
+func isNoSpace(err error) bool { return errors.Is(err, syscall.ENOSPC) || errors.Is(err, syscall.EDQUOT) }
