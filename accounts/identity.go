@@ -6,7 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"image"
-	_ "image/gif" // logos may be GIF
+	_ "image/gif"  // logos may be GIF
 	_ "image/jpeg" // or JPEG
 	"image/png"
 	"io"

@@ -114,7 +114,7 @@ func TestEventsFilterByCreatedAndTypes(t *testing.T) {
 		id, _ := f.gen.At(base.Add(time.Duration(i) * time.Minute)).Sale(f.gen.RandomSale())
 		ids = append(ids, id)
 	}
-	payout := f.gen.At(base.Add(10 * time.Minute)).Payout(100000, "usd", false)
+	payout := f.gen.At(base.Add(10*time.Minute)).Payout(100000, "usd", false)
 	c := f.client()
 
 	cases := []struct {
@@ -152,8 +152,8 @@ func TestEventsOlderThan30DaysAreGoneAndHiddenEventsAppearLate(t *testing.T) {
 	acct := sim.CreateAccount(stripesim.AccountSpec{})
 	key := sim.NewKey(acct, true, stripesim.Restricted, stripesim.PermEventRead)
 	gen := sim.Generator(acct, true, 2)
-	gen.At(now.Add(-31 * 24 * time.Hour)).Payout(100, "usd", false)
-	kept := gen.At(now.Add(-29 * 24 * time.Hour)).Payout(100, "usd", false)
+	gen.At(now.Add(-31*24*time.Hour)).Payout(100, "usd", false)
+	kept := gen.At(now.Add(-29*24*time.Hour)).Payout(100, "usd", false)
 	late := gen.Hidden(time.Minute).Payout(200, "usd", false)
 	c := apiClient(sim, key, 5*time.Second)
 
