@@ -1,0 +1,456 @@
+package accounts_test
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"image"
+	"image/color"
+	"image/png"
+	"io/fs"
+	"net"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/cashbell/cashbell/accounts"
+	"github.com/cashbell/cashbell/internal/stripesim"
+	"github.com/cashbell/cashbell/notifier"
+)
+
+type env struct {
+	sim   *stripesim.Sim
+	conn  *accounts.Connector
+	store *notifier.Store
+	vault *accounts.Vault
+	reg   *accounts.Registry
+	dir   string
+	acct  string
+}
+
+func pngOf(w, h int) []byte {
+	img := image.NewNRGBA(image.Rect(0, 0, w, h))
+	for x := range w {
+		for y := range h {
+			img.Set(x, y, color.NRGBA{R: uint8(x), G: 120, B: uint8(y), A: 255})
+		}
+	}
+	var b bytes.Buffer
+	_ = png.Encode(&b, img)
+	return b.Bytes()
+}
+
+func newEnv(t *testing.T) *env {
+	t.Helper()
+	sim := stripesim.New(stripesim.Options{}).Start()
+	t.Cleanup(sim.Close)
+	dir := t.TempDir()
+	conn, err := accounts.NewConnector(sim.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	store, err := notifier.Open(filepath.Join(dir, "cashbell.db"), notifier.OpenOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { store.Close() })
+	vault := accounts.OpenVault(filepath.Join(dir, "keys.json"), true)
+	reg := accounts.NewRegistry(accounts.Options{Records: store, Keys: vault, Connector: conn, LogoDir: filepath.Join(dir, "logos")})
+	acct := sim.CreateAccount(stripesim.AccountSpec{DisplayName: "Acme Books", Icon: pngOf(300, 200)})
+	return &env{sim: sim, conn: conn, store: store, vault: vault, reg: reg, dir: dir, acct: acct}
+}
+
+func (e *env) key(t *testing.T, live bool, kind stripesim.KeyKind, perms ...string) accounts.Key {
+	t.Helper()
+	k, err := accounts.ParseKey(e.sim.NewKey(e.acct, live, kind, perms...))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return k
+}
+
+func ctx(t *testing.T) context.Context {
+	c, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	t.Cleanup(cancel)
+	return c
+}
+
+func TestCheckWithEveryPermission(t *testing.T) {
+	e := newEnv(t)
+	key := e.key(t, false, stripesim.Restricted, stripesim.AllPermissions...)
+	rep, err := e.reg.Check(ctx(t), key, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.AccountID != e.acct || !rep.Usable() || len(rep.MissingNames()) != 0 || rep.Mode != accounts.ModeTest {
+		t.Fatalf("report: %+v", rep)
+	}
+	if len(rep.Results) != len(accounts.Permissions) {
+		t.Fatalf("%d results for %d permissions", len(rep.Results), len(accounts.Permissions))
+	}
+	if len(rep.Warnings()) != 0 {
+		t.Fatalf("warnings for a restricted key: %v", rep.Warnings())
+	}
+}
+
+func TestCheckEachPermissionMissing(t *testing.T) {
+	e := newEnv(t)
+	for _, missing := range accounts.Permissions {
+		t.Run(missing.Name, func(t *testing.T) {
+			var perms []string
+			for _, p := range accounts.Permissions {
+				if p.Name != missing.Name {
+					perms = append(perms, p.Name)
+				}
+			}
+			key := e.key(t, true, stripesim.Restricted, perms...)
+			rep, err := e.reg.Check(ctx(t), key, "")
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, r := range rep.Results {
+				want := accounts.Granted
+				if r.Name == missing.Name {
+					want = accounts.Missing
+				}
+				if r.Status != want {
+					t.Errorf("%s: %s, want %s", r.Name, r.Status, want)
+				}
+			}
+			if got := rep.MissingNames(); len(got) != 1 || got[0] != missing.Name {
+				t.Fatalf("missing = %v", got)
+			}
+			if rep.AccountID != e.acct {
+				t.Fatalf("account id %q, want %q (learnt even without account read)", rep.AccountID, e.acct)
+			}
+			if rep.Usable() == missing.Required {
+				t.Fatalf("usable = %v with %s missing", rep.Usable(), missing.Name)
+			}
+			if missing.IfMissing == "" {
+				t.Fatal("no cost given for a missing permission")
+			}
+			_, err = e.reg.Add(ctx(t), accounts.AddRequest{Key: key})
+			if missing.Required {
+				if !errors.Is(err, accounts.ErrEventsNotAllowed) {
+					t.Fatalf("add without events: %v", err)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatalf("add: %v", err)
+			}
+			if err := e.reg.Remove(ctx(t), e.acct+"-live"); err != nil {
+				t.Fatal(err)
+			}
+		})
+	}
+}
+
+func TestCheckOnlyEventRead(t *testing.T) {
+	e := newEnv(t)
+	key := e.key(t, false, stripesim.Restricted, stripesim.PermEventRead)
+	res, err := e.reg.Add(ctx(t), accounts.AddRequest{Key: key})
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := res.Account
+	if a.Status != accounts.StatusMissingPermissions || len(a.Missing) != len(accounts.Permissions)-1 {
+		t.Fatalf("account %+v", a)
+	}
+	if !strings.HasPrefix(a.Name, "Stripe account …") || a.Logo != "" {
+		t.Fatalf("generic identity expected, got name %q logo %q", a.Name, a.Logo)
+	}
+}
+
+func TestKeyRefusals(t *testing.T) {
+	e := newEnv(t)
+	revoked := e.key(t, false, stripesim.Restricted, stripesim.AllPermissions...)
+	e.sim.RevokeKey(revoked.Reveal())
+	if _, err := e.reg.Check(ctx(t), revoked, ""); !errors.Is(err, accounts.ErrKeyInvalid) {
+		t.Fatalf("revoked: %v", err)
+	}
+	expired := e.key(t, false, stripesim.Restricted, stripesim.AllPermissions...)
+	e.sim.ExpireKey(expired.Reveal())
+	_, err := e.reg.Check(ctx(t), expired, "")
+	if !errors.Is(err, accounts.ErrKeyExpired) {
+		t.Fatalf("expired: %v", err)
+	}
+	if errors.Is(err, accounts.ErrKeyInvalid) || err.Error() == accounts.ErrKeyInvalid.Error() {
+		t.Fatal("expired and revoked keys must read differently")
+	}
+}
+
+func TestRateLimitServerErrorAndNoNetworkAreToldApart(t *testing.T) {
+	e := newEnv(t)
+	key := e.key(t, false, stripesim.Restricted, stripesim.AllPermissions...)
+
+	e.sim.Inject(stripesim.Fault{Kind: stripesim.RateLimit, Path: "/v1/events"})
+	rep, err := e.reg.Check(ctx(t), key, "")
+	if !errors.Is(err, accounts.ErrRateLimited) || rep.Status(accounts.PermEventRead) != accounts.Unknown {
+		t.Fatalf("429: %v, event read %s", err, rep.Status(accounts.PermEventRead))
+	}
+	if rep.Status(accounts.PermBalanceRead) != accounts.Granted {
+		t.Fatalf("other permissions should still be checked: %s", rep.Status(accounts.PermBalanceRead))
+	}
+
+	e.sim.Inject(stripesim.Fault{Kind: stripesim.ServerError, Status: 503, Path: "/v1/events"})
+	if _, err := e.reg.Check(ctx(t), key, ""); !errors.Is(err, accounts.ErrStripeUnavailable) {
+		t.Fatalf("503: %v", err)
+	}
+
+	e.sim.Inject(stripesim.Fault{Kind: stripesim.HTML, Path: "/v1/events"})
+	if _, err := e.reg.Check(ctx(t), key, ""); !errors.Is(err, accounts.ErrBadResponse) {
+		t.Fatalf("HTML: %v", err)
+	}
+
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	closed := "http://" + l.Addr().String()
+	l.Close()
+	conn, err := accounts.NewConnector(closed)
+	if err != nil {
+		t.Fatal(err)
+	}
+	offline := accounts.NewRegistry(accounts.Options{Connector: conn})
+	rep, err = offline.Check(ctx(t), key, "")
+	if !errors.Is(err, accounts.ErrOffline) {
+		t.Fatalf("no network: %v", err)
+	}
+	for _, r := range rep.Results {
+		if r.Status != accounts.Unknown {
+			t.Fatalf("%s is %s with no network; it must be unknown, never guessed", r.Name, r.Status)
+		}
+	}
+	msgs := map[string]bool{}
+	for _, e := range []error{accounts.ErrKeyInvalid, accounts.ErrKeyExpired, accounts.ErrRateLimited, accounts.ErrOffline, accounts.ErrStripeUnavailable} {
+		msgs[e.Error()] = true
+	}
+	if len(msgs) != 5 {
+		t.Fatal("each failure needs its own message")
+	}
+}
+
+func TestSecretKeyIsAcceptedWithAWarning(t *testing.T) {
+	e := newEnv(t)
+	key := e.key(t, true, stripesim.Secret)
+	res, err := e.reg.Add(ctx(t), accounts.AddRequest{Key: key})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Warnings) != 1 || !strings.Contains(res.Warnings[0], "https://dashboard.stripe.com/apikeys/create?") {
+		t.Fatalf("warnings: %v", res.Warnings)
+	}
+	if res.Account.KeyKind != accounts.KindSecret || res.Account.Mode != accounts.ModeLive {
+		t.Fatalf("account: %+v", res.Account)
+	}
+}
+
+func TestIdentityIsImported(t *testing.T) {
+	e := newEnv(t)
+	key := e.key(t, false, stripesim.Restricted, stripesim.AllPermissions...)
+	res, err := e.reg.Add(ctx(t), accounts.AddRequest{Key: key})
+	if err != nil || res.IdentityErr != nil {
+		t.Fatalf("add: %v / %v", err, res.IdentityErr)
+	}
+	a := res.Account
+	if a.Name != "Acme Books" || a.Logo == "" {
+		t.Fatalf("identity: name %q logo %q", a.Name, a.Logo)
+	}
+	data, err := os.ReadFile(a.Logo)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := png.DecodeConfig(bytes.NewReader(data))
+	if err != nil || cfg.Width != 128 || cfg.Height != 85 {
+		t.Fatalf("logo %dx%d, %v; want 128x85", cfg.Width, cfg.Height, err)
+	}
+
+	// The user's own name and logo win, and survive "import again".
+	if _, err := e.reg.Rename(ctx(t), a.ID, "My shop"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.reg.SetLogo(ctx(t), a.ID, pngOf(64, 64)); err != nil {
+		t.Fatal(err)
+	}
+	e.sim.SetIcon(e.acct, pngOf(32, 32))
+	a, _, err = e.reg.Recheck(ctx(t), a.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a.Name != "My shop" || !a.UserLogo {
+		t.Fatalf("after import again: %+v", a)
+	}
+	// Clearing them goes back to what Stripe says.
+	if _, err := e.reg.Rename(ctx(t), a.ID, ""); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.reg.SetLogo(ctx(t), a.ID, nil); err != nil {
+		t.Fatal(err)
+	}
+	a, _, err = e.reg.Recheck(ctx(t), a.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	data, _ = os.ReadFile(a.Logo)
+	cfg, _ = png.DecodeConfig(bytes.NewReader(data))
+	if a.Name != "Acme Books" || cfg.Width != 32 {
+		t.Fatalf("import again: name %q logo width %d", a.Name, cfg.Width)
+	}
+}
+
+func TestLogoTooLargeOrNotAnImage(t *testing.T) {
+	e := newEnv(t)
+	huge := append(pngOf(10, 10), bytes.Repeat([]byte{0}, accounts.MaxLogoBytes)...)
+	e.sim.SetIcon(e.acct, huge)
+	key := e.key(t, false, stripesim.Restricted, stripesim.AllPermissions...)
+	res, err := e.reg.Add(ctx(t), accounts.AddRequest{Key: key})
+	if err != nil {
+		t.Fatalf("a bad logo must not stop the account: %v", err)
+	}
+	if !errors.Is(res.IdentityErr, accounts.ErrLogoTooLarge) || res.Account.Logo != "" || res.Account.Name != "Acme Books" {
+		t.Fatalf("too large: %v, logo %q, name %q", res.IdentityErr, res.Account.Logo, res.Account.Name)
+	}
+
+	e.sim.SetIcon(e.acct, []byte("<html>not an image</html>"))
+	_, _, err = e.reg.Recheck(ctx(t), res.Account.ID)
+	if !errors.Is(err, accounts.ErrLogoNotImage) {
+		t.Fatalf("not an image: %v", err)
+	}
+
+	for name, data := range map[string][]byte{
+		"too many bytes":  huge,
+		"too many pixels": pngOf(5000, 1),
+		"text":            []byte("hello"),
+		"truncated png":   pngOf(40, 40)[:60],
+		"empty":           {},
+	} {
+		if _, err := e.reg.SetLogo(ctx(t), res.Account.ID, data); !errors.Is(err, accounts.ErrLogoTooLarge) && !errors.Is(err, accounts.ErrLogoNotImage) {
+			t.Errorf("user logo %s: %v", name, err)
+		}
+	}
+	a, _ := e.reg.Get(ctx(t), res.Account.ID)
+	if a.UserLogo {
+		t.Fatal("a refused logo was kept")
+	}
+}
+
+func TestDuplicateAndLiveTestSideBySide(t *testing.T) {
+	e := newEnv(t)
+	c := ctx(t)
+	if _, err := e.reg.Add(c, accounts.AddRequest{Key: e.key(t, false, stripesim.Restricted, stripesim.AllPermissions...)}); err != nil {
+		t.Fatal(err)
+	}
+	_, err := e.reg.Add(c, accounts.AddRequest{Key: e.key(t, false, stripesim.Restricted, stripesim.AllPermissions...)})
+	if !errors.Is(err, accounts.ErrDuplicate) {
+		t.Fatalf("second test key for the same account: %v", err)
+	}
+	if _, err := e.reg.Add(c, accounts.AddRequest{Key: e.key(t, true, stripesim.Restricted, stripesim.AllPermissions...)}); err != nil {
+		t.Fatalf("live beside test: %v", err)
+	}
+	other := e.sim.CreateAccount(stripesim.AccountSpec{BusinessName: "Other Ltd"})
+	ok, _ := accounts.ParseKey(e.sim.NewKey(other, true, stripesim.Restricted, stripesim.AllPermissions...))
+	res, err := e.reg.Add(c, accounts.AddRequest{Key: ok, Name: "  Typed name "})
+	if err != nil || res.Account.Name != "Typed name" || res.Account.ImportedName != "Other Ltd" {
+		t.Fatalf("third: %+v %v", res.Account, err)
+	}
+	list, _ := e.reg.List(c)
+	if len(list) != 3 {
+		t.Fatalf("%d accounts, want 3", len(list))
+	}
+}
+
+func TestConnectedAccount(t *testing.T) {
+	e := newEnv(t)
+	shop := e.sim.CreateAccount(stripesim.AccountSpec{DisplayName: "Shop on Acme", Platform: e.acct})
+	key := e.key(t, false, stripesim.Restricted, stripesim.AllPermissions...)
+	if _, err := e.reg.Add(ctx(t), accounts.AddRequest{Key: key, Connected: "acct_nope!"}); !errors.Is(err, accounts.ErrConnectedID) {
+		t.Fatalf("bad id: %v", err)
+	}
+	stranger := e.sim.CreateAccount(stripesim.AccountSpec{})
+	if _, err := e.reg.Add(ctx(t), accounts.AddRequest{Key: key, Connected: stranger}); !errors.Is(err, accounts.ErrNoAccountAccess) {
+		t.Fatalf("stranger: %v", err)
+	}
+	res, err := e.reg.Add(ctx(t), accounts.AddRequest{Key: key, Connected: shop})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !res.Account.Connected || res.Account.StripeAccount != shop || res.Account.Name != "Shop on Acme" {
+		t.Fatalf("connected account: %+v", res.Account)
+	}
+	// The platform itself can be added beside it with the same key.
+	if _, err := e.reg.Add(ctx(t), accounts.AddRequest{Key: key}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestRemoveDeletesKeyLogoAndEvents(t *testing.T) {
+	e := newEnv(t)
+	key := e.key(t, false, stripesim.Restricted, stripesim.AllPermissions...)
+	res, err := e.reg.Add(ctx(t), accounts.AddRequest{Key: key})
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := res.Account
+	if _, err := e.store.Ingest(ctx(t), a.ID, []notifier.Event{{ID: "evt_1", Type: "charge.succeeded", Created: 1, Object: []byte(`{}`)}}, nil, false); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.reg.Remove(ctx(t), a.ID); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.vault.Get(a.ID, a.KeyStorage); !errors.Is(err, accounts.ErrKeyNotStored) {
+		t.Fatalf("key still stored: %v", err)
+	}
+	if _, err := os.Stat(a.Logo); !errors.Is(err, fs.ErrNotExist) {
+		t.Fatalf("logo still there: %v", err)
+	}
+	if n, _ := e.store.Count(ctx(t), a.ID); n != 0 {
+		t.Fatalf("%d events left", n)
+	}
+	if err := e.reg.Remove(ctx(t), a.ID); !errors.Is(err, accounts.ErrNotFound) {
+		t.Fatalf("second remove: %v", err)
+	}
+}
+
+// The key must be nowhere under the config dir but in the 0600 key file.
+func TestKeyIsOnlyInTheKeyFile(t *testing.T) {
+	e := newEnv(t)
+	key := e.key(t, true, stripesim.Restricted, stripesim.AllPermissions...)
+	res, err := e.reg.Add(ctx(t), accounts.AddRequest{Key: key})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Account.KeyStorage != accounts.StorageFile {
+		t.Fatalf("storage %s", res.Account.KeyStorage)
+	}
+	e.store.Close()
+	secret := []byte(key.Reveal())
+	found := 0
+	err = filepath.WalkDir(e.dir, func(path string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		data, err := os.ReadFile(path)
+		if err != nil {
+			return err
+		}
+		if !bytes.Contains(data, secret) {
+			return nil
+		}
+		found++
+		info, _ := d.Info()
+		if filepath.Base(path) != "keys.json" || info.Mode().Perm() != 0o600 {
+			t.Errorf("key found in %s (mode %v)", path, info.Mode().Perm())
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if found != 1 {
+		t.Fatalf("key found in %d files, want exactly the key file", found)
+	}
+}

@@ -1,0 +1,162 @@
+package cli_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/cashbell/cashbell/accounts"
+	"github.com/cashbell/cashbell/internal/cli"
+	"github.com/cashbell/cashbell/internal/stripesim"
+)
+
+type harness struct {
+	sim  *stripesim.Sim
+	acct string
+	home string
+	vars map[string]string
+}
+
+func newHarness(t *testing.T) *harness {
+	t.Helper()
+	sim := stripesim.New(stripesim.Options{}).Start()
+	t.Cleanup(sim.Close)
+	home := t.TempDir()
+	return &harness{
+		sim:  sim,
+		acct: sim.CreateAccount(stripesim.AccountSpec{DisplayName: "Acme"}),
+		home: home,
+		vars: map[string]string{
+			"HOME": home, "XDG_CONFIG_HOME": filepath.Join(home, "config"),
+			accounts.EnvAPIBase: sim.URL, "CASHBELL_KEYRING": "file", "LANG": "en_US.UTF-8",
+		},
+	}
+}
+
+type result struct {
+	code           int
+	stdout, stderr string
+}
+
+func (h *harness) run(t *testing.T, stdin string, args ...string) result {
+	t.Helper()
+	var out, errOut bytes.Buffer
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	code := cli.Main(ctx, cli.Env{
+		Args: args, Stdin: strings.NewReader(stdin), Stdout: &out, Stderr: &errOut,
+		Getenv: func(k string) string { return h.vars[k] },
+	})
+	return result{code, out.String(), errOut.String()}
+}
+
+func TestAccountsAddListRemove(t *testing.T) {
+	h := newHarness(t)
+	key := h.sim.NewKey(h.acct, false, stripesim.Restricted, stripesim.AllPermissions...)
+
+	r := h.run(t, key+"\n", "accounts", "add", "--name", "Acme shop")
+	if r.code != 0 || !strings.Contains(r.stdout, "Added Acme shop") {
+		t.Fatalf("add: %+v", r)
+	}
+	if !strings.Contains(r.stdout, "readable only by you") {
+		t.Fatalf("add does not say where the key went: %q", r.stdout)
+	}
+	r = h.run(t, key, "accounts", "add")
+	if r.code == 0 || !strings.Contains(r.stderr, "already watched") || strings.Count(strings.TrimSpace(r.stderr), "\n") != 0 {
+		t.Fatalf("duplicate: %+v", r)
+	}
+
+	r = h.run(t, "", "accounts", "list", "--json")
+	var list []accounts.Account
+	if err := json.Unmarshal([]byte(r.stdout), &list); err != nil || r.code != 0 {
+		t.Fatalf("list --json: %v %+v", err, r)
+	}
+	if len(list) != 1 || list[0].Name != "Acme shop" || list[0].Mode != accounts.ModeTest || list[0].StripeAccount != h.acct {
+		t.Fatalf("list: %+v", list)
+	}
+	r = h.run(t, "", "accounts", "list")
+	if r.code != 0 || !strings.Contains(r.stdout, "TEST") || !strings.Contains(r.stdout, list[0].KeyMasked) || strings.Contains(r.stdout, key) {
+		t.Fatalf("list: %+v", r)
+	}
+
+	r = h.run(t, "", "accounts", "remove", list[0].ID)
+	if r.code != 0 {
+		t.Fatalf("remove: %+v", r)
+	}
+	r = h.run(t, "", "accounts", "remove", list[0].ID)
+	if r.code != 1 || !strings.Contains(r.stderr, "no such account") {
+		t.Fatalf("remove again: %+v", r)
+	}
+	if _, err := os.Stat(filepath.Join(h.home, "config", "cashbell", "keys.json")); !os.IsNotExist(err) {
+		t.Fatalf("key file left after the last account went: %v", err)
+	}
+}
+
+func TestAccountsCheckPrintsTheReportAndStoresNothing(t *testing.T) {
+	h := newHarness(t)
+	key := h.sim.NewKey(h.acct, true, stripesim.Restricted, stripesim.PermEventRead, stripesim.PermBalanceRead)
+	r := h.run(t, "  '"+key+"'  ", "accounts", "check")
+	if r.code != 0 {
+		t.Fatalf("check: %+v", r)
+	}
+	for _, want := range []string{"rak_event_read", "granted", "rak_customer_read", "missing", "no customer in notifications", "https://dashboard.stripe.com/apikeys/create?"} {
+		if !strings.Contains(r.stdout, want) {
+			t.Errorf("report lacks %q:\n%s", want, r.stdout)
+		}
+	}
+	if strings.Contains(r.stdout+r.stderr, key) {
+		t.Fatal("the report prints the key")
+	}
+	if _, err := os.Stat(filepath.Join(h.home, "config", "cashbell")); !os.IsNotExist(err) {
+		t.Fatalf("check created state: %v", err)
+	}
+}
+
+func TestAccountsRefusalsExitNonZeroWithOneLine(t *testing.T) {
+	h := newHarness(t)
+	revoked := h.sim.NewKey(h.acct, false, stripesim.Restricted, stripesim.AllPermissions...)
+	h.sim.RevokeKey(revoked)
+	noEvents := h.sim.NewKey(h.acct, false, stripesim.Restricted, stripesim.PermBalanceRead)
+	cases := []struct {
+		name  string
+		stdin string
+		args  []string
+		code  int
+		want  string
+	}{
+		{"publishable", "pk_test_abcdefghijklmnop", []string{"accounts", "add"}, 1, "publishable"},
+		{"empty", "", []string{"accounts", "add"}, 1, "no key given"},
+		{"garbage", "hello", []string{"accounts", "check"}, 1, "does not look like a Stripe API key"},
+		{"revoked", revoked, []string{"accounts", "add"}, 1, "revoked"},
+		{"no events", noEvents, []string{"accounts", "check"}, 1, "cannot read events"},
+		{"unknown command", "", []string{"frobnicate"}, 2, "unknown command"},
+		{"bad flag", "", []string{"accounts", "list", "--nope"}, 2, "flag provided but not defined"},
+		{"remove without id", "", []string{"accounts", "remove"}, 2, "one account id"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			r := h.run(t, tc.stdin, tc.args...)
+			if r.code != tc.code || !strings.Contains(r.stderr, tc.want) {
+				t.Fatalf("code %d, stderr %q; want %d and %q", r.code, r.stderr, tc.code, tc.want)
+			}
+			first := strings.SplitN(r.stderr, "\n", 2)[0]
+			if !strings.HasPrefix(first, "cashbell: ") {
+				t.Fatalf("first line %q is not the reason", first)
+			}
+		})
+	}
+}
+
+func TestAPIBaseMustBeSafe(t *testing.T) {
+	h := newHarness(t)
+	h.vars[accounts.EnvAPIBase] = "http://stripe.example.com"
+	r := h.run(t, "rk_test_abcdefghijklmnop", "accounts", "check")
+	if r.code != 1 || !strings.Contains(r.stderr, "loopback") {
+		t.Fatalf("%+v", r)
+	}
+}
