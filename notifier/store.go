@@ -157,7 +157,15 @@ func Open(path string, opts OpenOptions) (*Store, error) {
 		return nil, fmt.Errorf("%w: %v", ErrReadOnly, err)
 	}
 	s, err := open(path, opts.Timeout)
-	if err == nil || errors.Is(err, ErrAlreadyRunning) || errors.Is(err, ErrStoreNewer) || errors.Is(err, ErrReadOnly) {
+	if err == nil {
+		// A file emptied by a crash or a full disk opens as a new store: bring
+		// the accounts back from the sidecar.
+		if err := s.restoreAccounts(); err != nil {
+			opts.Logger.Warn("accounts not restored", "err", err)
+		}
+		return s, nil
+	}
+	if errors.Is(err, ErrAlreadyRunning) || errors.Is(err, ErrStoreNewer) || errors.Is(err, ErrReadOnly) {
 		return s, err
 	}
 	aside := fmt.Sprintf("%s.corrupt-%s", path, opts.Now().UTC().Format("20060102T150405"))
@@ -331,9 +339,18 @@ func (s *Store) writeSidecar(ctx context.Context) error {
 	return os.Rename(tmp, s.sidecarPath())
 }
 
-// restoreAccounts brings accounts back from the sidecar into a new store and
-// asks the poller to rebuild their history silently.
+// restoreAccounts brings accounts back from the sidecar into a store that has
+// none, and asks the poller to rebuild their history silently.
 func (s *Store) restoreAccounts() error {
+	empty := true
+	_ = s.db.View(func(tx *bolt.Tx) error {
+		k, _ := tx.Bucket(bucketAccounts).Cursor().First()
+		empty = k == nil
+		return nil
+	})
+	if !empty {
+		return nil
+	}
 	data, err := os.ReadFile(s.sidecarPath())
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil

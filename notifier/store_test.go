@@ -1,0 +1,221 @@
+package notifier_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/cashbell/cashbell/accounts"
+	"github.com/cashbell/cashbell/notifier"
+)
+
+func openStore(t *testing.T, path string) *notifier.Store {
+	t.Helper()
+	s, err := notifier.Open(path, notifier.OpenOptions{Timeout: 200 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	return s
+}
+
+func events(account string, n int, from int64) []notifier.Event {
+	out := make([]notifier.Event, n)
+	for i := range n {
+		out[i] = notifier.Event{ID: fmt.Sprintf("evt_%s_%05d", account, i), Type: "charge.succeeded", Created: from + int64(i),
+			Object: []byte(`{"amount":100,"currency":"usd"}`)}
+	}
+	return out
+}
+
+func TestStoreIsPrivateAndVersioned(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "sub", "cashbell.db")
+	s := openStore(t, path)
+	info, err := os.Stat(path)
+	if err != nil || info.Mode().Perm() != 0o600 {
+		t.Fatalf("store mode %v, %v", info.Mode().Perm(), err)
+	}
+	set, err := s.Settings(context.Background())
+	if err != nil || set.PollInterval() != notifier.DefaultInterval || !set.Enabled("charge.succeeded") {
+		t.Fatalf("default settings: %+v %v", set, err)
+	}
+}
+
+func TestSecondOpenSaysAlreadyRunning(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "cashbell.db")
+	openStore(t, path)
+	start := time.Now()
+	_, err := notifier.Open(path, notifier.OpenOptions{Timeout: 200 * time.Millisecond})
+	if !errors.Is(err, notifier.ErrAlreadyRunning) || err.Error() == "" || time.Since(start) > 2*time.Second {
+		t.Fatalf("second open: %v after %v", err, time.Since(start))
+	}
+}
+
+func TestIngestDeduplicatesAndKeepsStateInTheSameTransaction(t *testing.T) {
+	ctx := context.Background()
+	s := openStore(t, filepath.Join(t.TempDir(), "cashbell.db"))
+	if err := s.SaveAccount(ctx, accounts.Account{ID: "a", Name: "A"}); err != nil {
+		t.Fatal(err)
+	}
+	evs := events("a", 10, 1000)
+	added, err := s.Ingest(ctx, "a", evs[:6], &notifier.PollState{Initialized: true, NewestCreated: 1005}, true)
+	if err != nil || len(added) != 6 {
+		t.Fatalf("first ingest: %d, %v", len(added), err)
+	}
+	added, err = s.Ingest(ctx, "a", evs, &notifier.PollState{Initialized: true, NewestCreated: 1009}, true)
+	if err != nil || len(added) != 4 || added[0].ID != evs[6].ID {
+		t.Fatalf("overlapping ingest added %d, %v", len(added), err)
+	}
+	if n, _ := s.Count(ctx, "a"); n != 10 {
+		t.Fatalf("%d stored, want 10", n)
+	}
+	st, _ := s.State(ctx, "a")
+	if st.NewestCreated != 1009 {
+		t.Fatalf("state %+v", st)
+	}
+	out, _ := s.Outbox(ctx, "a")
+	if len(out) != 10 || out[0].ID != evs[0].ID {
+		t.Fatalf("outbox %d, first %s", len(out), out[0].ID)
+	}
+	if err := s.MarkEvents(ctx, "a", map[string]notifier.Mark{evs[0].ID: notifier.MarkNotified, evs[1].ID: notifier.MarkSkipped}); err != nil {
+		t.Fatal(err)
+	}
+	out, _ = s.Outbox(ctx, "a")
+	marks, _ := s.Marks(ctx, "a")
+	if len(out) != 8 || marks[evs[0].ID] != notifier.MarkNotified || marks[evs[1].ID] != notifier.MarkSkipped {
+		t.Fatalf("after marking: outbox %d marks %v", len(out), marks)
+	}
+	// Events of an account removed meanwhile are dropped, not stored.
+	added, err = s.Ingest(ctx, "gone", events("gone", 2, 1), nil, true)
+	if err != nil || len(added) != 0 {
+		t.Fatalf("ingest for unknown account: %d %v", len(added), err)
+	}
+}
+
+func TestPageMergesAccountsNewestFirst(t *testing.T) {
+	ctx := context.Background()
+	s := openStore(t, filepath.Join(t.TempDir(), "cashbell.db"))
+	for _, id := range []string{"a", "b"} {
+		if err := s.SaveAccount(ctx, accounts.Account{ID: id}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// a has even seconds, b odd ones.
+	var a, b []notifier.Event
+	for i := range 50 {
+		e := notifier.Event{ID: fmt.Sprintf("evt_%03d", i), Type: "charge.succeeded", Created: int64(1000 + i), Object: []byte(`{}`)}
+		if i%2 == 0 {
+			a = append(a, e)
+		} else {
+			e.Type = "payout.paid"
+			b = append(b, e)
+		}
+	}
+	if _, err := s.Ingest(ctx, "a", a, nil, false); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Ingest(ctx, "b", b, nil, false); err != nil {
+		t.Fatal(err)
+	}
+	var all []string
+	var cur *notifier.Cursor
+	for {
+		page, next, err := s.Page(ctx, notifier.Query{Before: cur, Limit: 7})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(page) == 0 {
+			break
+		}
+		for _, e := range page {
+			all = append(all, e.ID)
+			if e.Mark != notifier.MarkSilent {
+				t.Fatalf("%s mark %c", e.ID, e.Mark)
+			}
+		}
+		cur = next
+	}
+	if len(all) != 50 {
+		t.Fatalf("paged %d events, want 50", len(all))
+	}
+	for i, id := range all {
+		if want := fmt.Sprintf("evt_%03d", 49-i); id != want {
+			t.Fatalf("position %d: %s, want %s", i, id, want)
+		}
+	}
+	payouts, _, _ := s.Page(ctx, notifier.Query{Types: []string{"payout.paid"}, Limit: 100})
+	onlyA, _, _ := s.Page(ctx, notifier.Query{Accounts: []string{"a"}, Limit: 100})
+	if len(payouts) != 25 || len(onlyA) != 25 || onlyA[0].ID != "evt_048" {
+		t.Fatalf("filters: %d payouts, %d of a", len(payouts), len(onlyA))
+	}
+	latest, _ := s.Latest(ctx, "b", 3)
+	if len(latest) != 3 || latest[0].ID != "evt_049" || latest[2].ID != "evt_045" {
+		t.Fatalf("latest: %v", latest)
+	}
+}
+
+func TestCorruptStoreIsMovedAsideAndAccountsKept(t *testing.T) {
+	ctx := context.Background()
+	for name, damage := range map[string]func(path string) error{
+		"zeroed":      func(p string) error { return os.WriteFile(p, make([]byte, 64<<10), 0o600) },
+		"truncated":   func(p string) error { return os.Truncate(p, 100) },
+		"not bbolt":   func(p string) error { return os.WriteFile(p, []byte("SQLite format 3\x00 and more"), 0o600) },
+		"empty bytes": func(p string) error { return os.WriteFile(p, nil, 0o600) },
+	} {
+		t.Run(name, func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), "cashbell.db")
+			s, err := notifier.Open(path, notifier.OpenOptions{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := s.SaveAccount(ctx, accounts.Account{ID: "acct_1-live", Name: "Acme"}); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := s.Ingest(ctx, "acct_1-live", events("x", 5, 1), &notifier.PollState{Initialized: true, NewestCreated: 5}, false); err != nil {
+				t.Fatal(err)
+			}
+			s.Close()
+			if err := damage(path); err != nil {
+				t.Fatal(err)
+			}
+			s, err = notifier.Open(path, notifier.OpenOptions{})
+			if err != nil {
+				t.Fatalf("reopen: %v", err)
+			}
+			defer s.Close()
+			// bbolt takes an empty file for a new store, so nothing is moved aside.
+			if s.Recovered() == "" && name != "empty bytes" {
+				t.Fatal("damage not reported")
+			}
+			if _, err := os.Stat(s.Recovered()); s.Recovered() != "" && err != nil {
+				t.Fatalf("the damaged file was not kept: %v", err)
+			}
+			list, err := s.Accounts(ctx)
+			if err != nil || len(list) != 1 || list[0].Name != "Acme" {
+				t.Fatalf("accounts after recovery: %+v %v", list, err)
+			}
+			st, _ := s.State(ctx, "acct_1-live")
+			if !st.Rebuild {
+				t.Fatalf("history rebuild not asked for: %+v", st)
+			}
+		})
+	}
+}
+
+func TestReadOnlyFolderGivesAClearError(t *testing.T) {
+	if os.Geteuid() == 0 {
+		t.Skip("root ignores folder permissions")
+	}
+	dir := filepath.Join(t.TempDir(), "ro")
+	if err := os.Mkdir(dir, 0o500); err != nil {
+		t.Fatal(err)
+	}
+	_, err := notifier.Open(filepath.Join(dir, "cashbell.db"), notifier.OpenOptions{})
+	if !errors.Is(err, notifier.ErrReadOnly) {
+		t.Fatalf("read-only folder: %v", err)
+	}
+}

@@ -1,0 +1,225 @@
+package notifier
+
+import (
+	"encoding/json"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+	"unicode/utf8"
+)
+
+func ev(typ, object string, previous ...string) Event {
+	e := Event{ID: "evt_1", Type: typ, Created: 1700000000, Object: json.RawMessage(object)}
+	if len(previous) > 0 {
+		e.Previous = json.RawMessage(previous[0])
+	}
+	return e
+}
+
+const subJSON = `{"id":"sub_1","object":"subscription","customer":"cus_1","status":"%s","cancel_at_period_end":%s,"cancel_at":%s,
+ "trial_end":1701000000,"items":{"object":"list","data":[{"id":"si_1","quantity":%d,"price":{"id":"%s","product":"prod_1","nickname":%s,"unit_amount":%d,"currency":"usd","recurring":{"interval":"month"}}}]}}`
+
+func sub(status, cancel, cancelAt string, qty int, price, nickname string, amount int) string {
+	return fmt.Sprintf(subJSON, status, cancel, cancelAt, qty, price, nickname, amount)
+}
+
+func TestDescribe(t *testing.T) {
+	opt := TextOptions{Money: NewMoney("en-US"), Location: time.UTC}
+	cases := []struct {
+		name        string
+		e           Event
+		d           Details
+		title, body string
+	}{
+		{"sale in USD with everything",
+			ev("charge.succeeded", `{"id":"ch_1","amount":4900,"currency":"usd","billing_details":{"email":"jane@example.com","address":{"country":"FR"}}}`),
+			Details{Product: "Pro plan", Fee: 172, Net: 4728, NetCur: "usd"},
+			"Acme — New sale", "$49.00 from jane@example.com (FR) · Pro plan · net $47.28"},
+		{"sale in JPY, zero-decimal",
+			ev("charge.succeeded", `{"id":"ch_1","amount":500,"currency":"jpy"}`), Details{},
+			"Acme — New sale", "¥500"},
+		{"sale in KWD, three decimals",
+			ev("charge.succeeded", `{"id":"ch_1","amount":1250,"currency":"kwd","billing_details":{"email":"a@b.kw"}}`), Details{Country: "KW"},
+			"Acme — New sale", "KWD\u00a01.250 from a@b.kw (KW)"},
+		{"sale with customer from enrichment and description",
+			ev("charge.succeeded", `{"id":"ch_1","amount":123456,"currency":"eur","description":"Team licence"}`),
+			Details{Email: "li@example.com", Country: "DE", Net: 120000, NetCur: "eur"},
+			"Acme — New sale", "€1,234.56 from li@example.com (DE) · Team licence · net €1,200.00"},
+		{"full refund",
+			ev("charge.refunded", `{"id":"ch_1","amount":4900,"amount_refunded":4900,"currency":"usd","billing_details":{"email":"jane@example.com"}}`), Details{},
+			"Acme — Refund", "$49.00 refunded to jane@example.com"},
+		{"partial refund",
+			ev("charge.refunded", `{"id":"ch_1","amount":4900,"amount_refunded":900,"currency":"usd"}`), Details{},
+			"Acme — Refund", "$9.00 of $49.00 refunded"},
+		{"failed payment",
+			ev("charge.failed", `{"id":"ch_1","amount":2000,"currency":"gbp","failure_message":"Your card was declined.","billing_details":{"email":"o@x.uk"}}`), Details{},
+			"Acme — Payment failed", "£20.00 from o@x.uk · Your card was declined."},
+		{"dispute",
+			ev("charge.dispute.created", `{"id":"dp_1","amount":4900,"currency":"usd","charge":"ch_1","reason":"product_not_received","evidence_details":{"due_by":1700600000}}`), Details{},
+			"Acme — New dispute", "$49.00 disputed · reason: product not received · respond by Nov 21"},
+		{"payout paid",
+			ev("payout.paid", `{"id":"po_1","amount":1234500,"currency":"usd","arrival_date":1700000000,"status":"paid"}`), Details{},
+			"Acme — Payout paid", "$12,345.00 arriving Nov 14"},
+		{"payout failed",
+			ev("payout.failed", `{"id":"po_1","amount":99000,"currency":"eur","failure_message":"The bank account has been closed."}`), Details{},
+			"Acme — Payout failed", "€990.00 · The bank account has been closed."},
+		{"subscription created",
+			ev("customer.subscription.created", sub("active", "false", "null", 1, "price_1", "null", 4900)), Details{Email: "jane@example.com", Product: "Pro plan"},
+			"Acme — New subscription", "jane@example.com · Pro plan · $49.00/month"},
+		{"trial created",
+			ev("customer.subscription.created", sub("trialing", "false", "null", 2, "price_1", `"Starter"`, 900)), Details{},
+			"Acme — New trial", "Starter · 2 × $9.00/month · trial ends Nov 26"},
+		{"plan change",
+			ev("customer.subscription.updated", sub("active", "false", "null", 1, "price_2", `"Pro"`, 4900),
+				`{"items":{"object":"list","data":[{"id":"si_1","quantity":1,"price":{"id":"price_1","nickname":"Basic","unit_amount":900,"currency":"usd","recurring":{"interval":"month"}}}]}}`),
+			Details{Email: "jane@example.com"},
+			"Acme — Subscription changed", "jane@example.com · plan changed: Basic $9.00/month → Pro $49.00/month"},
+		{"quantity change",
+			ev("customer.subscription.updated", sub("active", "false", "null", 3, "price_1", "null", 900),
+				`{"items":{"object":"list","data":[{"id":"si_1","quantity":1,"price":{"id":"price_1","unit_amount":900,"currency":"usd"}}]}}`),
+			Details{}, "Acme — Subscription changed", "quantity 1 → 3"},
+		{"cancellation scheduled",
+			ev("customer.subscription.updated", sub("active", "true", "1701388800", 1, "price_1", "null", 900), `{"cancel_at_period_end":false,"cancel_at":null}`),
+			Details{Email: "jane@example.com"}, "Acme — Subscription changed", "jane@example.com · cancels on Dec 1"},
+		{"cancellation withdrawn",
+			ev("customer.subscription.updated", sub("active", "false", "null", 1, "price_1", "null", 900), `{"cancel_at_period_end":true,"cancel_at":1701388800}`),
+			Details{}, "Acme — Subscription changed", "cancellation withdrawn"},
+		{"status change",
+			ev("customer.subscription.updated", sub("past_due", "false", "null", 1, "price_1", "null", 900), `{"status":"active"}`),
+			Details{}, "Acme — Subscription changed", "status active → past due"},
+		{"subscription deleted",
+			ev("customer.subscription.deleted", sub("canceled", "false", "null", 1, "price_1", "null", 4900)), Details{Email: "jane@example.com", Product: "Pro plan"},
+			"Acme — Subscription cancelled", "jane@example.com · Pro plan · $49.00/month"},
+		{"trial will end",
+			ev("customer.subscription.trial_will_end", sub("trialing", "false", "null", 1, "price_1", "null", 900)), Details{Product: "Starter"},
+			"Acme — Trial ending soon", "Starter · $9.00/month · trial ends Nov 26"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			got := Describe(tc.e, "Acme", tc.d, opt)
+			if got.Title != tc.title || got.Body != tc.body {
+				t.Fatalf("got\n  %q\n  %q\nwant\n  %q\n  %q", got.Title, got.Body, tc.title, tc.body)
+			}
+		})
+	}
+}
+
+func TestHideAmounts(t *testing.T) {
+	e := ev("charge.succeeded", `{"id":"ch_1","amount":4900,"currency":"usd","billing_details":{"email":"jane@example.com"}}`)
+	got := Describe(e, "Acme", Details{Net: 4728, NetCur: "usd"}, TextOptions{HideAmounts: true})
+	if strings.Contains(got.Body, "49") || strings.Contains(got.Body, "47") || !strings.Contains(got.Body, "jane@example.com") {
+		t.Fatalf("hidden amounts: %q", got.Body)
+	}
+	s := Summary("Acme", []Event{e, e}, TextOptions{HideAmounts: true})
+	if strings.Contains(s.Body, "$") {
+		t.Fatalf("summary shows amounts: %q", s.Body)
+	}
+}
+
+func TestOnlyMeaningfulSubscriptionUpdatesNotify(t *testing.T) {
+	base := sub("active", "false", "null", 1, "price_1", "null", 900)
+	if Notifies(ev("customer.subscription.updated", base, `{"metadata":{}}`)) {
+		t.Fatal("a metadata change notifies")
+	}
+	if Notifies(ev("customer.subscription.updated", base, `{"current_period_end":1,"latest_invoice":"in_1"}`)) {
+		t.Fatal("a renewal bookkeeping change notifies")
+	}
+	if Notifies(ev("customer.subscription.updated", base)) {
+		t.Fatal("an update without previous attributes notifies")
+	}
+	if !Notifies(ev("customer.subscription.updated", base, `{"status":"trialing"}`)) {
+		t.Fatal("a status change does not notify")
+	}
+	if Notifies(ev("invoice.paid", `{}`)) {
+		t.Fatal("an unknown type notifies")
+	}
+}
+
+func TestSummaryKeepsCurrenciesApart(t *testing.T) {
+	var events []Event
+	for range 30 {
+		events = append(events, ev("charge.succeeded", `{"amount":1000,"currency":"usd"}`))
+	}
+	for range 4 {
+		events = append(events, ev("charge.succeeded", `{"amount":500,"currency":"jpy"}`))
+	}
+	events = append(events, ev("charge.refunded", `{"amount":1000,"amount_refunded":1000,"currency":"usd"}`),
+		ev("customer.subscription.created", sub("active", "false", "null", 1, "p", "null", 900)))
+	s := Summary("Acme", events, TextOptions{Money: NewMoney("en-US")})
+	if s.Title != "Acme — and 36 more" {
+		t.Fatalf("title %q", s.Title)
+	}
+	want := "34 sales $300.00 + ¥2,000 · 1 refund $10.00 · 1 new subscription"
+	if s.Body != want {
+		t.Fatalf("body\n got %q\nwant %q", s.Body, want)
+	}
+}
+
+func TestDashboardURL(t *testing.T) {
+	cases := []struct {
+		e         Event
+		live      bool
+		connected string
+		want      string
+	}{
+		{ev("charge.succeeded", `{"id":"ch_1"}`), true, "", "https://dashboard.stripe.com/payments/ch_1"},
+		{ev("charge.refunded", `{"id":"ch_1"}`), false, "", "https://dashboard.stripe.com/test/payments/ch_1"},
+		{ev("charge.dispute.created", `{"id":"dp_1","charge":"ch_9"}`), true, "", "https://dashboard.stripe.com/payments/ch_9"},
+		{ev("payout.paid", `{"id":"po_1"}`), true, "acct_7", "https://dashboard.stripe.com/acct_7/payouts/po_1"},
+		{ev("customer.subscription.updated", `{"id":"sub_1"}`), false, "acct_7", "https://dashboard.stripe.com/acct_7/test/subscriptions/sub_1"},
+	}
+	for _, tc := range cases {
+		if got := DashboardURL(tc.e, tc.live, tc.connected); got != tc.want {
+			t.Errorf("%s: %s, want %s", tc.e.Type, got, tc.want)
+		}
+	}
+}
+
+func TestMoneyFormats(t *testing.T) {
+	m := NewMoney("en-US")
+	cases := []struct {
+		minor int64
+		cur   string
+		want  string
+	}{
+		{4900, "usd", "$49.00"}, {5, "usd", "$0.05"}, {-250, "usd", "-$2.50"},
+		{500, "jpy", "¥500"}, {1000000, "krw", "₩1,000,000"}, {1250, "kwd", "KWD\u00a01.250"},
+		{5, "bhd", "BHD\u00a00.005"}, {123456789, "eur", "€1,234,567.89"}, {100, "xyz", "1.00 XYZ"},
+	}
+	for _, tc := range cases {
+		if got := m.Format(tc.minor, tc.cur); got != tc.want {
+			t.Errorf("Format(%d, %s) = %q, want %q", tc.minor, tc.cur, got, tc.want)
+		}
+	}
+	if got := NewMoney("fr_FR.UTF-8").Format(123456, "eur"); !strings.HasPrefix(got, "1") || !strings.HasSuffix(got, "234,56\u00a0€") {
+		t.Errorf("fr-FR: %q", got)
+	}
+}
+
+func FuzzDescribe(f *testing.F) {
+	for _, seed := range []string{
+		`{"id":"ch_1","amount":4900,"currency":"usd"}`,
+		`{"amount":"lots","currency":7,"billing_details":[]}`,
+		`{"items":{"data":[{"price":"x","quantity":"2"}]}}`,
+		`{"items":{"data":"none"},"cancel_at":"soon"}`,
+		`[]`, `null`, `{"amount":1e400}`, ``,
+	} {
+		f.Add("charge.succeeded", seed, `{"status":3}`)
+		f.Add("customer.subscription.updated", seed, `{"items":{"data":[{"price":{"unit_amount":"9"}}]},"cancel_at_period_end":"yes"}`)
+	}
+	types := append([]string{"unknown.type"}, NotifiedTypes...)
+	f.Fuzz(func(t *testing.T, typ, object, previous string) {
+		for _, ty := range append(types, typ) {
+			e := Event{ID: "evt_f", Type: ty, Object: json.RawMessage(object), Previous: json.RawMessage(previous)}
+			got := Describe(e, "Acme", Details{}, TextOptions{})
+			if !strings.HasPrefix(got.Title, "Acme — ") || !utf8.ValidString(got.Body) && utf8.ValidString(object) {
+				t.Fatalf("bad text for %s %q: %+v", ty, object, got)
+			}
+			Notifies(e)
+			Amount(e)
+			Summary("Acme", []Event{e}, TextOptions{})
+			DashboardURL(e, true, "")
+		}
+	})
+}
