@@ -6,12 +6,14 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/http"
 	"sync"
 	"time"
 
 	"github.com/cenkalti/backoff/v4"
 	"github.com/stripe/stripe-go/v76"
 	"github.com/stripe/stripe-go/v76/client"
+	"github.com/stripe/stripe-go/v76/form"
 
 	"github.com/cashbell/cashbell/accounts"
 )
@@ -381,11 +383,13 @@ type rawEvent struct {
 }
 
 func (s *Service) listPage(ctx context.Context, c *client.API, base stripe.Params, p *stripe.EventListParams) (*eventPage, error) {
-	p.Context = ctx
-	p.StripeAccount = base.StripeAccount
 	p.Types = stripe.StringSlice(NotifiedTypes)
+	values := &form.Values{}
+	form.AppendTo(values, p)
+	params := base
+	params.Context = ctx
 	page := &eventPage{}
-	if err := c.Events.B.Call("GET", "/v1/events", c.Events.Key, p, page); err != nil {
+	if err := c.Events.B.CallRaw(http.MethodGet, "/v1/events", c.Events.Key, values, &params, page); err != nil {
 		if ctx.Err() != nil {
 			return nil, ctx.Err()
 		}
@@ -412,6 +416,8 @@ func toEvents(page *eventPage) []Event {
 }
 
 // firstImport stores an account's last FirstImport events without notifying.
+// When there are more, it also stores the rest of the overlap window silently,
+// so that the next poll's look back does not take them for new events.
 func (s *Service) firstImport(ctx context.Context, c *client.API, base stripe.Params, id string, st *PollState) (int, error) {
 	page, err := s.listPage(ctx, c, base, &stripe.EventListParams{ListParams: stripe.ListParams{Limit: stripe.Int64(FirstImport)}})
 	if err != nil {
@@ -425,8 +431,19 @@ func (s *Service) firstImport(ctx context.Context, c *client.API, base stripe.Pa
 	}
 	st.LastPoll, st.LastError = s.now(), ""
 	added, err := s.store.Ingest(ctx, id, events, st, false)
-	s.log.Info("first import", "account", id, "events", len(added))
-	return len(added), err
+	if err != nil {
+		return len(added), err
+	}
+	n := len(added)
+	if page.HasMore {
+		more, err := s.fetch(ctx, c, base, id, st, st.NewestCreated-int64(Overlap/time.Second), false)
+		n += more
+		if err != nil {
+			return n, err
+		}
+	}
+	s.log.Info("first import", "account", id, "events", n)
+	return n, nil
 }
 
 // fetch pages through every event created at or after gte, storing each page

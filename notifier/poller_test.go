@@ -1,0 +1,469 @@
+package notifier_test
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/cashbell/cashbell/accounts"
+	"github.com/cashbell/cashbell/internal/stripesim"
+	"github.com/cashbell/cashbell/internal/testbus"
+	"github.com/cashbell/cashbell/notifier"
+)
+
+var bus *testbus.Bus
+
+func TestMain(m *testing.M) {
+	var err error
+	bus, err = testbus.Start()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "notifier tests need a session bus:", err)
+		os.Exit(1)
+	}
+	code := m.Run()
+	bus.Close()
+	os.Exit(code)
+}
+
+type world struct {
+	sim     *stripesim.Sim
+	store   *notifier.Store
+	reg     *accounts.Registry
+	svc     *notifier.Service
+	gen     *stripesim.Generator
+	acct    accounts.Account
+	dir     string
+	mu      sync.Mutex
+	changes int
+}
+
+type option func(*notifier.Options)
+
+func newWorld(t *testing.T, perms []string, opts ...option) *world {
+	t.Helper()
+	quiet()
+	bus.Fail(false)
+	sim := stripesim.New(stripesim.Options{}).Start()
+	t.Cleanup(sim.Close)
+	dir := t.TempDir()
+	store, err := notifier.Open(filepath.Join(dir, "cashbell.db"), notifier.OpenOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { store.Close() })
+	conn, _ := accounts.NewConnector(sim.URL)
+	reg := accounts.NewRegistry(accounts.Options{Records: store, Keys: accounts.OpenVault(filepath.Join(dir, "keys.json"), true),
+		Connector: conn, LogoDir: filepath.Join(dir, "logos")})
+	id := sim.CreateAccount(stripesim.AccountSpec{DisplayName: "Acme"})
+	key, _ := accounts.ParseKey(sim.NewKey(id, false, stripesim.Restricted, perms...))
+	res, err := reg.Add(context.Background(), accounts.AddRequest{Key: key})
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := &world{sim: sim, store: store, reg: reg, gen: sim.Generator(id, false, 42), acct: res.Account, dir: dir}
+	o := notifier.Options{Store: store, Accounts: reg, Sink: notifier.Desktop{}, Money: notifier.NewMoney("en-US"),
+		Icon: "/usr/share/icons/cashbell.png", InitialBackoff: 5 * time.Millisecond, MaxBackoff: 40 * time.Millisecond,
+		Interval: 20 * time.Millisecond, OnChange: func(string) { w.mu.Lock(); w.changes++; w.mu.Unlock() }}
+	for _, f := range opts {
+		f(&o)
+	}
+	w.svc = notifier.New(o)
+	return w
+}
+
+func (w *world) poll(t *testing.T) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := w.svc.Poll(ctx, w.acct.ID); err != nil {
+		t.Fatalf("poll: %v", err)
+	}
+}
+
+// quiet waits until notifications from earlier tests stop arriving, then
+// forgets them.
+func quiet() {
+	for n := -1; n != len(bus.Notifications()); {
+		n = len(bus.Notifications())
+		time.Sleep(50 * time.Millisecond)
+	}
+	bus.Reset()
+}
+
+// settle waits a moment for notifications that are still on their way.
+func settle(n int) []testbus.Notification { return bus.WaitFor(n, 3*time.Second) }
+
+func TestFirstImportIsSilentThenEverySaleRings(t *testing.T) {
+	w := newWorld(t, stripesim.AllPermissions)
+	for range 60 {
+		w.gen.Random()
+	}
+	w.poll(t)
+	// The last 50, and the rest of the look-back window (all 60 are seconds old).
+	if n, _ := w.store.Count(context.Background(), w.acct.ID); n != 60 {
+		t.Fatalf("first import stored %d, want 60", n)
+	}
+	time.Sleep(100 * time.Millisecond)
+	if got := bus.Notifications(); len(got) != 0 {
+		t.Fatalf("first import notified: %+v", got)
+	}
+
+	w.gen.Sale(stripesim.Sale{Amount: 4900, Currency: "usd", Email: "jane@example.com", Country: "FR", Product: "Pro plan"})
+	w.gen.Sale(stripesim.Sale{Amount: 500, Currency: "jpy", Email: "kenji@example.com", Country: "JP"})
+	w.gen.Sale(stripesim.Sale{Amount: 1250, Currency: "kwd", Guest: true})
+	w.poll(t)
+	got := settle(3)
+	if len(got) != 3 {
+		t.Fatalf("%d notifications, want 3: %+v", len(got), got)
+	}
+	want := []string{
+		"$49.00 from jane@example.com (FR) · Pro plan · net $47.28",
+		"¥500 from kenji@example.com (JP) · net ¥456",
+		"KWD\u00a01.250 · net KWD\u00a01.184",
+	}
+	for i, n := range got {
+		if n.Summary != "Acme — New sale" || n.Body != want[i] || n.AppName != "Cashbell" {
+			t.Errorf("notification %d: %q / %q (app %q), want body %q", i, n.Summary, n.Body, n.AppName, want[i])
+		}
+		if n.Icon != "/usr/share/icons/cashbell.png" {
+			t.Errorf("icon %q", n.Icon)
+		}
+	}
+	w.poll(t)
+	time.Sleep(100 * time.Millisecond)
+	if n := len(bus.Notifications()); n != 3 {
+		t.Fatalf("an idle poll notified again: %d", n)
+	}
+}
+
+func TestEveryEventKindIsNotified(t *testing.T) {
+	w := newWorld(t, stripesim.AllPermissions)
+	w.poll(t) // empty first import
+	g := w.gen
+	_, ch := g.Sale(stripesim.Sale{Amount: 4900, Currency: "usd", Email: "jane@example.com", Country: "FR"})
+	w.poll(t)
+	g.Refund(ch, 0)
+	g.FailedCharge(stripesim.Sale{Amount: 2000, Currency: "eur", Email: "o@example.com"}, "Your card was declined.")
+	g.Dispute(ch, "fraudulent")
+	w.poll(t)
+	g.Payout(100000, "usd", false)
+	g.Payout(50000, "usd", true)
+	_, sub := g.Subscribe("sofia@example.com", stripesim.Plan{Product: "Starter plan", Amount: 900, Currency: "usd", Interval: "month"}, 0)
+	w.poll(t)
+	g.ChangePlan(sub, stripesim.Plan{Product: "Pro plan", Amount: 4900, Currency: "usd", Interval: "month"})
+	g.TouchMetadata(sub) // not worth a notification
+	g.ScheduleCancel(sub, true)
+	w.poll(t)
+	g.CancelSubscription(sub)
+	w.poll(t)
+
+	got := settle(10)
+	var lines []string
+	for _, n := range got {
+		lines = append(lines, n.Summary+" | "+n.Body)
+	}
+	joined := strings.Join(lines, "\n")
+	for _, want := range []string{
+		"Acme — New sale | $49.00 from jane@example.com (FR) · net $47.28",
+		"Acme — Refund | $49.00 refunded to jane@example.com (FR)",
+		"Acme — Payment failed | €20.00 from o@example.com · Your card was declined.",
+		"Acme — New dispute | $49.00 disputed · reason: fraudulent",
+		"Acme — Payout paid | $1,000.00 arriving",
+		"Acme — Payout failed | $500.00 · The bank account has been closed.",
+		"Acme — New subscription | sofia@example.com (US) · Starter plan · $9.00/month",
+		"Acme — Subscription changed | sofia@example.com (US) · plan changed to Pro plan: $9.00/month → $49.00/month",
+		"Acme — Subscription changed | sofia@example.com (US) · cancels on",
+		"Acme — Subscription cancelled | sofia@example.com (US) · Pro plan · $49.00/month",
+	} {
+		if !strings.Contains(joined, want) {
+			t.Errorf("missing %q in:\n%s", want, joined)
+		}
+	}
+	if len(got) != 10 {
+		t.Fatalf("%d notifications, want 10 (the metadata change stays quiet):\n%s", len(got), joined)
+	}
+	marks, _ := w.store.Marks(context.Background(), w.acct.ID)
+	skipped := 0
+	for _, m := range marks {
+		if m == notifier.MarkSkipped {
+			skipped++
+		}
+	}
+	if skipped != 1 {
+		t.Fatalf("%d skipped, want the metadata update only", skipped)
+	}
+}
+
+func TestWithoutOptionalPermissionsTheTextIsShorter(t *testing.T) {
+	w := newWorld(t, []string{stripesim.PermEventRead})
+	w.poll(t)
+	w.gen.Sale(stripesim.Sale{Amount: 4900, Currency: "usd", Product: "Pro plan", Email: "jane@example.com"})
+	before := w.sim.Requests()
+	w.poll(t)
+	got := settle(1)
+	if len(got) != 1 || got[0].Body != "$49.00 from jane@example.com" {
+		t.Fatalf("%+v", got)
+	}
+	if n := w.sim.Requests() - before; n != 1 {
+		t.Fatalf("%d requests; a key without read permissions should cost only the events read", n)
+	}
+}
+
+func TestBurstIsGrouped(t *testing.T) {
+	w := newWorld(t, stripesim.AllPermissions)
+	w.poll(t)
+	for i := range 250 {
+		cur := "usd"
+		if i%5 == 0 {
+			cur = "eur"
+		}
+		w.gen.Sale(stripesim.Sale{Amount: 1000, Currency: cur})
+	}
+	w.poll(t)
+	got := settle(4)
+	time.Sleep(100 * time.Millisecond)
+	got = bus.Notifications()
+	if len(got) != notifier.MaxIndividual+1 {
+		t.Fatalf("%d notifications for a burst of 250, want %d", len(got), notifier.MaxIndividual+1)
+	}
+	last := got[len(got)-1]
+	if last.Summary != "Acme — and 247 more" || last.Body != "247 sales $1,980.00 + €490.00" {
+		t.Fatalf("summary %q / %q", last.Summary, last.Body)
+	}
+	if n, _ := w.store.Count(context.Background(), w.acct.ID); n != 250 {
+		t.Fatalf("stored %d of 250", n)
+	}
+	marks, _ := w.store.Marks(context.Background(), w.acct.ID)
+	counts := map[notifier.Mark]int{}
+	for _, m := range marks {
+		counts[m]++
+	}
+	if counts[notifier.MarkNotified] != 3 || counts[notifier.MarkSummarised] != 247 {
+		t.Fatalf("marks %v", counts)
+	}
+}
+
+func TestLateEventsAreCaughtByTheOverlap(t *testing.T) {
+	w := newWorld(t, stripesim.AllPermissions)
+	w.poll(t)
+	late, _ := w.gen.Hidden(150 * time.Millisecond).Sale(stripesim.Sale{Amount: 100, Currency: "usd"})
+	time.Sleep(10 * time.Millisecond)
+	w.gen.Sale(stripesim.Sale{Amount: 200, Currency: "usd"})
+	w.poll(t)
+	time.Sleep(200 * time.Millisecond)
+	w.poll(t)
+	got := settle(2)
+	if len(got) != 2 {
+		t.Fatalf("%d notifications, want 2", len(got))
+	}
+	marks, _ := w.store.Marks(context.Background(), w.acct.ID)
+	if marks[late] != notifier.MarkNotified {
+		t.Fatalf("the late event was missed: %v", marks)
+	}
+}
+
+func TestIdlePollIsOneRequest(t *testing.T) {
+	w := newWorld(t, stripesim.AllPermissions)
+	w.poll(t)
+	for range 20 {
+		w.gen.Random()
+	}
+	w.poll(t)
+	before := w.sim.Requests()
+	for range 5 {
+		w.poll(t)
+	}
+	if n := w.sim.Requests() - before; n != 5 {
+		t.Fatalf("5 idle polls made %d requests", n)
+	}
+}
+
+func TestFiltersPauseMuteAndMinimum(t *testing.T) {
+	w := newWorld(t, stripesim.AllPermissions)
+	ctx := context.Background()
+	w.poll(t)
+	set, _ := w.store.Settings(ctx)
+	set.Disabled = map[string]bool{"payout.paid": true}
+	set.MinAmount = 10
+	if err := w.store.SaveSettings(ctx, set); err != nil {
+		t.Fatal(err)
+	}
+	w.gen.Payout(100000, "usd", false)
+	w.gen.Sale(stripesim.Sale{Amount: 999, Currency: "usd"})  // $9.99 < $10
+	w.gen.Sale(stripesim.Sale{Amount: 1000, Currency: "usd"}) // $10.00
+	w.gen.Sale(stripesim.Sale{Amount: 999, Currency: "jpy"})  // ¥999 ≥ ¥10
+	w.poll(t)
+	got := settle(2)
+	time.Sleep(50 * time.Millisecond)
+	if got = bus.Notifications(); len(got) != 2 || !strings.HasPrefix(got[0].Body, "$10.00") || !strings.HasPrefix(got[1].Body, "¥999") {
+		t.Fatalf("filters: %+v", got)
+	}
+
+	bus.Reset()
+	set.PausedUntil = time.Now().Add(time.Hour)
+	_ = w.store.SaveSettings(ctx, set)
+	w.gen.Sale(stripesim.Sale{Amount: 5000, Currency: "usd"})
+	w.poll(t)
+	set.PausedUntil = time.Time{}
+	_ = w.store.SaveSettings(ctx, set)
+	w.poll(t)
+	if _, err := w.reg.Update(ctx, w.acct.ID, func(a *accounts.Account) { a.Muted = true }); err != nil {
+		t.Fatal(err)
+	}
+	w.gen.Sale(stripesim.Sale{Amount: 5000, Currency: "usd"})
+	w.poll(t)
+	time.Sleep(100 * time.Millisecond)
+	if got := bus.Notifications(); len(got) != 0 {
+		t.Fatalf("paused or muted, yet notified: %+v (and nothing saved up for later)", got)
+	}
+}
+
+func TestStormsBackOffAndLoseNothing(t *testing.T) {
+	w := newWorld(t, stripesim.AllPermissions)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { _ = w.svc.Run(ctx); close(done) }()
+	waitFor(t, func() bool { st, _ := w.store.State(ctx, w.acct.ID); return st.Initialized })
+
+	w.sim.Inject(stripesim.Fault{Kind: stripesim.RateLimit, Path: "/v1/events", Times: 8})
+	var ids []string
+	for range 5 {
+		id, _ := w.gen.Sale(w.gen.RandomSale())
+		ids = append(ids, id)
+	}
+	w.sim.Inject(stripesim.Fault{Kind: stripesim.ServerError, Status: 502, Path: "/v1/events", Times: 6})
+	w.sim.Inject(stripesim.Fault{Kind: stripesim.Drop, Path: "/v1/events", Times: 2})
+	w.sim.Inject(stripesim.Fault{Kind: stripesim.BrokenJSON, Path: "/v1/events", Times: 2})
+	for range 5 {
+		id, _ := w.gen.Sale(w.gen.RandomSale())
+		ids = append(ids, id)
+	}
+	waitFor(t, func() bool { n, _ := w.store.Count(ctx, w.acct.ID); return n == 10 })
+	waitFor(t, func() bool { out, _ := w.store.Outbox(ctx, w.acct.ID); return len(out) == 0 })
+	waitFor(t, func() bool { a, _ := w.reg.Get(ctx, w.acct.ID); return a.Status == accounts.StatusOK })
+	cancel()
+	<-done
+	marks, _ := w.store.Marks(context.Background(), w.acct.ID)
+	for _, id := range ids {
+		if marks[id] != notifier.MarkNotified && marks[id] != notifier.MarkSummarised {
+			t.Errorf("%s handled as %q", id, marks[id])
+		}
+	}
+	notified := 0
+	for _, m := range marks {
+		if m == notifier.MarkNotified {
+			notified++
+		}
+	}
+	individual := 0
+	for _, n := range settle(notified) {
+		if n.Summary == "Acme — New sale" {
+			individual++
+		}
+	}
+	if individual != notified {
+		t.Fatalf("%d sale notifications for %d notified events", individual, notified)
+	}
+}
+
+func TestRevokedKeyStopsPollingAndTellsOnce(t *testing.T) {
+	w := newWorld(t, stripesim.AllPermissions)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	done := make(chan struct{})
+	go func() { _ = w.svc.Run(ctx); close(done) }()
+	waitFor(t, func() bool { st, _ := w.store.State(ctx, w.acct.ID); return st.Initialized })
+	key, _ := w.reg.Key(w.acct.ID, w.acct.KeyStorage)
+	w.sim.RevokeKey(key.Reveal())
+	waitFor(t, func() bool { a, _ := w.reg.Get(ctx, w.acct.ID); return a.Status == accounts.StatusKeyRevoked })
+	before := w.sim.Requests()
+	time.Sleep(200 * time.Millisecond) // ten intervals
+	if n := w.sim.Requests() - before; n != 0 {
+		t.Fatalf("%d requests after the key was refused", n)
+	}
+	got := bus.Notifications()
+	if len(got) != 1 || !strings.Contains(got[0].Summary, "key stopped working") || !strings.Contains(got[0].Body, w.acct.KeyMasked) {
+		t.Fatalf("notifications: %+v", got)
+	}
+	if strings.Contains(got[0].Body, key.Reveal()) {
+		t.Fatal("the notification shows the key")
+	}
+	w.svc.Reload()
+	time.Sleep(100 * time.Millisecond)
+	if len(bus.Notifications()) != 1 {
+		t.Fatal("told twice")
+	}
+	cancel()
+	<-done
+}
+
+func TestCatchUpAfterAStop(t *testing.T) {
+	w := newWorld(t, stripesim.AllPermissions)
+	w.poll(t)
+	// Cashbell is off; forty events happen over the last two days.
+	now := time.Now()
+	for i := range 40 {
+		w.gen.At(now.Add(-48*time.Hour + time.Duration(i)*time.Hour)).Sale(stripesim.Sale{Amount: 100, Currency: "usd"})
+	}
+	st, _ := w.store.State(context.Background(), w.acct.ID)
+	st.NewestCreated = now.Add(-72 * time.Hour).Unix()
+	if err := w.store.SaveState(context.Background(), w.acct.ID, st); err != nil {
+		t.Fatal(err)
+	}
+	w.poll(t)
+	if n, _ := w.store.Count(context.Background(), w.acct.ID); n != 40 {
+		t.Fatalf("caught up %d of 40", n)
+	}
+	got := settle(4)
+	if len(got) != 4 || got[3].Summary != "Acme — and 37 more" {
+		t.Fatalf("catch-up notifications: %+v", got)
+	}
+}
+
+func TestRebuildAfterDamageIsSilentAndCovers30Days(t *testing.T) {
+	w := newWorld(t, stripesim.AllPermissions)
+	now := time.Now()
+	w.gen.At(now.Add(-31 * 24 * time.Hour)).Sale(stripesim.Sale{Amount: 100, Currency: "usd"})
+	for i := range 120 {
+		w.gen.At(now.Add(-29*24*time.Hour + time.Duration(i)*time.Hour)).Sale(stripesim.Sale{Amount: 100, Currency: "usd"})
+	}
+	if err := w.store.SaveState(context.Background(), w.acct.ID, notifier.PollState{Rebuild: true}); err != nil {
+		t.Fatal(err)
+	}
+	w.poll(t)
+	if n, _ := w.store.Count(context.Background(), w.acct.ID); n != 120 {
+		t.Fatalf("rebuilt %d of 120 events", n)
+	}
+	time.Sleep(100 * time.Millisecond)
+	if got := bus.Notifications(); len(got) != 0 {
+		t.Fatalf("a rebuild notified: %d", len(got))
+	}
+}
+
+func TestNotificationServiceDownLosesNoEvents(t *testing.T) {
+	w := newWorld(t, stripesim.AllPermissions)
+	w.poll(t)
+	bus.Fail(true)
+	w.gen.Sale(stripesim.Sale{Amount: 100, Currency: "usd"})
+	w.poll(t)
+	bus.Fail(false)
+	if n, _ := w.store.Count(context.Background(), w.acct.ID); n != 1 {
+		t.Fatalf("stored %d", n)
+	}
+}
+
+func waitFor(t *testing.T, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatal("condition not met in 5s")
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
