@@ -285,8 +285,8 @@ func runGUI(ctx context.Context, env Env, args []string) error {
 }
 
 func checkInterval(d time.Duration) error {
-	if d != 0 && d < time.Second {
-		return fmt.Errorf("%w: --interval must be at least 1s (got %s)", errUsage, d)
+	if d < 0 || d != 0 && d < 10*time.Millisecond {
+		return fmt.Errorf("%w: --interval must be at least 10ms, and 5s or more is kind to Stripe's rate limits (got %s)", errUsage, d)
 	}
 	return nil
 }

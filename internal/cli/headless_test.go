@@ -1,0 +1,250 @@
+package cli_test
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"os/signal"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/cashbell/cashbell/internal/cli"
+	"github.com/cashbell/cashbell/internal/stripesim"
+	"github.com/cashbell/cashbell/internal/testbus"
+	"github.com/cashbell/cashbell/notifier"
+)
+
+var bus *testbus.Bus
+
+func TestMain(m *testing.M) {
+	if os.Getenv("CASHBELL_TEST_HELPER") == "1" {
+		// Run as the cashbell command, for tests that kill it.
+		ctx, stop := signalContext()
+		code := cli.Main(ctx, cli.Env{Args: strings.Fields(os.Getenv("CASHBELL_TEST_ARGS")), Stdin: os.Stdin,
+			Stdout: os.Stdout, Stderr: os.Stderr, Getenv: os.Getenv})
+		stop()
+		os.Exit(code)
+	}
+	var err error
+	bus, err = testbus.Start()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "cli tests need a session bus:", err)
+		os.Exit(1)
+	}
+	code := m.Run()
+	bus.Close()
+	os.Exit(code)
+}
+
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+type child struct {
+	cmd    *exec.Cmd
+	stderr *syncBuffer
+	done   chan error
+}
+
+// start runs `cashbell <args>` as a separate process (this test binary in
+// helper mode), with the harness's environment.
+func (h *harness) start(t *testing.T, args ...string) *child {
+	t.Helper()
+	cmd := exec.Command(os.Args[0], "-test.run=^$")
+	cmd.Env = append(os.Environ(), "CASHBELL_TEST_HELPER=1", "CASHBELL_TEST_ARGS="+strings.Join(args, " "))
+	for k, v := range h.vars {
+		cmd.Env = append(cmd.Env, k+"="+v)
+	}
+	c := &child{cmd: cmd, stderr: &syncBuffer{}, done: make(chan error, 1)}
+	cmd.Stderr = c.stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	go func() { c.done <- cmd.Wait() }()
+	t.Cleanup(func() {
+		_ = cmd.Process.Kill()
+		<-c.done
+	})
+	return c
+}
+
+func (c *child) waitLog(t *testing.T, pattern string) {
+	t.Helper()
+	re := regexp.MustCompile(pattern)
+	deadline := time.Now().Add(10 * time.Second)
+	for !re.MatchString(c.stderr.String()) {
+		if time.Now().After(deadline) {
+			t.Fatalf("no log line matching %q in:\n%s", pattern, c.stderr.String())
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+func (c *child) stop(t *testing.T, sig syscall.Signal) error {
+	t.Helper()
+	_ = c.cmd.Process.Signal(sig)
+	select {
+	case err := <-c.done:
+		c.done <- err
+		return err
+	case <-time.After(10 * time.Second):
+		t.Fatal("cashbell did not stop in 10s")
+	}
+	return nil
+}
+
+func TestHeadlessExitsCleanlyOnSignals(t *testing.T) {
+	for _, sig := range []syscall.Signal{syscall.SIGINT, syscall.SIGTERM} {
+		t.Run(sig.String(), func(t *testing.T) {
+			h := newHarness(t)
+			key := h.sim.NewKey(h.acct, false, stripesim.Restricted, stripesim.AllPermissions...)
+			if r := h.run(t, key, "accounts", "add"); r.code != 0 {
+				t.Fatal(r)
+			}
+			c := h.start(t, "run", "--headless", "--interval", "50ms")
+			c.waitLog(t, "first import")
+			if err := c.stop(t, sig); err != nil {
+				t.Fatalf("exit after %s: %v\n%s", sig, err, c.stderr.String())
+			}
+			log := c.stderr.String()
+			if !strings.Contains(log, "cashbell stopped") || strings.Contains(log, key) || strings.Contains(log, key[8:30]) {
+				t.Fatalf("log:\n%s", log)
+			}
+		})
+	}
+}
+
+func TestSecondInstanceSaysAlreadyRunning(t *testing.T) {
+	h := newHarness(t)
+	c := h.start(t, "run", "--headless")
+	c.waitLog(t, "cashbell running headless")
+	r := h.run(t, "", "accounts", "list")
+	if r.code != 1 || !strings.Contains(r.stderr, "Cashbell is already running") {
+		t.Fatalf("%+v", r)
+	}
+}
+
+// A SIGKILL partway through ingest, then a restart: every event is stored once,
+// none is lost, and none is notified twice.
+func TestSIGKILLDuringIngestThenRestart(t *testing.T) {
+	quietBus()
+	h := newHarness(t)
+	key := h.sim.NewKey(h.acct, false, stripesim.Restricted, stripesim.AllPermissions...)
+	if r := h.run(t, key, "accounts", "add"); r.code != 0 {
+		t.Fatal(r)
+	}
+	gen := h.sim.Generator(h.acct, false, 9)
+	c := h.start(t, "run", "--headless", "--interval", "30ms")
+	c.waitLog(t, "first import")
+
+	// A burst of five pages, each slow to come, and a kill after a page or two.
+	h.sim.Inject(stripesim.Fault{Kind: stripesim.Slow, Delay: 60 * time.Millisecond, Path: "/v1/events", Times: -1})
+	time.Sleep(100 * time.Millisecond)
+	for range 450 {
+		gen.Sale(gen.RandomSale())
+	}
+	time.Sleep(250 * time.Millisecond)
+	if err := c.stop(t, syscall.SIGKILL); err == nil {
+		t.Fatal("SIGKILL did not kill")
+	}
+	h.sim.ClearFaults()
+	storePath := filepath.Join(h.home, "config", "cashbell", "cashbell.db")
+	if s, err := notifier.Open(storePath, notifier.OpenOptions{}); err == nil {
+		list, _ := s.Accounts(context.Background())
+		n, _ := s.Count(context.Background(), list[0].ID)
+		s.Close()
+		t.Logf("%d of 450 events were stored when the kill came", n)
+		if n == 0 || n == 450 {
+			t.Logf("the kill did not land mid-ingest this time")
+		}
+	} else {
+		t.Fatalf("the store after SIGKILL: %v", err)
+	}
+	for range 40 {
+		gen.Sale(gen.RandomSale())
+	}
+
+	c = h.start(t, "run", "--headless", "--interval", "30ms")
+	created := len(h.sim.EventIDs(h.acct, false))
+	c.waitLog(t, "new events")
+	time.Sleep(300 * time.Millisecond) // a few idle polls
+	if err := c.stop(t, syscall.SIGTERM); err != nil {
+		t.Fatalf("restart did not exit cleanly: %v\n%s", err, c.stderr.String())
+	}
+
+	store, err := notifier.Open(storePath, notifier.OpenOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer store.Close()
+	ctx := context.Background()
+	list, _ := store.Accounts(ctx)
+	id := list[0].ID
+	if n, _ := store.Count(ctx, id); n != created {
+		t.Fatalf("stored %d of %d events", n, created)
+	}
+	if out, _ := store.Outbox(ctx, id); len(out) != 0 {
+		t.Fatalf("%d events still waiting", len(out))
+	}
+	marks, _ := store.Marks(ctx, id)
+	counts := map[notifier.Mark]int{}
+	for _, evt := range h.sim.EventIDs(h.acct, false) {
+		m, ok := marks[evt]
+		if !ok {
+			t.Fatalf("event %s was never handled", evt)
+		}
+		counts[m]++
+	}
+	got := bus.WaitFor(counts[notifier.MarkNotified], 3*time.Second)
+	individual, summarised := 0, 0
+	for _, n := range got {
+		if n.Summary == "Acme — New sale" {
+			individual++
+		}
+		if m := regexp.MustCompile(`and (\d+) more`).FindStringSubmatch(n.Summary); m != nil {
+			k, _ := strconv.Atoi(m[1])
+			summarised += k
+		}
+	}
+	t.Logf("created %d; marks %v; on the bus %d individual, %d summarised", created, counts, individual, summarised)
+	if individual > counts[notifier.MarkNotified] || summarised > counts[notifier.MarkSummarised] {
+		t.Fatalf("more notifications than events marked: %d/%d individual, %d/%d summarised",
+			individual, counts[notifier.MarkNotified], summarised, counts[notifier.MarkSummarised])
+	}
+	if individual+summarised == 0 {
+		t.Fatal("nothing was notified")
+	}
+}
+
+func signalContext() (context.Context, context.CancelFunc) {
+	return signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+}
+
+func quietBus() {
+	for n := -1; n != len(bus.Notifications()); {
+		n = len(bus.Notifications())
+		time.Sleep(50 * time.Millisecond)
+	}
+	bus.Reset()
+}
