@@ -44,7 +44,7 @@ test: deps-test
 
 ## bench: speed and memory figures
 bench: deps-test
-	PATH="$(GOBIN):$$PATH" $(GO) test -run '^$$' -bench . -benchtime 1x -count 1 ./notifier/ ./internal/bench/
+	PATH="$(GOBIN):$$PATH" $(GO) test -run '^$$' -bench . -benchtime 1x -count 1 ./notifier/
 
 lint: deps
 	$(GO) vet ./...

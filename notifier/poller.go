@@ -1,6 +1,7 @@
 package notifier
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -406,13 +407,23 @@ func toEvents(page *eventPage) []Event {
 		if r.ID == "" {
 			continue
 		}
-		e := Event{ID: r.ID, Type: r.Type, Created: r.Created, Livemode: r.Livemode, Object: r.Data.Object}
+		e := Event{ID: r.ID, Type: r.Type, Created: r.Created, Livemode: r.Livemode, Object: compact(r.Data.Object)}
 		if len(r.Data.Previous) > 0 && string(r.Data.Previous) != "null" {
-			e.Previous = r.Data.Previous
+			e.Previous = compact(r.Data.Previous)
 		}
 		out = append(out, e)
 	}
 	return out
+}
+
+// compact drops the whitespace of pretty-printed JSON, which is a third of
+// what Stripe sends.
+func compact(raw json.RawMessage) json.RawMessage {
+	var b bytes.Buffer
+	if err := json.Compact(&b, raw); err != nil {
+		return raw
+	}
+	return b.Bytes()
 }
 
 // firstImport stores an account's last FirstImport events without notifying.

@@ -44,7 +44,7 @@ type world struct {
 
 type option func(*notifier.Options)
 
-func newWorld(t *testing.T, perms []string, opts ...option) *world {
+func newWorld(t testing.TB, perms []string, opts ...option) *world {
 	t.Helper()
 	quiet()
 	bus.Fail(false)

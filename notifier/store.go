@@ -463,6 +463,8 @@ func (s *Store) Ingest(ctx context.Context, account string, events []Event, st *
 			return nil // removed while polling
 		}
 		evb := tx.Bucket(bucketEvents).Bucket([]byte(account))
+		// Keys mostly arrive in time order, so pages can be filled up.
+		evb.FillPercent = 0.9
 		ids := tx.Bucket(bucketEventIDs).Bucket([]byte(account))
 		outbox := tx.Bucket(bucketOutbox).Bucket([]byte(account))
 		marks := tx.Bucket(bucketNotified).Bucket([]byte(account))

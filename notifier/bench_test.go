@@ -1,0 +1,165 @@
+package notifier_test
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/cashbell/cashbell/accounts"
+	"github.com/cashbell/cashbell/internal/stripesim"
+	"github.com/cashbell/cashbell/notifier"
+)
+
+func BenchmarkRequestsPerIdlePoll(b *testing.B) {
+	w := newWorld(b, stripesim.AllPermissions)
+	ctx := context.Background()
+	_ = w.svc.Poll(ctx, w.acct.ID)
+	for range 30 {
+		w.gen.Random()
+	}
+	_ = w.svc.Poll(ctx, w.acct.ID)
+	before := w.sim.Requests()
+	polls := 20
+	b.ResetTimer()
+	for range polls {
+		if err := w.svc.Poll(ctx, w.acct.ID); err != nil {
+			b.Fatal(err)
+		}
+	}
+	perPoll := float64(w.sim.Requests()-before) / float64(polls)
+	b.ReportMetric(perPoll, "requests/idle-poll")
+	fmt.Printf("requests per idle poll: %.2f (one account)\n", perPoll)
+}
+
+func BenchmarkNotificationLatency(b *testing.B) {
+	interval := 250 * time.Millisecond
+	w := newWorld(b, stripesim.AllPermissions, func(o *notifier.Options) { o.Interval = interval })
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { _ = w.svc.Run(ctx); close(done) }()
+	defer func() { cancel(); <-done }()
+	for {
+		st, _ := w.store.State(ctx, w.acct.ID)
+		if st.Initialized {
+			break
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	money := notifier.NewMoney("en-US")
+	var lat []time.Duration
+	for i := range 40 {
+		quiet := len(bus.Notifications())
+		amount := int64(100000 + i)
+		start := time.Now()
+		w.gen.Sale(stripesim.Sale{Amount: amount, Currency: "usd"})
+		want := money.Format(amount, "usd")
+		for {
+			got := bus.WaitFor(quiet+1, 5*time.Second)
+			if len(got) > quiet && strings.HasPrefix(got[len(got)-1].Body, want) {
+				lat = append(lat, time.Since(start))
+				break
+			}
+			if time.Since(start) > 5*time.Second {
+				b.Fatalf("no notification for %s", want)
+			}
+		}
+		// Events come at any moment of the poll cycle.
+		time.Sleep(time.Duration(i*37%250) * time.Millisecond)
+	}
+	sort.Slice(lat, func(i, j int) bool { return lat[i] < lat[j] })
+	p50, p99 := lat[len(lat)/2], lat[len(lat)*99/100]
+	b.ReportMetric(float64(p50.Milliseconds()), "p50-ms")
+	b.ReportMetric(float64(p99.Milliseconds()), "p99-ms")
+	fmt.Printf("latency from event creation to notification on the bus at a %s interval: p50 %s, p99 %s (%d events; at the default 15s interval expect about half the interval more)\n",
+		interval, p50.Round(time.Millisecond), p99.Round(time.Millisecond), len(lat))
+}
+
+func BenchmarkIngest10000Events(b *testing.B) {
+	w := newWorld(b, stripesim.AllPermissions)
+	ctx := context.Background()
+	_ = w.svc.Poll(ctx, w.acct.ID)
+	for range 10000 {
+		w.gen.Sale(w.gen.RandomSale())
+	}
+	b.ResetTimer()
+	start := time.Now()
+	if err := w.svc.Poll(ctx, w.acct.ID); err != nil {
+		b.Fatal(err)
+	}
+	elapsed := time.Since(start)
+	b.StopTimer()
+	n, _ := w.store.Count(ctx, w.acct.ID)
+	if n != 10000 {
+		b.Fatalf("stored %d", n)
+	}
+	info, _ := os.Stat(w.store.Path())
+	b.ReportMetric(elapsed.Seconds(), "s/10k-events")
+	b.ReportMetric(float64(info.Size())/float64(n), "store-bytes/event")
+	fmt.Printf("ingest 10,000 events (100 pages from the simulator, stored and grouped): %s\n", elapsed.Round(time.Millisecond))
+	fmt.Printf("store size per event: %.0f bytes (%.1f MB for %d events)\n", float64(info.Size())/float64(n), float64(info.Size())/1e6, n)
+}
+
+func BenchmarkOpenStoreOf100000AndReadLatest50(b *testing.B) {
+	dir := b.TempDir()
+	path := filepath.Join(dir, "cashbell.db")
+	s, err := notifier.Open(path, notifier.OpenOptions{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	ctx := context.Background()
+	// Realistic events: a charge object as the simulator writes it.
+	sim := stripesim.New(stripesim.Options{}).Start()
+	defer sim.Close()
+	acct := sim.CreateAccount(stripesim.AccountSpec{})
+	gen := sim.Generator(acct, false, 1)
+	gen.Sale(stripesim.Sale{Amount: 4900, Currency: "usd", Email: "jane@example.com", Country: "FR", Product: "Pro plan"})
+	conn, _ := accounts.NewConnector(sim.URL)
+	key, _ := accounts.ParseKey(sim.NewKey(acct, false, stripesim.Secret))
+	c := conn.Client(key)
+	ev, err := c.Events.Get(sim.EventIDs(acct, false)[0], nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	object, _ := json.Marshal(ev.Data.Object) // compact, as the poller stores it
+	for _, id := range []string{"a", "b", "c", "d"} {
+		if err := s.SaveAccount(ctx, accounts.Account{ID: id}); err != nil {
+			b.Fatal(err)
+		}
+	}
+	base := time.Now().Add(-29 * 24 * time.Hour).Unix()
+	for batch := range 100 {
+		evs := make([]notifier.Event, 1000)
+		for i := range evs {
+			n := batch*1000 + i
+			evs[i] = notifier.Event{ID: fmt.Sprintf("evt_1%023d", n), Type: "charge.succeeded", Created: base + int64(n*25), Object: object}
+		}
+		if _, err := s.Ingest(ctx, []string{"a", "b", "c", "d"}[batch%4], evs, nil, false); err != nil {
+			b.Fatal(err)
+		}
+	}
+	s.Close()
+	info, _ := os.Stat(path)
+	b.ResetTimer()
+	start := time.Now()
+	s, err = notifier.Open(path, notifier.OpenOptions{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	opened := time.Since(start)
+	page, _, err := s.Page(ctx, notifier.Query{Limit: 50})
+	total := time.Since(start)
+	b.StopTimer()
+	s.Close()
+	if err != nil || len(page) != 50 {
+		b.Fatalf("%d events, %v", len(page), err)
+	}
+	b.ReportMetric(float64(total.Microseconds())/1000, "ms-open+latest50")
+	fmt.Printf("open a store of 100,000 events (%.0f MB) and read the latest 50 across 4 accounts: %s (open %s)\n",
+		float64(info.Size())/1e6, total.Round(10*time.Microsecond), opened.Round(10*time.Microsecond))
+}
