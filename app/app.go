@@ -1,39 +1,114 @@
 // Package app is Cashbell's desktop UI: the tray menu, the Preferences and
 // Activity windows and their dialogs. It is the only package that imports
-// Fyne's widgets; it talks to accounts and notifier through small interfaces.
+// Fyne's widgets; it reaches accounts and notifier through small interfaces.
 package app
 
 import (
 	"context"
+	"log/slog"
+	"sync"
+	"sync/atomic"
+	"time"
 
 	"fyne.io/fyne/v2"
 	fyneapp "fyne.io/fyne/v2/app"
 	"fyne.io/fyne/v2/driver/desktop"
-	"fyne.io/fyne/v2/widget"
 
+	"github.com/cashbell/cashbell/accounts"
 	"github.com/cashbell/cashbell/assets"
 	"github.com/cashbell/cashbell/internal/cli"
+	"github.com/cashbell/cashbell/internal/single"
+	"github.com/cashbell/cashbell/notifier"
 )
 
 // ID is the application id; FyneApp.toml holds the same string.
 const ID = "io.cashbell.app"
 
-// Run shows the tray and windows and runs the pollers until Quit or ctx ends.
+// registry is what the windows need from the account registry.
+type registry interface {
+	List(ctx context.Context) ([]accounts.Account, error)
+	Check(ctx context.Context, key accounts.Key, connected string) (accounts.Report, error)
+	Add(ctx context.Context, req accounts.AddRequest) (accounts.AddResult, error)
+	Remove(ctx context.Context, id string) error
+	Rename(ctx context.Context, id, name string) (accounts.Account, error)
+	SetLogo(ctx context.Context, id string, data []byte) (accounts.Account, error)
+	Recheck(ctx context.Context, id string) (accounts.Account, accounts.Report, error)
+	Update(ctx context.Context, id string, change func(*accounts.Account)) (accounts.Account, error)
+}
+
+// history is what the windows need from the event store.
+type history interface {
+	Page(ctx context.Context, q notifier.Query) ([]notifier.Event, *notifier.Cursor, error)
+	Since(ctx context.Context, t time.Time) ([]notifier.Event, error)
+	Settings(ctx context.Context) (notifier.Settings, error)
+	SaveSettings(ctx context.Context, s notifier.Settings) error
+}
+
+// poller is what the windows need from the polling service.
+type poller interface {
+	Reload()
+	PollNow(accountID string)
+}
+
+var (
+	_ registry = (*accounts.Registry)(nil)
+	_ history  = (*notifier.Store)(nil)
+	_ poller   = (*notifier.Service)(nil)
+)
+
+// env is what every window shares.
+type env struct {
+	reg       registry
+	hist      history
+	poll      poller
+	addDemo   func(ctx context.Context) (accounts.AddResult, error)
+	money     *notifier.Money
+	log       *slog.Logger
+	openURL   func(string)
+	keysNote  string // where keys are kept, for the Accounts tab
+	now       func() time.Time
+	autostart *autostart
+	// changed is called after the UI changed accounts or settings, so that
+	// every view refreshes.
+	changed func()
+	// do runs a UI change that comes from another goroutine on Fyne's
+	// thread: fyne.Do in the app. It is the one way back to the widgets.
+	do func(func())
+}
+
+// ctx gives UI actions a bounded context: every network call has a timeout.
+func (e *env) ctx() (context.Context, context.CancelFunc) {
+	return context.WithTimeout(context.Background(), 45*time.Second)
+}
+
+// ui holds the app and its windows.
+type ui struct {
+	app      fyne.App
+	env      *env
+	tray     *tray
+	prefs    *prefsWindow
+	activity *activityWindow
+
+	refreshQueued atomic.Bool
+	quitOnce      sync.Once
+}
+
+// Run shows the tray and windows and runs the pollers until Quit or ctx ends,
+// then stops the pollers; the caller closes the store.
 func Run(ctx context.Context, d *cli.Deps) error {
 	a := fyneapp.NewWithID(ID)
 	a.SetIcon(assets.Icon)
-	w := a.NewWindow("Cashbell Preferences")
-	w.SetContent(widget.NewLabel("Cashbell"))
-	w.Resize(fyne.NewSize(640, 480))
-	w.SetCloseIntercept(w.Hide)
-	if desk, ok := a.(desktop.App); ok {
-		desk.SetSystemTrayIcon(assets.Tray)
-		desk.SetSystemTrayMenu(fyne.NewMenu("Cashbell",
-			fyne.NewMenuItem("Preferences…", w.Show),
-		))
-	}
+	u := newUI(a, envFromDeps(a, d))
+	d.Changed = u.onChanged
+
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
+	release, err := single.Serve(func() { fyne.Do(u.prefs.show) })
+	if err != nil {
+		d.Logger.Warn("not registered as the single instance", "err", err)
+	}
+	defer release()
+
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
@@ -41,11 +116,85 @@ func Run(ctx context.Context, d *cli.Deps) error {
 	}()
 	go func() {
 		<-ctx.Done()
-		fyne.Do(a.Quit)
+		fyne.Do(u.quit)
 	}()
-	w.Show()
+	// The tray must exist before Run: Fyne starts the tray host connection there.
+	u.tray.refresh()
+	a.Lifecycle().SetOnStarted(func() {
+		u.start(d.WantDemo)
+	})
 	a.Run()
 	cancel()
 	<-done
 	return nil
+}
+
+func envFromDeps(a fyne.App, d *cli.Deps) *env {
+	e := &env{
+		reg: d.Registry, hist: d.Store, poll: d.Service, money: notifier.NewMoney(""), log: d.Logger,
+		keysNote: d.Vault.Describe(), now: time.Now, autostart: newAutostart(), do: fyne.Do,
+		openURL: func(raw string) { openURL(a, raw) },
+	}
+	e.addDemo = func(ctx context.Context) (accounts.AddResult, error) {
+		dm, err := d.StartDemo(ctx)
+		if err != nil {
+			return accounts.AddResult{}, err
+		}
+		return dm.AddAccount(ctx, d.Registry)
+	}
+	return e
+}
+
+func newUI(a fyne.App, e *env) *ui {
+	u := &ui{app: a, env: e}
+	e.changed = func() { u.onChanged("") }
+	u.prefs = newPrefsWindow(a, e)
+	u.activity = newActivityWindow(a, e)
+	u.tray = newTray(a, e, u)
+	return u
+}
+
+// start runs once the app is up: it builds the tray and, on first launch,
+// opens Preferences at Add.
+func (u *ui) start(wantDemo bool) {
+	ctx, cancel := u.env.ctx()
+	defer cancel()
+	list, err := u.env.reg.List(ctx)
+	if err != nil {
+		u.env.log.Error("listing accounts", "err", err)
+	}
+	_, hasTray := u.app.(desktop.App)
+	switch {
+	case wantDemo:
+		u.prefs.show()
+		u.prefs.onTryDemo()
+	case len(list) == 0:
+		u.prefs.show()
+		u.prefs.onAdd()
+	case !hasTray:
+		u.prefs.show() // no tray to reach the app from
+	}
+}
+
+// onChanged may be called from any goroutine; refreshes are coalesced and
+// run on Fyne's thread.
+func (u *ui) onChanged(string) {
+	if u.refreshQueued.Swap(true) {
+		return
+	}
+	go func() {
+		time.Sleep(150 * time.Millisecond)
+		u.refreshQueued.Store(false)
+		u.env.do(u.refresh)
+	}()
+}
+
+func (u *ui) refresh() {
+	u.tray.refresh()
+	u.prefs.refresh()
+	u.activity.refresh()
+}
+
+func (u *ui) quit() {
+	u.quitOnce.Do(u.app.Quit)
 }

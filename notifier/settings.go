@@ -52,6 +52,7 @@ type Settings struct {
 	Interval    time.Duration   `json:"interval,omitempty"`     // poll interval
 	HideAmounts bool            `json:"hide_amounts,omitempty"` // for screen sharing
 	Autostart   bool            `json:"autostart,omitempty"`    // start at login
+	SeenUntil   int64           `json:"seen_until,omitempty"`   // events created up to here were seen in Activity
 }
 
 // DefaultSettings are the settings of a new install: every type on.

@@ -22,6 +22,7 @@ import (
 
 	"github.com/cashbell/cashbell/accounts"
 	"github.com/cashbell/cashbell/internal/demo"
+	"github.com/cashbell/cashbell/internal/single"
 	"github.com/cashbell/cashbell/notifier"
 )
 
@@ -275,6 +276,10 @@ func runGUI(ctx context.Context, env Env, args []string) error {
 	}
 	logger := NewLogger(env.Stderr, *verbose)
 	d, err := open(ctx, env, logger)
+	if errors.Is(err, notifier.ErrAlreadyRunning) && single.Activate(ctx) {
+		fmt.Fprintln(env.Stdout, "Cashbell is already running; its window was brought forward.")
+		return nil
+	}
 	if err != nil {
 		return err
 	}

@@ -1,0 +1,272 @@
+package app
+
+import (
+	"strconv"
+	"strings"
+	"time"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/canvas"
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/widget"
+
+	"github.com/cashbell/cashbell/accounts"
+	"github.com/cashbell/cashbell/assets"
+	"github.com/cashbell/cashbell/notifier"
+)
+
+// activityPage is how many events are read from the store at a time.
+const activityPage = 200
+
+// activityWindow lists stored events, newest first. The list is virtual and
+// reads the store a page at a time, so it stays fast over 100,000 events.
+type activityWindow struct {
+	env  *env
+	win  fyne.Window
+	list *widget.List
+
+	accountFilter *widget.Select
+	typeFilter    *widget.Select
+	count         *widget.Label
+
+	accounts map[string]accounts.Account
+	order    []accounts.Account
+	events   []notifier.Event
+	cursor   *notifier.Cursor
+	more     bool
+	loading  bool
+	// hideAmounts is read once per reload, not once per row.
+	hideAmounts bool
+}
+
+func newActivityWindow(a fyne.App, e *env) *activityWindow {
+	w := &activityWindow{env: e, win: a.NewWindow("Cashbell Activity"), accounts: map[string]accounts.Account{}}
+	w.win.SetCloseIntercept(w.win.Hide)
+	w.build()
+	w.win.Resize(fyne.NewSize(820, 560))
+	return w
+}
+
+func (w *activityWindow) build() {
+	w.accountFilter = widget.NewSelect([]string{"All accounts"}, func(string) { w.reload() })
+	w.accountFilter.SetSelectedIndex(0)
+	types := []string{"All events"}
+	for _, t := range notifier.NotifiedTypes {
+		types = append(types, notifier.TypeLabels[t])
+	}
+	w.typeFilter = widget.NewSelect(types, func(string) { w.reload() })
+	w.typeFilter.SetSelectedIndex(0)
+	w.count = widget.NewLabel("")
+
+	w.list = widget.NewList(
+		func() int { return len(w.events) },
+		func() fyne.CanvasObject { return newEventRow(w) },
+		func(id widget.ListItemID, o fyne.CanvasObject) {
+			if id >= len(w.events) {
+				return
+			}
+			o.(*eventRow).set(id, w.events[id])
+			if id >= len(w.events)-50 && w.more && !w.loading {
+				w.loadMore()
+			}
+		})
+	hint := widget.NewLabel("Double-click an event to open it in the Stripe Dashboard.")
+	hint.Importance = widget.LowImportance
+	top := container.NewHBox(widget.NewLabel("Account"), w.accountFilter, widget.NewLabel("Type"), w.typeFilter, w.count)
+	w.win.SetContent(container.NewBorder(top, hint, nil, nil, w.list))
+}
+
+func (w *activityWindow) show() {
+	w.refresh()
+	w.win.Show()
+	w.win.RequestFocus()
+	w.markSeen()
+}
+
+// markSeen clears the tray's attention for failures and disputes seen here.
+func (w *activityWindow) markSeen() {
+	ctx, cancel := w.env.ctx()
+	defer cancel()
+	set, err := w.env.hist.Settings(ctx)
+	if err != nil {
+		return
+	}
+	now := w.env.now().Unix()
+	if set.SeenUntil >= now {
+		return
+	}
+	set.SeenUntil = now
+	if err := w.env.hist.SaveSettings(ctx, set); err == nil {
+		w.env.changed()
+	}
+}
+
+// refresh reloads the account names and the first page, if the window is open.
+func (w *activityWindow) refresh() {
+	ctx, cancel := w.env.ctx()
+	defer cancel()
+	list, err := w.env.reg.List(ctx)
+	if err != nil {
+		w.env.log.Error("listing accounts", "err", err)
+		return
+	}
+	w.order = list
+	w.accounts = map[string]accounts.Account{}
+	options := []string{"All accounts"}
+	for _, a := range list {
+		w.accounts[a.ID] = a
+		options = append(options, accountLabel(a))
+	}
+	selected := w.accountFilter.Selected
+	w.accountFilter.Options = options
+	if !contains(options, selected) {
+		selected = options[0]
+	}
+	w.accountFilter.Selected = selected
+	w.accountFilter.Refresh()
+	w.reload()
+}
+
+func accountLabel(a accounts.Account) string {
+	return a.Name + " (" + strings.ToUpper(string(a.Mode)) + ")"
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+func (w *activityWindow) query() notifier.Query {
+	q := notifier.Query{Limit: activityPage}
+	if i := w.accountFilter.SelectedIndex(); i > 0 && i-1 < len(w.order) {
+		q.Accounts = []string{w.order[i-1].ID}
+	}
+	if i := w.typeFilter.SelectedIndex(); i > 0 {
+		q.Types = []string{notifier.NotifiedTypes[i-1]}
+	}
+	return q
+}
+
+// reload reads the first page for the current filters.
+func (w *activityWindow) reload() {
+	if w.list == nil || w.count == nil {
+		return
+	}
+	ctx, cancel := w.env.ctx()
+	defer cancel()
+	events, cur, err := w.env.hist.Page(ctx, w.query())
+	if err != nil {
+		w.env.log.Error("reading events", "err", err)
+		return
+	}
+	set, _ := w.env.hist.Settings(ctx)
+	w.hideAmounts = set.HideAmounts
+	w.events, w.cursor, w.more = events, cur, len(events) == activityPage
+	w.updateCount()
+	w.list.Refresh()
+}
+
+// loadMore appends the next page after the current frame.
+func (w *activityWindow) loadMore() {
+	w.loading = true
+	go w.env.do(func() {
+		defer func() { w.loading = false }()
+		q := w.query()
+		q.Before = w.cursor
+		ctx, cancel := w.env.ctx()
+		defer cancel()
+		events, cur, err := w.env.hist.Page(ctx, q)
+		if err != nil {
+			w.env.log.Error("reading events", "err", err)
+			return
+		}
+		w.events = append(w.events, events...)
+		w.cursor, w.more = cur, len(events) == activityPage
+		w.updateCount()
+		w.list.Refresh()
+	})
+}
+
+func (w *activityWindow) updateCount() {
+	switch {
+	case len(w.events) == 0:
+		w.count.SetText("No events yet")
+	case w.more:
+		w.count.SetText("showing the newest " + strconv.Itoa(len(w.events)) + "; scroll for more")
+	default:
+		w.count.SetText(strconv.Itoa(len(w.events)) + " events")
+	}
+}
+
+func (w *activityWindow) open(id int) {
+	if id < 0 || id >= len(w.events) {
+		return
+	}
+	e := w.events[id]
+	a := w.accounts[e.Account]
+	w.env.openURL(notifier.DashboardURL(e, a.Live(), connected(a)))
+}
+
+// eventRow is one event: logo, what happened, the amount and details, the time.
+type eventRow struct {
+	widget.BaseWidget
+	w     *activityWindow
+	id    int
+	logo  *canvas.Image
+	title *widget.Label
+	body  *widget.Label
+	when  *widget.Label
+}
+
+func newEventRow(w *activityWindow) *eventRow {
+	r := &eventRow{w: w, logo: canvas.NewImageFromResource(assets.AccountLogo),
+		title: widget.NewLabelWithStyle("", fyne.TextAlignLeading, fyne.TextStyle{Bold: true}),
+		body:  widget.NewLabel(""), when: widget.NewLabel("")}
+	r.logo.FillMode = canvas.ImageFillContain
+	r.logo.SetMinSize(fyne.NewSize(32, 32))
+	r.body.Truncation = fyne.TextTruncateEllipsis
+	r.ExtendBaseWidget(r)
+	return r
+}
+
+func (r *eventRow) CreateRenderer() fyne.WidgetRenderer {
+	return widget.NewSimpleRenderer(container.NewBorder(nil, nil, container.NewCenter(r.logo), r.when,
+		container.NewBorder(nil, nil, r.title, nil, r.body)))
+}
+
+func (r *eventRow) set(id int, e notifier.Event) {
+	r.id = id
+	a := r.w.accounts[e.Account]
+	if a.Logo != "" {
+		r.logo.Resource, r.logo.File = nil, a.Logo
+	} else {
+		r.logo.File, r.logo.Resource = "", assets.AccountLogo
+	}
+	r.logo.Refresh()
+	t := notifier.Describe(e, a.Name, notifier.Details{}, notifier.TextOptions{Money: r.w.env.money, HideAmounts: r.w.hideAmounts})
+	r.title.SetText(t.Title)
+	r.body.SetText(t.Body)
+	r.when.SetText(when(e.CreatedTime(), r.w.env.now()))
+}
+
+// Tapped selects nothing: rows open on double-click.
+func (r *eventRow) Tapped(*fyne.PointEvent) {}
+
+// DoubleTapped opens the event's Dashboard page.
+func (r *eventRow) DoubleTapped(*fyne.PointEvent) { r.w.open(r.id) }
+
+// when is "14:05" today, "Mon 14:05" this week, else "2 Jan 2026".
+func when(t, now time.Time) string {
+	t, now = t.Local(), now.Local()
+	switch {
+	case t.YearDay() == now.YearDay() && t.Year() == now.Year():
+		return t.Format("15:04")
+	case now.Sub(t) < 6*24*time.Hour:
+		return t.Format("Mon 15:04")
+	}
+	return t.Format("2 Jan 2006")
+}

@@ -1,0 +1,421 @@
+package app
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/test"
+	"fyne.io/fyne/v2/widget"
+
+	"github.com/cashbell/cashbell/accounts"
+	"github.com/cashbell/cashbell/internal/stripesim"
+	"github.com/cashbell/cashbell/notifier"
+)
+
+// fakePoller is a narrow hand-written mock: the UI only tells the poller to reload.
+type fakePoller struct {
+	mu      sync.Mutex
+	reloads int
+}
+
+func (f *fakePoller) Reload()        { f.mu.Lock(); f.reloads++; f.mu.Unlock() }
+func (f *fakePoller) PollNow(string) {}
+
+type fixture struct {
+	queue  chan func() // UI work from goroutines, run by the test goroutine
+	app    fyne.App
+	ui     *ui
+	sim    *stripesim.Sim
+	store  *notifier.Store
+	reg    *accounts.Registry
+	acct   string
+	poll   *fakePoller
+	opened []string
+}
+
+// The account and key are fixed so that goldens are stable.
+const (
+	fixedAccount = "acct_1GoldenAcmeBooks"
+	fixedKey     = "rk_test_51GoldenKeyForCashbellTests000000000000000000000000000000000000000000000000000000000000ab12"
+)
+
+var testNow = time.Date(2026, 11, 24, 15, 4, 0, 0, time.UTC)
+
+func newFixture(t *testing.T) *fixture {
+	t.Helper()
+	a := test.NewTempApp(t)
+	sim := stripesim.New(stripesim.Options{}).Start()
+	t.Cleanup(sim.Close)
+	dir := t.TempDir()
+	store, err := notifier.Open(filepath.Join(dir, "cashbell.db"), notifier.OpenOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { store.Close() })
+	conn, _ := accounts.NewConnector(sim.URL)
+	reg := accounts.NewRegistry(accounts.Options{Records: store, Keys: accounts.OpenVault(filepath.Join(dir, "keys.json"), true),
+		Connector: conn, LogoDir: filepath.Join(dir, "logos")})
+	acct := sim.CreateAccount(stripesim.AccountSpec{ID: fixedAccount, DisplayName: "Acme Books"})
+	f := &fixture{app: a, sim: sim, store: store, reg: reg, acct: acct, poll: &fakePoller{}, queue: make(chan func(), 1000)}
+	queue = f.queue
+	e := &env{
+		reg: reg, hist: store, poll: f.poll, money: notifier.NewMoney("en-US"),
+		log: slog.New(slog.NewTextHandler(io.Discard, nil)), keysNote: "Keys are kept in a test file.",
+		now: func() time.Time { return testNow }, autostart: &autostart{path: filepath.Join(dir, "autostart", ID+".desktop"), exec: func() (string, error) { return "/usr/bin/cashbell", nil }},
+		openURL: func(u string) { f.opened = append(f.opened, u) },
+		do:      func(fn func()) { f.queue <- fn },
+		addDemo: func(ctx context.Context) (accounts.AddResult, error) {
+			key, _ := accounts.ParseKey(sim.NewKey(acct, false, stripesim.Restricted, stripesim.AllPermissions...))
+			return reg.Add(ctx, accounts.AddRequest{Key: key, Demo: true})
+		},
+	}
+	f.ui = newUI(a, e)
+	return f
+}
+
+// queue is the current test's UI queue. Fyne's test driver runs fyne.Do on
+// the calling goroutine, so the tests play Fyne's main loop themselves: work
+// from goroutines is queued and run here, on the test goroutine.
+var queue chan func()
+
+// waitUntil runs queued UI work until a condition holds.
+func waitUntil(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		for drained := false; !drained; {
+			select {
+			case fn := <-queue:
+				fn()
+			default:
+				drained = true
+			}
+		}
+		if cond() {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+func (f *fixture) key(perms ...string) string {
+	return f.sim.NewKey(f.acct, false, stripesim.Restricted, perms...)
+}
+
+func TestAddAGoodKey(t *testing.T) {
+	f := newFixture(t)
+	p := f.ui.prefs
+	p.show()
+	p.onAdd()
+	d := p.add
+	if !d.addBtn.Disabled() {
+		t.Fatal("Add is enabled before a key")
+	}
+	test.Type(d.key, "pk_test_abcdefghijklmnop")
+	if !strings.Contains(d.status.Text, "publishable") || !d.addBtn.Disabled() {
+		t.Fatalf("publishable key: %q", d.status.Text)
+	}
+	d.key.SetText("")
+	test.Type(d.key, f.key(stripesim.AllPermissions...))
+	waitUntil(t, "the check", func() bool { return !d.busy() && !d.addBtn.Disabled() })
+	if !strings.Contains(d.status.Text, "The key works (test mode, "+fixedAccount+")") {
+		t.Fatalf("status: %q", d.status.Text)
+	}
+	test.Tap(d.addBtn)
+	waitUntil(t, "the account in the list", func() bool { return len(p.accounts) == 1 })
+	a := p.accounts[0]
+	if a.Name != "Acme Books" || a.Mode != accounts.ModeTest || a.Status != accounts.StatusOK {
+		t.Fatalf("account %+v", a)
+	}
+	if f.poll.reloads == 0 {
+		t.Fatal("the poller was not told about the new account")
+	}
+	// The list row shows the badge, the masked key and the status.
+	row := newAccountRow().(*fyne.Container).Objects[0].(*accountRow)
+	row.set(a)
+	if row.badge.text.Text != "TEST" || !strings.Contains(row.detail.Text, a.KeyMasked) || row.status.Text != "OK" {
+		t.Fatalf("row: %q %q %q", row.badge.text.Text, row.detail.Text, row.status.Text)
+	}
+}
+
+func TestAddAKeyWithMissingPermissions(t *testing.T) {
+	f := newFixture(t)
+	p := f.ui.prefs
+	p.show()
+	p.onAdd()
+	d := p.add
+	test.Type(d.key, f.key(stripesim.PermEventRead, stripesim.PermBalanceRead))
+	waitUntil(t, "the check", func() bool { return !d.busy() && !d.addBtn.Disabled() })
+	if !strings.Contains(d.status.Text, "Some permissions are missing; see below.") {
+		t.Fatalf("status: %q", d.status.Text)
+	}
+	text := allText(d.report)
+	for _, want := range []string{"rak_customer_read", "Missing: no customer in notifications", "rak_balance_read", "the fee and net amount"} {
+		if !strings.Contains(text, want) {
+			t.Errorf("report lacks %q:\n%s", want, text)
+		}
+	}
+	tapButton(t, d.report, "Create a restricted key with every permission")
+	if len(f.opened) != 1 || !strings.HasPrefix(f.opened[0], "https://dashboard.stripe.com/test/apikeys/create?") {
+		t.Fatalf("opened %v", f.opened)
+	}
+	test.Tap(d.addBtn)
+	waitUntil(t, "the account", func() bool { return len(p.accounts) == 1 })
+	if p.accounts[0].Status != accounts.StatusMissingPermissions || !strings.HasPrefix(p.accounts[0].Name, "Stripe account") {
+		t.Fatalf("%+v", p.accounts[0])
+	}
+}
+
+func TestARevokedKeyOrOneWithoutEventsCannotBeAdded(t *testing.T) {
+	f := newFixture(t)
+	p := f.ui.prefs
+	p.show()
+	p.onAdd()
+	d := p.add
+	revoked := f.key(stripesim.AllPermissions...)
+	f.sim.RevokeKey(revoked)
+	test.Type(d.key, revoked)
+	waitUntil(t, "the check", func() bool { return !d.busy() && strings.Contains(d.status.Text, "revoked") })
+	if !d.addBtn.Disabled() {
+		t.Fatal("Add enabled for a revoked key")
+	}
+	d.key.SetText("")
+	test.Type(d.key, f.key(stripesim.PermBalanceRead))
+	waitUntil(t, "the check", func() bool { return !d.busy() && strings.Contains(d.status.Text, "cannot read events") })
+	if !d.addBtn.Disabled() {
+		t.Fatal("Add enabled for a key that cannot read events")
+	}
+}
+
+func TestRemoveAsksFirst(t *testing.T) {
+	f := newFixture(t)
+	key, _ := accounts.ParseKey(f.key(stripesim.AllPermissions...))
+	if _, err := f.reg.Add(context.Background(), accounts.AddRequest{Key: key}); err != nil {
+		t.Fatal(err)
+	}
+	p := f.ui.prefs
+	p.show()
+	p.list.Select(0)
+	test.Tap(p.remove)
+	tapButton(t, p.win.Canvas().Overlays().Top(), "No")
+	if len(p.accounts) != 1 {
+		t.Fatal("removed without a yes")
+	}
+	test.Tap(p.remove)
+	tapButton(t, p.win.Canvas().Overlays().Top(), "Yes")
+	if len(p.accounts) != 0 {
+		t.Fatal("not removed")
+	}
+	if list, _ := f.reg.List(context.Background()); len(list) != 0 {
+		t.Fatal("still in the registry")
+	}
+}
+
+func TestNotificationSwitchesAreSaved(t *testing.T) {
+	f := newFixture(t)
+	p := f.ui.prefs
+	p.show()
+	n := p.notifs
+	test.Tap(n.types["charge.succeeded"])
+	test.Type(n.quietFrom, "22:00")
+	test.Type(n.quietTo, "07:00")
+	test.Type(n.minimum, "25")
+	n.interval.SetSelectedIndex(3)
+	test.Tap(n.hideAmounts)
+	set, _ := f.store.Settings(context.Background())
+	if set.Enabled("charge.succeeded") || !set.Enabled("charge.refunded") || set.QuietFrom != "22:00" || set.QuietTo != "07:00" ||
+		set.MinAmount != 25 || set.Interval != time.Minute || !set.HideAmounts {
+		t.Fatalf("settings %+v", set)
+	}
+	if !n.problem.Hidden {
+		t.Fatalf("problem shown: %q", n.problem.Text)
+	}
+	n.minimum.SetText("")
+	test.Type(n.minimum, "ten")
+	if n.problem.Hidden || !strings.Contains(n.problem.Text, "whole number") {
+		t.Fatalf("bad minimum: %q", n.problem.Text)
+	}
+	test.Tap(n.autostart)
+	if !f.ui.env.autostart.enabled() {
+		t.Fatal("autostart entry not written")
+	}
+	test.Tap(n.autostart)
+	if f.ui.env.autostart.enabled() {
+		t.Fatal("autostart entry not removed")
+	}
+}
+
+func TestTrayShowsTodaysSalesAndLastEvents(t *testing.T) {
+	f := newFixture(t)
+	key, _ := accounts.ParseKey(f.key(stripesim.AllPermissions...))
+	res, err := f.reg.Add(context.Background(), accounts.AddRequest{Key: key})
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := time.Now()
+	f.ui.env.now = func() time.Time { return now }
+	evs := []notifier.Event{
+		{ID: "evt_1", Type: "charge.succeeded", Created: now.Unix() - 60, Object: []byte(`{"id":"ch_1","amount":4900,"currency":"usd"}`)},
+		{ID: "evt_2", Type: "charge.succeeded", Created: now.Unix() - 30, Object: []byte(`{"id":"ch_2","amount":500,"currency":"jpy"}`)},
+		{ID: "evt_3", Type: "charge.failed", Created: now.Unix() - 10, Object: []byte(`{"id":"ch_3","amount":900,"currency":"usd"}`)},
+	}
+	if _, err := f.store.Ingest(context.Background(), res.Account.ID, evs, nil, true); err != nil {
+		t.Fatal(err)
+	}
+	f.ui.tray.refresh()
+	labels := menuLabels(f.ui.tray.menu)
+	joined := strings.Join(labels, "\n")
+	for _, want := range []string{"Acme Books: $49.00 + ¥500 (2 sales)", "Payment failed · $9.00 · Acme Books", "Pause notifications", "Activity…", "Preferences…", "Quit"} {
+		if !strings.Contains(joined, want) {
+			t.Errorf("menu lacks %q:\n%s", want, joined)
+		}
+	}
+	if !f.ui.tray.attention {
+		t.Fatal("an unseen failed payment does not ask for attention")
+	}
+	for _, it := range f.ui.tray.menu.Items {
+		if strings.HasPrefix(it.Label, "Payment failed") {
+			it.Action()
+		}
+	}
+	if len(f.opened) != 1 || f.opened[0] != "https://dashboard.stripe.com/test/payments/ch_3" {
+		t.Fatalf("opened %v", f.opened)
+	}
+	f.ui.activity.show() // seeing it clears the attention
+	f.ui.tray.refresh()
+	if f.ui.tray.attention {
+		t.Fatal("attention stays after the Activity window was seen")
+	}
+	// Pause for an hour from the menu.
+	for _, it := range f.ui.tray.menu.Items {
+		if it.Label == "Pause notifications" {
+			it.ChildMenu.Items[0].Action()
+		}
+	}
+	set, _ := f.store.Settings(context.Background())
+	if !set.Paused(now) || set.Paused(now.Add(61*time.Minute)) {
+		t.Fatalf("paused until %v", set.PausedUntil)
+	}
+}
+
+func TestActivityPagesThroughALargeHistory(t *testing.T) {
+	f := newFixture(t)
+	key, _ := accounts.ParseKey(f.key(stripesim.AllPermissions...))
+	res, _ := f.reg.Add(context.Background(), accounts.AddRequest{Key: key})
+	var evs []notifier.Event
+	for i := range 1000 {
+		evs = append(evs, notifier.Event{ID: "evt_" + itoa3(i), Type: "charge.succeeded", Created: int64(1700000000 + i),
+			Object: []byte(`{"id":"ch_1","amount":100,"currency":"usd"}`)})
+	}
+	if _, err := f.store.Ingest(context.Background(), res.Account.ID, evs, nil, false); err != nil {
+		t.Fatal(err)
+	}
+	w := f.ui.activity
+	w.show()
+	if len(w.events) != activityPage || w.events[0].ID != "evt_999" {
+		t.Fatalf("first page: %d events, first %s", len(w.events), w.events[0].ID)
+	}
+	w.list.ScrollToBottom()
+	waitUntil(t, "more pages", func() bool { w.list.ScrollToBottom(); return len(w.events) == 1000 })
+	if w.events[999].ID != "evt_000" {
+		t.Fatalf("last %s", w.events[999].ID)
+	}
+	w.typeFilter.SetSelectedIndex(5) // payouts paid
+	if len(w.events) != 0 || w.count.Text != "No events yet" {
+		t.Fatalf("filter: %d events", len(w.events))
+	}
+	w.typeFilter.SetSelectedIndex(0)
+	w.open(0)
+	if len(f.opened) != 1 || f.opened[0] != "https://dashboard.stripe.com/test/payments/ch_1" {
+		t.Fatalf("opened %v", f.opened)
+	}
+}
+
+func TestFirstLaunchOpensAdd(t *testing.T) {
+	f := newFixture(t)
+	f.ui.start(false)
+	if !f.ui.prefs.win.Content().Visible() || f.ui.prefs.win.Canvas().Overlays().Top() == nil {
+		t.Fatal("Preferences did not open at Add")
+	}
+}
+
+func TestGoldens(t *testing.T) {
+	f := newFixture(t)
+	f.sim.AdoptKey(fixedKey, fixedAccount, false, stripesim.Restricted, stripesim.PermEventRead, stripesim.PermBalanceRead, stripesim.PermPayoutRead)
+	p := f.ui.prefs
+	p.win.Resize(fyne.NewSize(760, 540))
+	p.show()
+	p.tabs.SelectIndex(1)
+	test.AssertImageMatches(t, "preferences_notifications.png", p.win.Canvas().Capture())
+	p.onAdd()
+	test.Type(p.add.key, fixedKey)
+	waitUntil(t, "the check", func() bool { return !p.add.busy() && !p.add.addBtn.Disabled() })
+	test.AssertImageMatches(t, "add_dialog_report.png", p.win.Canvas().Capture())
+}
+
+func itoa3(i int) string {
+	return string([]byte{byte('0' + i/100%10), byte('0' + i/10%10), byte('0' + i%10)})
+}
+
+func menuLabels(m *fyne.Menu) []string {
+	var out []string
+	for _, it := range m.Items {
+		out = append(out, it.Label)
+		if it.ChildMenu != nil {
+			out = append(out, menuLabels(it.ChildMenu)...)
+		}
+	}
+	return out
+}
+
+func allText(o fyne.CanvasObject) string {
+	var b strings.Builder
+	walk(o, func(o fyne.CanvasObject) {
+		if l, ok := o.(*widget.Label); ok {
+			b.WriteString(l.Text + "\n")
+		}
+	})
+	return b.String()
+}
+
+func tapButton(t *testing.T, root fyne.CanvasObject, label string) {
+	t.Helper()
+	var found *widget.Button
+	walk(root, func(o fyne.CanvasObject) {
+		if b, ok := o.(*widget.Button); ok && b.Text == label && found == nil {
+			found = b
+		}
+	})
+	if found == nil {
+		t.Fatalf("no button %q", label)
+	}
+	test.Tap(found)
+}
+
+func walk(o fyne.CanvasObject, visit func(fyne.CanvasObject)) {
+	if o == nil {
+		return
+	}
+	visit(o)
+	switch x := o.(type) {
+	case *fyne.Container:
+		for _, c := range x.Objects {
+			walk(c, visit)
+		}
+	case fyne.Widget:
+		r := test.WidgetRenderer(x)
+		for _, c := range r.Objects() {
+			walk(c, visit)
+		}
+	}
+}

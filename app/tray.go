@@ -1,0 +1,217 @@
+package app
+
+import (
+	"fmt"
+	"net/url"
+	"strings"
+	"time"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/driver/desktop"
+
+	"github.com/cashbell/cashbell/accounts"
+	"github.com/cashbell/cashbell/assets"
+	"github.com/cashbell/cashbell/notifier"
+)
+
+// tray is the system tray icon and its menu.
+type tray struct {
+	app       fyne.App
+	env       *env
+	ui        *ui
+	attention bool
+	menu      *fyne.Menu // the last menu built, for tests
+}
+
+func newTray(a fyne.App, e *env, u *ui) *tray {
+	return &tray{app: a, env: e, ui: u}
+}
+
+// refresh rebuilds the menu and the icon from the store.
+func (t *tray) refresh() {
+	t.menu = t.build()
+	desk, ok := t.app.(desktop.App)
+	if !ok {
+		return
+	}
+	desk.SetSystemTrayMenu(t.menu)
+	if t.attention {
+		desk.SetSystemTrayIcon(assets.TrayAttention)
+	} else {
+		desk.SetSystemTrayIcon(assets.Tray)
+	}
+}
+
+func (t *tray) build() *fyne.Menu {
+	ctx, cancel := t.env.ctx()
+	defer cancel()
+	list, err := t.env.reg.List(ctx)
+	if err != nil {
+		t.env.log.Error("tray: listing accounts", "err", err)
+	}
+	set, _ := t.env.hist.Settings(ctx)
+	now := t.env.now()
+	names := map[string]accounts.Account{}
+	for _, a := range list {
+		names[a.ID] = a
+	}
+
+	var items []*fyne.MenuItem
+	// Today's sales, per account and currency.
+	midnight := time.Date(now.Year(), now.Month(), now.Day(), 0, 0, 0, 0, now.Location())
+	today, _ := t.env.hist.Since(ctx, midnight)
+	totals := map[string]notifier.Totals{}
+	counts := map[string]int{}
+	t.attention = false
+	for _, e := range today {
+		if e.Type == "charge.succeeded" {
+			if n, cur, ok := notifier.Amount(e); ok {
+				if totals[e.Account] == nil {
+					totals[e.Account] = notifier.Totals{}
+				}
+				totals[e.Account].Add(n, cur)
+				counts[e.Account]++
+			}
+		}
+	}
+	recent, _, _ := t.env.hist.Page(ctx, notifier.Query{Limit: 200})
+	for _, e := range recent {
+		if (e.Type == "charge.failed" || e.Type == "charge.dispute.created") && e.Created > set.SeenUntil && e.Mark != notifier.MarkSilent {
+			t.attention = true
+		}
+	}
+	for _, a := range list {
+		if a.Status == accounts.StatusKeyRevoked {
+			t.attention = true
+		}
+	}
+
+	header := fyne.NewMenuItem("Today", nil)
+	header.Disabled = true
+	items = append(items, header)
+	if len(list) == 0 {
+		it := fyne.NewMenuItem("No accounts yet — add one in Preferences", nil)
+		it.Disabled = true
+		items = append(items, it)
+	}
+	for _, a := range list {
+		line := a.Name + ": no sales yet"
+		if n := counts[a.ID]; n > 0 {
+			amount := totals[a.ID].Format(t.env.money)
+			if set.HideAmounts {
+				amount = "•••"
+			}
+			line = fmt.Sprintf("%s: %s (%d %s)", a.Name, amount, n, plural(n, "sale", "sales"))
+		}
+		if a.Status == accounts.StatusKeyRevoked {
+			line = a.Name + ": key stopped working — check it in Preferences"
+		}
+		it := fyne.NewMenuItem(line, nil)
+		it.Disabled = a.Status != accounts.StatusKeyRevoked
+		if !it.Disabled {
+			it.Action = t.ui.prefs.show
+		}
+		items = append(items, it)
+	}
+
+	items = append(items, fyne.NewMenuItemSeparator())
+	last := recent
+	if len(last) > 5 {
+		last = last[:5]
+	}
+	if len(last) == 0 {
+		it := fyne.NewMenuItem("No events yet", nil)
+		it.Disabled = true
+		items = append(items, it)
+	}
+	for _, e := range last {
+		a := names[e.Account]
+		text := notifier.Describe(e, a.Name, notifier.Details{}, notifier.TextOptions{Money: t.env.money, HideAmounts: set.HideAmounts})
+		label := strings.TrimPrefix(text.Title, a.Name+" — ")
+		if amount := firstPart(text.Body); amount != "" {
+			label += " · " + amount
+		}
+		label += " · " + a.Name
+		u := notifier.DashboardURL(e, a.Live(), connected(a))
+		items = append(items, fyne.NewMenuItem(label, func() { t.env.openURL(u) }))
+	}
+
+	items = append(items, fyne.NewMenuItemSeparator(), t.pauseItem(set, now), fyne.NewMenuItemSeparator(),
+		fyne.NewMenuItem("Activity…", t.ui.activity.show),
+		fyne.NewMenuItem("Preferences…", t.ui.prefs.show),
+		fyne.NewMenuItemSeparator(),
+	)
+	quit := fyne.NewMenuItem("Quit", t.ui.quit)
+	quit.IsQuit = true
+	items = append(items, quit)
+	return fyne.NewMenu("Cashbell", items...)
+}
+
+func (t *tray) pauseItem(set notifier.Settings, now time.Time) *fyne.MenuItem {
+	if set.Paused(now) {
+		label := "Notifications paused until " + set.PausedUntil.Local().Format("15:04")
+		if set.PausedUntil.Local().YearDay() != now.Local().YearDay() {
+			label = "Notifications paused until " + set.PausedUntil.Local().Format("Mon 15:04")
+		}
+		it := fyne.NewMenuItem(label, nil)
+		it.ChildMenu = fyne.NewMenu("", fyne.NewMenuItem("Resume notifications", func() { t.pause(time.Time{}) }))
+		return it
+	}
+	tomorrow := time.Date(now.Year(), now.Month(), now.Day()+1, 8, 0, 0, 0, now.Location())
+	it := fyne.NewMenuItem("Pause notifications", nil)
+	it.ChildMenu = fyne.NewMenu("",
+		fyne.NewMenuItem("For 1 hour", func() { t.pause(t.env.now().Add(time.Hour)) }),
+		fyne.NewMenuItem("Until tomorrow (8:00)", func() { t.pause(tomorrow) }),
+		fyne.NewMenuItem("Off (notify again)", func() { t.pause(time.Time{}) }),
+	)
+	return it
+}
+
+func (t *tray) pause(until time.Time) {
+	ctx, cancel := t.env.ctx()
+	defer cancel()
+	set, err := t.env.hist.Settings(ctx)
+	if err == nil {
+		set.PausedUntil = until
+		err = t.env.hist.SaveSettings(ctx, set)
+	}
+	if err != nil {
+		t.env.log.Error("pausing notifications", "err", err)
+	}
+	t.refresh()
+}
+
+func firstPart(body string) string {
+	part, _, _ := strings.Cut(body, " · ")
+	part, _, _ = strings.Cut(part, " from ")
+	part, _, _ = strings.Cut(part, " to ")
+	if strings.ContainsAny(part, "0123456789•") {
+		return part
+	}
+	return ""
+}
+
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return one
+	}
+	return many
+}
+
+func connected(a accounts.Account) string {
+	if a.Connected {
+		return a.StripeAccount
+	}
+	return ""
+}
+
+// openURL opens a Stripe Dashboard page in the browser.
+func openURL(a fyne.App, raw string) {
+	u, err := url.Parse(raw)
+	if err != nil || u.Scheme != "https" {
+		return
+	}
+	if err := a.OpenURL(u); err != nil {
+		fyne.LogError("opening "+raw, err)
+	}
+}
