@@ -195,6 +195,16 @@ func (u *ui) refresh() {
 	u.activity.refresh()
 }
 
+// quit hides the windows first and quits a moment later: Fyne 2.7.1 can crash
+// on a pointer event that reaches a window while it is being destroyed.
 func (u *ui) quit() {
-	u.quitOnce.Do(u.app.Quit)
+	u.quitOnce.Do(func() {
+		for _, w := range u.app.Driver().AllWindows() {
+			w.Hide()
+		}
+		go func() {
+			time.Sleep(100 * time.Millisecond)
+			u.env.do(u.app.Quit)
+		}()
+	})
 }

@@ -1,0 +1,241 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/godbus/dbus/v5"
+)
+
+// desktop is a private X display and session bus for the real binary.
+type desktop struct {
+	env  []string
+	bus  *dbus.Conn
+	home string
+}
+
+func need(t *testing.T, tools ...string) {
+	for _, tool := range tools {
+		if _, err := exec.LookPath(tool); err != nil {
+			t.Fatalf("%s is missing: run `make deps-test` (it installs xvfb, dbus and xdotool)", tool)
+		}
+	}
+}
+
+func startDesktop(t *testing.T) *desktop {
+	t.Helper()
+	need(t, "Xvfb", "dbus-daemon", "xdotool")
+	dir := t.TempDir()
+	home := filepath.Join(dir, "home")
+	run := filepath.Join(dir, "run")
+	for _, d := range []string{home, run} {
+		if err := os.MkdirAll(d, 0o700); err != nil {
+			t.Fatal(err)
+		}
+	}
+	env := []string{"HOME=" + home, "XDG_CONFIG_HOME=" + filepath.Join(home, ".config"), "XDG_CACHE_HOME=" + filepath.Join(home, ".cache"),
+		"XDG_RUNTIME_DIR=" + run, "LANG=en_US.UTF-8", "NO_AT_BRIDGE=1", "CASHBELL_KEYRING=file", "PATH=" + os.Getenv("PATH")}
+
+	r, w, _ := os.Pipe()
+	x := exec.Command("Xvfb", "-displayfd", "3", "-screen", "0", "1024x768x24", "-nolisten", "tcp")
+	x.ExtraFiles = []*os.File{w}
+	if err := x.Start(); err != nil {
+		t.Fatal(err)
+	}
+	w.Close()
+	t.Cleanup(func() { _ = x.Process.Kill(); _ = x.Wait() })
+	line, err := bufio.NewReader(r).ReadString('\n')
+	if err != nil {
+		t.Fatalf("Xvfb gave no display: %v", err)
+	}
+	env = append(env, "DISPLAY=:"+strings.TrimSpace(line))
+
+	addr := "unix:path=" + filepath.Join(dir, "bus")
+	b := exec.Command("dbus-daemon", "--session", "--nofork", "--nopidfile", "--address="+addr)
+	b.Env = env
+	if err := b.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = b.Process.Kill(); _ = b.Wait() })
+	env = append(env, "DBUS_SESSION_BUS_ADDRESS="+addr)
+	var conn *dbus.Conn
+	for start := time.Now(); ; {
+		if conn, err = dbus.Connect(addr); err == nil {
+			break
+		}
+		if time.Since(start) > 5*time.Second {
+			t.Fatalf("session bus: %v", err)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	t.Cleanup(func() { conn.Close() })
+	return &desktop{env: env, bus: conn, home: home}
+}
+
+func buildBinary(t *testing.T) string {
+	t.Helper()
+	bin := filepath.Join(t.TempDir(), "cashbell")
+	out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput()
+	if err != nil {
+		t.Fatalf("build: %v\n%s", err, out)
+	}
+	return bin
+}
+
+type menuItem struct {
+	id    int32
+	label string
+}
+
+// trayMenu reads the tray menu of process pid over com.canonical.dbusmenu.
+func (d *desktop) trayMenu(t *testing.T, pid int) []menuItem {
+	t.Helper()
+	name := "org.kde.StatusNotifierItem-" + itoa(pid) + "-1"
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		var rev uint32
+		var layout struct {
+			ID       int32
+			Props    map[string]dbus.Variant
+			Children []dbus.Variant
+		}
+		err := d.bus.Object(name, "/StatusNotifierMenu").Call("com.canonical.dbusmenu.GetLayout", 0, int32(0), int32(-1), []string{}).Store(&rev, &layout)
+		if err == nil && len(layout.Children) > 0 {
+			var items []menuItem
+			var visit func(children []dbus.Variant)
+			visit = func(children []dbus.Variant) {
+				for _, c := range children {
+					fields, ok := c.Value().([]any)
+					if !ok || len(fields) != 3 {
+						continue
+					}
+					id, _ := fields[0].(int32)
+					props, _ := fields[1].(map[string]dbus.Variant)
+					label, _ := props["label"].Value().(string)
+					items = append(items, menuItem{id, label})
+					if kids, ok := fields[2].([]dbus.Variant); ok {
+						visit(kids)
+					}
+				}
+			}
+			visit(layout.Children)
+			return items
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no tray menu from %s: %v", name, err)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+// click reads the menu afresh (ids change when the menu is rebuilt) and clicks an item.
+func (d *desktop) click(t *testing.T, pid int, label string) {
+	t.Helper()
+	for _, it := range d.trayMenu(t, pid) {
+		if it.label == label {
+			call := d.bus.Object("org.kde.StatusNotifierItem-"+itoa(pid)+"-1", "/StatusNotifierMenu").
+				Call("com.canonical.dbusmenu.Event", 0, it.id, "clicked", dbus.MakeVariant(int32(0)), uint32(0))
+			if call.Err != nil {
+				t.Fatalf("click %q: %v", label, call.Err)
+			}
+			return
+		}
+	}
+	t.Fatalf("no menu item %q", label)
+}
+
+func (d *desktop) visible(name string) bool {
+	cmd := exec.Command("xdotool", "search", "--onlyvisible", "--name", name)
+	cmd.Env = d.env
+	out, _ := cmd.Output()
+	return strings.TrimSpace(string(out)) != ""
+}
+
+func (d *desktop) waitVisible(t *testing.T, name string, want bool) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for d.visible(name) != want {
+		if time.Now().After(deadline) {
+			t.Fatalf("window %q visible=%v, want %v", name, !want, want)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+func (d *desktop) xdotool(t *testing.T, args ...string) {
+	cmd := exec.Command("xdotool", args...)
+	cmd.Env = d.env
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("xdotool %v: %v %s", args, err, out)
+	}
+}
+
+func itoa(n int) string {
+	if n == 0 {
+		return "0"
+	}
+	var b []byte
+	for ; n > 0; n /= 10 {
+		b = append([]byte{byte('0' + n%10)}, b...)
+	}
+	return string(b)
+}
+
+// The real binary under Xvfb: the tray menu is read and clicked over D-Bus,
+// Preferences opens from it, and Quit exits cleanly.
+func TestTrayMenuOverDBus(t *testing.T) {
+	d := startDesktop(t)
+	bin := buildBinary(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, bin)
+	cmd.Env = d.env
+	var logs strings.Builder
+	cmd.Stderr = &logs
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	pid := cmd.Process.Pid
+
+	items := d.trayMenu(t, pid)
+	var labels []string
+	for _, it := range items {
+		labels = append(labels, it.label)
+	}
+	joined := strings.Join(labels, "|")
+	for _, want := range []string{"Today", "No accounts yet — add one in Preferences", "Pause notifications", "Activity…", "Preferences…", "Quit"} {
+		if !strings.Contains(joined, want) {
+			t.Fatalf("menu lacks %q: %v", want, labels)
+		}
+	}
+	// First launch without accounts opens Preferences; closing hides it.
+	d.waitVisible(t, "Cashbell Preferences", true)
+	search := exec.Command("xdotool", "search", "--name", "Cashbell Preferences")
+	search.Env = d.env
+	out, _ := search.Output()
+	d.xdotool(t, "windowunmap", strings.Fields(string(out))[0])
+	d.waitVisible(t, "Cashbell Preferences", false)
+
+	d.click(t, pid, "Preferences…")
+	d.waitVisible(t, "Cashbell Preferences", true)
+	d.click(t, pid, "Activity…")
+	d.waitVisible(t, "Cashbell Activity", true)
+
+	d.click(t, pid, "Quit")
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatalf("exit after Quit: %v\n%s", err, logs.String())
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatalf("still running 10s after Quit\n%s", logs.String())
+	}
+}
