@@ -9,11 +9,11 @@ FYNE_TOOLS_VERSION  := v1.7.4
 # the tests, and a notification daemon for screenshots.
 APT_BUILD := gcc libc6-dev pkg-config libx11-dev libxcursor-dev libxrandr-dev libxinerama-dev libxi-dev libxxf86vm-dev libgl1-mesa-dev
 APT_TEST  := xvfb xauth dbus dbus-bin libglib2.0-bin imagemagick xdotool
-APT_SHOTS := dunst
+APT_SHOTS := dunst haskell-gtk-sni-tray-utils haskell-status-notifier-item-utils
 
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: all run build test bench lint package screenshots soak deps deps-test tools clean
+.PHONY: all run build test bench lint package screenshots soak deps deps-test deps-shots clean
 
 all: build
 
@@ -25,7 +25,7 @@ deps:
 
 ## deps-test: also what the tests and screenshots need, and stripe-mock
 deps-test: deps
-	@missing=$$(for p in $(APT_TEST) $(APT_SHOTS); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
+	@missing=$$(for p in $(APT_TEST); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
 	if [ -n "$$missing" ]; then echo "installing: $$missing"; \
 	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends $$missing; fi
 	@[ -x "$(GOBIN)/stripe-mock" ] || $(GO) install github.com/stripe/stripe-mock@$(STRIPE_MOCK_VERSION)
@@ -55,8 +55,14 @@ lint: deps
 package: deps
 	$(GO) run fyne.io/tools/cmd/fyne@$(FYNE_TOOLS_VERSION) package --os linux --release
 
+## deps-shots: a notification daemon and a tray host, for screenshots
+deps-shots: deps-test
+	@missing=$$(for p in $(APT_SHOTS); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
+	if [ -n "$$missing" ]; then echo "installing: $$missing"; \
+	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends $$missing; fi
+
 ## screenshots: PNGs of every window into docs/screenshots
-screenshots: build deps-test
+screenshots: build deps-shots
 	./scripts/screenshots.sh $(BIN) docs/screenshots
 
 clean:

@@ -1,0 +1,54 @@
+// Command stripesim serves the Stripe simulator on loopback for manual testing
+// and screenshots. It creates one account with a logo, writes its keys (fake,
+// valid only here) to the file named by -keys, and makes an event every
+// -every until it is stopped.
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/cashbell/cashbell/internal/stripesim"
+)
+
+func main() {
+	addr := flag.String("url-file", "", "write the base URL to this file")
+	keys := flag.String("keys", "", "write the keys to this file, one per line: full, partial, secret")
+	logo := flag.String("logo", "", "PNG to use as the account's branding icon")
+	every := flag.Duration("every", 3*time.Second, "how often to make an event")
+	flag.Parse()
+
+	var icon []byte
+	if *logo != "" {
+		data, err := os.ReadFile(*logo)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "stripesim:", err)
+			os.Exit(1)
+		}
+		icon = data
+	}
+	sim := stripesim.New(stripesim.Options{}).Start()
+	defer sim.Close()
+	acct := sim.CreateAccount(stripesim.AccountSpec{DisplayName: "Acme Books", Icon: icon})
+	full := sim.NewKey(acct, false, stripesim.Restricted, stripesim.AllPermissions...)
+	partial := sim.NewKey(acct, false, stripesim.Restricted, stripesim.PermEventRead, stripesim.PermBalanceRead, stripesim.PermPayoutRead)
+	secret := sim.NewKey(acct, true, stripesim.Secret)
+	if *keys != "" {
+		if err := os.WriteFile(*keys, []byte(full+"\n"+partial+"\n"+secret+"\n"), 0o600); err != nil {
+			fmt.Fprintln(os.Stderr, "stripesim:", err)
+			os.Exit(1)
+		}
+	}
+	if *addr != "" {
+		_ = os.WriteFile(*addr, []byte(sim.URL), 0o600)
+	}
+	fmt.Println(sim.URL)
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	sim.Generator(acct, false, uint64(time.Now().UnixNano())).Run(ctx, *every)
+}

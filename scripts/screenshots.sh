@@ -1,0 +1,78 @@
+#!/usr/bin/env bash
+# Writes PNGs of the tray menu, Preferences (both tabs, and the add dialog with
+# a permission report), Activity and a notification popup to $2, running the
+# real binary $1 on a private X display with a real tray host and dunst.
+set -euo pipefail
+BIN=$(realpath "$1"); OUT=$(realpath -m "$2"); mkdir -p "$OUT"
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+W=$(mktemp -d)
+PIDS=()
+cleanup() { for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done; rm -rf "$W"; }
+trap cleanup EXIT
+
+export HOME=$W/home XDG_CONFIG_HOME=$W/home/.config XDG_CACHE_HOME=$W/home/.cache XDG_RUNTIME_DIR=$W/run
+export LANG=en_US.UTF-8 NO_AT_BRIDGE=1 CASHBELL_KEYRING=file
+mkdir -p "$HOME" "$XDG_RUNTIME_DIR"; chmod 700 "$XDG_RUNTIME_DIR"
+exec 5> >(cat > "$W/displayfd")
+Xvfb -displayfd 5 -screen 0 1024x768x24 -nolisten tcp >/dev/null 2>&1 & PIDS+=($!)
+until [ -s "$W/displayfd" ]; do sleep 0.05; done; export DISPLAY=:$(head -1 "$W/displayfd")
+PIDS+=($(dbus-daemon --session --fork --address="unix:path=$W/bus" --print-pid=1))
+export DBUS_SESSION_BUS_ADDRESS="unix:path=$W/bus"
+
+if command -v gtk-sni-tray-standalone >/dev/null; then
+  gtk-sni-tray-standalone --watcher --bottom --end -s 32 -c '#444444' >/dev/null 2>&1 & PIDS+=($!)
+  gdbus wait --session --timeout 10 org.kde.StatusNotifierWatcher || true
+fi
+dunst >/dev/null 2>&1 & PIDS+=($!)
+
+# A simulated Stripe for the add dialog, and the demo account for events.
+(cd "$ROOT" && go build -o "$W/stripesim" ./internal/stripesim/cmd/stripesim)
+"$W/stripesim" -keys "$W/keys" -url-file "$W/url" -logo "$ROOT/assets/icon.png" >/dev/null & PIDS+=($!)
+until [ -s "$W/url" ] && [ -s "$W/keys" ]; do sleep 0.05; done
+export CASHBELL_API_BASE=$(cat "$W/url")
+
+"$BIN" --demo --interval 2s >"$W/app.log" 2>&1 & APP=$!; PIDS+=($APP)
+ITEM="org.kde.StatusNotifierItem-$APP-1"
+until gdbus call --session --dest "$ITEM" --object-path /StatusNotifierMenu --method com.canonical.dbusmenu.GetLayout -- 0 -1 '[]' >/dev/null 2>&1; do sleep 0.2; done
+
+click() { # click a tray menu item by label
+  local id
+  id=$(gdbus call --session --dest "$ITEM" --object-path /StatusNotifierMenu --method com.canonical.dbusmenu.GetLayout -- 0 -1 '[]' |
+    grep -oE "\(([0-9]+), \{[^}]*'label': <'$1'>" | head -1 | sed -E 's/^\(([0-9]+),.*/\1/')
+  gdbus call --session --dest "$ITEM" --object-path /StatusNotifierMenu --method com.canonical.dbusmenu.Event -- "$id" clicked '<0>' 0 >/dev/null
+}
+win() { xdotool search --onlyvisible --name "$1" | head -1; }
+hide_all() { for w in $(xdotool search --name 'Cashbell' 2>/dev/null); do xdotool windowunmap "$w" 2>/dev/null || true; done; }
+
+# Let the demo make some sales; a popup shows on the way.
+sleep 9
+dunstctl close-all 2>/dev/null || true
+sleep 3
+import -window root -crop 420x140+604+0 "$OUT/notification.png" || import -window root "$OUT/notification.png"
+dunstctl close-all 2>/dev/null || true
+
+P=$(xdotool search --name 'Cashbell Preferences' | head -1)
+xdotool windowmap "$P"; xdotool windowraise "$P"; sleep 1
+import -window "$P" "$OUT/preferences-accounts.png"
+xdotool mousemove --window "$P" 190 21 click 1; sleep 1
+import -window "$P" "$OUT/preferences-notifications.png"
+xdotool mousemove --window "$P" 60 21 click 1; sleep 0.5
+xdotool mousemove --window "$P" 75 66 click 1; sleep 1
+xdotool mousemove --window "$P" 450 83 click 1; sleep 0.3
+xdotool type --delay 2 "$(sed -n 2p "$W/keys")"; sleep 2.5
+import -window "$P" "$OUT/add-account-report.png"
+xdotool key Escape; sleep 0.3
+hide_all
+
+click 'Activity…'; sleep 1.5
+A=$(xdotool search --name 'Cashbell Activity' | head -1); xdotool windowraise "$A"; sleep 0.5
+import -window "$A" "$OUT/activity.png"
+hide_all
+
+if command -v gtk-sni-tray-standalone >/dev/null; then
+  xdotool mousemove 1008 752 click 1; sleep 1.5
+  import -window root "$OUT/tray-menu.png"
+  xdotool key Escape
+fi
+click 'Quit'; wait "$APP" || true
+echo "screenshots in $OUT:"; ls "$OUT"
