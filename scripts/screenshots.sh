@@ -38,21 +38,24 @@ until gdbus call --session --dest "$ITEM" --object-path /StatusNotifierMenu --me
 click() { # click a tray menu item by label
   local id
   id=$(gdbus call --session --dest "$ITEM" --object-path /StatusNotifierMenu --method com.canonical.dbusmenu.GetLayout -- 0 -1 '[]' |
-    grep -oE "\(([0-9]+), \{[^}]*'label': <'$1'>" | head -1 | sed -E 's/^\(([0-9]+),.*/\1/')
+    grep -oE "\(([0-9]+), \{[^}]*'label': <'$1[^']*'>" | head -1 | sed -E 's/^\(([0-9]+),.*/\1/')
   gdbus call --session --dest "$ITEM" --object-path /StatusNotifierMenu --method com.canonical.dbusmenu.Event -- "$id" clicked '<0>' 0 >/dev/null
 }
 win() { xdotool search --onlyvisible --name "$1" | head -1; }
 hide_all() { for w in $(xdotool search --name 'Cashbell' 2>/dev/null); do xdotool windowunmap "$w" 2>/dev/null || true; done; }
 
-# Let the demo make some sales; a popup shows on the way.
+# Let the demo make some sales; popups stack at the top right (under Xvfb
+# they never time out), so keep only the newest, then capture it.
 sleep 9
 dunstctl close-all 2>/dev/null || true
-sleep 3
-import -window root -crop 420x140+604+0 "$OUT/notification.png" || import -window root "$OUT/notification.png"
+until dunstctl count displayed 2>/dev/null | grep -qv '^0$'; do sleep 0.3; done
+sleep 0.5
+import -window root -crop 340x175+684+40 +repage "$OUT/notification.png"
 dunstctl close-all 2>/dev/null || true
 
 P=$(xdotool search --name 'Cashbell Preferences' | head -1)
 xdotool windowmap "$P"; xdotool windowraise "$P"; sleep 1
+dunstctl close-all 2>/dev/null || true; sleep 0.3
 import -window "$P" "$OUT/preferences-accounts.png"
 xdotool mousemove --window "$P" 190 21 click 1; sleep 1
 import -window "$P" "$OUT/preferences-notifications.png"
@@ -60,12 +63,14 @@ xdotool mousemove --window "$P" 60 21 click 1; sleep 0.5
 xdotool mousemove --window "$P" 75 66 click 1; sleep 1
 xdotool mousemove --window "$P" 450 83 click 1; sleep 0.3
 xdotool type --delay 2 "$(sed -n 2p "$W/keys")"; sleep 2.5
+dunstctl close-all 2>/dev/null || true; sleep 0.3
 import -window "$P" "$OUT/add-account-report.png"
 xdotool key Escape; sleep 0.3
 hide_all
 
-click 'Activity…'; sleep 1.5
+click 'Activity'; sleep 1.5
 A=$(xdotool search --name 'Cashbell Activity' | head -1); xdotool windowraise "$A"; sleep 0.5
+dunstctl close-all 2>/dev/null || true; sleep 0.3
 import -window "$A" "$OUT/activity.png"
 hide_all
 
