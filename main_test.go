@@ -218,9 +218,24 @@ func TestTrayMenuOverDBus(t *testing.T) {
 	}
 	// First launch without accounts opens Preferences; closing hides it.
 	d.waitVisible(t, "Cashbell Preferences", true)
-	search := exec.Command("xdotool", "search", "--name", "Cashbell Preferences")
-	search.Env = d.env
-	out, _ := search.Output()
+	search := func() ([]byte, error) {
+		cmd := exec.Command("xdotool", "search", "--name", "Cashbell Preferences")
+		cmd.Env = d.env
+		return cmd.Output()
+	}
+	out, _ := search()
+	d.xdotool(t, "windowunmap", strings.Fields(string(out))[0])
+	d.waitVisible(t, "Cashbell Preferences", false)
+
+	// A second launch brings the running instance's window forward and exits.
+	second := exec.CommandContext(ctx, bin)
+	second.Env = d.env
+	out2, err := second.CombinedOutput()
+	if err != nil || !strings.Contains(string(out2), "already running") {
+		t.Fatalf("second launch: %v\n%s", err, out2)
+	}
+	d.waitVisible(t, "Cashbell Preferences", true)
+	out, _ = search()
 	d.xdotool(t, "windowunmap", strings.Fields(string(out))[0])
 	d.waitVisible(t, "Cashbell Preferences", false)
 

@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -157,6 +158,42 @@ func TestAPIBaseMustBeSafe(t *testing.T) {
 	h.vars[accounts.EnvAPIBase] = "http://stripe.example.com"
 	r := h.run(t, "rk_test_abcdefghijklmnop", "accounts", "check")
 	if r.code != 1 || !strings.Contains(r.stderr, "loopback") {
+		t.Fatalf("%+v", r)
+	}
+}
+
+func TestEventsCommand(t *testing.T) {
+	h := newHarness(t)
+	key := h.sim.NewKey(h.acct, false, stripesim.Restricted, stripesim.AllPermissions...)
+	gen := h.sim.Generator(h.acct, false, 3)
+	gen.Sale(stripesim.Sale{Amount: 4900, Currency: "usd", Email: "jane@example.com", Country: "FR"})
+	gen.Payout(100000, "eur", false)
+	if r := h.run(t, key, "accounts", "add"); r.code != 0 {
+		t.Fatal(r)
+	}
+	c := h.start(t, "run", "--headless", "--interval", "20ms")
+	c.waitLog(t, "first import")
+	if err := c.stop(t, syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	r := h.run(t, "", "events", "--json", "--limit", "5")
+	var rows []struct {
+		ID, Account, Type, Title, Body, Notified string
+	}
+	if err := json.Unmarshal([]byte(r.stdout), &rows); err != nil || r.code != 0 {
+		t.Fatalf("events --json: %v %+v", err, r)
+	}
+	if len(rows) != 2 || rows[0].Type != "payout.paid" || rows[1].Body != "$49.00 from jane@example.com (FR)" || rows[1].Notified != "silent" {
+		t.Fatalf("rows %+v", rows)
+	}
+	r = h.run(t, "", "events", "--account", rows[0].Account, "--limit", "1")
+	if r.code != 0 || !strings.Contains(r.stdout, "Payout paid") || strings.Contains(r.stdout, "New sale") {
+		t.Fatalf("events --account --limit 1: %+v", r)
+	}
+	if r := h.run(t, "", "events", "--account", "nope"); r.code != 1 || !strings.Contains(r.stderr, "no such account") {
+		t.Fatalf("%+v", r)
+	}
+	if r := h.run(t, "", "events", "--limit", "0"); r.code != 2 {
 		t.Fatalf("%+v", r)
 	}
 }
