@@ -2,6 +2,7 @@ package notifier_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -465,5 +466,52 @@ func waitFor(t *testing.T, cond func() bool) {
 			t.Fatal("condition not met in 5s")
 		}
 		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+func TestHugeAndHTMLAnswersAreRefusedAndRetried(t *testing.T) {
+	w := newWorld(t, stripesim.AllPermissions)
+	w.poll(t)
+	w.gen.Sale(stripesim.Sale{Amount: 100, Currency: "usd"})
+	ctx := context.Background()
+	w.sim.Inject(stripesim.Fault{Kind: stripesim.Huge, Path: "/v1/events"})
+	start := time.Now()
+	err := w.svc.Poll(ctx, w.acct.ID)
+	if !errors.Is(err, accounts.ErrResponseTooLarge) || time.Since(start) > 5*time.Second {
+		t.Fatalf("50 MB answer: %v after %v", err, time.Since(start))
+	}
+	w.sim.Inject(stripesim.Fault{Kind: stripesim.HTML, Path: "/v1/events"})
+	if err := w.svc.Poll(ctx, w.acct.ID); !errors.Is(err, accounts.ErrBadResponse) || !strings.Contains(err.Error(), "CASHBELL_API_BASE") {
+		t.Fatalf("HTML answer: %v", err)
+	}
+	w.poll(t)
+	if n, _ := w.store.Count(ctx, w.acct.ID); n != 1 {
+		t.Fatalf("stored %d after the faults passed", n)
+	}
+}
+
+func TestNewerAPIFieldsAreKeptAndDoNotBreakTheText(t *testing.T) {
+	w := newWorld(t, stripesim.AllPermissions)
+	w.poll(t)
+	id := w.gen.Raw("charge.succeeded", map[string]any{
+		"id": "ch_1Newer", "object": "charge", "amount": int64(4900), "currency": "usd",
+		"billing_details":     map[string]any{"email": "jane@example.com", "address": "FR"}, // a string where an object was
+		"customer":            map[string]any{"id": "cus_1Expanded", "object": "customer"},  // expanded
+		"future_field":        map[string]any{"nested": []any{1, "two", nil}},
+		"balance_transaction": 12345, // a number where an id was
+	}, nil)
+	w.poll(t)
+	got := settle(1)
+	if len(got) != 1 || !strings.HasPrefix(got[0].Body, "$49.00 from jane@example.com") {
+		t.Fatalf("%+v", got)
+	}
+	evs, _ := w.store.Latest(context.Background(), w.acct.ID, 1)
+	if len(evs) != 1 || evs[0].ID != id || !strings.Contains(string(evs[0].Object), "future_field") {
+		t.Fatalf("stored %+v", evs)
+	}
+	// A type Cashbell does not know is stored but never notified.
+	unknown := notifier.Event{ID: "evt_new", Type: "charge.teleported", Object: []byte(`{"amount":1}`)}
+	if notifier.Notifies(unknown) {
+		t.Fatal("an unknown type notifies")
 	}
 }

@@ -3,6 +3,7 @@ package notifier
 import (
 	"errors"
 	"fmt"
+	"strings"
 	"syscall"
 	"time"
 )
@@ -116,6 +117,17 @@ func isReadOnlyFS(err error) bool {
 	return errors.Is(err, syscall.EROFS) || errors.Is(err, syscall.EACCES)
 }
 
+// isNoSpace tells a full disk. bbolt formats some errors with %s, so the
+// text is read too.
 func isNoSpace(err error) bool {
-	return errors.Is(err, syscall.ENOSPC) || errors.Is(err, syscall.EDQUOT)
+	if errors.Is(err, syscall.ENOSPC) || errors.Is(err, syscall.EDQUOT) || errors.Is(err, syscall.EFBIG) {
+		return true
+	}
+	msg := err.Error()
+	for _, s := range []string{syscall.ENOSPC.Error(), syscall.EDQUOT.Error(), syscall.EFBIG.Error()} {
+		if strings.Contains(msg, s) {
+			return true
+		}
+	}
+	return false
 }

@@ -27,6 +27,15 @@ var bus *testbus.Bus
 func TestMain(m *testing.M) {
 	if os.Getenv("CASHBELL_TEST_HELPER") == "1" {
 		// Run as the cashbell command, for tests that kill it.
+		if limit := os.Getenv("CASHBELL_TEST_FSIZE"); limit != "" {
+			// A full disk, as far as this process can tell.
+			n, _ := strconv.ParseUint(limit, 10, 64)
+			signal.Ignore(syscall.SIGXFSZ)
+			if err := syscall.Setrlimit(syscall.RLIMIT_FSIZE, &syscall.Rlimit{Cur: n, Max: n}); err != nil {
+				fmt.Fprintln(os.Stderr, "setrlimit:", err)
+				os.Exit(3)
+			}
+		}
 		ctx, stop := signalContext()
 		code := cli.Main(ctx, cli.Env{Args: strings.Fields(os.Getenv("CASHBELL_TEST_ARGS")), Stdin: os.Stdin,
 			Stdout: os.Stdout, Stderr: os.Stderr, Getenv: os.Getenv})
@@ -247,4 +256,65 @@ func quietBus() {
 		time.Sleep(50 * time.Millisecond)
 	}
 	bus.Reset()
+}
+
+// A disk that fills while the store is written: the poll fails with a clear
+// message, Cashbell keeps running, and after space comes back nothing is lost.
+func TestDiskFullWhileWritingTheStore(t *testing.T) {
+	h := newHarness(t)
+	key := h.sim.NewKey(h.acct, false, stripesim.Restricted, stripesim.AllPermissions...)
+	if r := h.run(t, key, "accounts", "add"); r.code != 0 {
+		t.Fatal(r)
+	}
+	storePath := filepath.Join(h.home, "config", "cashbell", "cashbell.db")
+	info, err := os.Stat(storePath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.vars["CASHBELL_TEST_FSIZE"] = strconv.FormatInt(info.Size(), 10)
+	c := h.start(t, "run", "--headless", "--interval", "20ms")
+	gen := h.sim.Generator(h.acct, false, 4)
+	for range 300 {
+		gen.Sale(gen.RandomSale())
+	}
+	c.waitLog(t, "store cannot be written")
+	time.Sleep(200 * time.Millisecond)
+	select {
+	case err := <-c.done:
+		t.Fatalf("cashbell stopped on a full disk: %v\n%s", err, c.stderr.String())
+	default:
+	}
+	if err := c.stop(t, syscall.SIGTERM); err != nil {
+		t.Fatalf("exit: %v", err)
+	}
+	delete(h.vars, "CASHBELL_TEST_FSIZE")
+	c = h.start(t, "run", "--headless", "--interval", "20ms")
+	c.waitLog(t, "events=300|count=300")
+	if err := c.stop(t, syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	store, err := notifier.Open(storePath, notifier.OpenOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer store.Close()
+	list, _ := store.Accounts(context.Background())
+	if n, _ := store.Count(context.Background(), list[0].ID); n != 300 {
+		t.Fatalf("%d of 300 events after the disk had room again", n)
+	}
+}
+
+func TestConfigDirThatCannotBeCreated(t *testing.T) {
+	h := newHarness(t)
+	// A file where the folder should be: even root cannot create it.
+	if err := os.MkdirAll(filepath.Join(h.home, "config"), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(h.home, "config", "cashbell"), []byte("not a folder"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	r := h.run(t, "", "accounts", "list")
+	if r.code != 1 || !strings.Contains(r.stderr, "cannot create its folder") || !strings.Contains(r.stderr, "check") {
+		t.Fatalf("%+v", r)
+	}
 }
