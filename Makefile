@@ -46,6 +46,10 @@ test: deps-test
 bench: deps-test
 	PATH="$(GOBIN):$$PATH" $(GO) test -run '^$$' -bench . -benchtime 1x -count 1 ./notifier/
 
+## soak: about two minutes of events, faults and SIGKILLs; prints what was lost (0) and duplicated (0)
+soak: deps-test
+	CASHBELL_SOAK=2m $(GO) test -count=1 -run TestSoak -timeout 6m -v ./internal/soak/
+
 lint: deps
 	$(GO) vet ./...
 	gofmt -l . | tee /dev/stderr | (! read)
