@@ -13,7 +13,7 @@ APT_SHOTS := dunst haskell-gtk-sni-tray-utils haskell-status-notifier-item-utils
 
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: all run build test bench lint package screenshots soak deps deps-test deps-shots clean
+.PHONY: all run build build-headless test bench lint package screenshots soak deps deps-test deps-shots clean
 
 all: build
 
@@ -33,6 +33,10 @@ deps-test: deps
 build: deps
 	$(GO) build -o $(BIN) .
 
+## build-headless: a binary without the GUI (15 MB instead of 42), for servers
+build-headless:
+	$(GO) build -tags nogui -o bin/cashbell-headless .
+
 ## run: build and start the tray app (add --demo through ARGS="--demo")
 run: build
 	./$(BIN) $(ARGS)
@@ -44,7 +48,7 @@ test: deps-test
 
 ## bench: speed and memory figures
 bench: deps-test
-	PATH="$(GOBIN):$$PATH" $(GO) test -run '^$$' -bench . -benchtime 1x -count 1 ./notifier/
+	PATH="$(GOBIN):$$PATH" $(GO) test -run '^$$' -bench . -benchtime 1x -count 1 -timeout 20m ./notifier/ .
 
 ## soak: about two minutes of events, faults and SIGKILLs; prints what was lost (0) and duplicated (0)
 soak: deps-test

@@ -9,7 +9,6 @@ import (
 	"os/signal"
 	"syscall"
 
-	"github.com/cashbell/cashbell/app"
 	"github.com/cashbell/cashbell/assets"
 	"github.com/cashbell/cashbell/internal/cli"
 )
@@ -22,7 +21,7 @@ func main() {
 		Stdout: os.Stdout,
 		Stderr: os.Stderr,
 		Getenv: os.Getenv,
-		GUI:    app.Run,
+		GUI:    gui,
 		Logo:   assets.AccountLogoPNG(),
 	})
 	stop()

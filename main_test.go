@@ -20,7 +20,7 @@ type desktop struct {
 	home string
 }
 
-func need(t *testing.T, tools ...string) {
+func need(t testing.TB, tools ...string) {
 	for _, tool := range tools {
 		if _, err := exec.LookPath(tool); err != nil {
 			t.Fatalf("%s is missing: run `make deps-test` (it installs xvfb, dbus and xdotool)", tool)
@@ -28,7 +28,7 @@ func need(t *testing.T, tools ...string) {
 	}
 }
 
-func startDesktop(t *testing.T) *desktop {
+func startDesktop(t testing.TB) *desktop {
 	t.Helper()
 	need(t, "Xvfb", "dbus-daemon", "xdotool")
 	dir := t.TempDir()
@@ -78,10 +78,10 @@ func startDesktop(t *testing.T) *desktop {
 	return &desktop{env: env, bus: conn, home: home}
 }
 
-func buildBinary(t *testing.T) string {
+func buildBinary(t testing.TB, flags ...string) string {
 	t.Helper()
 	bin := filepath.Join(t.TempDir(), "cashbell")
-	out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput()
+	out, err := exec.Command("go", append(append([]string{"build"}, flags...), "-o", bin, ".")...).CombinedOutput()
 	if err != nil {
 		t.Fatalf("build: %v\n%s", err, out)
 	}

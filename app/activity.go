@@ -37,11 +37,12 @@ type activityWindow struct {
 	loading  bool
 	// hideAmounts is read once per reload, not once per row.
 	hideAmounts bool
+	shown       bool
 }
 
 func newActivityWindow(a fyne.App, e *env) *activityWindow {
 	w := &activityWindow{env: e, win: a.NewWindow("Cashbell Activity"), accounts: map[string]accounts.Account{}}
-	w.win.SetCloseIntercept(w.win.Hide)
+	w.win.SetCloseIntercept(func() { w.shown = false; w.win.Hide() })
 	w.build()
 	w.win.Resize(fyne.NewSize(820, 560))
 	return w
@@ -77,6 +78,7 @@ func (w *activityWindow) build() {
 }
 
 func (w *activityWindow) show() {
+	w.shown = true
 	w.refresh()
 	w.win.Show()
 	w.win.RequestFocus()

@@ -103,7 +103,7 @@ func Run(ctx context.Context, d *cli.Deps) error {
 
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	release, err := single.Serve(func() { fyne.Do(u.prefs.show) })
+	release, err := single.Serve(func() { fyne.Do(u.showPrefs) })
 	if err != nil {
 		d.Logger.Warn("not registered as the single instance", "err", err)
 	}
@@ -148,8 +148,6 @@ func envFromDeps(a fyne.App, d *cli.Deps) *env {
 func newUI(a fyne.App, e *env) *ui {
 	u := &ui{app: a, env: e}
 	e.changed = func() { u.onChanged("") }
-	u.prefs = newPrefsWindow(a, e)
-	u.activity = newActivityWindow(a, e)
 	u.tray = newTray(a, e, u)
 	return u
 }
@@ -166,13 +164,13 @@ func (u *ui) start(wantDemo bool) {
 	_, hasTray := u.app.(desktop.App)
 	switch {
 	case wantDemo:
-		u.prefs.show()
-		u.prefs.onTryDemo()
+		u.preferences().show()
+		u.preferences().onTryDemo()
 	case len(list) == 0:
-		u.prefs.show()
-		u.prefs.onAdd()
+		u.preferences().show()
+		u.preferences().onAdd()
 	case !hasTray:
-		u.prefs.show() // no tray to reach the app from
+		u.preferences().show() // no tray to reach the app from
 	}
 }
 
@@ -189,11 +187,37 @@ func (u *ui) onChanged(string) {
 	}()
 }
 
+// refresh updates the tray and the windows that are open; hidden windows
+// catch up when they are shown.
 func (u *ui) refresh() {
 	u.tray.refresh()
-	u.prefs.refresh()
-	u.activity.refresh()
+	if u.prefs != nil && u.prefs.shown {
+		u.prefs.refresh()
+	}
+	if u.activity != nil && u.activity.shown {
+		u.activity.refresh()
+	}
 }
+
+// preferences builds the Preferences window on first use: an app that lives
+// in the tray should not pay for windows (fonts, textures) nobody opened.
+func (u *ui) preferences() *prefsWindow {
+	if u.prefs == nil {
+		u.prefs = newPrefsWindow(u.app, u.env)
+	}
+	return u.prefs
+}
+
+// activityWindow builds the Activity window on first use.
+func (u *ui) activityWindow() *activityWindow {
+	if u.activity == nil {
+		u.activity = newActivityWindow(u.app, u.env)
+	}
+	return u.activity
+}
+
+func (u *ui) showPrefs()    { u.preferences().show() }
+func (u *ui) showActivity() { u.activityWindow().show() }
 
 // quit hides the windows first and quits a moment later: Fyne 2.7.1 can crash
 // on a pointer event that reaches a window while it is being destroyed.

@@ -114,7 +114,7 @@ func (f *fixture) key(perms ...string) string {
 
 func TestAddAGoodKey(t *testing.T) {
 	f := newFixture(t)
-	p := f.ui.prefs
+	p := f.ui.preferences()
 	p.show()
 	p.onAdd()
 	d := p.add
@@ -150,7 +150,7 @@ func TestAddAGoodKey(t *testing.T) {
 
 func TestAddAKeyWithMissingPermissions(t *testing.T) {
 	f := newFixture(t)
-	p := f.ui.prefs
+	p := f.ui.preferences()
 	p.show()
 	p.onAdd()
 	d := p.add
@@ -178,7 +178,7 @@ func TestAddAKeyWithMissingPermissions(t *testing.T) {
 
 func TestARevokedKeyOrOneWithoutEventsCannotBeAdded(t *testing.T) {
 	f := newFixture(t)
-	p := f.ui.prefs
+	p := f.ui.preferences()
 	p.show()
 	p.onAdd()
 	d := p.add
@@ -203,7 +203,7 @@ func TestRemoveAsksFirst(t *testing.T) {
 	if _, err := f.reg.Add(context.Background(), accounts.AddRequest{Key: key}); err != nil {
 		t.Fatal(err)
 	}
-	p := f.ui.prefs
+	p := f.ui.preferences()
 	p.show()
 	p.list.Select(0)
 	test.Tap(p.remove)
@@ -223,7 +223,7 @@ func TestRemoveAsksFirst(t *testing.T) {
 
 func TestNotificationSwitchesAreSaved(t *testing.T) {
 	f := newFixture(t)
-	p := f.ui.prefs
+	p := f.ui.preferences()
 	p.show()
 	n := p.notifs
 	test.Tap(n.types["charge.succeeded"])
@@ -291,7 +291,7 @@ func TestTrayShowsTodaysSalesAndLastEvents(t *testing.T) {
 	if len(f.opened) != 1 || f.opened[0] != "https://dashboard.stripe.com/test/payments/ch_3" {
 		t.Fatalf("opened %v", f.opened)
 	}
-	f.ui.activity.show() // seeing it clears the attention
+	f.ui.showActivity() // seeing it clears the attention
 	f.ui.tray.refresh()
 	if f.ui.tray.attention {
 		t.Fatal("attention stays after the Activity window was seen")
@@ -320,7 +320,7 @@ func TestActivityPagesThroughALargeHistory(t *testing.T) {
 	if _, err := f.store.Ingest(context.Background(), res.Account.ID, evs, nil, false); err != nil {
 		t.Fatal(err)
 	}
-	w := f.ui.activity
+	w := f.ui.activityWindow()
 	w.show()
 	if len(w.events) != activityPage || w.events[0].ID != "evt_999" {
 		t.Fatalf("first page: %d events, first %s", len(w.events), w.events[0].ID)
@@ -344,7 +344,7 @@ func TestActivityPagesThroughALargeHistory(t *testing.T) {
 func TestFirstLaunchOpensAdd(t *testing.T) {
 	f := newFixture(t)
 	f.ui.start(false)
-	if !f.ui.prefs.win.Content().Visible() || f.ui.prefs.win.Canvas().Overlays().Top() == nil {
+	if !f.ui.preferences().win.Content().Visible() || f.ui.preferences().win.Canvas().Overlays().Top() == nil {
 		t.Fatal("Preferences did not open at Add")
 	}
 }
@@ -352,7 +352,7 @@ func TestFirstLaunchOpensAdd(t *testing.T) {
 func TestGoldens(t *testing.T) {
 	f := newFixture(t)
 	f.sim.AdoptKey(fixedKey, fixedAccount, false, stripesim.Restricted, stripesim.PermEventRead, stripesim.PermBalanceRead, stripesim.PermPayoutRead)
-	p := f.ui.prefs
+	p := f.ui.preferences()
 	p.win.Resize(fyne.NewSize(760, 540))
 	p.show()
 	p.tabs.SelectIndex(1)

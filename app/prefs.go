@@ -35,11 +35,12 @@ type prefsWindow struct {
 	mute                                    *widget.Check
 	empty                                   *widget.Label
 	add                                     *addDialog
+	shown                                   bool
 }
 
 func newPrefsWindow(a fyne.App, e *env) *prefsWindow {
 	p := &prefsWindow{env: e, win: a.NewWindow("Cashbell Preferences"), selected: -1}
-	p.win.SetCloseIntercept(p.win.Hide)
+	p.win.SetCloseIntercept(func() { p.shown = false; p.win.Hide() })
 	p.notifs = newNotificationsTab(e, p.win)
 	p.build()
 	p.win.Resize(fyne.NewSize(760, 540))
@@ -90,6 +91,7 @@ func (p *prefsWindow) build() {
 }
 
 func (p *prefsWindow) show() {
+	p.shown = true
 	p.refresh()
 	p.win.Show()
 	p.win.RequestFocus()

@@ -109,7 +109,7 @@ func (t *tray) build() *fyne.Menu {
 		it := fyne.NewMenuItem(line, nil)
 		it.Disabled = a.Status != accounts.StatusKeyRevoked
 		if !it.Disabled {
-			it.Action = t.ui.prefs.show
+			it.Action = t.ui.showPrefs
 		}
 		items = append(items, it)
 	}
@@ -137,8 +137,8 @@ func (t *tray) build() *fyne.Menu {
 	}
 
 	items = append(items, fyne.NewMenuItemSeparator(), t.pauseItem(set, now), fyne.NewMenuItemSeparator(),
-		fyne.NewMenuItem("Activity…", t.ui.activity.show),
-		fyne.NewMenuItem("Preferences…", t.ui.prefs.show),
+		fyne.NewMenuItem("Activity…", t.ui.showActivity),
+		fyne.NewMenuItem("Preferences…", t.ui.showPrefs),
 		fyne.NewMenuItemSeparator(),
 	)
 	quit := fyne.NewMenuItem("Quit", t.ui.quit)

@@ -138,6 +138,9 @@ func Main(ctx context.Context, env Env) int {
 func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }
 
 func run(ctx context.Context, env Env) error {
+	if addr := env.Getenv("CASHBELL_PPROF"); addr != "" {
+		startProfiler(addr, env.Stderr)
+	}
 	args := env.Args
 	cmd := ""
 	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {

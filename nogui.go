@@ -1,0 +1,13 @@
+//go:build nogui
+
+package main
+
+import (
+	"context"
+
+	"github.com/cashbell/cashbell/internal/cli"
+)
+
+// gui is absent from a -tags nogui build: cashbell run --headless and the
+// account commands work, the tray app does not.
+var gui func(context.Context, *cli.Deps) error
