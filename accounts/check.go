@@ -3,12 +3,14 @@ package accounts
 import (
 	"context"
 	"errors"
+	"net/http"
 	"net/url"
 	"strings"
 	"sync"
 
 	"github.com/stripe/stripe-go/v76"
 	"github.com/stripe/stripe-go/v76/client"
+	"github.com/stripe/stripe-go/v76/form"
 )
 
 // Permission is one read-only permission Cashbell asks for.
@@ -34,26 +36,26 @@ const (
 	PermFileWrite            = "rak_file_write"
 )
 
-func one() stripe.ListParams { return stripe.ListParams{Limit: stripe.Int64(1), Single: true} }
-
-func drain(it interface {
-	Next() bool
-	Err() error
-}) error {
-	for it.Next() {
+// listProbe reads one object of a list endpoint (GET /v1/<resource>?limit=1):
+// the cheapest read that needs the resource's read permission.
+func listProbe(path string) func(context.Context, *client.API, stripe.Params) error {
+	return func(ctx context.Context, c *client.API, p stripe.Params) error {
+		values := &form.Values{}
+		values.Add("limit", "1")
+		p.Context = ctx
+		var list struct {
+			stripe.APIResource
+			stripe.ListMeta
+		}
+		return c.Events.B.CallRaw(http.MethodGet, path, c.Events.Key, values, &p, &list)
 	}
-	return it.Err()
 }
 
 // Permissions lists what Cashbell asks for, in the order the report shows them.
 var Permissions = []Permission{
 	{Name: PermEventRead, Required: true, Gives: "new sales, refunds, disputes, payouts and subscription changes",
 		IfMissing: "Cashbell cannot see anything, so the account cannot be added",
-		probe: func(ctx context.Context, c *client.API, p stripe.Params) error {
-			lp := &stripe.EventListParams{ListParams: one()}
-			lp.Context, lp.StripeAccount = ctx, p.StripeAccount
-			return drain(c.Events.List(lp))
-		}},
+		probe:     listProbe("/v1/events")},
 	{Name: PermBalanceRead, Gives: "the fee and net amount of each sale",
 		IfMissing: "no fee or net amount in notifications",
 		probe: func(ctx context.Context, c *client.API, p stripe.Params) error {
@@ -64,39 +66,19 @@ var Permissions = []Permission{
 		}},
 	{Name: PermCustomerRead, Gives: "the customer's email and country",
 		IfMissing: "no customer in notifications when the payment form did not collect an email",
-		probe: func(ctx context.Context, c *client.API, p stripe.Params) error {
-			lp := &stripe.CustomerListParams{ListParams: one()}
-			lp.Context, lp.StripeAccount = ctx, p.StripeAccount
-			return drain(c.Customers.List(lp))
-		}},
+		probe:     listProbe("/v1/customers")},
 	{Name: PermInvoiceRead, Gives: "which invoice a charge paid",
 		IfMissing: "no product name on invoice and subscription payments",
-		probe: func(ctx context.Context, c *client.API, p stripe.Params) error {
-			lp := &stripe.InvoiceListParams{ListParams: one()}
-			lp.Context, lp.StripeAccount = ctx, p.StripeAccount
-			return drain(c.Invoices.List(lp))
-		}},
+		probe:     listProbe("/v1/invoices")},
 	{Name: PermProductRead, Gives: "product names",
 		IfMissing: "no product names in notifications",
-		probe: func(ctx context.Context, c *client.API, p stripe.Params) error {
-			lp := &stripe.ProductListParams{ListParams: one()}
-			lp.Context, lp.StripeAccount = ctx, p.StripeAccount
-			return drain(c.Products.List(lp))
-		}},
+		probe:     listProbe("/v1/products")},
 	{Name: PermSubscriptionRead, Gives: "subscription details",
 		IfMissing: "less detail on subscription changes",
-		probe: func(ctx context.Context, c *client.API, p stripe.Params) error {
-			lp := &stripe.SubscriptionListParams{ListParams: one()}
-			lp.Context, lp.StripeAccount = ctx, p.StripeAccount
-			return drain(c.Subscriptions.List(lp))
-		}},
+		probe:     listProbe("/v1/subscriptions")},
 	{Name: PermPayoutRead, Gives: "payout details",
 		IfMissing: "less detail on payouts",
-		probe: func(ctx context.Context, c *client.API, p stripe.Params) error {
-			lp := &stripe.PayoutListParams{ListParams: one()}
-			lp.Context, lp.StripeAccount = ctx, p.StripeAccount
-			return drain(c.Payouts.List(lp))
-		}},
+		probe:     listProbe("/v1/payouts")},
 	{Name: PermConnectedAccountRead, Optional: true, Gives: "the account's name and logo",
 		IfMissing: "a generic name and logo; you can type a name and pick a logo yourself",
 		probe: func(ctx context.Context, c *client.API, p stripe.Params) error {

@@ -52,7 +52,6 @@ type Settings struct {
 	MinAmount   int64           `json:"min_amount,omitempty"`   // in major units of each currency; 0 notifies all
 	Interval    time.Duration   `json:"interval,omitempty"`     // poll interval
 	HideAmounts bool            `json:"hide_amounts,omitempty"` // for screen sharing
-	Autostart   bool            `json:"autostart,omitempty"`    // start at login
 	SeenUntil   int64           `json:"seen_until,omitempty"`   // events created up to here were seen in Activity
 }
 

@@ -119,7 +119,6 @@ type PollState struct {
 	Rebuild       bool      `json:"rebuild,omitempty"`     // refill 30 days silently (after a corrupt store)
 	NewestCreated int64     `json:"newest_created"`        // creation time of the newest event seen
 	LastPoll      time.Time `json:"last_poll"`             // last successful poll
-	LastError     string    `json:"last_error,omitempty"`  // last failure, for the UI
 	KeyRefused    bool      `json:"key_refused,omitempty"` // 401: polling stopped until the key is checked again
 	UserToldAt    time.Time `json:"user_told_at,omitzero"` // when the user was told about KeyRefused
 	Paused        bool      `json:"paused,omitempty"`      // reserved

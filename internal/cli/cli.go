@@ -14,6 +14,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -77,8 +78,16 @@ func (d Dirs) Logos() string { return filepath.Join(d.Config, "logos") }
 // Icon is the bundled logo as a file.
 func (d Dirs) Icon() string { return filepath.Join(d.Config, "cashbell.png") }
 
-// FindDirs honours XDG_CONFIG_HOME through os.UserConfigDir.
+// FindDirs finds the config folder: XDG_CONFIG_HOME or ~/.config on Linux and
+// the BSDs, the platform's own elsewhere (os.UserConfigDir).
 func FindDirs(getenv func(string) string) (Dirs, error) {
+	if runtime.GOOS == "darwin" || runtime.GOOS == "windows" {
+		dir, err := os.UserConfigDir()
+		if err != nil {
+			return Dirs{}, fmt.Errorf("finding your config folder: %w", err)
+		}
+		return Dirs{Config: filepath.Join(dir, "Cashbell")}, nil
+	}
 	base := getenv("XDG_CONFIG_HOME")
 	if base == "" || !filepath.IsAbs(base) {
 		home := getenv("HOME")
@@ -493,9 +502,7 @@ func accountsList(ctx context.Context, env Env, args []string) error {
 		if list == nil {
 			list = []accounts.Account{}
 		}
-		enc := json.NewEncoder(env.Stdout)
-		enc.SetIndent("", "  ")
-		return enc.Encode(list)
+		return printJSON(env.Stdout, list)
 	}
 	if len(list) == 0 {
 		fmt.Fprintln(env.Stdout, "No accounts yet. Add one with: cashbell accounts add < key-file")
@@ -581,9 +588,7 @@ func events(ctx context.Context, env Env, args []string) error {
 			t := notifier.Describe(e, names[e.Account].Name, notifier.Details{}, notifier.TextOptions{Money: money})
 			rows = append(rows, row{e.ID, e.Account, e.Type, e.CreatedTime().UTC(), t.Title, t.Body, markName(e.Mark), e.Object})
 		}
-		enc := json.NewEncoder(env.Stdout)
-		enc.SetIndent("", "  ")
-		return enc.Encode(rows)
+		return printJSON(env.Stdout, rows)
 	}
 	if len(evs) == 0 {
 		fmt.Fprintln(env.Stdout, "No events stored yet.")
@@ -596,6 +601,12 @@ func events(ctx context.Context, env Env, args []string) error {
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", e.CreatedTime().Local().Format("2006-01-02 15:04:05"), e.Account, strings.TrimPrefix(t.Title, names[e.Account].Name+" — "), t.Body)
 	}
 	return tw.Flush()
+}
+
+func printJSON(w io.Writer, v any) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(v)
 }
 
 func markName(m notifier.Mark) string {

@@ -1,47 +1,28 @@
 package cli_test
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"os"
 	"os/exec"
-	"os/signal"
 	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
 
-	"github.com/cashbell/cashbell/internal/cli"
 	"github.com/cashbell/cashbell/internal/stripesim"
 	"github.com/cashbell/cashbell/internal/testbus"
+	"github.com/cashbell/cashbell/internal/testproc"
 	"github.com/cashbell/cashbell/notifier"
 )
 
 var bus *testbus.Bus
 
 func TestMain(m *testing.M) {
-	if os.Getenv("CASHBELL_TEST_HELPER") == "1" {
-		// Run as the cashbell command, for tests that kill it.
-		if limit := os.Getenv("CASHBELL_TEST_FSIZE"); limit != "" {
-			// A full disk, as far as this process can tell.
-			n, _ := strconv.ParseUint(limit, 10, 64)
-			signal.Ignore(syscall.SIGXFSZ)
-			if err := syscall.Setrlimit(syscall.RLIMIT_FSIZE, &syscall.Rlimit{Cur: n, Max: n}); err != nil {
-				fmt.Fprintln(os.Stderr, "setrlimit:", err)
-				os.Exit(3)
-			}
-		}
-		ctx, stop := signalContext()
-		code := cli.Main(ctx, cli.Env{Args: strings.Fields(os.Getenv("CASHBELL_TEST_ARGS")), Stdin: os.Stdin,
-			Stdout: os.Stdout, Stderr: os.Stderr, Getenv: os.Getenv})
-		stop()
-		os.Exit(code)
-	}
+	testproc.MaybeRun()
 	var err error
 	bus, err = testbus.Start()
 	if err != nil {
@@ -53,26 +34,9 @@ func TestMain(m *testing.M) {
 	os.Exit(code)
 }
 
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 type child struct {
 	cmd    *exec.Cmd
-	stderr *syncBuffer
+	stderr *testproc.Buffer
 	done   chan error
 }
 
@@ -80,12 +44,12 @@ type child struct {
 // helper mode), with the harness's environment.
 func (h *harness) start(t *testing.T, args ...string) *child {
 	t.Helper()
-	cmd := exec.Command(os.Args[0], "-test.run=^$")
-	cmd.Env = append(os.Environ(), "CASHBELL_TEST_HELPER=1", "CASHBELL_TEST_ARGS="+strings.Join(args, " "))
+	var env []string
 	for k, v := range h.vars {
-		cmd.Env = append(cmd.Env, k+"="+v)
+		env = append(env, k+"="+v)
 	}
-	c := &child{cmd: cmd, stderr: &syncBuffer{}, done: make(chan error, 1)}
+	cmd := testproc.Command(env, args...)
+	c := &child{cmd: cmd, stderr: &testproc.Buffer{}, done: make(chan error, 1)}
 	cmd.Stderr = c.stderr
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
@@ -246,10 +210,6 @@ func TestSIGKILLDuringIngestThenRestart(t *testing.T) {
 	}
 }
 
-func signalContext() (context.Context, context.CancelFunc) {
-	return signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-}
-
 func quietBus() {
 	for n := -1; n != len(bus.Notifications()); {
 		n = len(bus.Notifications())
@@ -271,7 +231,7 @@ func TestDiskFullWhileWritingTheStore(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	h.vars["CASHBELL_TEST_FSIZE"] = strconv.FormatInt(info.Size(), 10)
+	h.vars[testproc.EnvFileSizeLimit] = strconv.FormatInt(info.Size(), 10)
 	c := h.start(t, "run", "--headless", "--interval", "20ms")
 	gen := h.sim.Generator(h.acct, false, 4)
 	for range 300 {
@@ -287,7 +247,7 @@ func TestDiskFullWhileWritingTheStore(t *testing.T) {
 	if err := c.stop(t, syscall.SIGTERM); err != nil {
 		t.Fatalf("exit: %v", err)
 	}
-	delete(h.vars, "CASHBELL_TEST_FSIZE")
+	delete(h.vars, testproc.EnvFileSizeLimit)
 	c = h.start(t, "run", "--headless", "--interval", "20ms")
 	c.waitLog(t, "events=300|count=300")
 	if err := c.stop(t, syscall.SIGTERM); err != nil {

@@ -7,7 +7,6 @@ import (
 	"math/rand/v2"
 	"os"
 	"os/exec"
-	"os/signal"
 	"path/filepath"
 	"regexp"
 	"strconv"
@@ -20,19 +19,14 @@ import (
 	"github.com/cashbell/cashbell/internal/cli"
 	"github.com/cashbell/cashbell/internal/stripesim"
 	"github.com/cashbell/cashbell/internal/testbus"
+	"github.com/cashbell/cashbell/internal/testproc"
 	"github.com/cashbell/cashbell/notifier"
 )
 
 var bus *testbus.Bus
 
 func TestMain(m *testing.M) {
-	if os.Getenv("CASHBELL_TEST_HELPER") == "1" {
-		ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-		code := cli.Main(ctx, cli.Env{Args: strings.Fields(os.Getenv("CASHBELL_TEST_ARGS")), Stdin: os.Stdin,
-			Stdout: os.Stdout, Stderr: os.Stderr, Getenv: os.Getenv})
-		stop()
-		os.Exit(code)
-	}
+	testproc.MaybeRun()
 	if os.Getenv("CASHBELL_SOAK") == "" {
 		os.Exit(m.Run())
 	}
@@ -44,23 +38,6 @@ func TestMain(m *testing.M) {
 	code := m.Run()
 	bus.Close()
 	os.Exit(code)
-}
-
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
 }
 
 func TestSoak(t *testing.T) {
@@ -102,11 +79,9 @@ func TestSoak(t *testing.T) {
 		gens = append(gens, sim.Generator(id, i%3 == 0, uint64(i+1)))
 	}
 
-	logs := &lockedBuffer{}
+	logs := &testproc.Buffer{}
 	start := func() (*exec.Cmd, chan error) {
-		cmd := exec.Command(os.Args[0], "-test.run=^$")
-		cmd.Env = append(os.Environ(), env...)
-		cmd.Env = append(cmd.Env, "CASHBELL_TEST_HELPER=1", "CASHBELL_TEST_ARGS=run --headless --interval 1s")
+		cmd := testproc.Command(env, "run", "--headless", "--interval", "1s")
 		cmd.Stderr = logs
 		if err := cmd.Start(); err != nil {
 			t.Fatal(err)

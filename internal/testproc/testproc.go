@@ -1,0 +1,74 @@
+// Package testproc lets a test binary stand in for the cashbell command, so
+// that tests can start it as a separate process, signal it and SIGKILL it.
+package testproc
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"os/signal"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+
+	"github.com/cashbell/cashbell/internal/cli"
+)
+
+const (
+	envHelper = "CASHBELL_TEST_HELPER"
+	envArgs   = "CASHBELL_TEST_ARGS"
+	// EnvFileSizeLimit, when set for a child, caps the size of files it may
+	// write (RLIMIT_FSIZE): a full disk, as far as that process can tell.
+	EnvFileSizeLimit = "CASHBELL_TEST_FSIZE"
+)
+
+// MaybeRun runs the cashbell command and exits when this process was started
+// by Command. Call it first in TestMain.
+func MaybeRun() {
+	if os.Getenv(envHelper) != "1" {
+		return
+	}
+	if limit := os.Getenv(EnvFileSizeLimit); limit != "" {
+		n, _ := strconv.ParseUint(limit, 10, 64)
+		signal.Ignore(syscall.SIGXFSZ)
+		if err := syscall.Setrlimit(syscall.RLIMIT_FSIZE, &syscall.Rlimit{Cur: n, Max: n}); err != nil {
+			fmt.Fprintln(os.Stderr, "setrlimit:", err)
+			os.Exit(3)
+		}
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	code := cli.Main(ctx, cli.Env{Args: strings.Fields(os.Getenv(envArgs)), Stdin: os.Stdin,
+		Stdout: os.Stdout, Stderr: os.Stderr, Getenv: os.Getenv})
+	stop()
+	os.Exit(code)
+}
+
+// Command returns a command that runs `cashbell args...` in this test binary,
+// with env added to the environment. Arguments must not contain spaces.
+func Command(env []string, args ...string) *exec.Cmd {
+	cmd := exec.Command(os.Args[0], "-test.run=^$")
+	cmd.Env = append(os.Environ(), env...)
+	cmd.Env = append(cmd.Env, envHelper+"=1", envArgs+"="+strings.Join(args, " "))
+	return cmd
+}
+
+// Buffer is a bytes.Buffer safe for a child's output and a test reading it.
+type Buffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *Buffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *Buffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
