@@ -56,8 +56,8 @@ soak: deps-test
 
 lint: deps
 	$(GO) vet ./...
-	gofmt -l . | tee /dev/stderr | (! read)
-	$(GO) run honnef.co/go/tools/cmd/staticcheck@2025.1.1 ./...
+	test -z "$$(gofmt -l .)" || { gofmt -l .; echo "run gofmt -w on the files above"; exit 1; }
+	$(GO) run honnef.co/go/tools/cmd/staticcheck@v0.8.2 ./...
 
 ## package: a desktop package through fyne.io/tools
 package: deps

@@ -226,9 +226,9 @@ func TestBurstIsGrouped(t *testing.T) {
 		w.gen.Sale(stripesim.Sale{Amount: 1000, Currency: cur})
 	}
 	w.poll(t)
-	got := settle(4)
-	time.Sleep(100 * time.Millisecond)
-	got = bus.Notifications()
+	settle(4)
+	time.Sleep(100 * time.Millisecond) // nothing more should come
+	got := bus.Notifications()
 	if len(got) != notifier.MaxIndividual+1 {
 		t.Fatalf("%d notifications for a burst of 250, want %d", len(got), notifier.MaxIndividual+1)
 	}
@@ -299,9 +299,9 @@ func TestFiltersPauseMuteAndMinimum(t *testing.T) {
 	w.gen.Sale(stripesim.Sale{Amount: 1000, Currency: "usd"}) // $10.00
 	w.gen.Sale(stripesim.Sale{Amount: 999, Currency: "jpy"})  // ¥999 ≥ ¥10
 	w.poll(t)
-	got := settle(2)
-	time.Sleep(50 * time.Millisecond)
-	if got = bus.Notifications(); len(got) != 2 || !strings.HasPrefix(got[0].Body, "$10.00") || !strings.HasPrefix(got[1].Body, "¥999") {
+	settle(2)
+	time.Sleep(50 * time.Millisecond) // nothing more should come
+	if got := bus.Notifications(); len(got) != 2 || !strings.HasPrefix(got[0].Body, "$10.00") || !strings.HasPrefix(got[1].Body, "¥999") {
 		t.Fatalf("filters: %+v", got)
 	}
 
