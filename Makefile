@@ -48,7 +48,7 @@ test: deps-test
 
 ## bench: speed and memory figures
 bench: deps-test
-	PATH="$(GOBIN):$$PATH" $(GO) test -run '^$$' -bench . -benchtime 1x -count 1 -timeout 20m ./notifier/ .
+	PATH="$(GOBIN):$$PATH" $(GO) test -run '^$$' -bench . -benchtime 1x -count 1 -timeout 20m ./notifier/ ./app/ .
 
 ## soak: about two minutes of events, faults and SIGKILLs; prints what was lost (0) and duplicated (0)
 soak: deps-test

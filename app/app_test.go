@@ -2,6 +2,8 @@ package app
 
 import (
 	"context"
+	"fmt"
+	"strconv"
 	"io"
 	"log/slog"
 	"path/filepath"
@@ -48,7 +50,7 @@ const (
 
 var testNow = time.Date(2026, 11, 24, 15, 4, 0, 0, time.UTC)
 
-func newFixture(t *testing.T) *fixture {
+func newFixture(t testing.TB) *fixture {
 	t.Helper()
 	a := test.NewTempApp(t)
 	sim := stripesim.New(stripesim.Options{}).Start()
@@ -418,4 +420,53 @@ func walk(o fyne.CanvasObject, visit func(fyne.CanvasObject)) {
 			walk(c, visit)
 		}
 	}
+}
+
+// BenchmarkActivityWith100000Events opens the Activity window over a store of
+// 100,000 events and pages further in: the list is virtual and reads the store
+// one page at a time, so neither depends on the size of the history.
+func BenchmarkActivityWith100000Events(b *testing.B) {
+	f := newFixture(b)
+	ctx := context.Background()
+	var ids []string
+	for i := range 4 {
+		key, _ := accounts.ParseKey(f.sim.NewKey(f.sim.CreateAccount(stripesim.AccountSpec{DisplayName: "Shop " + itoa3(i)}), false, stripesim.Restricted, stripesim.AllPermissions...))
+		res, err := f.reg.Add(ctx, accounts.AddRequest{Key: key})
+		if err != nil {
+			b.Fatal(err)
+		}
+		ids = append(ids, res.Account.ID)
+	}
+	object := []byte(`{"id":"ch_1","amount":4900,"currency":"usd","billing_details":{"email":"jane@example.com","address":{"country":"FR"}}}`)
+	for batch := range 100 {
+		evs := make([]notifier.Event, 1000)
+		for i := range evs {
+			n := batch*1000 + i
+			evs[i] = notifier.Event{ID: "evt_" + strconv.Itoa(n), Type: "charge.succeeded", Created: int64(1700000000 + n), Object: object}
+		}
+		if _, err := f.store.Ingest(ctx, ids[batch%4], evs, nil, false); err != nil {
+			b.Fatal(err)
+		}
+	}
+	w := f.ui.activityWindow()
+	b.ResetTimer()
+	start := time.Now()
+	w.show()
+	opened := time.Since(start)
+	start = time.Now()
+	for range 10 {
+		w.loadMore()
+		for w.loading {
+			(<-queue)()
+		}
+	}
+	paged := time.Since(start) / 10
+	b.StopTimer()
+	if len(w.events) != 11*activityPage {
+		b.Fatalf("%d events loaded", len(w.events))
+	}
+	b.ReportMetric(float64(opened.Microseconds())/1000, "ms-open")
+	b.ReportMetric(float64(paged.Microseconds())/1000, "ms/page")
+	fmt.Printf("Activity over 100,000 events: opens in %s, each further page of %d in %s\n",
+		opened.Round(10*time.Microsecond), activityPage, paged.Round(10*time.Microsecond))
 }

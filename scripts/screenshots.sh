@@ -62,7 +62,7 @@ import -window "$P" "$OUT/preferences-notifications.png"
 xdotool mousemove --window "$P" 60 21 click 1; sleep 0.5
 xdotool mousemove --window "$P" 75 66 click 1; sleep 1
 xdotool mousemove --window "$P" 450 83 click 1; sleep 0.3
-xdotool type --delay 2 "$(sed -n 2p "$W/keys")"; sleep 2.5
+sed -n 2p "$W/keys" | tr -d "\n" > "$W/key"; xdotool type --delay 2 --file "$W/key"; sleep 2.5 # the key never sits in a command line
 dunstctl close-all 2>/dev/null || true; sleep 0.3
 import -window "$P" "$OUT/add-account-report.png"
 xdotool key Escape; sleep 0.3
