@@ -440,7 +440,6 @@ func (s *Service) firstImport(ctx context.Context, c *client.API, base stripe.Pa
 	if len(events) > 0 {
 		st.NewestCreated = events[len(events)-1].Created
 	}
-	st.LastPoll = s.now()
 	added, err := s.store.Ingest(ctx, id, events, st, false)
 	if err != nil {
 		return len(added), err
@@ -481,7 +480,6 @@ func (s *Service) fetch(ctx context.Context, c *client.API, base stripe.Params, 
 		if last {
 			st.NewestCreated = newest
 			st.Initialized, st.Rebuild = true, false
-			st.LastPoll = s.now()
 			state = st
 		}
 		added, err := s.store.Ingest(ctx, id, events, state, notify)

@@ -115,13 +115,9 @@ func (e Event) CreatedTime() time.Time { return time.Unix(e.Created, 0) }
 
 // PollState is what the poller remembers about an account between polls.
 type PollState struct {
-	Initialized   bool      `json:"initialized"`           // the first import is done
-	Rebuild       bool      `json:"rebuild,omitempty"`     // refill 30 days silently (after a corrupt store)
-	NewestCreated int64     `json:"newest_created"`        // creation time of the newest event seen
-	LastPoll      time.Time `json:"last_poll"`             // last successful poll
-	KeyRefused    bool      `json:"key_refused,omitempty"` // 401: polling stopped until the key is checked again
-	UserToldAt    time.Time `json:"user_told_at,omitzero"` // when the user was told about KeyRefused
-	Paused        bool      `json:"paused,omitempty"`      // reserved
+	Initialized   bool  `json:"initialized"`       // the first import is done
+	Rebuild       bool  `json:"rebuild,omitempty"` // refill 30 days silently (after a corrupt store)
+	NewestCreated int64 `json:"newest_created"`    // creation time of the newest event seen
 }
 
 // Store is Cashbell's bbolt store.
