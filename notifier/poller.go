@@ -142,7 +142,6 @@ func (s *Service) Run(ctx context.Context) error {
 	type loop struct {
 		cancel context.CancelFunc
 		done   chan struct{}
-		status accounts.AccountStatus
 	}
 	loops := map[string]*loop{}
 	defer func() {
@@ -159,16 +158,20 @@ func (s *Service) Run(ctx context.Context) error {
 		seen := map[string]bool{}
 		for _, a := range list {
 			seen[a.ID] = true
-			l := loops[a.ID]
-			if l != nil && l.status == a.Status {
-				continue
-			}
-			if l != nil { // re-checked: restart so a repaired key polls again
-				l.cancel()
-				<-l.done
+			if l := loops[a.ID]; l != nil {
+				select {
+				case <-l.done:
+					// The loop stopped on a refused key; a re-check that
+					// repaired it starts it again.
+					if a.Status == accounts.StatusKeyRevoked {
+						continue
+					}
+				default:
+					continue // still polling
+				}
 			}
 			lctx, cancel := context.WithCancel(ctx)
-			l = &loop{cancel: cancel, done: make(chan struct{}), status: a.Status}
+			l := &loop{cancel: cancel, done: make(chan struct{})}
 			loops[a.ID] = l
 			kick := make(chan struct{}, 1)
 			s.mu.Lock()
@@ -197,8 +200,12 @@ func (s *Service) Run(ctx context.Context) error {
 	}
 }
 
-// errStopped means the account's key was refused; its loop waits for a re-check.
-var errStopped = errors.New("polling stopped: the key was refused")
+// errStopped means the account cannot be polled (its key was refused, or is
+// missing); its loop waits for a re-check.
+var errStopped = errors.New("polling stopped")
+
+// errKeyRevoked is the errStopped of an account already marked as refused.
+var errKeyRevoked = fmt.Errorf("%w: the key was refused; check it again in Preferences", errStopped)
 
 // errGone means the account was removed.
 var errGone = errors.New("account removed")
@@ -228,7 +235,12 @@ func (s *Service) watch(ctx context.Context, id string, kick <-chan struct{}) {
 				s.setStatus(ctx, id, accounts.StatusOK)
 			}
 			failing = false
-		case errors.Is(err, errStopped), errors.Is(err, errGone):
+		case errors.Is(err, errGone):
+			return
+		case errors.Is(err, errStopped):
+			if !errors.Is(err, errKeyRevoked) {
+				s.log.Error("polling stopped for this account", "account", id, "err", err)
+			}
 			return
 		case isKeyRefused(err):
 			s.keyRefused(ctx, id, err)
@@ -334,7 +346,7 @@ func (s *Service) Poll(ctx context.Context, id string) error {
 		return err
 	}
 	if a.Status == accounts.StatusKeyRevoked {
-		return errStopped
+		return errKeyRevoked
 	}
 	c, params, err := s.opts.Accounts.Client(a)
 	if err != nil {
