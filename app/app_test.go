@@ -3,10 +3,10 @@ package app
 import (
 	"context"
 	"fmt"
-	"strconv"
 	"io"
 	"log/slog"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
