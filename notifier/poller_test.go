@@ -399,6 +399,14 @@ func TestRevokedKeyStopsPollingAndTellsOnce(t *testing.T) {
 	if len(bus.Notifications()) != 1 {
 		t.Fatal("told twice")
 	}
+	// The key works again and is checked in Preferences: polling resumes.
+	w.sim.RestoreKey(key.Reveal())
+	if _, _, err := w.reg.Recheck(ctx, w.acct.ID); err != nil {
+		t.Fatal(err)
+	}
+	w.svc.Reload()
+	w.gen.Sale(stripesim.Sale{Amount: 700, Currency: "usd"})
+	waitFor(t, func() bool { n, _ := w.store.Count(ctx, w.acct.ID); return n == 1 })
 	cancel()
 	<-done
 }

@@ -211,6 +211,14 @@ func (s *Sim) RevokeKey(key string) {
 	s.mustKey(key).revoked = true
 }
 
+// RestoreKey undoes RevokeKey and ExpireKey, like rolling back to a working key.
+func (s *Sim) RestoreKey(key string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	info := s.mustKey(key)
+	info.revoked, info.expired = false, false
+}
+
 // ExpireKey makes every later request with key fail with 401 api_key_expired.
 func (s *Sim) ExpireKey(key string) {
 	s.mu.Lock()
