@@ -51,6 +51,15 @@ type Account struct {
 // Live reports whether the account is watched in live mode.
 func (a Account) Live() bool { return a.Mode == ModeLive }
 
+// ConnectedID is the account sent as Stripe-Account, or "" for an account
+// read with its own key.
+func (a Account) ConnectedID() string {
+	if a.Connected {
+		return a.StripeAccount
+	}
+	return ""
+}
+
 // Records keeps account metadata. The notifier's bbolt store implements it;
 // deleting an account there also deletes its events and poll state.
 type Records interface {
@@ -365,8 +374,8 @@ func (r *Registry) Client(a Account) (*client.API, stripe.Params, error) {
 		return nil, stripe.Params{}, err
 	}
 	var p stripe.Params
-	if a.Connected {
-		p.SetStripeAccount(a.StripeAccount)
+	if id := a.ConnectedID(); id != "" {
+		p.SetStripeAccount(id)
 	}
 	conn, err := r.connFor(a.Demo)
 	if err != nil {
@@ -386,11 +395,7 @@ func (r *Registry) Recheck(ctx context.Context, id string) (Account, Report, err
 	if err != nil {
 		return a, Report{}, err
 	}
-	connected := ""
-	if a.Connected {
-		connected = a.StripeAccount
-	}
-	rep, checkErr := r.check(ctx, key, connected, a.Demo)
+	rep, checkErr := r.check(ctx, key, a.ConnectedID(), a.Demo)
 	switch {
 	case checkErr == nil:
 		a.Status, a.Missing = statusOf(rep), rep.MissingNames()

@@ -1,6 +1,7 @@
 package app
 
 import (
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -121,7 +122,7 @@ func (w *activityWindow) refresh() {
 	}
 	selected := w.accountFilter.Selected
 	w.accountFilter.Options = options
-	if !contains(options, selected) {
+	if !slices.Contains(options, selected) {
 		selected = options[0]
 	}
 	w.accountFilter.Selected = selected
@@ -131,15 +132,6 @@ func (w *activityWindow) refresh() {
 
 func accountLabel(a accounts.Account) string {
 	return a.Name + " (" + strings.ToUpper(string(a.Mode)) + ")"
-}
-
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }
 
 func (w *activityWindow) query() notifier.Query {
@@ -210,7 +202,7 @@ func (w *activityWindow) open(id int) {
 	}
 	e := w.events[id]
 	a := w.accounts[e.Account]
-	w.env.openURL(notifier.DashboardURL(e, a.Live(), connected(a)))
+	w.env.openURL(notifier.DashboardURL(e, a.Live(), a.ConnectedID()))
 }
 
 // eventRow is one event: logo, what happened, the amount and details, the time.

@@ -8,6 +8,8 @@ import (
 	"path/filepath"
 	"runtime"
 	"strings"
+
+	"github.com/cashbell/cashbell/internal/cli"
 )
 
 // autostart manages the XDG autostart entry that starts Cashbell at login.
@@ -17,12 +19,7 @@ type autostart struct {
 }
 
 func newAutostart() *autostart {
-	base := os.Getenv("XDG_CONFIG_HOME")
-	if base == "" || !filepath.IsAbs(base) {
-		home, _ := os.UserHomeDir()
-		base = filepath.Join(home, ".config")
-	}
-	return &autostart{path: filepath.Join(base, "autostart", ID+".desktop"), exec: os.Executable}
+	return &autostart{path: filepath.Join(cli.ConfigHome(os.Getenv), "autostart", ID+".desktop"), exec: os.Executable}
 }
 
 func (a *autostart) enabled() bool {

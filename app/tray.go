@@ -132,7 +132,7 @@ func (t *tray) build() *fyne.Menu {
 			label += " · " + amount
 		}
 		label += " · " + a.Name
-		u := notifier.DashboardURL(e, a.Live(), connected(a))
+		u := notifier.DashboardURL(e, a.Live(), a.ConnectedID())
 		items = append(items, fyne.NewMenuItem(label, func() { t.env.openURL(u) }))
 	}
 
@@ -196,13 +196,6 @@ func plural(n int, one, many string) string {
 		return one
 	}
 	return many
-}
-
-func connected(a accounts.Account) string {
-	if a.Connected {
-		return a.StripeAccount
-	}
-	return ""
 }
 
 // openURL opens a Stripe Dashboard page in the browser.

@@ -43,13 +43,19 @@ func NewMoney(locale string) *Money {
 	return &Money{formatter: currency.NewFormatter(currency.NewLocale(locale))}
 }
 
+// stripeDigits is how many digits a currency's minor unit has for Stripe;
+// code is upper case.
+func stripeDigits(code string) int {
+	if digits, ok := minorDigits[code]; ok {
+		return digits
+	}
+	return 2
+}
+
 // decimal writes an amount in minor units as an exact decimal string using
 // Stripe's minor unit for the currency; no floating point is involved.
 func decimal(minor int64, code string) string {
-	digits, ok := minorDigits[code]
-	if !ok {
-		digits = 2
-	}
+	digits := stripeDigits(code)
 	neg := minor < 0
 	u := uint64(minor)
 	if neg {

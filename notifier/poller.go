@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"strings"
 	"sync"
 	"time"
 
@@ -542,7 +543,7 @@ func (s *Service) deliver(ctx context.Context, a accounts.Account, c *client.API
 		marks[e.ID] = MarkNotified
 		t := Describe(e, a.Name, s.enrich(ctx, c, params, a, e), opt)
 		out = append(out, Notification{Title: t.Title, Body: t.Body, Icon: s.icon(a), Account: a.ID, EventID: e.ID,
-			URL: DashboardURL(e, a.Live(), connectedID(a)), Urgent: e.Type == "charge.dispute.created"})
+			URL: DashboardURL(e, a.Live(), a.ConnectedID()), Urgent: e.Type == "charge.dispute.created"})
 	}
 	if len(rest) > 0 {
 		for _, e := range rest {
@@ -562,13 +563,6 @@ func (s *Service) deliver(ctx context.Context, a accounts.Account, c *client.API
 	return nil
 }
 
-func connectedID(a accounts.Account) string {
-	if a.Connected {
-		return a.StripeAccount
-	}
-	return ""
-}
-
 func (s *Service) icon(a accounts.Account) string {
 	if a.Logo != "" {
 		return a.Logo
@@ -585,25 +579,11 @@ func belowMinimum(e Event, minMajor int64) bool {
 	if !ok {
 		return false
 	}
-	digits, known := minorDigits[upper(cur)]
-	if !known {
-		digits = 2
-	}
 	limit := minMajor
-	for range digits {
+	for range stripeDigits(strings.ToUpper(cur)) {
 		limit *= 10
 	}
 	return n < limit
-}
-
-func upper(s string) string {
-	b := []byte(s)
-	for i, c := range b {
-		if c >= 'a' && c <= 'z' {
-			b[i] = c - 32
-		}
-	}
-	return string(b)
 }
 
 // enrich reads what the event does not carry, as far as the key's permissions

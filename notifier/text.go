@@ -26,6 +26,22 @@ type TextOptions struct {
 	Location    *time.Location // for dates; local when nil
 }
 
+// amount writes money for the text: hidden, empty without a currency, or
+// formatted. Without a formatter (Notifies only asks whether there is any
+// text) it is the exact decimal and the code.
+func (opt TextOptions) amount(minor int64, cur string) string {
+	switch {
+	case opt.HideAmounts:
+		return "•••"
+	case cur == "":
+		return ""
+	case opt.Money == nil:
+		code := strings.ToUpper(cur)
+		return decimal(minor, code) + " " + code
+	}
+	return opt.Money.Format(minor, cur)
+}
+
 // Text is a notification's title and body.
 type Text struct {
 	Title string
@@ -159,15 +175,7 @@ func Describe(e Event, account string, d Details, opt TextOptions) Text {
 		opt.Location = time.Local
 	}
 	o := parseObj(e.Object)
-	money := func(n int64, cur string) string {
-		if opt.HideAmounts {
-			return "•••"
-		}
-		if cur == "" {
-			return ""
-		}
-		return opt.Money.Format(n, cur)
-	}
+	money := opt.amount
 	amount, _ := o.num("amount")
 	cur := o.str("currency")
 	who := customer(o, d)
@@ -316,15 +324,7 @@ func subscriptionChanges(o, prev obj, d *Details, opt TextOptions) []string {
 		return nil
 	}
 	var out []string
-	money := func(n int64, cur string) string {
-		if opt.HideAmounts {
-			return "•••"
-		}
-		if opt.Money == nil {
-			return strconv.FormatInt(n, 10) + " " + cur
-		}
-		return opt.Money.Format(n, cur)
-	}
+	money := opt.amount
 	if prev.has("items") || prev.has("plan") {
 		was, now := obj(firstPrice(prev, "items")), obj(firstPrice(o, "items"))
 		if prev.has("plan") && was == nil {

@@ -88,20 +88,27 @@ func FindDirs(getenv func(string) string) (Dirs, error) {
 		}
 		return Dirs{Config: filepath.Join(dir, "Cashbell")}, nil
 	}
-	base := getenv("XDG_CONFIG_HOME")
-	if base == "" || !filepath.IsAbs(base) {
-		home := getenv("HOME")
-		if home == "" {
-			dir, err := os.UserConfigDir()
-			if err != nil {
-				return Dirs{}, fmt.Errorf("finding your config folder: %w (set HOME or XDG_CONFIG_HOME)", err)
-			}
-			base = dir
-		} else {
-			base = filepath.Join(home, ".config")
+	base := ConfigHome(getenv)
+	if base == "" {
+		dir, err := os.UserConfigDir()
+		if err != nil {
+			return Dirs{}, fmt.Errorf("finding your config folder: %w (set HOME or XDG_CONFIG_HOME)", err)
 		}
+		base = dir
 	}
 	return Dirs{Config: filepath.Join(base, "cashbell")}, nil
+}
+
+// ConfigHome is the XDG config folder: an absolute XDG_CONFIG_HOME, else
+// $HOME/.config, else "" when neither is set.
+func ConfigHome(getenv func(string) string) string {
+	if base := getenv("XDG_CONFIG_HOME"); filepath.IsAbs(base) {
+		return base
+	}
+	if home := getenv("HOME"); home != "" {
+		return filepath.Join(home, ".config")
+	}
+	return ""
 }
 
 const usage = `Cashbell rings when your Stripe accounts make money.
