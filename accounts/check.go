@@ -20,7 +20,9 @@ type Permission struct {
 	IfMissing string // what the user loses without it
 	Required  bool   // an account cannot be added without it
 	Optional  bool   // nice to have; its absence is not worth a warning
-	probe     func(ctx context.Context, c *client.API, p stripe.Params) error
+	// probe makes the cheap read; the account read also returns the account,
+	// so that nothing reads it twice.
+	probe func(ctx context.Context, c *client.API, p stripe.Params) (*stripe.Account, error)
 }
 
 // Permission names.
@@ -38,8 +40,8 @@ const (
 
 // listProbe reads one object of a list endpoint (GET /v1/<resource>?limit=1):
 // the cheapest read that needs the resource's read permission.
-func listProbe(path string) func(context.Context, *client.API, stripe.Params) error {
-	return func(ctx context.Context, c *client.API, p stripe.Params) error {
+func listProbe(path string) func(context.Context, *client.API, stripe.Params) (*stripe.Account, error) {
+	return func(ctx context.Context, c *client.API, p stripe.Params) (*stripe.Account, error) {
 		values := &form.Values{}
 		values.Add("limit", "1")
 		p.Context = ctx
@@ -47,7 +49,7 @@ func listProbe(path string) func(context.Context, *client.API, stripe.Params) er
 			stripe.APIResource
 			stripe.ListMeta
 		}
-		return c.Events.B.CallRaw(http.MethodGet, path, c.Events.Key, values, &p, &list)
+		return nil, c.Events.B.CallRaw(http.MethodGet, path, c.Events.Key, values, &p, &list)
 	}
 }
 
@@ -58,11 +60,11 @@ var Permissions = []Permission{
 		probe:     listProbe("/v1/events")},
 	{Name: PermBalanceRead, Gives: "the fee and net amount of each sale",
 		IfMissing: "no fee or net amount in notifications",
-		probe: func(ctx context.Context, c *client.API, p stripe.Params) error {
+		probe: func(ctx context.Context, c *client.API, p stripe.Params) (*stripe.Account, error) {
 			bp := &stripe.BalanceParams{Params: p}
 			bp.Context = ctx
 			_, err := c.Balance.Get(bp)
-			return err
+			return nil, err
 		}},
 	{Name: PermCustomerRead, Gives: "the customer's email and country",
 		IfMissing: "no customer in notifications when the payment form did not collect an email",
@@ -81,13 +83,10 @@ var Permissions = []Permission{
 		probe:     listProbe("/v1/payouts")},
 	{Name: PermConnectedAccountRead, Optional: true, Gives: "the account's name and logo",
 		IfMissing: "a generic name and logo; you can type a name and pick a logo yourself",
-		probe: func(ctx context.Context, c *client.API, p stripe.Params) error {
-			_, err := getAccount(ctx, c, p)
-			return err
-		}},
+		probe:     getAccount},
 	{Name: PermFileWrite, Optional: true, Gives: "a link to download the account's logo",
 		IfMissing: "a generic logo; you can pick a logo file yourself",
-		probe: func(ctx context.Context, c *client.API, p stripe.Params) error {
+		probe: func(ctx context.Context, c *client.API, p stripe.Params) (*stripe.Account, error) {
 			// Without a file id Stripe checks the permission first and then
 			// refuses the missing parameter with a 400, so nothing is created.
 			fp := &stripe.FileLinkParams{Params: p}
@@ -95,9 +94,9 @@ var Permissions = []Permission{
 			_, err := c.FileLinks.New(fp)
 			var se *stripe.Error
 			if errors.As(err, &se) && se.HTTPStatusCode == 400 {
-				return nil
+				return nil, nil
 			}
-			return err
+			return nil, err
 		}},
 }
 
@@ -134,6 +133,7 @@ type Report struct {
 	AccountID string // the account the key reads, learnt from Stripe
 	Connected string // the connected account checked, if any
 	Results   []PermissionResult
+	account   *stripe.Account // read by the account probe, for the identity import
 }
 
 // Usable reports whether the key can read events: the one hard requirement.
@@ -202,11 +202,18 @@ func Check(ctx context.Context, c *client.API, key Key, connected string) (Repor
 		params.SetStripeAccount(connected)
 	}
 	var wg sync.WaitGroup
+	var mu sync.Mutex
 	for i, p := range Permissions {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			err := Classify(p.probe(ctx, c, params))
+			acct, err := p.probe(ctx, c, params)
+			if acct != nil && err == nil {
+				mu.Lock()
+				rep.account = acct
+				mu.Unlock()
+			}
+			err = Classify(err)
 			res := PermissionResult{Permission: p, Status: Granted}
 			var pe *PermissionError
 			switch {
@@ -237,12 +244,16 @@ func Check(ctx context.Context, c *client.API, key Key, connected string) (Repor
 		return rep, rep.Results[0].Err
 	}
 	if rep.AccountID == "" {
-		// Every read went through, so the key may read the account itself.
-		acct, err := getAccount(ctx, c, params)
-		if err != nil {
-			return rep, Classify(err)
+		// No read was refused, so the key may read the account itself; the
+		// probe read it already unless that one read failed on its way.
+		if rep.account == nil {
+			acct, err := getAccount(ctx, c, params)
+			if err != nil {
+				return rep, Classify(err)
+			}
+			rep.account = acct
 		}
-		rep.AccountID = acct.ID
+		rep.AccountID = rep.account.ID
 	}
 	if connected != "" {
 		rep.AccountID = connected

@@ -86,9 +86,12 @@ func ImportIdentity(ctx context.Context, conn *Connector, c *client.API, rep Rep
 	if rep.Connected != "" {
 		params.SetStripeAccount(rep.Connected)
 	}
-	acct, err := getAccount(ctx, c, params)
-	if err != nil {
-		return Identity{}, Classify(err)
+	acct := rep.account
+	if acct == nil {
+		var err error
+		if acct, err = getAccount(ctx, c, params); err != nil {
+			return Identity{}, Classify(err)
+		}
 	}
 	id := Identity{Name: accountName(acct)}
 	if !rep.Has(PermFileWrite) || acct.Settings == nil || acct.Settings.Branding == nil {

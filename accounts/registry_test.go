@@ -260,6 +260,9 @@ func TestIdentityIsImported(t *testing.T) {
 	if a.Name != "Acme Books" || a.Logo == "" {
 		t.Fatalf("identity: name %q logo %q", a.Name, a.Logo)
 	}
+	if n := e.sim.RequestsTo("/v1/account"); n != 1 {
+		t.Fatalf("the account was read %d times to add it, want once", n)
+	}
 	data, err := os.ReadFile(a.Logo)
 	if err != nil {
 		t.Fatal(err)
