@@ -93,6 +93,7 @@ type Service struct {
 	mu       sync.Mutex
 	kicks    map[string]chan struct{}
 	products map[string]string // "<account>/<prod_id>" -> name
+	clients  map[string]apiClient
 }
 
 // New returns a Service.
@@ -113,7 +114,7 @@ func New(opts Options) *Service {
 		opts.InitialBackoff = 2 * time.Second
 	}
 	return &Service{opts: opts, store: opts.Store, log: opts.Logger, now: opts.Now,
-		reload: make(chan struct{}, 1), kicks: map[string]chan struct{}{}, products: map[string]string{}}
+		reload: make(chan struct{}, 1), kicks: map[string]chan struct{}{}, products: map[string]string{}, clients: map[string]apiClient{}}
 }
 
 // Reload makes Run pick up added, removed and re-checked accounts.
@@ -177,6 +178,7 @@ func (s *Service) Run(ctx context.Context) error {
 			kick := make(chan struct{}, 1)
 			s.mu.Lock()
 			s.kicks[a.ID] = kick
+			delete(s.clients, a.ID) // a (re)started loop reads the key afresh
 			s.mu.Unlock()
 			go func(id string) {
 				defer close(l.done)
@@ -190,6 +192,7 @@ func (s *Service) Run(ctx context.Context) error {
 				delete(loops, id)
 				s.mu.Lock()
 				delete(s.kicks, id)
+				delete(s.clients, id)
 				s.mu.Unlock()
 			}
 		}
@@ -349,7 +352,7 @@ func (s *Service) Poll(ctx context.Context, id string) error {
 	if a.Status == accounts.StatusKeyRevoked {
 		return errKeyRevoked
 	}
-	c, params, err := s.opts.Accounts.Client(a)
+	c, params, err := s.client(a)
 	if err != nil {
 		return fmt.Errorf("%w: %w", errStopped, err)
 	}
@@ -375,6 +378,31 @@ func (s *Service) Poll(ctx context.Context, id string) error {
 		s.changed(id)
 	}
 	return s.deliver(ctx, a, c, params)
+}
+
+// apiClient is an account's Stripe client and the params its calls carry.
+type apiClient struct {
+	api    *client.API
+	params stripe.Params
+}
+
+// client returns an account's Stripe client, built once per loop: building
+// one reads the key from the keyring, which is not worth doing every poll.
+func (s *Service) client(a accounts.Account) (*client.API, stripe.Params, error) {
+	s.mu.Lock()
+	cached, ok := s.clients[a.ID]
+	s.mu.Unlock()
+	if ok {
+		return cached.api, cached.params, nil
+	}
+	c, params, err := s.opts.Accounts.Client(a)
+	if err != nil {
+		return nil, params, err
+	}
+	s.mu.Lock()
+	s.clients[a.ID] = apiClient{c, params}
+	s.mu.Unlock()
+	return c, params, nil
 }
 
 // eventPage is one page of GET /v1/events, read raw so that stored objects
