@@ -2,7 +2,6 @@ package main
 
 import (
 	"bytes"
-	"context"
 	"fmt"
 	"os"
 	"os/exec"
@@ -10,9 +9,6 @@ import (
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/cashbell/cashbell/internal/cli"
-	"github.com/cashbell/cashbell/internal/stripesim"
 )
 
 // procStats reads a process's CPU time (user+system) and resident memory.
@@ -39,8 +35,8 @@ func procStats(pid int) (cpu time.Duration, rssKB int, err error) {
 }
 
 // idleFigures runs the binary with ten accounts at the default interval and
-// measures it over window after warm-up.
-func idleFigures(b *testing.B, d *desktop, bin string, args []string, warmup, window time.Duration) (time.Duration, int) {
+// measures it over window after warm-up; before is what a user did first.
+func idleFigures(b *testing.B, d *desktop, bin string, args []string, before func(pid int), warmup, window time.Duration) (time.Duration, int) {
 	cmd := exec.Command(bin, args...)
 	cmd.Env = d.env
 	var logs bytes.Buffer
@@ -49,6 +45,9 @@ func idleFigures(b *testing.B, d *desktop, bin string, args []string, warmup, wi
 		b.Fatal(err)
 	}
 	defer func() { _ = cmd.Process.Signal(os.Interrupt); _ = cmd.Wait() }()
+	if before != nil {
+		before(cmd.Process.Pid)
+	}
 	time.Sleep(warmup)
 	cpu0, _, err := procStats(cmd.Process.Pid)
 	if err != nil {
@@ -74,61 +73,63 @@ func BenchmarkIdleResources(b *testing.B) {
 		window, _ = time.ParseDuration(v)
 	}
 	d := startDesktop(b)
+	if addr := os.Getenv("CASHBELL_PPROF"); addr != "" { // to profile the process measured
+		d.env = append(d.env, "CASHBELL_PPROF="+addr)
+	}
 	bin := buildBinary(b)
 	headlessBin := buildBinary(b, "-tags", "nogui")
-	sim := stripesim.New(stripesim.Options{}).Start()
-	defer sim.Close()
-	d.env = append(d.env, "CASHBELL_API_BASE="+sim.URL)
-	getenv := func(k string) string {
-		for _, kv := range d.env {
-			if v, ok := strings.CutPrefix(kv, k+"="); ok {
-				return v
-			}
-		}
-		return ""
-	}
-	for i := range 10 {
-		id := sim.CreateAccount(stripesim.AccountSpec{DisplayName: fmt.Sprintf("Shop %02d", i)})
-		g := sim.Generator(id, false, uint64(i))
-		for range 60 {
-			g.Random()
-		}
-		key := sim.NewKey(id, false, stripesim.Restricted, stripesim.AllPermissions...)
-		var errOut bytes.Buffer
-		if code := cli.Main(context.Background(), cli.Env{Args: []string{"accounts", "add"}, Stdin: strings.NewReader(key),
-			Stdout: &bytes.Buffer{}, Stderr: &errOut, Getenv: getenv}); code != 0 {
-			b.Fatal(errOut.String())
-		}
-	}
+	d.addAccounts(b, 10, 60)
 	b.ResetTimer()
 	type figure struct {
 		name            string
 		cpu             time.Duration
 		rss             int
-		rssBudget       int
-		cpuBudgetPerMin time.Duration
+		rssBudget       int           // 0: shown for reference
+		cpuBudgetPerMin time.Duration // 0: shown for reference
+		note            string
 	}
 	var figs []figure
-	cpu, rss := idleFigures(b, d, headlessBin, []string{"run", "--headless"}, 20*time.Second, window)
-	figs = append(figs, figure{"headless", cpu, rss, 30 * 1024, 300 * time.Millisecond})
-	cpu, rss = idleFigures(b, d, bin, []string{"run", "--headless"}, 20*time.Second, window)
-	figs = append(figs, figure{"headless, GUI build", cpu, rss, 30 * 1024, 300 * time.Millisecond})
+	measure := func(f figure, bin string, args []string, before func(int)) {
+		f.cpu, f.rss = idleFigures(b, d, bin, args, before, 20*time.Second, window)
+		figs = append(figs, f)
+	}
+	measure(figure{name: "headless", rssBudget: 30 * 1024, cpuBudgetPerMin: 300 * time.Millisecond,
+		note: "make build-headless"}, headlessBin, []string{"run", "--headless"}, nil)
+	measure(figure{name: "headless, GUI binary",
+		note: "for reference: the same work, plus the pages of a binary three times larger"}, bin, []string{"run", "--headless"}, nil)
 	if os.Getenv("CASHBELL_IDLE_ONLY") != "headless" {
-		cpu, rss = idleFigures(b, d, bin, nil, 20*time.Second, window)
-		figs = append(figs, figure{"GUI (Xvfb)", cpu, rss, 90 * 1024, time.Second})
+		measure(figure{name: "GUI (Xvfb)", rssBudget: 90 * 1024, cpuBudgetPerMin: time.Second,
+			note: "tray icon only"}, bin, nil, nil)
+		measure(figure{name: "GUI after a window", rssBudget: 90 * 1024, cpuBudgetPerMin: time.Second,
+			note: "Preferences opened from the tray, then closed with Ctrl+W"}, bin, nil, func(pid int) {
+			d.click(b, pid, "Preferences…")
+			d.waitVisible(b, "Cashbell Preferences", true)
+			time.Sleep(2 * time.Second) // let it draw
+			d.xdotool(b, "windowfocus", "--sync", d.windowID(b, "Cashbell Preferences"))
+			d.xdotool(b, "key", "ctrl+w")
+			d.waitVisible(b, "Cashbell Preferences", false)
+		})
 	}
 	b.StopTimer()
 	for _, f := range figs {
 		perMin := time.Duration(float64(f.cpu) * float64(time.Minute) / float64(window))
-		verdict := func(ok bool) string {
-			if ok {
-				return "within budget"
+		judge := func(ok bool, budget string) string {
+			switch {
+			case budget == "":
+				return "no budget"
+			case ok:
+				return "budget " + budget + ", within"
 			}
-			return "OVER BUDGET"
+			return "budget " + budget + ", OVER BUDGET"
 		}
-		fmt.Printf("idle %-20s 10 accounts, 15s interval: RSS %5.1f MB (budget %d MB, %s); CPU %.2f s/min over %s (budget %.1f s/min, %s)\n",
-			f.name, float64(f.rss)/1024, f.rssBudget/1024, verdict(f.rss <= f.rssBudget),
-			perMin.Seconds(), window, f.cpuBudgetPerMin.Seconds(), verdict(perMin <= f.cpuBudgetPerMin))
+		rssBudget, cpuBudget := "", ""
+		if f.rssBudget > 0 {
+			rssBudget = fmt.Sprintf("%d MB", f.rssBudget/1024)
+			cpuBudget = fmt.Sprintf("%.1f s/min", f.cpuBudgetPerMin.Seconds())
+		}
+		fmt.Printf("idle %-21s RSS %5.1f MB (%s); CPU %.2f s/min over %s (%s) — %s\n",
+			f.name, float64(f.rss)/1024, judge(f.rss <= f.rssBudget, rssBudget),
+			perMin.Seconds(), window, judge(perMin <= f.cpuBudgetPerMin, cpuBudget), f.note)
 		unit := strings.NewReplacer(" ", "-", ",", "", "(", "", ")", "").Replace(f.name)
 		b.ReportMetric(float64(f.rss)/1024, unit+"-RSS-MB")
 		b.ReportMetric(perMin.Seconds(), unit+"-CPU-s/min")

@@ -2,15 +2,21 @@ package main
 
 import (
 	"bufio"
+	"bytes"
 	"context"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
 	"github.com/godbus/dbus/v5"
+
+	"github.com/cashbell/cashbell/internal/cli"
+	"github.com/cashbell/cashbell/internal/stripesim"
 )
 
 // desktop is a private X display and session bus for the real binary.
@@ -94,7 +100,7 @@ type menuItem struct {
 }
 
 // trayMenu reads the tray menu of process pid over com.canonical.dbusmenu.
-func (d *desktop) trayMenu(t *testing.T, pid int) []menuItem {
+func (d *desktop) trayMenu(t testing.TB, pid int) []menuItem {
 	t.Helper()
 	name := "org.kde.StatusNotifierItem-" + itoa(pid) + "-1"
 	deadline := time.Now().Add(10 * time.Second)
@@ -135,7 +141,7 @@ func (d *desktop) trayMenu(t *testing.T, pid int) []menuItem {
 }
 
 // click reads the menu afresh (ids change when the menu is rebuilt) and clicks an item.
-func (d *desktop) click(t *testing.T, pid int, label string) {
+func (d *desktop) click(t testing.TB, pid int, label string) {
 	t.Helper()
 	for _, it := range d.trayMenu(t, pid) {
 		if it.label == label {
@@ -157,7 +163,7 @@ func (d *desktop) visible(name string) bool {
 	return strings.TrimSpace(string(out)) != ""
 }
 
-func (d *desktop) waitVisible(t *testing.T, name string, want bool) {
+func (d *desktop) waitVisible(t testing.TB, name string, want bool) {
 	t.Helper()
 	deadline := time.Now().Add(10 * time.Second)
 	for d.visible(name) != want {
@@ -168,11 +174,53 @@ func (d *desktop) waitVisible(t *testing.T, name string, want bool) {
 	}
 }
 
-func (d *desktop) xdotool(t *testing.T, args ...string) {
+// windowID finds a window by its title.
+func (d *desktop) windowID(t testing.TB, name string) string {
+	t.Helper()
+	cmd := exec.Command("xdotool", "search", "--name", name)
+	cmd.Env = d.env
+	out, err := cmd.Output()
+	if err != nil || len(strings.Fields(string(out))) == 0 {
+		t.Fatalf("no window %q: %v", name, err)
+	}
+	return strings.Fields(string(out))[0]
+}
+
+func (d *desktop) xdotool(t testing.TB, args ...string) {
 	cmd := exec.Command("xdotool", args...)
 	cmd.Env = d.env
 	if out, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("xdotool %v: %v %s", args, err, out)
+	}
+}
+
+// addAccounts starts a simulator for the app, with n accounts of events
+// each events old, and adds them through the CLI as a user would.
+func (d *desktop) addAccounts(t testing.TB, n, events int) {
+	t.Helper()
+	sim := stripesim.New(stripesim.Options{}).Start()
+	t.Cleanup(sim.Close)
+	d.env = append(d.env, "CASHBELL_API_BASE="+sim.URL)
+	getenv := func(k string) string {
+		for _, kv := range d.env {
+			if v, ok := strings.CutPrefix(kv, k+"="); ok {
+				return v
+			}
+		}
+		return ""
+	}
+	for i := range n {
+		id := sim.CreateAccount(stripesim.AccountSpec{DisplayName: fmt.Sprintf("Shop %02d", i)})
+		g := sim.Generator(id, false, uint64(i))
+		for range events {
+			g.Random()
+		}
+		key := sim.NewKey(id, false, stripesim.Restricted, stripesim.AllPermissions...)
+		var errOut bytes.Buffer
+		if code := cli.Main(context.Background(), cli.Env{Args: []string{"accounts", "add"}, Stdin: strings.NewReader(key),
+			Stdout: &bytes.Buffer{}, Stderr: &errOut, Getenv: getenv}); code != 0 {
+			t.Fatal(errOut.String())
+		}
 	}
 }
 
@@ -218,13 +266,7 @@ func TestTrayMenuOverDBus(t *testing.T) {
 	}
 	// First launch without accounts opens Preferences; closing hides it.
 	d.waitVisible(t, "Cashbell Preferences", true)
-	search := func() ([]byte, error) {
-		cmd := exec.Command("xdotool", "search", "--name", "Cashbell Preferences")
-		cmd.Env = d.env
-		return cmd.Output()
-	}
-	out, _ := search()
-	d.xdotool(t, "windowunmap", strings.Fields(string(out))[0])
+	d.xdotool(t, "windowunmap", d.windowID(t, "Cashbell Preferences"))
 	d.waitVisible(t, "Cashbell Preferences", false)
 
 	// A second launch brings the running instance's window forward and exits.
@@ -235,8 +277,7 @@ func TestTrayMenuOverDBus(t *testing.T) {
 		t.Fatalf("second launch: %v\n%s", err, out2)
 	}
 	d.waitVisible(t, "Cashbell Preferences", true)
-	out, _ = search()
-	d.xdotool(t, "windowunmap", strings.Fields(string(out))[0])
+	d.xdotool(t, "windowunmap", d.windowID(t, "Cashbell Preferences"))
 	d.waitVisible(t, "Cashbell Preferences", false)
 
 	d.click(t, pid, "Preferences…")
@@ -253,4 +294,74 @@ func TestTrayMenuOverDBus(t *testing.T) {
 	case <-time.After(10 * time.Second):
 		t.Fatalf("still running 10s after Quit\n%s", logs.String())
 	}
+}
+
+// An app with accounts starts as a tray icon alone, with Fyne's loop parked
+// (see app/idle.go). Tray clicks must still wake it, and both Quit and SIGTERM
+// must still end it cleanly.
+func TestIdleAppWakesForTheTray(t *testing.T) {
+	d := startDesktop(t)
+	d.addAccounts(t, 1, 3)
+	bin := buildBinary(t)
+	start := func() (*exec.Cmd, chan error, *strings.Builder) {
+		cmd := exec.Command(bin)
+		cmd.Env = d.env
+		logs := &strings.Builder{}
+		cmd.Stderr = logs
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { _ = cmd.Process.Kill() })
+		done := make(chan error, 1)
+		go func() { done <- cmd.Wait() }()
+		return cmd, done, logs
+	}
+	exited := func(done chan error, logs *strings.Builder, what string) {
+		t.Helper()
+		select {
+		case err := <-done:
+			if err != nil {
+				t.Fatalf("exit after %s: %v\n%s", what, err, logs.String())
+			}
+		case <-time.After(10 * time.Second):
+			t.Fatalf("still running 10s after %s\n%s", what, logs.String())
+		}
+	}
+	hasLabel := func(pid int, prefix string) bool {
+		for _, it := range d.trayMenu(t, pid) {
+			if strings.HasPrefix(it.label, prefix) {
+				return true
+			}
+		}
+		return false
+	}
+	waitLabel := func(pid int, prefix string) {
+		t.Helper()
+		for deadline := time.Now().Add(10 * time.Second); !hasLabel(pid, prefix); time.Sleep(50 * time.Millisecond) {
+			if time.Now().After(deadline) {
+				t.Fatalf("tray menu never showed %q: %v", prefix, d.trayMenu(t, pid))
+			}
+		}
+	}
+
+	cmd, done, logs := start()
+	waitLabel(cmd.Process.Pid, "Shop 00")
+	time.Sleep(500 * time.Millisecond) // long enough for the loop to park
+	if d.visible("Cashbell Preferences") {
+		t.Fatal("Preferences opened at start although an account exists")
+	}
+	d.click(t, cmd.Process.Pid, "For 1 hour")
+	waitLabel(cmd.Process.Pid, "Notifications paused until")
+	d.click(t, cmd.Process.Pid, "Preferences…")
+	d.waitVisible(t, "Cashbell Preferences", true)
+	d.click(t, cmd.Process.Pid, "Quit")
+	exited(done, logs, "Quit")
+
+	cmd, done, logs = start()
+	waitLabel(cmd.Process.Pid, "Notifications paused until")
+	time.Sleep(500 * time.Millisecond)
+	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	exited(done, logs, "SIGTERM")
 }

@@ -43,7 +43,6 @@ type activityWindow struct {
 
 func newActivityWindow(a fyne.App, e *env) *activityWindow {
 	w := &activityWindow{env: e, win: a.NewWindow("Cashbell Activity"), accounts: map[string]accounts.Account{}}
-	w.win.SetCloseIntercept(func() { w.shown = false; w.win.Hide() })
 	w.build()
 	w.win.Resize(fyne.NewSize(820, 560))
 	return w

@@ -91,6 +91,7 @@ type ui struct {
 
 	refreshQueued atomic.Bool
 	quitOnce      sync.Once
+	stopIdle      func() // lets Fyne's loop run freely again, for Quit
 }
 
 // Run shows the tray and windows and runs the pollers until Quit or ctx ends,
@@ -98,12 +99,21 @@ type ui struct {
 func Run(ctx context.Context, d *cli.Deps) error {
 	a := fyneapp.NewWithID(ID)
 	a.SetIcon(assets.Icon)
-	u := newUI(a, envFromDeps(a, d))
+	e := envFromDeps(a, d)
+	var u *ui
+	idle := newIdleLoop(fyne.Do, func() bool { return !u.windowShown() }, 2*time.Second)
+	e.do = idle.do
+	host, err := startSNITray("Cashbell", e.do)
+	if err != nil {
+		d.Logger.Warn("no tray icon; Preferences stays open instead", "err", err)
+	}
+	u = newUI(a, e, host)
+	u.stopIdle = idle.stop
 	d.Changed = u.onChanged
 
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	release, err := single.Serve(func() { fyne.Do(u.showPrefs) })
+	release, err := single.Serve(func() { u.env.do(u.showPrefs) })
 	if err != nil {
 		d.Logger.Warn("not registered as the single instance", "err", err)
 	}
@@ -116,14 +126,17 @@ func Run(ctx context.Context, d *cli.Deps) error {
 	}()
 	go func() {
 		<-ctx.Done()
-		fyne.Do(u.quit)
+		u.env.do(u.quit)
 	}()
-	// The tray must exist before Run: Fyne starts the tray host connection there.
-	u.tray.refresh()
+	go idle.run()
+	// Fyne quits when its last window is closed, and Preferences and Activity
+	// are closed for good. This one is never shown, so it costs no GL context.
+	a.NewWindow("Cashbell")
 	a.Lifecycle().SetOnStarted(func() {
 		u.start(d.WantDemo)
 	})
 	a.Run()
+	idle.stop()
 	cancel()
 	<-done
 	return nil
@@ -145,10 +158,15 @@ func envFromDeps(a fyne.App, d *cli.Deps) *env {
 	return e
 }
 
-func newUI(a fyne.App, e *env) *ui {
-	u := &ui{app: a, env: e}
+// newUI wires the windows and the tray; host is nil when there is no tray.
+func newUI(a fyne.App, e *env, host *sniTray) *ui {
+	u := &ui{app: a, env: e, stopIdle: func() {}}
 	e.changed = func() { u.onChanged("") }
-	u.tray = newTray(a, e, u)
+	var th trayHost
+	if host != nil {
+		th = host
+	}
+	u.tray = newTray(th, e, u)
 	return u
 }
 
@@ -161,7 +179,7 @@ func (u *ui) start(wantDemo bool) {
 	if err != nil {
 		u.env.log.Error("listing accounts", "err", err)
 	}
-	_, hasTray := u.app.(desktop.App)
+	u.tray.refresh()
 	switch {
 	case wantDemo:
 		u.preferences().show()
@@ -169,7 +187,7 @@ func (u *ui) start(wantDemo bool) {
 	case len(list) == 0:
 		u.preferences().show()
 		u.preferences().onAdd()
-	case !hasTray:
+	case u.tray.host == nil:
 		u.preferences().show() // no tray to reach the app from
 	}
 }
@@ -199,21 +217,39 @@ func (u *ui) refresh() {
 	}
 }
 
-// preferences builds the Preferences window on first use: an app that lives
-// in the tray should not pay for windows (fonts, textures) nobody opened.
+// preferences builds the Preferences window when it is opened: an app that
+// lives in the tray should not pay for windows (fonts, textures) nobody has
+// on screen.
 func (u *ui) preferences() *prefsWindow {
 	if u.prefs == nil {
 		u.prefs = newPrefsWindow(u.app, u.env)
+		closeOnRequest(u.prefs.win, func() { u.prefs = nil })
 	}
 	return u.prefs
 }
 
-// activityWindow builds the Activity window on first use.
+// activityWindow builds the Activity window when it is opened.
 func (u *ui) activityWindow() *activityWindow {
 	if u.activity == nil {
 		u.activity = newActivityWindow(u.app, u.env)
+		closeOnRequest(u.activity.win, func() { u.activity = nil })
 	}
 	return u.activity
+}
+
+// closeOnRequest lets the close button and Ctrl+W close w for good, and
+// calls closed first. A window's OpenGL context and textures are most of a
+// GUI's memory; a tray app rebuilds the window the next time instead.
+func closeOnRequest(w fyne.Window, closed func()) {
+	closeWindow := func() { closed(); w.Close() }
+	w.SetCloseIntercept(closeWindow)
+	w.Canvas().AddShortcut(&desktop.CustomShortcut{KeyName: fyne.KeyW, Modifier: fyne.KeyModifierShortcutDefault},
+		func(fyne.Shortcut) { closeWindow() })
+}
+
+// windowShown reports whether a window is on screen; it runs on Fyne's thread.
+func (u *ui) windowShown() bool {
+	return u.prefs != nil && u.prefs.shown || u.activity != nil && u.activity.shown
 }
 
 func (u *ui) showPrefs()    { u.preferences().show() }
@@ -223,6 +259,7 @@ func (u *ui) showActivity() { u.activityWindow().show() }
 // on a pointer event that reaches a window while it is being destroyed.
 func (u *ui) quit() {
 	u.quitOnce.Do(func() {
+		u.stopIdle()
 		for _, w := range u.app.Driver().AllWindows() {
 			w.Hide()
 		}

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/driver/desktop"
 	"fyne.io/fyne/v2/test"
 	"fyne.io/fyne/v2/widget"
 
@@ -78,7 +79,7 @@ func newFixture(t testing.TB) *fixture {
 			return reg.Add(ctx, accounts.AddRequest{Key: key, Demo: true})
 		},
 	}
-	f.ui = newUI(a, e)
+	f.ui = newUI(a, e, nil)
 	return f
 }
 
@@ -469,4 +470,24 @@ func BenchmarkActivityWith100000Events(b *testing.B) {
 	b.ReportMetric(float64(paged.Microseconds())/1000, "ms/page")
 	fmt.Printf("Activity over 100,000 events: opens in %s, each further page of %d in %s\n",
 		opened.Round(10*time.Microsecond), activityPage, paged.Round(10*time.Microsecond))
+}
+
+// Ctrl+W hides a window, as its close button does, and lets the idle loop
+// park again.
+func TestCtrlWHidesAWindow(t *testing.T) {
+	f := newFixture(t)
+	for name, open := range map[string]func() fyne.Window{
+		"Preferences": func() fyne.Window { f.ui.showPrefs(); return f.ui.prefs.win },
+		"Activity":    func() fyne.Window { f.ui.showActivity(); return f.ui.activity.win },
+	} {
+		w := open()
+		if !f.ui.windowShown() {
+			t.Fatalf("%s: not shown after opening", name)
+		}
+		w.Canvas().(interface{ TypedShortcut(fyne.Shortcut) }).TypedShortcut(
+			&desktop.CustomShortcut{KeyName: fyne.KeyW, Modifier: fyne.KeyModifierShortcutDefault})
+		if f.ui.windowShown() {
+			t.Errorf("%s: still shown after Ctrl+W", name)
+		}
+	}
 }

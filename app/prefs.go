@@ -40,7 +40,6 @@ type prefsWindow struct {
 
 func newPrefsWindow(a fyne.App, e *env) *prefsWindow {
 	p := &prefsWindow{env: e, win: a.NewWindow("Cashbell Preferences"), selected: -1}
-	p.win.SetCloseIntercept(func() { p.shown = false; p.win.Hide() })
 	p.notifs = newNotificationsTab(e, p.win)
 	p.build()
 	p.win.Resize(fyne.NewSize(760, 540))

@@ -7,38 +7,42 @@ import (
 	"time"
 
 	"fyne.io/fyne/v2"
-	"fyne.io/fyne/v2/driver/desktop"
 
 	"github.com/cashbell/cashbell/accounts"
 	"github.com/cashbell/cashbell/assets"
 	"github.com/cashbell/cashbell/notifier"
 )
 
+// trayHost shows a menu and an icon in the desktop's tray.
+type trayHost interface {
+	SetMenu(m *fyne.Menu)
+	SetIcon(res fyne.Resource)
+}
+
 // tray is the system tray icon and its menu.
 type tray struct {
-	app       fyne.App
+	host      trayHost // nil when the desktop has no tray
 	env       *env
 	ui        *ui
 	attention bool
 	menu      *fyne.Menu // the last menu built, for tests
 }
 
-func newTray(a fyne.App, e *env, u *ui) *tray {
-	return &tray{app: a, env: e, ui: u}
+func newTray(host trayHost, e *env, u *ui) *tray {
+	return &tray{host: host, env: e, ui: u}
 }
 
 // refresh rebuilds the menu and the icon from the store.
 func (t *tray) refresh() {
 	t.menu = t.build()
-	desk, ok := t.app.(desktop.App)
-	if !ok {
+	if t.host == nil {
 		return
 	}
-	desk.SetSystemTrayMenu(t.menu)
+	t.host.SetMenu(t.menu)
 	if t.attention {
-		desk.SetSystemTrayIcon(assets.TrayAttention)
+		t.host.SetIcon(assets.TrayAttention)
 	} else {
-		desk.SetSystemTrayIcon(assets.Tray)
+		t.host.SetIcon(assets.Tray)
 	}
 }
 
