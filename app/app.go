@@ -6,6 +6,7 @@ package app
 import (
 	"context"
 	"log/slog"
+	"runtime/debug"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -92,6 +93,7 @@ type ui struct {
 	refreshQueued atomic.Bool
 	quitOnce      sync.Once
 	stopIdle      func() // lets Fyne's loop run freely again, for Quit
+	trim          *time.Timer
 }
 
 // Run shows the tray and windows and runs the pollers until Quit or ctx ends,
@@ -103,9 +105,12 @@ func Run(ctx context.Context, d *cli.Deps) error {
 	var u *ui
 	idle := newIdleLoop(fyne.Do, func() bool { return !u.windowShown() }, 2*time.Second)
 	e.do = idle.do
-	host, err := startSNITray("Cashbell", e.do)
-	if err != nil {
-		d.Logger.Warn("no tray icon; Preferences stays open instead", "err", err)
+	var host *sniTray
+	if _, ok := a.(desktop.App); ok { // a desktop driver, not a phone or the test driver
+		var err error
+		if host, err = startSNITray("Cashbell", e.do); err != nil {
+			d.Logger.Warn("no tray icon; Preferences stays open instead", "err", err)
+		}
 	}
 	u = newUI(a, e, host)
 	u.stopIdle = idle.stop
@@ -129,9 +134,6 @@ func Run(ctx context.Context, d *cli.Deps) error {
 		u.env.do(u.quit)
 	}()
 	go idle.run()
-	// Fyne quits when its last window is closed, and Preferences and Activity
-	// are closed for good. This one is never shown, so it costs no GL context.
-	a.NewWindow("Cashbell")
 	a.Lifecycle().SetOnStarted(func() {
 		u.start(d.WantDemo)
 	})
@@ -217,34 +219,45 @@ func (u *ui) refresh() {
 	}
 }
 
-// preferences builds the Preferences window when it is opened: an app that
-// lives in the tray should not pay for windows (fonts, textures) nobody has
-// on screen.
+// preferences builds the Preferences window on first use: an app that lives
+// in the tray should not pay for windows (fonts, textures) nobody opened.
 func (u *ui) preferences() *prefsWindow {
 	if u.prefs == nil {
 		u.prefs = newPrefsWindow(u.app, u.env)
-		closeOnRequest(u.prefs.win, func() { u.prefs = nil })
+		hideOnClose(u.prefs.win, func() { u.prefs.shown = false; u.windowHidden() })
 	}
 	return u.prefs
 }
 
-// activityWindow builds the Activity window when it is opened.
+// activityWindow builds the Activity window on first use.
 func (u *ui) activityWindow() *activityWindow {
 	if u.activity == nil {
 		u.activity = newActivityWindow(u.app, u.env)
-		closeOnRequest(u.activity.win, func() { u.activity = nil })
+		hideOnClose(u.activity.win, func() { u.activity.shown = false; u.windowHidden() })
 	}
 	return u.activity
 }
 
-// closeOnRequest lets the close button and Ctrl+W close w for good, and
-// calls closed first. A window's OpenGL context and textures are most of a
-// GUI's memory; a tray app rebuilds the window the next time instead.
-func closeOnRequest(w fyne.Window, closed func()) {
-	closeWindow := func() { closed(); w.Close() }
-	w.SetCloseIntercept(closeWindow)
+// hideOnClose makes the close button and Ctrl+W hide w: Cashbell lives in
+// the tray, and only Quit quits. hidden runs first.
+func hideOnClose(w fyne.Window, hidden func()) {
+	hide := func() { hidden(); w.Hide() }
+	w.SetCloseIntercept(hide)
 	w.Canvas().AddShortcut(&desktop.CustomShortcut{KeyName: fyne.KeyW, Modifier: fyne.KeyModifierShortcutDefault},
-		func(fyne.Shortcut) { closeWindow() })
+		func(fyne.Shortcut) { hide() })
+}
+
+// windowHidden gives memory back to the system once the last window is
+// hidden: Fyne lets go of renderers and images it no longer draws a minute or
+// so later, and the Go runtime would keep the freed pages for a while.
+func (u *ui) windowHidden() {
+	if u.windowShown() {
+		return
+	}
+	if u.trim != nil {
+		u.trim.Stop()
+	}
+	u.trim = time.AfterFunc(100*time.Second, debug.FreeOSMemory)
 }
 
 // windowShown reports whether a window is on screen; it runs on Fyne's thread.
