@@ -140,6 +140,22 @@ func (d *desktop) trayMenu(t testing.TB, pid int) []menuItem {
 	}
 }
 
+// trayTooltip reads the title of the tray item's tooltip.
+func (d *desktop) trayTooltip(t testing.TB, pid int) string {
+	t.Helper()
+	v, err := d.bus.Object("org.kde.StatusNotifierItem-"+itoa(pid)+"-1", "/StatusNotifierItem").
+		GetProperty("org.kde.StatusNotifierItem.ToolTip")
+	if err != nil {
+		t.Fatalf("tooltip: %v", err)
+	}
+	fields, ok := v.Value().([]any)
+	if !ok || len(fields) != 4 {
+		t.Fatalf("tooltip is not (sa(iiay)ss): %v", v)
+	}
+	title, _ := fields[2].(string)
+	return title
+}
+
 // click reads the menu afresh (ids change when the menu is rebuilt) and clicks an item.
 func (d *desktop) click(t testing.TB, pid int, label string) {
 	t.Helper()
@@ -352,6 +368,9 @@ func TestIdleAppWakesForTheTray(t *testing.T) {
 	}
 	d.click(t, cmd.Process.Pid, "For 1 hour")
 	waitLabel(cmd.Process.Pid, "Notifications paused until")
+	if tip := d.trayTooltip(t, cmd.Process.Pid); !strings.HasPrefix(tip, "Cashbell: notifications paused until") {
+		t.Errorf("tray tooltip %q, want it to say notifications are paused", tip)
+	}
 	d.click(t, cmd.Process.Pid, "Preferences…")
 	d.waitVisible(t, "Cashbell Preferences", true)
 	d.click(t, cmd.Process.Pid, "Quit")

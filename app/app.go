@@ -53,6 +53,7 @@ type poller interface {
 
 var (
 	_ registry = (*accounts.Registry)(nil)
+	_ trayHost = (*sniTray)(nil)
 	_ history  = (*notifier.Store)(nil)
 	_ poller   = (*notifier.Service)(nil)
 )
@@ -105,11 +106,12 @@ func Run(ctx context.Context, d *cli.Deps) error {
 	var u *ui
 	idle := newIdleLoop(fyne.Do, func() bool { return !u.windowShown() }, 2*time.Second)
 	e.do = idle.do
-	var host *sniTray
+	var host trayHost
 	if _, ok := a.(desktop.App); ok { // a desktop driver, not a phone or the test driver
-		var err error
-		if host, err = startSNITray("Cashbell", e.do); err != nil {
+		if sni, err := startSNITray("Cashbell", e.do); err != nil {
 			d.Logger.Warn("no tray icon; Preferences stays open instead", "err", err)
+		} else {
+			host = sni
 		}
 	}
 	u = newUI(a, e, host)
@@ -161,14 +163,10 @@ func envFromDeps(a fyne.App, d *cli.Deps) *env {
 }
 
 // newUI wires the windows and the tray; host is nil when there is no tray.
-func newUI(a fyne.App, e *env, host *sniTray) *ui {
+func newUI(a fyne.App, e *env, host trayHost) *ui {
 	u := &ui{app: a, env: e, stopIdle: func() {}}
 	e.changed = func() { u.onChanged("") }
-	var th trayHost
-	if host != nil {
-		th = host
-	}
-	u.tray = newTray(th, e, u)
+	u.tray = newTray(host, e, u)
 	return u
 }
 

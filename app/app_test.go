@@ -18,6 +18,7 @@ import (
 	"fyne.io/fyne/v2/widget"
 
 	"github.com/cashbell/cashbell/accounts"
+	"github.com/cashbell/cashbell/assets"
 	"github.com/cashbell/cashbell/internal/stripesim"
 	"github.com/cashbell/cashbell/notifier"
 )
@@ -30,6 +31,17 @@ type fakePoller struct {
 
 func (f *fakePoller) Reload()        { f.mu.Lock(); f.reloads++; f.mu.Unlock() }
 func (f *fakePoller) PollNow(string) {}
+
+// fakeTray records what the tray would show.
+type fakeTray struct {
+	menu    *fyne.Menu
+	icon    fyne.Resource
+	tooltip string
+}
+
+func (f *fakeTray) SetMenu(m *fyne.Menu)      { f.menu = m }
+func (f *fakeTray) SetIcon(res fyne.Resource) { f.icon = res }
+func (f *fakeTray) SetTooltip(text string)    { f.tooltip = text }
 
 type fixture struct {
 	queue  chan func() // UI work from goroutines, run by the test goroutine
@@ -275,16 +287,18 @@ func TestTrayShowsTodaysSalesAndLastEvents(t *testing.T) {
 	if _, err := f.store.Ingest(context.Background(), res.Account.ID, evs, nil, true); err != nil {
 		t.Fatal(err)
 	}
+	host := &fakeTray{}
+	f.ui.tray.host = host
 	f.ui.tray.refresh()
-	labels := menuLabels(f.ui.tray.menu)
+	labels := menuLabels(host.menu)
 	joined := strings.Join(labels, "\n")
 	for _, want := range []string{"Acme Books: $49.00 + ¥500 (2 sales)", "Payment failed · $9.00 · Acme Books", "Pause notifications", "Activity…", "Preferences…", "Quit"} {
 		if !strings.Contains(joined, want) {
 			t.Errorf("menu lacks %q:\n%s", want, joined)
 		}
 	}
-	if !f.ui.tray.attention {
-		t.Fatal("an unseen failed payment does not ask for attention")
+	if host.icon != assets.TrayAttention || host.tooltip != "Cashbell: a failed payment or a dispute to look at" {
+		t.Fatalf("an unseen failed payment does not ask for attention: icon %v, tooltip %q", host.icon.Name(), host.tooltip)
 	}
 	for _, it := range f.ui.tray.menu.Items {
 		if strings.HasPrefix(it.Label, "Payment failed") {
@@ -296,8 +310,8 @@ func TestTrayShowsTodaysSalesAndLastEvents(t *testing.T) {
 	}
 	f.ui.showActivity() // seeing it clears the attention
 	f.ui.tray.refresh()
-	if f.ui.tray.attention {
-		t.Fatal("attention stays after the Activity window was seen")
+	if host.icon != assets.Tray || host.tooltip != "Cashbell: 2 sales today" {
+		t.Fatalf("attention stays after the Activity window was seen: icon %v, tooltip %q", host.icon.Name(), host.tooltip)
 	}
 	// Pause for an hour from the menu.
 	for _, it := range f.ui.tray.menu.Items {
@@ -308,6 +322,9 @@ func TestTrayShowsTodaysSalesAndLastEvents(t *testing.T) {
 	set, _ := f.store.Settings(context.Background())
 	if !set.Paused(now) || set.Paused(now.Add(61*time.Minute)) {
 		t.Fatalf("paused until %v", set.PausedUntil)
+	}
+	if want := "Cashbell: notifications paused until " + now.Add(time.Hour).Local().Format("15:04"); host.tooltip != want {
+		t.Fatalf("tooltip %q, want %q", host.tooltip, want)
 	}
 }
 

@@ -17,6 +17,7 @@ import (
 type trayHost interface {
 	SetMenu(m *fyne.Menu)
 	SetIcon(res fyne.Resource)
+	SetTooltip(text string)
 }
 
 // tray is the system tray icon and its menu.
@@ -25,6 +26,7 @@ type tray struct {
 	env       *env
 	ui        *ui
 	attention bool
+	tooltip   string
 	menu      *fyne.Menu // the last menu built, for tests
 }
 
@@ -39,6 +41,7 @@ func (t *tray) refresh() {
 		return
 	}
 	t.host.SetMenu(t.menu)
+	t.host.SetTooltip(t.tooltip)
 	if t.attention {
 		t.host.SetIcon(assets.TrayAttention)
 	} else {
@@ -89,6 +92,8 @@ func (t *tray) build() *fyne.Menu {
 			t.attention = true
 		}
 	}
+
+	t.tooltip = tooltip(list, counts, set, now, t.attention)
 
 	header := fyne.NewMenuItem("Today", nil)
 	header.Disabled = true
@@ -149,6 +154,32 @@ func (t *tray) build() *fyne.Menu {
 	quit.IsQuit = true
 	items = append(items, quit)
 	return fyne.NewMenu("Cashbell", items...)
+}
+
+// tooltip is the one line a tray host shows on hover: what needs looking
+// at, else whether notifications are paused, else today's count of sales.
+func tooltip(list []accounts.Account, counts map[string]int, set notifier.Settings, now time.Time, attention bool) string {
+	for _, a := range list {
+		if a.Status == accounts.StatusKeyRevoked {
+			return "Cashbell: " + a.Name + "'s key stopped working"
+		}
+	}
+	switch {
+	case attention:
+		return "Cashbell: a failed payment or a dispute to look at"
+	case set.Paused(now):
+		return "Cashbell: notifications paused until " + set.PausedUntil.Local().Format("15:04")
+	case len(list) == 0:
+		return "Cashbell: no accounts yet"
+	}
+	sales := 0
+	for _, n := range counts {
+		sales += n
+	}
+	if sales == 0 {
+		return "Cashbell: no sales yet today"
+	}
+	return fmt.Sprintf("Cashbell: %d %s today", sales, plural(sales, "sale", "sales"))
 }
 
 func (t *tray) pauseItem(set notifier.Settings, now time.Time) *fyne.MenuItem {

@@ -17,8 +17,9 @@ import (
 // day, shows no window at all. Menus are still built as *fyne.Menu.
 type sniTray struct {
 	// do runs a menu action on Fyne's thread.
-	do   func(func())
-	icon fyne.Resource
+	do      func(func())
+	icon    fyne.Resource
+	tooltip string
 }
 
 // startSNITray registers the tray item on the session bus.
@@ -31,7 +32,6 @@ func startSNITray(title string, do func(func())) (*sniTray, error) {
 	start()
 	// Some tray hosts crash on an item without a title (fyne-io/fyne#3678).
 	systray.SetTitle(title)
-	systray.SetTooltip(title)
 	return &sniTray{do: do}, nil
 }
 
@@ -48,6 +48,15 @@ func (t *sniTray) SetIcon(res fyne.Resource) {
 	}
 	t.icon = res
 	systray.SetIcon(res.Content())
+}
+
+// SetTooltip changes the text shown on hover, when it changed.
+func (t *sniTray) SetTooltip(text string) {
+	if t.tooltip == text {
+		return
+	}
+	t.tooltip = text
+	systray.SetTooltip(text)
 }
 
 func (t *sniTray) add(items []*fyne.MenuItem, parent *systray.MenuItem) {
