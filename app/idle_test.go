@@ -7,10 +7,9 @@ import (
 )
 
 // fakeMainLoop stands in for Fyne's loop: one goroutine runs queued
-// functions in order, and counts how often it got to run at all.
+// functions in order.
 type fakeMainLoop struct {
 	funcs chan func()
-	ran   atomic.Int64
 }
 
 func newFakeMainLoop(t *testing.T) *fakeMainLoop {
@@ -20,7 +19,6 @@ func newFakeMainLoop(t *testing.T) *fakeMainLoop {
 		defer close(done)
 		for f := range l.funcs {
 			f()
-			l.ran.Add(1)
 		}
 	}()
 	t.Cleanup(func() { close(l.funcs); <-done })
