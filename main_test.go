@@ -384,3 +384,35 @@ func TestIdleAppWakesForTheTray(t *testing.T) {
 	}
 	exited(done, logs, "SIGTERM")
 }
+
+// Without a session bus there is no tray to reach Cashbell from: it says so,
+// keeps Preferences open, and still quits cleanly.
+func TestWithoutASessionBusPreferencesStaysOpen(t *testing.T) {
+	d := startDesktop(t)
+	d.addAccounts(t, 1, 1) // with an account, only the missing tray opens Preferences
+	bin := buildBinary(t)
+	var env []string
+	for _, kv := range d.env {
+		if !strings.HasPrefix(kv, "DBUS_SESSION_BUS_ADDRESS=") {
+			env = append(env, kv)
+		}
+	}
+	cmd := exec.Command(bin)
+	cmd.Env = append(env, "DBUS_SESSION_BUS_ADDRESS=unix:path="+filepath.Join(t.TempDir(), "no-bus"))
+	var logs strings.Builder
+	cmd.Stderr = &logs
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = cmd.Process.Kill() })
+	d.waitVisible(t, "Cashbell Preferences", true)
+	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Wait(); err != nil {
+		t.Fatalf("exit without a bus: %v\n%s", err, logs.String())
+	}
+	if !strings.Contains(logs.String(), "no tray icon; Preferences stays open instead") {
+		t.Errorf("no word about the missing tray:\n%s", logs.String())
+	}
+}
