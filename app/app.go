@@ -74,7 +74,8 @@ type env struct {
 	// every view refreshes.
 	changed func()
 	// do runs a UI change that comes from another goroutine on Fyne's
-	// thread: fyne.Do in the app. It is the one way back to the widgets.
+	// thread: fyne.Do, waking the idle loop, in the app. It is the one way
+	// back to the widgets.
 	do func(func())
 }
 
@@ -102,10 +103,9 @@ type ui struct {
 func Run(ctx context.Context, d *cli.Deps) error {
 	a := fyneapp.NewWithID(ID)
 	a.SetIcon(assets.Icon)
-	e := envFromDeps(a, d)
 	var u *ui
 	idle := newIdleLoop(fyne.Do, func() bool { return !u.windowShown() }, 2*time.Second)
-	e.do = idle.do
+	e := envFromDeps(a, d, idle.do)
 	var host trayHost
 	if _, ok := a.(desktop.App); ok { // a desktop driver, not a phone or the test driver
 		if sni, err := startSNITray("Cashbell", e.do); err != nil {
@@ -146,10 +146,10 @@ func Run(ctx context.Context, d *cli.Deps) error {
 	return nil
 }
 
-func envFromDeps(a fyne.App, d *cli.Deps) *env {
+func envFromDeps(a fyne.App, d *cli.Deps, do func(func())) *env {
 	e := &env{
 		reg: d.Registry, hist: d.Store, poll: d.Service, money: notifier.NewMoney(""), log: d.Logger,
-		keysNote: d.Vault.Describe(), now: time.Now, autostart: newAutostart(), do: fyne.Do,
+		keysNote: d.Vault.Describe(), now: time.Now, autostart: newAutostart(), do: do,
 		openURL: func(raw string) { openURL(a, raw) },
 	}
 	e.addDemo = func(ctx context.Context) (accounts.AddResult, error) {

@@ -20,6 +20,7 @@ import (
 	"github.com/cashbell/cashbell/accounts"
 	"github.com/cashbell/cashbell/assets"
 	"github.com/cashbell/cashbell/internal/stripesim"
+	"github.com/cashbell/cashbell/internal/testworld"
 	"github.com/cashbell/cashbell/notifier"
 )
 
@@ -66,17 +67,8 @@ var testNow = time.Date(2026, 11, 24, 15, 4, 0, 0, time.UTC)
 func newFixture(t testing.TB) *fixture {
 	t.Helper()
 	a := test.NewTempApp(t)
-	sim := stripesim.New(stripesim.Options{}).Start()
-	t.Cleanup(sim.Close)
-	dir := t.TempDir()
-	store, err := notifier.Open(filepath.Join(dir, "cashbell.db"), notifier.OpenOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { store.Close() })
-	conn, _ := accounts.NewConnector(sim.URL)
-	reg := accounts.NewRegistry(accounts.Options{Records: store, Keys: accounts.OpenVault(filepath.Join(dir, "keys.json"), true),
-		Connector: conn, LogoDir: filepath.Join(dir, "logos")})
+	w := testworld.New(t)
+	sim, store, reg, dir := w.Sim, w.Store, w.Reg, w.Dir
 	acct := sim.CreateAccount(stripesim.AccountSpec{ID: fixedAccount, DisplayName: "Acme Books"})
 	f := &fixture{app: a, sim: sim, store: store, reg: reg, acct: acct, poll: &fakePoller{}, queue: make(chan func(), 1000)}
 	queue = f.queue

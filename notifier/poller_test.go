@@ -3,9 +3,6 @@ package notifier_test
 import (
 	"context"
 	"errors"
-	"fmt"
-	"os"
-	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -14,22 +11,13 @@ import (
 	"github.com/cashbell/cashbell/accounts"
 	"github.com/cashbell/cashbell/internal/stripesim"
 	"github.com/cashbell/cashbell/internal/testbus"
+	"github.com/cashbell/cashbell/internal/testworld"
 	"github.com/cashbell/cashbell/notifier"
 )
 
 var bus *testbus.Bus
 
-func TestMain(m *testing.M) {
-	var err error
-	bus, err = testbus.Start()
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "notifier tests need a session bus:", err)
-		os.Exit(1)
-	}
-	code := m.Run()
-	bus.Close()
-	os.Exit(code)
-}
+func TestMain(m *testing.M) { testbus.Main(m, "notifier tests", &bus) }
 
 type world struct {
 	sim     *stripesim.Sim
@@ -49,17 +37,8 @@ func newWorld(t testing.TB, perms []string, opts ...option) *world {
 	t.Helper()
 	quiet()
 	bus.Fail(false)
-	sim := stripesim.New(stripesim.Options{}).Start()
-	t.Cleanup(sim.Close)
-	dir := t.TempDir()
-	store, err := notifier.Open(filepath.Join(dir, "cashbell.db"), notifier.OpenOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { store.Close() })
-	conn, _ := accounts.NewConnector(sim.URL)
-	reg := accounts.NewRegistry(accounts.Options{Records: store, Keys: accounts.OpenVault(filepath.Join(dir, "keys.json"), true),
-		Connector: conn, LogoDir: filepath.Join(dir, "logos")})
+	tw := testworld.New(t)
+	sim, store, reg, dir := tw.Sim, tw.Store, tw.Reg, tw.Dir
 	id := sim.CreateAccount(stripesim.AccountSpec{DisplayName: "Acme"})
 	key, _ := accounts.ParseKey(sim.NewKey(id, false, stripesim.Restricted, perms...))
 	res, err := reg.Add(context.Background(), accounts.AddRequest{Key: key})

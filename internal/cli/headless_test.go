@@ -2,7 +2,6 @@ package cli_test
 
 import (
 	"context"
-	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -23,15 +22,7 @@ var bus *testbus.Bus
 
 func TestMain(m *testing.M) {
 	testproc.MaybeRun()
-	var err error
-	bus, err = testbus.Start()
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "cli tests need a session bus:", err)
-		os.Exit(1)
-	}
-	code := m.Run()
-	bus.Close()
-	os.Exit(code)
+	testbus.Main(m, "cli tests", &bus)
 }
 
 type child struct {

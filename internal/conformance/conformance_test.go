@@ -22,6 +22,7 @@ import (
 
 	"github.com/cashbell/cashbell/accounts"
 	"github.com/cashbell/cashbell/internal/stripesim"
+	"github.com/cashbell/cashbell/internal/testworld"
 	"github.com/cashbell/cashbell/notifier"
 )
 
@@ -98,17 +99,8 @@ func startStripeMock(t *testing.T) string {
 func exercise(t *testing.T, base string, sim *stripesim.Sim) {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	dir := t.TempDir()
-	store, err := notifier.Open(filepath.Join(dir, "cashbell.db"), notifier.OpenOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer store.Close()
-	conn, err := accounts.NewConnector(base)
-	if err != nil {
-		t.Fatal(err)
-	}
-	reg := accounts.NewRegistry(accounts.Options{Records: store, Keys: accounts.OpenVault(filepath.Join(dir, "keys.json"), true), Connector: conn, LogoDir: dir})
+	w := testworld.On(t, sim, base)
+	store, reg := w.Store, w.Reg
 	platform := sim.CreateAccount(stripesim.AccountSpec{DisplayName: "Platform", Icon: pngBytes})
 	shop := sim.CreateAccount(stripesim.AccountSpec{DisplayName: "Shop", Platform: platform, Icon: pngBytes})
 	key, _ := accounts.ParseKey(sim.NewKey(platform, false, stripesim.Restricted, stripesim.AllPermissions...))

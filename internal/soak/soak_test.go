@@ -30,14 +30,7 @@ func TestMain(m *testing.M) {
 	if os.Getenv("CASHBELL_SOAK") == "" {
 		os.Exit(m.Run())
 	}
-	var err error
-	if bus, err = testbus.Start(); err != nil {
-		fmt.Fprintln(os.Stderr, "soak needs a session bus:", err)
-		os.Exit(1)
-	}
-	code := m.Run()
-	bus.Close()
-	os.Exit(code)
+	testbus.Main(m, "soak tests", &bus)
 }
 
 func TestSoak(t *testing.T) {

@@ -12,10 +12,25 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"testing"
 	"time"
 
 	"github.com/godbus/dbus/v5"
 )
+
+// Main runs a package's tests with a private session bus in *bus, for its
+// TestMain; who names the tests in the message when no bus can start.
+func Main(m *testing.M, who string, bus **Bus) {
+	b, err := Start()
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "%s need a session bus: %v\n", who, err)
+		os.Exit(1)
+	}
+	*bus = b
+	code := m.Run()
+	b.Close()
+	os.Exit(code)
+}
 
 // Notification is one captured Notify call.
 type Notification struct {

@@ -1,0 +1,48 @@
+// Package testworld builds what most tests start from: the Stripe simulator,
+// a bbolt store in a temporary folder, and an account registry on both, with
+// keys in a 0600 file as on a machine without a keyring.
+package testworld
+
+import (
+	"path/filepath"
+	"testing"
+
+	"github.com/cashbell/cashbell/accounts"
+	"github.com/cashbell/cashbell/internal/stripesim"
+	"github.com/cashbell/cashbell/notifier"
+)
+
+// World is one test's simulator, store and registry, closed when it ends.
+type World struct {
+	Sim   *stripesim.Sim
+	Store *notifier.Store
+	Reg   *accounts.Registry
+	Dir   string // the temporary folder that holds the store, keys and logos
+}
+
+// New starts a simulator and opens a store and a registry that talk to it.
+func New(t testing.TB) *World {
+	t.Helper()
+	sim := stripesim.New(stripesim.Options{}).Start()
+	t.Cleanup(sim.Close)
+	return On(t, sim, sim.URL)
+}
+
+// On opens a store and a registry for sim, reached through the API base
+// (sim.URL, or a proxy in front of it).
+func On(t testing.TB, sim *stripesim.Sim, base string) *World {
+	t.Helper()
+	dir := t.TempDir()
+	store, err := notifier.Open(filepath.Join(dir, "cashbell.db"), notifier.OpenOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { store.Close() })
+	conn, err := accounts.NewConnector(base)
+	if err != nil {
+		t.Fatal(err)
+	}
+	reg := accounts.NewRegistry(accounts.Options{Records: store, Keys: accounts.OpenVault(filepath.Join(dir, "keys.json"), true),
+		Connector: conn, LogoDir: filepath.Join(dir, "logos")})
+	return &World{Sim: sim, Store: store, Reg: reg, Dir: dir}
+}
