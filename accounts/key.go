@@ -150,13 +150,18 @@ const (
 	ModeTest Mode = "test"
 )
 
-var keyPattern = regexp.MustCompile(`\b(?:rk|sk|pk)_(?:live|test)_[A-Za-z0-9_]{4,}`)
+// keyPattern finds a key anywhere in a text, with no word boundary before it:
+// a key glued to a letter, a digit or an escaped quote (%22rk_live_…) is still
+// a key. Underscores may be escaped as %5F in URLs and form bodies.
+var keyPattern = regexp.MustCompile(`(?i:[rsp]k)(?:_|%5F)(?:live|test)(?:_|%5F)[A-Za-z0-9_]{4,}`)
 
 // Redact masks every Stripe key inside s. Loggers and error paths run text
 // through it so that a key that slipped into a message still never leaves.
 func Redact(s string) string {
-	if !strings.Contains(s, "k_live_") && !strings.Contains(s, "k_test_") {
-		return s
+	if !strings.Contains(s, "live") && !strings.Contains(s, "test") {
+		return s // the common case, cheaply
 	}
-	return keyPattern.ReplaceAllStringFunc(s, MaskKey)
+	return keyPattern.ReplaceAllStringFunc(s, func(k string) string {
+		return MaskKey(strings.NewReplacer("%5F", "_", "%5f", "_").Replace(k))
+	})
 }

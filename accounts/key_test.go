@@ -93,6 +93,12 @@ func TestRedact(t *testing.T) {
 	if !strings.Contains(out, "sk_test_…"+body[len(body)-4:]) {
 		t.Fatalf("Redact lost the masked form: %s", out)
 	}
+	// A key glued to what comes before it is still a key.
+	for _, glued := range []string{"x" + key, "7" + key, "%22" + key + "%22", `{"key":"` + key + `"}`, "sk%5Ftest%5F" + body, "K" + key} {
+		if out := Redact(glued); strings.Contains(out, body[:12]) {
+			t.Errorf("Redact(%q) left the key: %s", glued, out)
+		}
+	}
 	if Redact("no keys here") != "no keys here" {
 		t.Fatal("Redact changed text without keys")
 	}

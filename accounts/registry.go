@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/stripe/stripe-go/v76"
@@ -102,8 +103,10 @@ type Registry struct {
 	records Records
 	keys    KeyStore
 	conn    *Connector
-	demo    *Connector // the in-process simulator behind the demo account, when running
 	logoDir string
+
+	demoMu sync.RWMutex
+	demo   *Connector // the in-process simulator behind the demo account, when running
 	now     func() time.Time
 	log     *slog.Logger
 }
@@ -123,7 +126,11 @@ func NewRegistry(opts Options) *Registry {
 func (r *Registry) Connector() *Connector { return r.conn }
 
 // SetDemo points demo accounts at the simulator behind c.
-func (r *Registry) SetDemo(c *Connector) { r.demo = c }
+func (r *Registry) SetDemo(c *Connector) {
+	r.demoMu.Lock()
+	defer r.demoMu.Unlock()
+	r.demo = c
+}
 
 // ErrDemoNotRunning means a demo account was used while no demo runs.
 var ErrDemoNotRunning = errors.New("the demo is not running: start Cashbell with --demo, or remove the demo account")
@@ -132,6 +139,8 @@ func (r *Registry) connFor(demo bool) (*Connector, error) {
 	if !demo {
 		return r.conn, nil
 	}
+	r.demoMu.RLock()
+	defer r.demoMu.RUnlock()
 	if r.demo == nil {
 		return nil, ErrDemoNotRunning
 	}

@@ -356,13 +356,23 @@ func runHeadless(ctx context.Context, env Env, args []string) error {
 	return err
 }
 
+// maxKeyInput is how much of stdin or a key file is read.
+const maxKeyInput = 4096
+
 // readKey reads a key from --key-file or stdin, prompting without echo when
 // stdin is a terminal. The key never passes through argv.
 func readKey(env Env, file string) (accounts.Key, error) {
 	var raw string
 	switch {
 	case file != "":
-		data, err := os.ReadFile(file)
+		f, err := os.Open(file)
+		if err != nil {
+			return accounts.Key{}, fmt.Errorf("reading the key file: %w", err)
+		}
+		defer f.Close()
+		// A key is about 110 characters: read a little more than any key, so
+		// that /dev/zero or a wrong file cannot fill the memory.
+		data, err := io.ReadAll(io.LimitReader(f, maxKeyInput))
 		if err != nil {
 			return accounts.Key{}, fmt.Errorf("reading the key file: %w", err)
 		}
@@ -377,7 +387,7 @@ func readKey(env Env, file string) (accounts.Key, error) {
 			}
 			raw = string(b)
 		} else {
-			r := bufio.NewReader(io.LimitReader(env.Stdin, 4096))
+			r := bufio.NewReader(io.LimitReader(env.Stdin, maxKeyInput))
 			line, err := r.ReadString('\n')
 			if err != nil && !errors.Is(err, io.EOF) {
 				return accounts.Key{}, fmt.Errorf("reading the key from stdin: %w", err)

@@ -133,6 +133,7 @@ func TestAccountsRefusalsExitNonZeroWithOneLine(t *testing.T) {
 		{"publishable", "pk_test_abcdefghijklmnop", []string{"accounts", "add"}, 1, "publishable"},
 		{"empty", "", []string{"accounts", "add"}, 1, "no key given"},
 		{"garbage", "hello", []string{"accounts", "check"}, 1, "does not look like a Stripe API key"},
+		{"endless key file", "", []string{"accounts", "check", "--key-file", "/dev/zero"}, 1, "far longer than a Stripe key"},
 		{"revoked", revoked, []string{"accounts", "add"}, 1, "revoked"},
 		{"no events", noEvents, []string{"accounts", "check"}, 1, "cannot read events"},
 		{"unknown command", "", []string{"frobnicate"}, 2, "unknown command"},
