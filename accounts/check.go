@@ -258,5 +258,9 @@ func Check(ctx context.Context, c *client.API, key Key, connected string) (Repor
 	if connected != "" {
 		rep.AccountID = connected
 	}
+	if !ValidAccountID(rep.AccountID) {
+		rep.AccountID = ""
+		return rep, ErrBadAccountID
+	}
 	return rep, nil
 }

@@ -183,6 +183,12 @@ func NewConnector(base string) (*Connector, error) {
 // Base is the API base URL the connector talks to.
 func (c *Connector) Base() string { return c.base }
 
+// Loopback reports whether the API base is on this machine (the simulator).
+func (c *Connector) Loopback() bool {
+	u, err := url.Parse(c.base)
+	return err == nil && isLoopback(u.Hostname())
+}
+
 // HTTPClient is the shared HTTP client, for downloads such as logos.
 func (c *Connector) HTTPClient() *http.Client { return c.http }
 

@@ -132,17 +132,51 @@ func accountName(a *stripe.Account) string {
 	return a.ID
 }
 
-// download fetches a logo from a file link: https, or http on loopback only.
+// stripeFileHost is where Stripe serves files and file links.
+const stripeFileHost = "files.stripe.com"
+
+// maxLogoRedirects bounds the redirects a logo download follows.
+const maxLogoRedirects = 3
+
+// ErrLogoHost means a logo link, or a redirect on its way, pointed somewhere
+// other than Stripe's file host.
+var ErrLogoHost = errors.New("the logo link does not lead to Stripe's file host (files.stripe.com), so it was not followed")
+
+// fileURLAllowed says whether a logo may be fetched from u: Stripe's file
+// host over https, or the loopback simulator when the API itself is on
+// loopback (the tests and the demo).
+func fileURLAllowed(conn *Connector, u *url.URL) bool {
+	switch {
+	case u.Scheme == "https" && u.Hostname() == stripeFileHost && (u.Port() == "" || u.Port() == "443"):
+		return true
+	case conn.Loopback():
+		return (u.Scheme == "http" || u.Scheme == "https") && isLoopback(u.Hostname())
+	}
+	return false
+}
+
+// download fetches a logo from a file link. The link and every redirect on
+// its way must pass fileURLAllowed.
 func download(ctx context.Context, conn *Connector, raw string) ([]byte, error) {
 	u, err := url.Parse(raw)
-	if err != nil || !(u.Scheme == "https" || u.Scheme == "http" && isLoopback(u.Hostname())) {
-		return nil, fmt.Errorf("the logo link %q is not a safe https address", raw)
+	if err != nil || !fileURLAllowed(conn, u) {
+		return nil, ErrLogoHost
 	}
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u.String(), nil)
 	if err != nil {
 		return nil, err
 	}
-	resp, err := conn.HTTPClient().Do(req)
+	hc := *conn.HTTPClient()
+	hc.CheckRedirect = func(next *http.Request, via []*http.Request) error {
+		if len(via) > maxLogoRedirects || !fileURLAllowed(conn, next.URL) {
+			return ErrLogoHost
+		}
+		return nil
+	}
+	resp, err := hc.Do(req)
+	if errors.Is(err, ErrLogoHost) {
+		return nil, ErrLogoHost
+	}
 	if err != nil {
 		return nil, fmt.Errorf("downloading the logo: %w", Classify(err))
 	}

@@ -7,6 +7,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"time"
 
@@ -32,9 +33,26 @@ const keyringService = "Cashbell"
 // unlock prompt no one sees must not hang Cashbell.
 const keyringTimeout = 3 * time.Second
 
+// Keyring is the OS keyring, as go-keyring reaches it. Tests hand a Vault
+// one of their own.
+type Keyring interface {
+	Get(service, user string) (string, error)
+	Set(service, user, password string) error
+	Delete(service, user string) error
+}
+
+// osKeyring is the system keyring through go-keyring: the Secret Service on
+// Linux, the Keychain on macOS, the Credential Manager on Windows.
+type osKeyring struct{}
+
+func (osKeyring) Get(service, user string) (string, error) { return keyring.Get(service, user) }
+func (osKeyring) Set(service, user, password string) error { return keyring.Set(service, user, password) }
+func (osKeyring) Delete(service, user string) error        { return keyring.Delete(service, user) }
+
 // Vault keeps keys in the OS keyring when one answers, and otherwise in a file
 // of mode 0600. It never writes a key anywhere else.
 type Vault struct {
+	keyring    Keyring
 	useKeyring bool
 	file       string
 	mu         sync.Mutex
@@ -43,9 +61,17 @@ type Vault struct {
 // OpenVault probes the OS keyring and returns a Vault that uses it, or the file
 // at path when the keyring does not answer or forceFile is set.
 func OpenVault(path string, forceFile bool) *Vault {
-	v := &Vault{file: path}
-	if !forceFile {
-		_, err := withTimeout(func() (string, error) { return keyring.Get(keyringService, "cashbell-probe") })
+	if forceFile {
+		return &Vault{file: path}
+	}
+	return OpenVaultOn(path, osKeyring{})
+}
+
+// OpenVaultOn is OpenVault with a given keyring; nil means none.
+func OpenVaultOn(path string, kr Keyring) *Vault {
+	v := &Vault{file: path, keyring: kr}
+	if kr != nil {
+		_, err := withTimeout(func() (string, error) { return kr.Get(keyringService, "cashbell-probe") })
 		v.useKeyring = err == nil || errors.Is(err, keyring.ErrNotFound)
 	}
 	return v
@@ -67,10 +93,42 @@ func (v *Vault) Describe() string {
 	return "No system keyring answered, so keys are kept in " + v.file + ", readable only by you."
 }
 
+// KeyNote says where one key actually went, which is not always where new
+// keys go: a keyring can answer the probe and still refuse a key.
+func (v *Vault) KeyNote(where Storage) string {
+	switch {
+	case where == StorageKeyring:
+		return "The key is kept in your system keyring."
+	case v.useKeyring:
+		return "Your system keyring refused the key, so it is kept in " + v.file + ", readable only by you."
+	}
+	return "No system keyring answered, so the key is kept in " + v.file + ", readable only by you."
+}
+
+// Summary is a sentence about where the keys of these accounts are: it names
+// the accounts whose keys are not where new keys go.
+func (v *Vault) Summary(list []Account) string {
+	var elsewhere []string
+	for _, a := range list {
+		if a.KeyStorage != "" && a.KeyStorage != v.Where() {
+			elsewhere = append(elsewhere, a.Name)
+		}
+	}
+	switch {
+	case len(elsewhere) == 0:
+		return v.Describe()
+	case v.useKeyring:
+		return "Keys are kept in your system keyring, except the keys of " + strings.Join(elsewhere, ", ") +
+			": the keyring refused them, so they are kept in " + v.file + ", readable only by you."
+	}
+	return v.Describe() + " The keys of " + strings.Join(elsewhere, ", ") +
+		" are in a system keyring that does not answer now; add them again if Cashbell cannot read them."
+}
+
 // Put stores the key for account id and reports where it went.
 func (v *Vault) Put(id string, key Key) (Storage, error) {
 	if v.useKeyring {
-		if _, err := withTimeout(func() (string, error) { return "", keyring.Set(keyringService, id, key.Reveal()) }); err == nil {
+		if _, err := withTimeout(func() (string, error) { return "", v.keyring.Set(keyringService, id, key.Reveal()) }); err == nil {
 			return StorageKeyring, nil
 		}
 		// A keyring that answered the probe but refuses to store: fall back.
@@ -87,7 +145,10 @@ func (v *Vault) Get(id string, where Storage) (Key, error) {
 	var secret string
 	var err error
 	if where == StorageKeyring {
-		secret, err = withTimeout(func() (string, error) { return keyring.Get(keyringService, id) })
+		if v.keyring == nil {
+			return Key{}, fmt.Errorf("the key is in a system keyring that Cashbell cannot reach now: %w", ErrKeyNotStored)
+		}
+		secret, err = withTimeout(func() (string, error) { return v.keyring.Get(keyringService, id) })
 		if errors.Is(err, keyring.ErrNotFound) {
 			return Key{}, ErrKeyNotStored
 		}
@@ -112,7 +173,7 @@ func (v *Vault) Get(id string, where Storage) (Key, error) {
 // Delete removes the key for account id from both places.
 func (v *Vault) Delete(id string) error {
 	if v.useKeyring {
-		_, err := withTimeout(func() (string, error) { return "", keyring.Delete(keyringService, id) })
+		_, err := withTimeout(func() (string, error) { return "", v.keyring.Delete(keyringService, id) })
 		if err != nil && !errors.Is(err, keyring.ErrNotFound) {
 			return fmt.Errorf("removing the key from the system keyring: %w", err)
 		}

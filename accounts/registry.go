@@ -86,7 +86,18 @@ var (
 	ErrEventsNotAllowed = errors.New("this key cannot read events (rak_event_read), which Cashbell needs: create a restricted key with the button below and paste it")
 )
 
-var connectedRE = regexp.MustCompile(`^acct_[A-Za-z0-9]{4,64}$`)
+// accountIDRE is the shape of a Stripe account id. Ids that come from the
+// network become parts of file names, so nothing else is accepted.
+var accountIDRE = regexp.MustCompile(`^acct_[A-Za-z0-9]{4,64}$`)
+
+// ValidAccountID reports whether id has the shape of a Stripe account id:
+// acct_ followed by letters and digits.
+func ValidAccountID(id string) bool { return accountIDRE.MatchString(id) }
+
+// ErrBadAccountID means Stripe (or something posing as Stripe) named an
+// account id of a shape Stripe never uses; it is refused before it can reach
+// a file name.
+var ErrBadAccountID = errors.New("Stripe's answer named an account id that is not of Stripe's shape (acct_ and letters and digits), so Cashbell refused it: check CASHBELL_API_BASE if you set it")
 
 // Options configure a Registry.
 type Options struct {
@@ -154,7 +165,7 @@ func (r *Registry) Check(ctx context.Context, key Key, connected string) (Report
 
 func (r *Registry) check(ctx context.Context, key Key, connected string, demo bool) (Report, error) {
 	connected = strings.TrimSpace(connected)
-	if connected != "" && !connectedRE.MatchString(connected) {
+	if connected != "" && !ValidAccountID(connected) {
 		return Report{}, ErrConnectedID
 	}
 	conn, err := r.connFor(demo)
@@ -270,11 +281,23 @@ func genericName(a Account) string {
 	return "Stripe account …" + short
 }
 
+// logoPath is where an account's logo is kept: a file named after its
+// validated id, directly inside the logo folder.
+func (r *Registry) logoPath(a Account) (string, error) {
+	if !ValidAccountID(a.StripeAccount) || a.ID != a.StripeAccount+"-"+string(a.Mode) {
+		return "", ErrBadAccountID
+	}
+	return filepath.Join(r.logoDir, a.ID+".png"), nil
+}
+
 func (r *Registry) writeLogo(a *Account, png []byte) error {
+	path, err := r.logoPath(*a)
+	if err != nil {
+		return err
+	}
 	if err := os.MkdirAll(r.logoDir, 0o700); err != nil {
 		return fmt.Errorf("saving the logo: %w", err)
 	}
-	path := filepath.Join(r.logoDir, a.ID+".png")
 	if err := os.WriteFile(path, png, 0o600); err != nil {
 		return fmt.Errorf("saving the logo: %w", err)
 	}
@@ -282,11 +305,15 @@ func (r *Registry) writeLogo(a *Account, png []byte) error {
 	return nil
 }
 
+// removeLogo deletes the account's logo file: only the one Cashbell would
+// have written for it, whatever the stored record says.
 func (r *Registry) removeLogo(a Account) {
-	if a.Logo != "" {
-		if err := os.Remove(a.Logo); err != nil && !errors.Is(err, fs.ErrNotExist) {
-			r.log.Warn("logo not removed", "path", a.Logo, "err", err)
-		}
+	path, err := r.logoPath(a)
+	if a.Logo == "" || err != nil || filepath.Clean(a.Logo) != path {
+		return
+	}
+	if err := os.Remove(path); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		r.log.Warn("logo not removed", "path", path, "err", err)
 	}
 }
 

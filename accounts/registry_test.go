@@ -9,11 +9,16 @@ import (
 	"image/png"
 	"io/fs"
 	"net"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
+
+	"github.com/zalando/go-keyring"
 
 	"github.com/cashbell/cashbell/accounts"
 	"github.com/cashbell/cashbell/internal/stripesim"
@@ -455,5 +460,153 @@ func TestKeyIsOnlyInTheKeyFile(t *testing.T) {
 	}
 	if found != 1 {
 		t.Fatalf("key found in %d files, want exactly the key file", found)
+	}
+}
+
+// An account id from the network becomes part of a file name: one that is
+// not of Stripe's shape is refused before anything is written.
+func TestAnAccountIDOfTheWrongShapeIsRefused(t *testing.T) {
+	e := newEnv(t)
+	outside := filepath.Join(e.dir, "outside")
+	for _, id := range []string{"../../../../" + outside + "/pwned", "acct_../../x", "acct_1 2", "acct_"} {
+		evil := e.sim.CreateAccount(stripesim.AccountSpec{ID: id, DisplayName: "Evil", Icon: pngOf(8, 8)})
+		key, err := accounts.ParseKey(e.sim.NewKey(evil, false, stripesim.Restricted, stripesim.AllPermissions...))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := e.reg.Check(ctx(t), key, ""); !errors.Is(err, accounts.ErrBadAccountID) {
+			t.Errorf("check of %q: %v, want ErrBadAccountID", id, err)
+		}
+		if _, err := e.reg.Add(ctx(t), accounts.AddRequest{Key: key}); !errors.Is(err, accounts.ErrBadAccountID) {
+			t.Errorf("add of %q: %v, want ErrBadAccountID", id, err)
+		}
+	}
+	if _, err := os.Stat(outside); !errors.Is(err, fs.ErrNotExist) {
+		t.Fatalf("something was written outside the logo folder: %v", err)
+	}
+	if list, _ := e.reg.List(ctx(t)); len(list) != 0 {
+		t.Fatalf("an account was added: %+v", list)
+	}
+	// A connected account id typed by the user is held to the same shape.
+	key := e.key(t, false, stripesim.Restricted, stripesim.AllPermissions...)
+	if _, err := e.reg.Check(ctx(t), key, "acct_../../etc"); !errors.Is(err, accounts.ErrConnectedID) {
+		t.Fatalf("connected id: %v", err)
+	}
+}
+
+// The logo link and every redirect on its way must lead to Stripe's file
+// host (the loopback simulator here); anything else is not followed.
+func TestLogoRedirectsAreCheckedAgain(t *testing.T) {
+	for _, target := range []string{"http://10.255.255.1/logo.png", "https://evil.example.com/logo.png", "ftp://127.0.0.1/logo.png", "file:///etc/passwd"} {
+		t.Run(target, func(t *testing.T) {
+			sim := stripesim.New(stripesim.Options{})
+			front := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				if strings.HasPrefix(r.URL.Path, "/links/") {
+					http.Redirect(w, r, target, http.StatusFound)
+					return
+				}
+				sim.ServeHTTP(w, r)
+			}))
+			defer front.Close()
+			sim.URL = front.URL // the file links it hands out lead to front
+			acct := sim.CreateAccount(stripesim.AccountSpec{DisplayName: "Acme", Icon: pngOf(8, 8)})
+			conn, err := accounts.NewConnector(front.URL)
+			if err != nil {
+				t.Fatal(err)
+			}
+			dir := t.TempDir()
+			store, err := notifier.Open(filepath.Join(dir, "cashbell.db"), notifier.OpenOptions{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer store.Close()
+			reg := accounts.NewRegistry(accounts.Options{Records: store, Keys: accounts.OpenVault(filepath.Join(dir, "keys.json"), true),
+				Connector: conn, LogoDir: filepath.Join(dir, "logos")})
+			key, _ := accounts.ParseKey(sim.NewKey(acct, false, stripesim.Restricted, stripesim.AllPermissions...))
+			start := time.Now()
+			res, err := reg.Add(ctx(t), accounts.AddRequest{Key: key})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !errors.Is(res.IdentityErr, accounts.ErrLogoHost) || res.Account.Logo != "" || res.Account.Name != "Acme" {
+				t.Fatalf("identity: %v, logo %q, name %q", res.IdentityErr, res.Account.Logo, res.Account.Name)
+			}
+			if time.Since(start) > 3*time.Second {
+				t.Fatal("the redirect was followed (the download waited on the private address)")
+			}
+		})
+	}
+}
+
+// refusingKeyring answers like a working keyring but refuses to store the
+// keys of the accounts it names.
+type refusingKeyring struct {
+	mu     sync.Mutex
+	keys   map[string]string
+	refuse func(user string) bool
+}
+
+func (k *refusingKeyring) Get(service, user string) (string, error) {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	if v, ok := k.keys[user]; ok {
+		return v, nil
+	}
+	return "", keyring.ErrNotFound
+}
+
+func (k *refusingKeyring) Set(service, user, password string) error {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	if k.refuse(user) {
+		return errors.New("the collection is locked")
+	}
+	k.keys[user] = password
+	return nil
+}
+
+func (k *refusingKeyring) Delete(service, user string) error {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	delete(k.keys, user)
+	return nil
+}
+
+// A keyring that passes the probe but refuses one key: that key goes to the
+// file, and every sentence about it says so.
+func TestAKeyTheKeyringRefusesIsReportedWhereItIs(t *testing.T) {
+	e := newEnv(t)
+	kr := &refusingKeyring{keys: map[string]string{}, refuse: func(user string) bool { return strings.HasSuffix(user, "-live") }}
+	vault := accounts.OpenVaultOn(filepath.Join(e.dir, "keys.json"), kr)
+	reg := accounts.NewRegistry(accounts.Options{Records: e.store, Keys: vault, Connector: e.conn, LogoDir: filepath.Join(e.dir, "logos")})
+	if vault.Where() != accounts.StorageKeyring {
+		t.Fatal("the keyring answered the probe, so new keys should go there")
+	}
+	testRes, err := reg.Add(ctx(t), accounts.AddRequest{Key: e.key(t, false, stripesim.Restricted, stripesim.AllPermissions...)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	liveRes, err := reg.Add(ctx(t), accounts.AddRequest{Key: e.key(t, true, stripesim.Restricted, stripesim.AllPermissions...), Name: "Live shop"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if testRes.Account.KeyStorage != accounts.StorageKeyring || liveRes.Account.KeyStorage != accounts.StorageFile {
+		t.Fatalf("storage: test %s, live %s", testRes.Account.KeyStorage, liveRes.Account.KeyStorage)
+	}
+	if note := vault.KeyNote(liveRes.Account.KeyStorage); !strings.Contains(note, "refused") || !strings.Contains(note, "keys.json") {
+		t.Fatalf("note for the refused key: %q", note)
+	}
+	if note := vault.KeyNote(testRes.Account.KeyStorage); !strings.Contains(note, "system keyring") || strings.Contains(note, "refused") {
+		t.Fatalf("note for the kept key: %q", note)
+	}
+	list, _ := reg.List(ctx(t))
+	if sum := vault.Summary(list); !strings.Contains(sum, "except the keys of Live shop") || strings.Contains(sum, "Acme Books") {
+		t.Fatalf("summary: %q", sum)
+	}
+	// Both keys are found again where they are.
+	for _, a := range list {
+		if _, _, err := reg.Client(a); err != nil {
+			t.Fatalf("%s: %v", a.Name, err)
+		}
 	}
 }

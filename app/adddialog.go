@@ -232,10 +232,16 @@ func (d *addDialog) added(res accounts.AddResult, err error) {
 	if d.onDone != nil {
 		d.onDone()
 	}
+	var notes []string
+	if res.Account.KeyStorage != "" && res.Account.KeyStorage != d.env.keys.Where() {
+		notes = append(notes, d.env.keys.KeyNote(res.Account.KeyStorage))
+	}
 	if res.IdentityErr != nil {
-		dialog.ShowInformation("Account added",
-			res.Account.Name+" was added, but its name or logo could not be imported: "+
-				accounts.Redact(res.IdentityErr.Error())+". You can rename it or choose a logo.", d.parent)
+		notes = append(notes, "Its name or logo could not be imported: "+
+			accounts.Redact(res.IdentityErr.Error())+". You can rename it or choose a logo.")
+	}
+	if len(notes) > 0 {
+		dialog.ShowInformation("Account added", res.Account.Name+" was added. "+strings.Join(notes, " "), d.parent)
 	}
 }
 

@@ -45,6 +45,13 @@ type history interface {
 	SaveSettings(ctx context.Context, s notifier.Settings) error
 }
 
+// keyNotes says where keys are kept, for the Accounts tab and the add dialog.
+type keyNotes interface {
+	Where() accounts.Storage
+	KeyNote(where accounts.Storage) string
+	Summary(list []accounts.Account) string
+}
+
 // poller is what the windows need from the polling service.
 type poller interface {
 	Reload()
@@ -56,6 +63,7 @@ var (
 	_ trayHost = (*sniTray)(nil)
 	_ history  = (*notifier.Store)(nil)
 	_ poller   = (*notifier.Service)(nil)
+	_ keyNotes = (*accounts.Vault)(nil)
 )
 
 // env is what every window shares.
@@ -67,7 +75,7 @@ type env struct {
 	money     *notifier.Money
 	log       *slog.Logger
 	openURL   func(string)
-	keysNote  string // where keys are kept, for the Accounts tab
+	keys      keyNotes // says where keys are kept
 	now       func() time.Time
 	autostart *autostart
 	// changed is called after the UI changed accounts or settings, so that
@@ -149,7 +157,7 @@ func Run(ctx context.Context, d *cli.Deps) error {
 func envFromDeps(a fyne.App, d *cli.Deps, do func(func())) *env {
 	e := &env{
 		reg: d.Registry, hist: d.Store, poll: d.Service, money: notifier.NewMoney(""), log: d.Logger,
-		keysNote: d.Vault.Describe(), now: time.Now, autostart: newAutostart(), do: do,
+		keys: d.Vault, now: time.Now, autostart: newAutostart(), do: do,
 		openURL: func(raw string) { openURL(a, raw) },
 	}
 	e.addDemo = func(ctx context.Context) (accounts.AddResult, error) {

@@ -74,7 +74,7 @@ func newFixture(t testing.TB) *fixture {
 	queue = f.queue
 	e := &env{
 		reg: reg, hist: store, poll: f.poll, money: notifier.NewMoney("en-US"),
-		log: slog.New(slog.NewTextHandler(io.Discard, nil)), keysNote: "Keys are kept in a test file.",
+		log: slog.New(slog.NewTextHandler(io.Discard, nil)), keys: w.Vault,
 		now: func() time.Time { return testNow }, autostart: &autostart{path: filepath.Join(dir, "autostart", ID+".desktop"), exec: func() (string, error) { return "/usr/bin/cashbell", nil }},
 		openURL: func(u string) { f.opened = append(f.opened, u) },
 		do:      func(fn func()) { f.queue <- fn },

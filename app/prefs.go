@@ -34,6 +34,7 @@ type prefsWindow struct {
 	rename, logo, reimport, recheck, remove *widget.Button
 	mute                                    *widget.Check
 	empty                                   *widget.Label
+	keysNote                                *widget.Label
 	add                                     *addDialog
 	shown                                   bool
 }
@@ -71,12 +72,12 @@ func (p *prefsWindow) build() {
 	// word-per-line height and stretches the window.
 	p.empty = widget.NewLabel("No accounts yet. Add one with a restricted key, or try the demo account.")
 
-	keysNote := widget.NewLabel(p.env.keysNote)
-	keysNote.Wrapping = fyne.TextWrapWord
-	keysNote.TextStyle.Italic = true
+	p.keysNote = widget.NewLabel("")
+	p.keysNote.Wrapping = fyne.TextWrapWord
+	p.keysNote.TextStyle.Italic = true
 
 	actions := container.NewGridWithColumns(3, p.rename, p.logo, p.reimport, p.recheck, p.remove, p.mute)
-	bottom := container.NewVBox(widget.NewSeparator(), actions, keysNote)
+	bottom := container.NewVBox(widget.NewSeparator(), actions, p.keysNote)
 	top := container.NewHBox(addBtn, layout.NewSpacer())
 	accountsTab := container.NewBorder(top, bottom, nil, nil, container.NewStack(p.list, container.NewCenter(p.empty)))
 
@@ -121,6 +122,7 @@ func (p *prefsWindow) refresh() {
 	p.list.Refresh()
 	p.empty.Hidden = len(list) > 0
 	p.empty.Refresh()
+	p.keysNote.SetText(p.env.keys.Summary(list))
 	p.notifs.refresh()
 	p.updateButtons()
 }
@@ -356,7 +358,7 @@ func (r *accountRow) set(a accounts.Account) {
 	} else {
 		r.demo.Hide()
 	}
-	r.detail.SetText(a.KeyMasked + " · " + a.StripeAccount)
+	r.detail.SetText(a.KeyMasked + " · " + a.StripeAccount + " · " + keptIn(a.KeyStorage))
 	r.status.SetText(statusText(a))
 	if a.Status == accounts.StatusOK {
 		r.status.Importance = widget.SuccessImportance
@@ -364,6 +366,14 @@ func (r *accountRow) set(a accounts.Account) {
 		r.status.Importance = widget.WarningImportance
 	}
 	r.status.Refresh()
+}
+
+// keptIn says where an account's key is, for its row.
+func keptIn(where accounts.Storage) string {
+	if where == accounts.StorageFile {
+		return "key in keys.json"
+	}
+	return "key in keyring"
 }
 
 func statusText(a accounts.Account) string {

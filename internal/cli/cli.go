@@ -40,6 +40,8 @@ type Env struct {
 	Logo []byte
 	// Sink delivers notifications; the desktop's when nil.
 	Sink notifier.Sink
+	// Keyring keeps keys; the system keyring when nil.
+	Keyring accounts.Keyring
 }
 
 // Deps are the services, built once and shared by every front end.
@@ -226,7 +228,7 @@ func open(ctx context.Context, env Env, logger *slog.Logger) (*Deps, error) {
 	if aside := store.Recovered(); aside != "" {
 		fmt.Fprintf(env.Stderr, "cashbell: the store was damaged; it was moved to %s and your history will be rebuilt from Stripe's last 30 days\n", aside)
 	}
-	vault := accounts.OpenVault(dirs.Keys(), env.Getenv("CASHBELL_KEYRING") == "file")
+	vault := openVault(env, dirs)
 	reg := accounts.NewRegistry(accounts.Options{Records: store, Keys: vault, Connector: conn, LogoDir: dirs.Logos(), Logger: logger})
 	d := &Deps{Dirs: dirs, Store: store, Vault: vault, Registry: reg, Logger: logger}
 	if len(env.Logo) > 0 {
@@ -255,6 +257,18 @@ func open(ctx context.Context, env Env, logger *slog.Logger) (*Deps, error) {
 		}
 	}
 	return d, nil
+}
+
+// openVault keeps keys in the system keyring, or in a 0600 file when
+// CASHBELL_KEYRING=file or no keyring answers.
+func openVault(env Env, dirs Dirs) *accounts.Vault {
+	switch {
+	case env.Getenv("CASHBELL_KEYRING") == "file":
+		return accounts.OpenVault(dirs.Keys(), true)
+	case env.Keyring != nil:
+		return accounts.OpenVaultOn(dirs.Keys(), env.Keyring)
+	}
+	return accounts.OpenVault(dirs.Keys(), false)
 }
 
 func (d *Deps) close() {
@@ -434,7 +448,7 @@ func accountsAdd(ctx context.Context, env Env, args []string) error {
 	if res.IdentityErr != nil {
 		fmt.Fprintf(env.Stdout, "The name or logo could not be imported (%s); you can set them in Preferences.\n", accounts.Redact(res.IdentityErr.Error()))
 	}
-	fmt.Fprintln(env.Stdout, d.Vault.Describe())
+	fmt.Fprintln(env.Stdout, d.Vault.KeyNote(a.KeyStorage))
 	return nil
 }
 
@@ -526,11 +540,22 @@ func accountsList(ctx context.Context, env Env, args []string) error {
 		return nil
 	}
 	tw := tabwriter.NewWriter(env.Stdout, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "ID\tNAME\tMODE\tKEY\tSTATUS\tMISSING")
+	fmt.Fprintln(tw, "ID\tNAME\tMODE\tKEY\tKEY KEPT IN\tSTATUS\tMISSING")
 	for _, a := range list {
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", a.ID, a.Name, strings.ToUpper(string(a.Mode)), a.KeyMasked, a.Status, strings.Join(a.Missing, ","))
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", a.ID, a.Name, strings.ToUpper(string(a.Mode)), a.KeyMasked, keptIn(a.KeyStorage), a.Status, strings.Join(a.Missing, ","))
 	}
-	return tw.Flush()
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	fmt.Fprintln(env.Stdout, d.Vault.Summary(list))
+	return nil
+}
+
+func keptIn(where accounts.Storage) string {
+	if where == accounts.StorageFile {
+		return "keys.json"
+	}
+	return string(where)
 }
 
 func accountsRemove(ctx context.Context, env Env, args []string) error {

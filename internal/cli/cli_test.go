@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"os"
 	"path/filepath"
 	"strings"
@@ -11,16 +12,19 @@ import (
 	"testing"
 	"time"
 
+	"github.com/zalando/go-keyring"
+
 	"github.com/cashbell/cashbell/accounts"
 	"github.com/cashbell/cashbell/internal/cli"
 	"github.com/cashbell/cashbell/internal/stripesim"
 )
 
 type harness struct {
-	sim  *stripesim.Sim
-	acct string
-	home string
-	vars map[string]string
+	sim     *stripesim.Sim
+	acct    string
+	home    string
+	vars    map[string]string
+	keyring accounts.Keyring
 }
 
 func newHarness(t *testing.T) *harness {
@@ -51,7 +55,7 @@ func (h *harness) run(t *testing.T, stdin string, args ...string) result {
 	defer cancel()
 	code := cli.Main(ctx, cli.Env{
 		Args: args, Stdin: strings.NewReader(stdin), Stdout: &out, Stderr: &errOut,
-		Getenv: func(k string) string { return h.vars[k] },
+		Getenv: func(k string) string { return h.vars[k] }, Keyring: h.keyring,
 	})
 	return result{code, out.String(), errOut.String()}
 }
@@ -95,6 +99,29 @@ func TestAccountsAddListRemove(t *testing.T) {
 	}
 	if _, err := os.Stat(filepath.Join(h.home, "config", "cashbell", "keys.json")); !os.IsNotExist(err) {
 		t.Fatalf("key file left after the last account went: %v", err)
+	}
+}
+
+// lockedKeyring answers the probe but refuses to store any key, like a
+// Secret Service whose collection stays locked.
+type lockedKeyring struct{}
+
+func (lockedKeyring) Get(string, string) (string, error) { return "", keyring.ErrNotFound }
+func (lockedKeyring) Set(string, string, string) error   { return errors.New("collection is locked") }
+func (lockedKeyring) Delete(string, string) error        { return keyring.ErrNotFound }
+
+func TestAKeyTheKeyringRefusesIsSaidToBeInTheFile(t *testing.T) {
+	h := newHarness(t)
+	delete(h.vars, "CASHBELL_KEYRING")
+	h.keyring = lockedKeyring{}
+	key := h.sim.NewKey(h.acct, false, stripesim.Restricted, stripesim.AllPermissions...)
+	r := h.run(t, key, "accounts", "add")
+	if r.code != 0 || !strings.Contains(r.stdout, "Your system keyring refused the key, so it is kept in") || strings.Contains(r.stdout, "kept in your system keyring") {
+		t.Fatalf("add: %+v", r)
+	}
+	r = h.run(t, "", "accounts", "list")
+	if r.code != 0 || !strings.Contains(r.stdout, "keys.json") || !strings.Contains(r.stdout, "the keyring refused them") {
+		t.Fatalf("list: %+v", r)
 	}
 }
 

@@ -17,6 +17,7 @@ type World struct {
 	Sim   *stripesim.Sim
 	Store *notifier.Store
 	Reg   *accounts.Registry
+	Vault *accounts.Vault // keys in a 0600 file
 	Dir   string // the temporary folder that holds the store, keys and logos
 }
 
@@ -42,7 +43,7 @@ func On(t testing.TB, sim *stripesim.Sim, base string) *World {
 	if err != nil {
 		t.Fatal(err)
 	}
-	reg := accounts.NewRegistry(accounts.Options{Records: store, Keys: accounts.OpenVault(filepath.Join(dir, "keys.json"), true),
-		Connector: conn, LogoDir: filepath.Join(dir, "logos")})
-	return &World{Sim: sim, Store: store, Reg: reg, Dir: dir}
+	vault := accounts.OpenVault(filepath.Join(dir, "keys.json"), true)
+	reg := accounts.NewRegistry(accounts.Options{Records: store, Keys: vault, Connector: conn, LogoDir: filepath.Join(dir, "logos")})
+	return &World{Sim: sim, Store: store, Reg: reg, Vault: vault, Dir: dir}
 }
