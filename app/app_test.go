@@ -1,10 +1,15 @@
 package app
 
 import (
+	"bytes"
 	"context"
+	"flag"
 	"fmt"
+	"image"
+	"image/png"
 	"io"
 	"log/slog"
+	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -361,6 +366,26 @@ func TestFirstLaunchOpensAdd(t *testing.T) {
 	}
 }
 
+// update rewrites the golden images instead of comparing with them:
+// go test ./app -run TestGoldens -update, then look at the new pictures.
+var update = flag.Bool("update", false, "rewrite the golden images in testdata/")
+
+// assertGolden compares a capture with testdata/<name>; a mismatch is saved
+// in testdata/failed/ to look at.
+func assertGolden(t *testing.T, name string, img image.Image) {
+	t.Helper()
+	if *update {
+		var b bytes.Buffer
+		if err := png.Encode(&b, img); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join("testdata", name), b.Bytes(), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	test.AssertImageMatches(t, name, img)
+}
+
 func TestGoldens(t *testing.T) {
 	f := newFixture(t)
 	f.sim.AdoptKey(fixedKey, fixedAccount, false, stripesim.Restricted, stripesim.PermEventRead, stripesim.PermBalanceRead, stripesim.PermPayoutRead)
@@ -368,11 +393,11 @@ func TestGoldens(t *testing.T) {
 	p.win.Resize(fyne.NewSize(760, 540))
 	p.show()
 	p.tabs.SelectIndex(1)
-	test.AssertImageMatches(t, "preferences_notifications.png", p.win.Canvas().Capture())
+	assertGolden(t, "preferences_notifications.png", p.win.Canvas().Capture())
 	p.onAdd()
 	test.Type(p.add.key, fixedKey)
 	waitUntil(t, "the check", func() bool { return !p.add.busy() && !p.add.addBtn.Disabled() })
-	test.AssertImageMatches(t, "add_dialog_report.png", p.win.Canvas().Capture())
+	assertGolden(t, "add_dialog_report.png", p.win.Canvas().Capture())
 }
 
 func itoa3(i int) string {
