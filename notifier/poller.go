@@ -440,8 +440,30 @@ func (s *Service) listPage(ctx context.Context, c *client.API, base stripe.Param
 	return page, nil
 }
 
+// ErrCursorStuck means Stripe answered a page that says there is more with
+// nothing new in it, so paging on would ask for the same page for ever.
+var ErrCursorStuck = errors.New("Stripe returned the same page of events again: Cashbell will try again shortly")
+
+// movesOn reports whether a page holds an event this fetch has not seen yet,
+// and remembers its events.
+func movesOn(page *eventPage, seen map[string]bool) bool {
+	fresh := false
+	for _, r := range page.Data {
+		if !seen[r.ID] {
+			seen[r.ID] = true
+			fresh = true
+		}
+	}
+	return fresh
+}
+
+// MaxEventObject bounds what is stored of one event's object. Stripe's
+// objects are a few kilobytes; one far larger is trimmed to its small fields
+// so that it cannot fill the memory and the disk every time it is read.
+const MaxEventObject = 256 << 10
+
 // toEvents converts a page, oldest first, so that ingest order follows time.
-func toEvents(page *eventPage) []Event {
+func (s *Service) toEvents(page *eventPage, account string) []Event {
 	out := make([]Event, 0, len(page.Data))
 	for i := len(page.Data) - 1; i >= 0; i-- {
 		r := page.Data[i]
@@ -452,7 +474,35 @@ func toEvents(page *eventPage) []Event {
 		if len(r.Data.Previous) > 0 && string(r.Data.Previous) != "null" {
 			e.Previous = compact(r.Data.Previous)
 		}
+		if len(e.Object)+len(e.Previous) > MaxEventObject {
+			s.log.Warn("an event's object is far larger than Stripe's usually are; its large fields are left out",
+				"account", account, "event", e.ID, "bytes", len(e.Object)+len(e.Previous))
+			e.Object, e.Previous = trim(e.Object), trim(e.Previous)
+		}
 		out = append(out, e)
+	}
+	return out
+}
+
+// trim keeps the fields of a JSON object that are small, which are the ones
+// Cashbell reads (amounts, ids, a status, an email), and drops the rest.
+func trim(raw json.RawMessage) json.RawMessage {
+	if raw == nil {
+		return nil
+	}
+	const field = 4 << 10
+	var m map[string]json.RawMessage
+	if err := json.Unmarshal(raw, &m); err != nil {
+		return json.RawMessage(`{}`)
+	}
+	for k, v := range m {
+		if len(v) > field {
+			delete(m, k)
+		}
+	}
+	out, _ := json.Marshal(m)
+	if len(out) > MaxEventObject { // thousands of small fields
+		return json.RawMessage(`{}`)
 	}
 	return out
 }
@@ -475,7 +525,7 @@ func (s *Service) firstImport(ctx context.Context, c *client.API, base stripe.Pa
 	if err != nil {
 		return 0, err
 	}
-	events := toEvents(page)
+	events := s.toEvents(page, id)
 	st.Initialized = true
 	st.NewestCreated = s.now().Unix()
 	if len(events) > 0 {
@@ -507,12 +557,18 @@ func (s *Service) fetch(ctx context.Context, c *client.API, base stripe.Params, 
 	}
 	newest := st.NewestCreated
 	total := 0
+	seen := map[string]bool{}
 	for n := 0; ; n++ {
 		page, err := s.listPage(ctx, c, base, p)
 		if err != nil {
 			return total, err
 		}
-		events := toEvents(page)
+		if page.HasMore && !movesOn(page, seen) {
+			s.log.Debug("the same page of events again", "account", id, "page", n+1,
+				"cursor", stripe.StringValue(p.StartingAfter))
+			return total, ErrCursorStuck
+		}
+		events := s.toEvents(page, id)
 		for _, e := range events {
 			newest = max(newest, e.Created)
 		}

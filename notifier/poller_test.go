@@ -502,3 +502,61 @@ func TestNewerAPIFieldsAreKeptAndDoNotBreakTheText(t *testing.T) {
 		t.Fatal("an unknown type notifies")
 	}
 }
+
+// A page that says there is more but repeats itself stops the poll with a
+// clear error after two requests, instead of asking for ever.
+func TestACursorThatDoesNotMoveIsDetected(t *testing.T) {
+	w := newWorld(t, stripesim.AllPermissions, func(o *notifier.Options) { o.InitialBackoff, o.MaxBackoff = 100*time.Millisecond, 200*time.Millisecond })
+	w.poll(t)
+	for range 120 {
+		w.gen.Sale(stripesim.Sale{Amount: 100, Currency: "usd"})
+	}
+	w.sim.Inject(stripesim.Fault{Kind: stripesim.RepeatPage, Path: "/v1/events", Times: -1})
+	before := w.sim.RequestsTo("/v1/events")
+	err := w.svc.Poll(context.Background(), w.acct.ID)
+	if !errors.Is(err, notifier.ErrCursorStuck) {
+		t.Fatalf("poll: %v, want ErrCursorStuck", err)
+	}
+	if n := w.sim.RequestsTo("/v1/events") - before; n != 2 {
+		t.Fatalf("%d requests for a stuck cursor, want 2", n)
+	}
+	// Run backs off: over half a second a handful of tries (without the
+	// check, one poll would page on for a thousand requests).
+	ctx, cancel := context.WithTimeout(context.Background(), 500*time.Millisecond)
+	defer cancel()
+	before = w.sim.RequestsTo("/v1/events")
+	_ = w.svc.Run(ctx)
+	if n := w.sim.RequestsTo("/v1/events") - before; n > 12 {
+		t.Fatalf("%d requests in 0.5 s with a stuck cursor: not backing off", n)
+	}
+	w.sim.ClearFaults()
+	w.poll(t)
+	if n, _ := w.store.Count(context.Background(), w.acct.ID); n != 120 {
+		t.Fatalf("stored %d of 120 once the cursor moved again", n)
+	}
+}
+
+// An event of many megabytes is stored trimmed to its small fields, and its
+// text stays short.
+func TestAHugeEventIsTrimmed(t *testing.T) {
+	w := newWorld(t, stripesim.AllPermissions)
+	w.poll(t)
+	huge := strings.Repeat("spam ", 2<<20) // 10 MB
+	id := w.gen.Raw("charge.succeeded", map[string]any{
+		"id": "ch_1Huge", "object": "charge", "amount": int64(7404), "currency": "usd",
+		"description": huge, "metadata": map[string]any{"blob": huge[:1<<20]},
+		"billing_details": map[string]any{"email": "jane@example.com"},
+	}, nil)
+	w.poll(t)
+	evs, _ := w.store.Latest(context.Background(), w.acct.ID, 1)
+	if len(evs) != 1 || evs[0].ID != id {
+		t.Fatalf("stored %+v", evs)
+	}
+	if n := len(evs[0].Object); n > notifier.MaxEventObject {
+		t.Fatalf("stored object of %d bytes", n)
+	}
+	got := settle(1)
+	if len(got) != 1 || !strings.HasPrefix(got[0].Body, "$74.04 from jane@example.com") || len(got[0].Body) > 1000 {
+		t.Fatalf("notification: %d notifications, body of %d bytes", len(got), len(got[0].Body))
+	}
+}

@@ -360,6 +360,9 @@ func (s *Sim) listEvents(w http.ResponseWriter, r *http.Request, ds *dataset) {
 	if !ok {
 		return
 	}
+	if r.Context().Value(forceMore{}) != nil {
+		more = true
+	}
 	data := make([]any, 0, len(got))
 	for _, id := range got {
 		if e := byID[id]; e != nil {

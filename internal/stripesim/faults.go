@@ -2,6 +2,7 @@ package stripesim
 
 import (
 	"bytes"
+	"context"
 	"math/rand/v2"
 	"net/http"
 	"strings"
@@ -27,10 +28,13 @@ const (
 	HTML
 	// Huge answers 200 with a JSON body of Size bytes (50 MB by default).
 	Huge
+	// RepeatPage answers a list as if no cursor had been sent, and says it
+	// has more: a server whose cursor does not move.
+	RepeatPage
 )
 
 func (k FaultKind) String() string {
-	return [...]string{"rate-limit", "server-error", "slow", "drop", "broken-json", "html", "huge"}[k]
+	return [...]string{"rate-limit", "server-error", "slow", "drop", "broken-json", "html", "huge", "repeat-page"}[k]
 }
 
 // Fault is one injected failure.
@@ -98,14 +102,25 @@ func (s *Sim) nextFault(path string) *Fault {
 	return nil
 }
 
+// forceMore marks a request whose list answer must say has_more.
+type forceMore struct{}
+
 // applyFault answers the request with the next matching fault, if any, and
-// reports whether it did so.
-func (s *Sim) applyFault(w http.ResponseWriter, r *http.Request) bool {
+// reports whether it did so. A fault that only bends the answer returns the
+// request to serve instead.
+func (s *Sim) applyFault(w http.ResponseWriter, r *http.Request) (bool, *http.Request) {
 	f := s.nextFault(r.URL.Path)
 	if f == nil {
-		return false
+		return false, r
 	}
 	switch f.Kind {
+	case RepeatPage:
+		q := r.URL.Query()
+		q.Del("starting_after")
+		q.Del("ending_before")
+		r = r.WithContext(context.WithValue(r.Context(), forceMore{}, true))
+		r.URL.RawQuery = q.Encode()
+		return false, r
 	case RateLimit:
 		w.Header().Set("Stripe-Should-Retry", "true")
 		writeError(w, http.StatusTooManyRequests, rateLimitError)
@@ -119,14 +134,14 @@ func (s *Sim) applyFault(w http.ResponseWriter, r *http.Request) bool {
 	case Slow:
 		select {
 		case <-time.After(f.Delay):
-			return false
+			return false, r
 		case <-r.Context().Done():
 		}
 	case Drop:
 		if hj, ok := w.(http.Hijacker); ok {
 			if conn, _, err := hj.Hijack(); err == nil {
 				_ = conn.Close()
-				return true
+				return true, r
 			}
 		}
 		panic(http.ErrAbortHandler)
@@ -146,10 +161,10 @@ func (s *Sim) applyFault(w http.ResponseWriter, r *http.Request) bool {
 		chunk := bytes.Repeat([]byte("x"), 64<<10)
 		for written := 0; written < size; written += len(chunk) {
 			if _, err := w.Write(chunk); err != nil {
-				return true
+				return true, r
 			}
 		}
 		_, _ = w.Write([]byte(`"}`))
 	}
-	return true
+	return true, r
 }

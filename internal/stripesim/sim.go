@@ -252,7 +252,8 @@ func (s *Sim) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	c, _ := s.byPath.LoadOrStore(routeName(r.URL.Path), new(atomic.Int64))
 	c.(*atomic.Int64).Add(1)
 
-	if s.applyFault(w, r) {
+	handled, r := s.applyFault(w, r)
+	if handled {
 		return
 	}
 	w.Header().Set("Request-Id", "req_"+randomToken(14))
