@@ -46,8 +46,10 @@ type Keyring interface {
 type osKeyring struct{}
 
 func (osKeyring) Get(service, user string) (string, error) { return keyring.Get(service, user) }
-func (osKeyring) Set(service, user, password string) error { return keyring.Set(service, user, password) }
-func (osKeyring) Delete(service, user string) error        { return keyring.Delete(service, user) }
+func (osKeyring) Set(service, user, password string) error {
+	return keyring.Set(service, user, password)
+}
+func (osKeyring) Delete(service, user string) error { return keyring.Delete(service, user) }
 
 // Vault keeps keys in the OS keyring when one answers, and otherwise in a file
 // of mode 0600. It never writes a key anywhere else.

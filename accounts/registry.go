@@ -118,8 +118,8 @@ type Registry struct {
 
 	demoMu sync.RWMutex
 	demo   *Connector // the in-process simulator behind the demo account, when running
-	now     func() time.Time
-	log     *slog.Logger
+	now    func() time.Time
+	log    *slog.Logger
 }
 
 // NewRegistry returns a registry over the given records and key store.

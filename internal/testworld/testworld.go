@@ -18,7 +18,7 @@ type World struct {
 	Store *notifier.Store
 	Reg   *accounts.Registry
 	Vault *accounts.Vault // keys in a 0600 file
-	Dir   string // the temporary folder that holds the store, keys and logos
+	Dir   string          // the temporary folder that holds the store, keys and logos
 }
 
 // New starts a simulator and opens a store and a registry that talk to it.
