@@ -124,7 +124,8 @@ func (d *desktop) trayMenu(t testing.TB, pid int) []menuItem {
 					id, _ := fields[0].(int32)
 					props, _ := fields[1].(map[string]dbus.Variant)
 					label, _ := props["label"].Value().(string)
-					items = append(items, menuItem{id, label})
+					// dbusmenu doubles an underscore that is not an access key.
+					items = append(items, menuItem{id, strings.ReplaceAll(label, "__", "_")})
 					if kids, ok := fields[2].([]dbus.Variant); ok {
 						visit(kids)
 					}

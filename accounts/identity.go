@@ -18,6 +18,8 @@ import (
 	"golang.org/x/image/draw"
 
 	_ "github.com/sergeymakinen/go-ico" // and ICO
+
+	"github.com/cashbell/cashbell/internal/safetext"
 )
 
 // Logo limits.
@@ -122,12 +124,18 @@ func ImportIdentity(ctx context.Context, conn *Connector, c *client.API, rep Rep
 	return id, nil
 }
 
+// accountName is the name the account's owner gave it, made fit to show: a
+// connected account's owner is someone else.
 func accountName(a *stripe.Account) string {
-	if a.Settings != nil && a.Settings.Dashboard != nil && a.Settings.Dashboard.DisplayName != "" {
-		return a.Settings.Dashboard.DisplayName
+	if a.Settings != nil && a.Settings.Dashboard != nil {
+		if name := safetext.Clean(a.Settings.Dashboard.DisplayName); name != "" {
+			return name
+		}
 	}
-	if a.BusinessProfile != nil && a.BusinessProfile.Name != "" {
-		return a.BusinessProfile.Name
+	if a.BusinessProfile != nil {
+		if name := safetext.Clean(a.BusinessProfile.Name); name != "" {
+			return name
+		}
 	}
 	return a.ID
 }

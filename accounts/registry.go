@@ -15,6 +15,8 @@ import (
 
 	"github.com/stripe/stripe-go/v76"
 	"github.com/stripe/stripe-go/v76/client"
+
+	"github.com/cashbell/cashbell/internal/safetext"
 )
 
 // AccountStatus is how an account's key fared at its last use.
@@ -220,7 +222,7 @@ func (r *Registry) Add(ctx context.Context, req AddRequest) (AddResult, error) {
 	}
 	acct.Status = statusOf(rep)
 	res.IdentityErr = r.importIdentity(ctx, &acct, req.Key, rep)
-	if name := strings.TrimSpace(req.Name); name != "" {
+	if name := safetext.Clean(req.Name); name != "" {
 		acct.Name, acct.UserName = name, true
 	}
 	where, err := r.keys.Put(id, req.Key)
@@ -319,12 +321,18 @@ func (r *Registry) removeLogo(a Account) {
 
 // List returns every account, sorted by name.
 func (r *Registry) List(ctx context.Context) ([]Account, error) {
-	return r.records.Accounts(ctx)
+	list, err := r.records.Accounts(ctx)
+	for i := range list {
+		// Names are cleaned as they come in; a record written before that
+		// is cleaned as it goes out.
+		list[i].Name, list[i].ImportedName = safetext.Clean(list[i].Name), safetext.Clean(list[i].ImportedName)
+	}
+	return list, err
 }
 
 // Get returns one account.
 func (r *Registry) Get(ctx context.Context, id string) (Account, error) {
-	all, err := r.records.Accounts(ctx)
+	all, err := r.List(ctx)
 	if err != nil {
 		return Account{}, err
 	}
@@ -366,7 +374,7 @@ func (r *Registry) Remove(ctx context.Context, id string) error {
 // Rename sets the name the user chose; an empty name goes back to the imported one.
 func (r *Registry) Rename(ctx context.Context, id, name string) (Account, error) {
 	return r.Update(ctx, id, func(a *Account) {
-		name = strings.TrimSpace(name)
+		name = safetext.Clean(name)
 		a.Name, a.UserName = name, name != ""
 		if name == "" {
 			a.Name = a.ImportedName

@@ -3,6 +3,7 @@ package app
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"flag"
 	"fmt"
 	"image"
@@ -523,5 +524,39 @@ func TestCtrlWHidesAWindow(t *testing.T) {
 		if f.ui.windowShown() {
 			t.Errorf("%s: still shown after Ctrl+W", name)
 		}
+	}
+}
+
+// Text from the network shows as one plain, short line in the tray and the
+// Activity window, whoever wrote it.
+func TestNetworkTextIsPlainInTheTrayAndActivity(t *testing.T) {
+	f := newFixture(t)
+	key, _ := accounts.ParseKey(f.key(stripesim.AllPermissions...))
+	res, err := f.reg.Add(context.Background(), accounts.AddRequest{Key: key, Name: "Evil <b>Shop</b>\u202E\nline two"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	evil := "Fish & Chips\u202Egnp.exe\nsecond line\x1b[2J" + strings.Repeat("!", 10<<10)
+	desc, _ := json.Marshal(evil)
+	ev := notifier.Event{ID: "evt_1", Type: "charge.succeeded", Created: testNow.Unix(),
+		Object: []byte(`{"id":"ch_1","amount":7404,"currency":"usd","description":` + string(desc) + `}`)}
+	if _, err := f.store.Ingest(context.Background(), res.Account.ID, []notifier.Event{ev}, nil, false); err != nil {
+		t.Fatal(err)
+	}
+	host := &fakeTray{}
+	f.ui.tray.host = host
+	f.ui.tray.refresh()
+	w := f.ui.activityWindow()
+	w.show()
+	row := newEventRow(w)
+	row.set(0, w.events[0])
+	texts := append(menuLabels(host.menu), row.title.Text, row.body.Text, host.tooltip)
+	for _, s := range texts {
+		if strings.ContainsAny(s, "\n\r\x1b\u202E") || len([]rune(s)) > 300 {
+			t.Errorf("not one plain short line: %q", s)
+		}
+	}
+	if !strings.Contains(strings.Join(texts, "\n"), "Evil <b>Shop</b> line two") {
+		t.Fatalf("the account name is not shown as written: %q", texts)
 	}
 }

@@ -2,6 +2,7 @@ package app
 
 import (
 	"fmt"
+	"strings"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/systray"
@@ -69,11 +70,14 @@ func (t *sniTray) add(items []*fyne.MenuItem, parent *systray.MenuItem) {
 			}
 			continue
 		}
+		// dbusmenu reads an underscore as the mark of an access key; a
+		// doubled one shows as itself.
+		label := strings.ReplaceAll(it.Label, "_", "__")
 		var item *systray.MenuItem
 		if parent != nil {
-			item = parent.AddSubMenuItem(it.Label, "")
+			item = parent.AddSubMenuItem(label, "")
 		} else {
-			item = systray.AddMenuItem(it.Label, "")
+			item = systray.AddMenuItem(label, "")
 		}
 		if it.Disabled {
 			item.Disable()

@@ -7,6 +7,8 @@ import (
 	"strings"
 
 	"github.com/bojanz/currency"
+
+	"github.com/cashbell/cashbell/internal/safetext"
 )
 
 // minorDigits is Stripe's own list of currencies whose minor unit is not the
@@ -77,7 +79,7 @@ func decimal(minor int64, code string) string {
 // Format writes minor units of a Stripe currency code ("usd", "jpy") for people:
 // "$49.00", "¥500", "KWD 1.250".
 func (m *Money) Format(minor int64, cur string) string {
-	code := strings.ToUpper(strings.TrimSpace(cur))
+	code := strings.ToUpper(safetext.CleanMax(cur, 8))
 	amount, err := currency.NewAmount(decimal(minor, code), code)
 	if err != nil {
 		return decimal(minor, code) + " " + code

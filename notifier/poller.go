@@ -18,6 +18,7 @@ import (
 	"github.com/stripe/stripe-go/v76/form"
 
 	"github.com/cashbell/cashbell/accounts"
+	"github.com/cashbell/cashbell/internal/safetext"
 )
 
 // Polling constants.
@@ -311,7 +312,7 @@ func (s *Service) keyRefused(ctx context.Context, id string, cause error) {
 	s.log.Error("key refused; polling stopped for this account", "account", id, "key", a.KeyMasked, "err", cause)
 	s.changed(id)
 	n := Notification{
-		Title:   a.Name + " — Stripe key stopped working",
+		Title:   safetext.Clean(a.Name) + " — Stripe key stopped working",
 		Body:    fmt.Sprintf("Stripe refused the key %s. Open Cashbell's Preferences to check it again or add a new key.", a.KeyMasked),
 		Icon:    s.icon(a),
 		Account: id,

@@ -46,7 +46,7 @@ func newWorld(t testing.TB, perms []string, opts ...option) *world {
 		t.Fatal(err)
 	}
 	w := &world{sim: sim, store: store, reg: reg, gen: sim.Generator(id, false, 42), acct: res.Account, dir: dir}
-	o := notifier.Options{Store: store, Accounts: reg, Sink: notifier.Desktop{}, Money: notifier.NewMoney("en-US"),
+	o := notifier.Options{Store: store, Accounts: reg, Sink: notifier.NewDesktop(), Money: notifier.NewMoney("en-US"),
 		Icon: "/usr/share/icons/cashbell.png", InitialBackoff: 5 * time.Millisecond, MaxBackoff: 40 * time.Millisecond,
 		Interval: 20 * time.Millisecond, OnChange: func(string) { w.mu.Lock(); w.changes++; w.mu.Unlock() }}
 	for _, f := range opts {
@@ -558,5 +558,40 @@ func TestAHugeEventIsTrimmed(t *testing.T) {
 	got := settle(1)
 	if len(got) != 1 || !strings.HasPrefix(got[0].Body, "$74.04 from jane@example.com") || len(got[0].Body) > 1000 {
 		t.Fatalf("notification: %d notifications, body of %d bytes", len(got), len(got[0].Body))
+	}
+}
+
+// Text a customer wrote reaches the notification as plain text: markup
+// escaped for a server that reads markup, no control or bidirectional
+// characters, no line breaks, and short.
+func TestCustomerTextArrivesAsPlainText(t *testing.T) {
+	bus.SetCapabilities([]string{"body", "body-markup", "body-hyperlinks", "body-images", "actions"})
+	defer bus.SetCapabilities(nil)
+	w := newWorld(t, stripesim.AllPermissions)
+	w.poll(t)
+	evil := "<b>x</b> <a href=\"http://evil.example/\">click</a> <img src=\"file:///etc/passwd\"> Fish & Chips\u202Egnp.exe\nsecond line\x1b[2J" + strings.Repeat("!", 10<<10)
+	w.gen.Sale(stripesim.Sale{Amount: 7404, Currency: "usd", Email: "jane@example.com", Description: evil})
+	w.poll(t)
+	got := settle(1)
+	if len(got) != 1 {
+		t.Fatalf("%d notifications", len(got))
+	}
+	body := got[0].Body
+	for _, bad := range []string{"<b>", "<a ", "<img", "\u202E", "\n", "\x1b", " & "} {
+		if strings.Contains(body, bad) {
+			t.Errorf("body carries %q: %q", bad, body)
+		}
+	}
+	if !strings.Contains(body, "&lt;b&gt;x&lt;/b&gt;") || !strings.Contains(body, "Fish &amp; Chips") || len(body) > 600 {
+		t.Fatalf("body: %q", body)
+	}
+	// A server without body markup gets the same text, unescaped.
+	bus.SetCapabilities([]string{"body", "actions"})
+	w2 := newWorld(t, stripesim.AllPermissions)
+	w2.poll(t)
+	w2.gen.Sale(stripesim.Sale{Amount: 100, Currency: "usd", Description: "Fish & Chips\u202E"})
+	w2.poll(t)
+	if got := settle(1); len(got) != 1 || !strings.Contains(got[0].Body, "· Fish & Chips ·") {
+		t.Fatalf("plain server: %+v", got)
 	}
 }

@@ -7,6 +7,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/cashbell/cashbell/internal/safetext"
 )
 
 // Details are what enrichment learnt about an event beyond its own object.
@@ -17,6 +19,12 @@ type Details struct {
 	Fee     int64
 	Net     int64
 	NetCur  string // currency of Fee and Net; empty when unknown
+}
+
+// clean makes the details, which enrichment read from Stripe, fit to show.
+func (d Details) clean() Details {
+	d.Email, d.Country, d.Product = safetext.Clean(d.Email), safetext.Clean(d.Country), safetext.Clean(d.Product)
+	return d
 }
 
 // TextOptions shape the text.
@@ -77,6 +85,10 @@ func (o obj) str(path ...string) string {
 	s, _ := o.get(path...).(string)
 	return s
 }
+
+// text reads a field that someone else wrote (a customer, the account's
+// owner), made fit to show: see safetext.Clean.
+func (o obj) text(path ...string) string { return safetext.Clean(o.str(path...)) }
 
 func (o obj) num(path ...string) (int64, bool) {
 	switch v := o.get(path...).(type) {
@@ -174,6 +186,8 @@ func Describe(e Event, account string, d Details, opt TextOptions) Text {
 	if opt.Location == nil {
 		opt.Location = time.Local
 	}
+	d = d.clean()
+	account = safetext.Clean(account)
 	o := parseObj(e.Object)
 	money := opt.amount
 	amount, _ := o.num("amount")
@@ -190,7 +204,7 @@ func Describe(e Event, account string, d Details, opt TextOptions) Text {
 	}
 	product := d.Product
 	if product == "" {
-		product = o.str("description")
+		product = o.text("description")
 	}
 
 	switch e.Type {
@@ -210,10 +224,10 @@ func Describe(e Event, account string, d Details, opt TextOptions) Text {
 		add(joinNonEmpty(" to ", line, who), product)
 	case "charge.failed":
 		what = "Payment failed"
-		add(joinNonEmpty(" from ", money(amount, cur), who), o.str("failure_message"))
+		add(joinNonEmpty(" from ", money(amount, cur), who), o.text("failure_message"))
 	case "charge.dispute.created":
 		what = "New dispute"
-		add(money(amount, cur)+" disputed", reason(o.str("reason")))
+		add(money(amount, cur)+" disputed", reason(o.text("reason")))
 		if due, ok := o.num("evidence_details", "due_by"); ok && due > 0 {
 			add("respond by " + time.Unix(due, 0).In(opt.Location).Format("Jan 2"))
 		}
@@ -226,7 +240,7 @@ func Describe(e Event, account string, d Details, opt TextOptions) Text {
 		add(line)
 	case "payout.failed":
 		what = "Payout failed"
-		add(money(amount, cur), o.str("failure_message"))
+		add(money(amount, cur), o.text("failure_message"))
 	case "customer.subscription.created":
 		what = "New subscription"
 		if o.str("status") == "trialing" {
@@ -270,14 +284,14 @@ func joinNonEmpty(sep string, a, b string) string {
 
 // customer is "jane@example.com (FR)" from the charge or the details.
 func customer(o obj, d Details) string {
-	email := o.str("billing_details", "email")
+	email := o.text("billing_details", "email")
 	if email == "" {
-		email = o.str("receipt_email")
+		email = o.text("receipt_email")
 	}
 	if email == "" {
 		email = d.Email
 	}
-	country := o.str("billing_details", "address", "country")
+	country := o.text("billing_details", "address", "country")
 	if country == "" {
 		country = d.Country
 	}
@@ -302,7 +316,7 @@ func plan(o obj, d Details, money func(int64, string) string) string {
 	p := obj(firstPrice(o, "items"))
 	name := d.Product
 	if name == "" {
-		name = p.str("nickname")
+		name = p.text("nickname")
 	}
 	price := ""
 	if n, ok := p.num("unit_amount"); ok {
@@ -334,7 +348,7 @@ func subscriptionChanges(o, prev obj, d *Details, opt TextOptions) []string {
 		nowAmount, _ := now.num("unit_amount")
 		if was.str("id") != now.str("id") || wasAmount != nowAmount {
 			label := func(p obj) string {
-				name := p.str("nickname")
+				name := p.text("nickname")
 				n, ok := p.num("unit_amount")
 				if ok {
 					name = joinNonEmpty(" ", name, money(n, p.str("currency")))
@@ -361,8 +375,8 @@ func subscriptionChanges(o, prev obj, d *Details, opt TextOptions) []string {
 			out = append(out, fmt.Sprintf("quantity %d → %d", wq, nq))
 		}
 	}
-	if was := prev.str("status"); was != "" && was != o.str("status") {
-		out = append(out, "status "+strings.ReplaceAll(was, "_", " ")+" → "+strings.ReplaceAll(o.str("status"), "_", " "))
+	if was := prev.text("status"); was != "" && was != o.text("status") {
+		out = append(out, "status "+strings.ReplaceAll(was, "_", " ")+" → "+strings.ReplaceAll(o.text("status"), "_", " "))
 	}
 	if prev.has("cancel_at_period_end") {
 		was, _ := prev.boolean("cancel_at_period_end")
@@ -400,6 +414,7 @@ func Summary(account string, events []Event, opt TextOptions) Text {
 	if opt.Money == nil {
 		opt.Money = NewMoney("en-US")
 	}
+	account = safetext.Clean(account)
 	counts := map[string]int{}
 	totals := map[string]Totals{}
 	for _, e := range events {

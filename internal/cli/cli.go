@@ -281,7 +281,7 @@ func (d *Deps) close() {
 func (d *Deps) buildService(env Env, interval time.Duration) {
 	sink := env.Sink
 	if sink == nil {
-		sink = notifier.Desktop{}
+		sink = notifier.NewDesktop()
 	}
 	d.Service = notifier.New(notifier.Options{
 		Store: d.Store, Accounts: d.Registry, Sink: sink, Interval: interval, Logger: d.Logger,

@@ -195,6 +195,7 @@ func TestEventsCommand(t *testing.T) {
 	key := h.sim.NewKey(h.acct, false, stripesim.Restricted, stripesim.AllPermissions...)
 	gen := h.sim.Generator(h.acct, false, 3)
 	gen.Sale(stripesim.Sale{Amount: 4900, Currency: "usd", Email: "jane@example.com", Country: "FR"})
+	gen.Sale(stripesim.Sale{Amount: 100, Currency: "usd", Description: "tea\x1b]0;pwned\x07\x1b[2J\nrow two\u202E"})
 	gen.Payout(100000, "eur", false)
 	if r := h.run(t, key, "accounts", "add"); r.code != 0 {
 		t.Fatal(r)
@@ -211,8 +212,14 @@ func TestEventsCommand(t *testing.T) {
 	if err := json.Unmarshal([]byte(r.stdout), &rows); err != nil || r.code != 0 {
 		t.Fatalf("events --json: %v %+v", err, r)
 	}
-	if len(rows) != 2 || rows[0].Type != "payout.paid" || rows[1].Body != "$49.00 from jane@example.com (FR)" || rows[1].Notified != "silent" {
+	if len(rows) != 3 || rows[0].Type != "payout.paid" || rows[2].Body != "$49.00 from jane@example.com (FR)" || rows[2].Notified != "silent" {
 		t.Fatalf("rows %+v", rows)
+	}
+	// The table shows what a customer wrote as one line, without the
+	// escape sequences a terminal would obey.
+	r = h.run(t, "", "events")
+	if r.code != 0 || strings.ContainsAny(r.stdout, "\x1b\x07\u202E") || !strings.Contains(r.stdout, "tea]0;pwned[2J row two") || strings.Count(r.stdout, "\n") != 4 {
+		t.Fatalf("events table: %q", r.stdout)
 	}
 	r = h.run(t, "", "events", "--account", rows[0].Account, "--limit", "1")
 	if r.code != 0 || !strings.Contains(r.stdout, "Payout paid") || strings.Contains(r.stdout, "New sale") {

@@ -53,6 +53,7 @@ type Bus struct {
 	notify chan struct{}
 	nextID uint32
 	fail   bool
+	caps   []string
 }
 
 // ErrNoDaemon means dbus-daemon is not installed.
@@ -149,6 +150,14 @@ func (b *Bus) Reset() {
 	b.got = nil
 }
 
+// SetCapabilities changes what the server says it can do (GetCapabilities);
+// nil goes back to the default: body, icon-static and actions.
+func (b *Bus) SetCapabilities(caps []string) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.caps = caps
+}
+
 // Fail makes the server refuse notifications, like a daemon in trouble.
 func (b *Bus) Fail(fail bool) {
 	b.mu.Lock()
@@ -191,6 +200,11 @@ func (s server) Notify(appName string, replacesID uint32, icon, summary, body st
 }
 
 func (s server) GetCapabilities() ([]string, *dbus.Error) {
+	s.b.mu.Lock()
+	defer s.b.mu.Unlock()
+	if s.b.caps != nil {
+		return s.b.caps, nil
+	}
 	return []string{"body", "icon-static", "actions"}, nil
 }
 

@@ -1,0 +1,39 @@
+//go:build !(linux || freebsd || netbsd || openbsd)
+
+package notifier
+
+import (
+	"context"
+	"fmt"
+	"sync"
+
+	"github.com/gen2brain/beeep"
+)
+
+// Desktop delivers notifications through beeep: the notification centre on
+// macOS, toast notifications on Windows.
+type Desktop struct{}
+
+var _ Sink = (*Desktop)(nil)
+
+// NewDesktop returns the desktop's notification sink.
+func NewDesktop() *Desktop { return &Desktop{} }
+
+var setAppName sync.Once
+
+// Notify shows n. beeep cannot be cancelled, so a notification service that
+// hangs costs a goroutine, not the poller.
+func (*Desktop) Notify(ctx context.Context, n Notification) error {
+	setAppName.Do(func() { beeep.AppName = "Cashbell" })
+	done := make(chan error, 1)
+	go func() { done <- beeep.Notify(n.Title, n.Body, n.Icon) }()
+	select {
+	case err := <-done:
+		if err != nil {
+			return fmt.Errorf("showing a notification: %w", err)
+		}
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
