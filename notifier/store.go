@@ -151,7 +151,7 @@ func Open(path string, opts OpenOptions) (*Store, error) {
 	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrReadOnly, err)
 	}
-	s, err := open(path, opts.Timeout)
+	s, err := openChecked(path, opts.Timeout)
 	if err == nil {
 		// A file emptied by a crash or a full disk opens as a new store: bring
 		// the accounts back from the sidecar.
@@ -167,8 +167,9 @@ func Open(path string, opts OpenOptions) (*Store, error) {
 	if rerr := os.Rename(path, aside); rerr != nil {
 		return nil, fmt.Errorf("the store %s is damaged (%v) and could not be moved aside: %w", path, err, rerr)
 	}
+	_ = os.Remove(damagedMark(path))
 	opts.Logger.Warn("store was damaged; moved aside and starting afresh", "path", path, "moved_to", aside, "err", err)
-	s, err = open(path, opts.Timeout)
+	s, err = openChecked(path, opts.Timeout)
 	if err != nil {
 		return nil, err
 	}
@@ -177,6 +178,28 @@ func Open(path string, opts OpenOptions) (*Store, error) {
 		opts.Logger.Warn("accounts not restored", "err", err)
 	}
 	return s, nil
+}
+
+// damagedMark is a file beside the store that says the store was found
+// damaged while in use; the next Open moves the store aside.
+func damagedMark(path string) string { return path + ".damaged" }
+
+// openChecked opens the store only once its file looks sound, and turns
+// whatever bbolt does on a damaged file into ErrDamaged.
+func openChecked(path string, timeout time.Duration) (*Store, error) {
+	if _, err := os.Stat(damagedMark(path)); err == nil {
+		return nil, fmt.Errorf("%w: it was found damaged while Cashbell ran", ErrDamaged)
+	}
+	if err := checkMeta(path); err != nil {
+		return nil, err
+	}
+	var s *Store
+	err := guard(func() error {
+		var err error
+		s, err = open(path, timeout)
+		return err
+	})
+	return s, err
 }
 
 func open(path string, timeout time.Duration) (*Store, error) {
@@ -229,7 +252,7 @@ func (s *Store) update(ctx context.Context, f func(*bolt.Tx) error) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	err := s.db.Update(f)
+	err := s.guard(func() error { return s.db.Update(f) })
 	if err != nil && (isReadOnlyFS(err) || isNoSpace(err)) {
 		return fmt.Errorf("%w: %v", ErrReadOnly, err)
 	}
@@ -240,7 +263,19 @@ func (s *Store) view(ctx context.Context, f func(*bolt.Tx) error) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	return s.db.View(f)
+	return s.guard(func() error { return s.db.View(f) })
+}
+
+// guard runs a transaction, and when bbolt trips over a damaged page leaves
+// a mark so that the next start moves the store aside and rebuilds it. bbolt
+// rolls the transaction back as the panic passes.
+func (s *Store) guard(f func() error) error {
+	err := guard(f)
+	if errors.Is(err, ErrDamaged) {
+		_ = os.WriteFile(damagedMark(s.path), []byte(err.Error()+"\n"), 0o600)
+		return fmt.Errorf("%w: it will be moved aside and your history rebuilt from Stripe when Cashbell next starts (%v)", ErrDamaged, err)
+	}
+	return err
 }
 
 // ---- accounts ----

@@ -3,6 +3,7 @@ package notifier_test
 import (
 	"context"
 	"errors"
+	"math/rand/v2"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -217,5 +218,131 @@ func TestReadOnlyFolderGivesAClearError(t *testing.T) {
 	_, err := notifier.Open(filepath.Join(dir, "cashbell.db"), notifier.OpenOptions{})
 	if !errors.Is(err, notifier.ErrReadOnly) {
 		t.Fatalf("read-only folder: %v", err)
+	}
+}
+
+// damageCases are ways a disk, a crash or a stray program leave a store:
+// cut short, zeroed in places, overwritten with noise.
+func damageCases() map[string]func(path string, size int64) error {
+	overwrite := func(path string, off int64, data []byte) error {
+		f, err := os.OpenFile(path, os.O_WRONLY, 0)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		_, err = f.WriteAt(data, off)
+		return err
+	}
+	noise := func(seed uint64, n int) []byte {
+		r := rand.New(rand.NewPCG(seed, seed))
+		b := make([]byte, n)
+		for i := range b {
+			b[i] = byte(r.Uint32())
+		}
+		return b
+	}
+	const page = 4096
+	cases := map[string]func(string, int64) error{
+		"truncated to 20000 bytes": func(p string, _ int64) error { return os.Truncate(p, 20000) },
+		"truncated to half":        func(p string, size int64) error { return os.Truncate(p, size/2) },
+		"truncated by one page":    func(p string, size int64) error { return os.Truncate(p, size-page) },
+		"meta pages zeroed":        func(p string, _ int64) error { return overwrite(p, 0, make([]byte, 2*page)) },
+		"pages 3 to 8 zeroed":      func(p string, _ int64) error { return overwrite(p, 3*page, make([]byte, 6*page)) },
+		"last pages zeroed":        func(p string, size int64) error { return overwrite(p, size-4*page, make([]byte, 4*page)) },
+	}
+	for seed := range uint64(6) {
+		cases[fmt.Sprintf("noise over pages 3 to 8, seed %d", seed)] = func(p string, _ int64) error {
+			return overwrite(p, 3*page, noise(seed, 6*page))
+		}
+		cases[fmt.Sprintf("a few KB of noise in the middle, seed %d", seed)] = func(p string, size int64) error {
+			return overwrite(p, (size/2)&^(page-1)+int64(seed)*512, noise(seed+100, 3000))
+		}
+	}
+	return cases
+}
+
+// useStore reads and writes everything a running Cashbell reads and writes,
+// and returns the first error.
+func useStore(s *notifier.Store) error {
+	ctx := context.Background()
+	list, err := s.Accounts(ctx)
+	if err != nil {
+		return err
+	}
+	for _, a := range list {
+		if _, err := s.State(ctx, a.ID); err != nil {
+			return err
+		}
+		if _, err := s.Outbox(ctx, a.ID); err != nil {
+			return err
+		}
+		if _, err := s.Marks(ctx, a.ID); err != nil {
+			return err
+		}
+		if _, err := s.Ingest(ctx, a.ID, events(a.ID+"-new", 3, 5000), nil, true); err != nil {
+			return err
+		}
+	}
+	q := notifier.Query{Limit: 100}
+	for {
+		evs, cur, err := s.Page(ctx, q)
+		if err != nil || len(evs) == 0 {
+			return err
+		}
+		q.Before = cur
+	}
+}
+
+// A damaged store never crashes Cashbell: Open moves it aside when its meta
+// pages give it away, and damage found later is reported as ErrDamaged and
+// moved aside at the next start. Accounts come back either way.
+func TestDamagedStoresAreMovedAsideNotCrashedOn(t *testing.T) {
+	ctx := context.Background()
+	for name, damage := range damageCases() {
+		t.Run(name, func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), "cashbell.db")
+			s := openStore(t, path)
+			for i := range 3 {
+				id := fmt.Sprintf("acct_%d-live", i)
+				if err := s.SaveAccount(ctx, accounts.Account{ID: id, Name: "Shop " + id}); err != nil {
+					t.Fatal(err)
+				}
+				if _, err := s.Ingest(ctx, id, events(id, 400, 1), &notifier.PollState{Initialized: true}, i == 0); err != nil {
+					t.Fatal(err)
+				}
+			}
+			s.Close()
+			info, _ := os.Stat(path)
+			if err := damage(path, info.Size()); err != nil {
+				t.Fatal(err)
+			}
+			for attempt := 1; ; attempt++ {
+				s, err := notifier.Open(path, notifier.OpenOptions{})
+				if err != nil {
+					t.Fatalf("open %d: %v", attempt, err)
+				}
+				err = useStore(s)
+				recovered := s.Recovered()
+				s.Close()
+				switch {
+				case err == nil && recovered != "":
+					s = openStore(t, path)
+					list, _ := s.Accounts(ctx)
+					if len(list) != 3 {
+						t.Fatalf("accounts after recovery: %+v", list)
+					}
+					if st, _ := s.State(ctx, list[0].ID); !st.Rebuild {
+						t.Fatal("no rebuild asked for")
+					}
+					return
+				case err == nil:
+					return // the damage fell on free pages: nothing was lost
+				case !errors.Is(err, notifier.ErrDamaged):
+					t.Fatalf("use %d: %v, want ErrDamaged", attempt, err)
+				case attempt == 2:
+					t.Fatalf("still damaged after it was moved aside: %v", err)
+				}
+			}
+		})
 	}
 }

@@ -232,3 +232,33 @@ func TestEventsCommand(t *testing.T) {
 		t.Fatalf("%+v", r)
 	}
 }
+
+// A store cut short by a full disk is moved aside with a sentence, not a
+// crash, and the accounts are still there.
+func TestEventsOnATruncatedStore(t *testing.T) {
+	h := newHarness(t)
+	key := h.sim.NewKey(h.acct, false, stripesim.Restricted, stripesim.AllPermissions...)
+	gen := h.sim.Generator(h.acct, false, 3)
+	for range 60 {
+		gen.Sale(gen.RandomSale())
+	}
+	if r := h.run(t, key, "accounts", "add"); r.code != 0 {
+		t.Fatal(r)
+	}
+	c := h.start(t, "run", "--headless", "--interval", "20ms")
+	c.waitLog(t, "first import")
+	if err := c.stop(t, syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(h.home, "config", "cashbell", "cashbell.db")
+	if err := os.Truncate(path, 20000); err != nil {
+		t.Fatal(err)
+	}
+	r := h.run(t, "", "events")
+	if r.code != 0 || !strings.Contains(r.stderr, "the store was damaged; it was moved to") {
+		t.Fatalf("events on a truncated store: %+v", r)
+	}
+	if r := h.run(t, "", "accounts", "list"); r.code != 0 || !strings.Contains(r.stdout, "Acme") {
+		t.Fatalf("accounts after the store was rebuilt: %+v", r)
+	}
+}
