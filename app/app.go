@@ -124,7 +124,7 @@ func Run(ctx context.Context, d *cli.Deps) error {
 	}
 	u = newUI(a, e, host)
 	u.stopIdle = idle.stop
-	d.Changed = u.onChanged
+	d.SetChanged(u.onChanged)
 
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()

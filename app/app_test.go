@@ -30,6 +30,18 @@ import (
 	"github.com/cashbell/cashbell/notifier"
 )
 
+// fileKeyNotes says what a Vault with a key file says, without the test's
+// temporary path, which would differ in every golden image.
+type fileKeyNotes struct{}
+
+func (fileKeyNotes) Where() accounts.Storage { return accounts.StorageFile }
+func (fileKeyNotes) KeyNote(accounts.Storage) string {
+	return "No system keyring answered, so the key is kept in keys.json, readable only by you."
+}
+func (fileKeyNotes) Summary([]accounts.Account) string {
+	return "No system keyring answered, so keys are kept in keys.json, readable only by you."
+}
+
 // fakePoller is a narrow hand-written mock: the UI only tells the poller to reload.
 type fakePoller struct {
 	mu      sync.Mutex
@@ -80,7 +92,7 @@ func newFixture(t testing.TB) *fixture {
 	queue = f.queue
 	e := &env{
 		reg: reg, hist: store, poll: f.poll, money: notifier.NewMoney("en-US"),
-		log: slog.New(slog.NewTextHandler(io.Discard, nil)), keys: w.Vault,
+		log: slog.New(slog.NewTextHandler(io.Discard, nil)), keys: fileKeyNotes{},
 		now: func() time.Time { return testNow }, autostart: &autostart{path: filepath.Join(dir, "autostart", ID+".desktop"), exec: func() (string, error) { return "/usr/bin/cashbell", nil }},
 		openURL: func(u string) { f.opened = append(f.opened, u) },
 		do:      func(fn func()) { f.queue <- fn },

@@ -16,6 +16,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"strings"
+	"sync/atomic"
 	"text/tabwriter"
 	"time"
 
@@ -42,6 +43,9 @@ type Env struct {
 	Sink notifier.Sink
 	// Keyring keeps keys; the system keyring when nil.
 	Keyring accounts.Keyring
+	// running are the services of the running instance, when it runs a
+	// command for another process.
+	running *Deps
 }
 
 // Deps are the services, built once and shared by every front end.
@@ -57,10 +61,20 @@ type Deps struct {
 	WantDemo bool
 	// LogoPath is the bundled account logo written as a file, for notifications.
 	LogoPath string
-	// Changed is called by the notifier after an account changed; the GUI sets it.
-	Changed func(accountID string)
+	// onChanged is called after an account changed (by the poller or a
+	// served command); the GUI sets it with SetChanged while both run.
+	onChanged atomic.Pointer[func(accountID string)]
 	// StartDemo starts the demo (if it is not running) and attaches it.
 	StartDemo func(ctx context.Context) (*demo.Demo, error)
+}
+
+// SetChanged sets what is called after an account changed.
+func (d *Deps) SetChanged(f func(accountID string)) { d.onChanged.Store(&f) }
+
+func (d *Deps) notifyChanged(id string) {
+	if f := d.onChanged.Load(); f != nil {
+		(*f)(id)
+	}
 }
 
 // Dirs are where Cashbell keeps its state.
@@ -137,9 +151,12 @@ var errUsage = errors.New("usage")
 // Main runs the command line and returns the exit status.
 func Main(ctx context.Context, env Env) int {
 	err := run(ctx, env)
+	var status exitStatus
 	switch {
 	case err == nil:
 		return 0
+	case errors.As(err, &status):
+		return int(status)
 	case errors.Is(err, flag.ErrHelp):
 		fmt.Fprint(env.Stdout, usage)
 		return 0
@@ -286,9 +303,7 @@ func (d *Deps) buildService(env Env, interval time.Duration) {
 	d.Service = notifier.New(notifier.Options{
 		Store: d.Store, Accounts: d.Registry, Sink: sink, Interval: interval, Logger: d.Logger,
 		Icon: d.LogoPath, OnChange: func(id string) {
-			if d.Changed != nil {
-				d.Changed(id)
-			}
+			d.notifyChanged(id)
 		},
 	})
 }
@@ -319,6 +334,9 @@ func runGUI(ctx context.Context, env Env, args []string) error {
 	defer d.close()
 	d.WantDemo = *wantDemo
 	d.buildService(env, *interval)
+	ctx, stop := context.WithCancel(ctx)
+	defer stop()
+	serveInstance(ctx, env, d)
 	return env.GUI(ctx, d)
 }
 
@@ -357,6 +375,7 @@ func runHeadless(ctx context.Context, env Env, args []string) error {
 		}
 	}
 	d.buildService(env, *interval)
+	serveInstance(ctx, env, d)
 	list, err := d.Registry.List(ctx)
 	if err != nil {
 		return err
@@ -424,12 +443,12 @@ func accountsAdd(ctx context.Context, env Env, args []string) error {
 	if err != nil {
 		return err
 	}
-	logger := NewLogger(io.Discard, false)
-	d, err := open(ctx, env, logger)
+	d, done, err := openOrForward(ctx, env, NewLogger(io.Discard, false),
+		request{Args: []string{"accounts", "add", "--name", *name, "--connected", *connected}, Stdin: key.Reveal()})
 	if err != nil {
 		return err
 	}
-	defer d.close()
+	defer done()
 	res, err := d.Registry.Add(ctx, accounts.AddRequest{Key: key, Name: *name, Connected: *connected})
 	for _, w := range res.Warnings {
 		fmt.Fprintln(env.Stderr, "warning: "+w)
@@ -441,6 +460,7 @@ func accountsAdd(ctx context.Context, env Env, args []string) error {
 		return err
 	}
 	a := res.Account
+	d.changed(a.ID)
 	fmt.Fprintf(env.Stdout, "Added %s (%s, %s mode) as %s.\n", a.Name, a.StripeAccount, a.Mode, a.ID)
 	if len(a.Missing) > 0 {
 		printReport(env.Stdout, res.Report)
@@ -520,11 +540,11 @@ func accountsList(ctx context.Context, env Env, args []string) error {
 	if err := parse(fs, args); err != nil {
 		return err
 	}
-	d, err := open(ctx, env, NewLogger(io.Discard, false))
+	d, done, err := openOrForward(ctx, env, NewLogger(io.Discard, false), request{Args: append([]string{"accounts", "list"}, args...)})
 	if err != nil {
 		return err
 	}
-	defer d.close()
+	defer done()
 	list, err := d.Registry.List(ctx)
 	if err != nil {
 		return err
@@ -566,14 +586,15 @@ func accountsRemove(ctx context.Context, env Env, args []string) error {
 	if fs.NArg() != 1 {
 		return fmt.Errorf("%w: accounts remove takes one account id (see `cashbell accounts list`)", errUsage)
 	}
-	d, err := open(ctx, env, NewLogger(io.Discard, false))
+	d, done, err := openOrForward(ctx, env, NewLogger(io.Discard, false), request{Args: append([]string{"accounts", "remove"}, args...)})
 	if err != nil {
 		return err
 	}
-	defer d.close()
+	defer done()
 	if err := d.Registry.Remove(ctx, fs.Arg(0)); err != nil {
 		return err
 	}
+	d.changed(fs.Arg(0))
 	fmt.Fprintf(env.Stdout, "Removed %s, its key and its history.\n", fs.Arg(0))
 	return nil
 }
@@ -589,11 +610,11 @@ func events(ctx context.Context, env Env, args []string) error {
 	if *limit < 1 || *limit > 100000 {
 		return fmt.Errorf("%w: --limit must be between 1 and 100000", errUsage)
 	}
-	d, err := open(ctx, env, NewLogger(io.Discard, false))
+	d, done, err := openOrForward(ctx, env, NewLogger(io.Discard, false), request{Args: append([]string{"events"}, args...)})
 	if err != nil {
 		return err
 	}
-	defer d.close()
+	defer done()
 	list, err := d.Registry.List(ctx)
 	if err != nil {
 		return err

@@ -2,6 +2,7 @@ package cli_test
 
 import (
 	"context"
+	"encoding/json"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -103,9 +104,70 @@ func TestSecondInstanceSaysAlreadyRunning(t *testing.T) {
 	h := newHarness(t)
 	c := h.start(t, "run", "--headless")
 	c.waitLog(t, "cashbell running headless")
-	r := h.run(t, "", "accounts", "list")
+	r := h.run(t, "", "run", "--headless")
 	if r.code != 1 || !strings.Contains(r.stderr, "Cashbell is already running") {
 		t.Fatalf("%+v", r)
+	}
+}
+
+// While Cashbell runs and holds the store, the commands that read or change
+// it are served by the running Cashbell, which polls an added account at once.
+func TestCommandsWorkWhileCashbellRuns(t *testing.T) {
+	h := newHarness(t)
+	key := h.sim.NewKey(h.acct, false, stripesim.Restricted, stripesim.AllPermissions...)
+	h.sim.Generator(h.acct, false, 1).Sale(stripesim.Sale{Amount: 4900, Currency: "usd", Email: "jane@example.com"})
+	if r := h.run(t, key, "accounts", "add"); r.code != 0 {
+		t.Fatal(r)
+	}
+	c := h.start(t, "run", "--headless", "--interval", "20ms")
+	c.waitLog(t, "first import")
+
+	r := h.run(t, "", "events", "--json")
+	var rows []struct{ Type, Body string }
+	if err := json.Unmarshal([]byte(r.stdout), &rows); err != nil || r.code != 0 || len(rows) != 1 || rows[0].Body != "$49.00 from jane@example.com" {
+		t.Fatalf("events while running: %v %+v", err, r)
+	}
+	if r := h.run(t, "", "accounts", "list"); r.code != 0 || !strings.Contains(r.stdout, "Acme") {
+		t.Fatalf("accounts list while running: %+v", r)
+	}
+	// An account added through the running Cashbell is polled by it.
+	other := h.sim.CreateAccount(stripesim.AccountSpec{DisplayName: "Beta"})
+	h.sim.Generator(other, true, 2).Payout(100000, "eur", false)
+	otherKey := h.sim.NewKey(other, true, stripesim.Restricted, stripesim.AllPermissions...)
+	keyFile := filepath.Join(t.TempDir(), "key")
+	if err := os.WriteFile(keyFile, []byte(otherKey), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if r := h.run(t, "", "accounts", "add", "--key-file", keyFile, "--name", "Beta shop"); r.code != 0 || !strings.Contains(r.stdout, "Added Beta shop") {
+		t.Fatalf("add while running: %+v", r)
+	}
+	c.waitLog(t, "first import.*"+other)
+	if r := h.run(t, "", "events", "--account", other+"-live"); r.code != 0 || !strings.Contains(r.stdout, "Payout paid") {
+		t.Fatalf("events of the added account: %+v", r)
+	}
+	if r := h.run(t, "", "accounts", "remove", other+"-live"); r.code != 0 {
+		t.Fatalf("remove while running: %+v", r)
+	}
+	if r := h.run(t, "", "accounts", "remove", "nope"); r.code != 1 || !strings.Contains(r.stderr, "no such account") {
+		t.Fatalf("a refusal keeps its status and sentence: %+v", r)
+	}
+	// The channel is the user's alone, and the key never crossed a command line.
+	sock := filepath.Join(h.home, "config", "cashbell", "instance.sock")
+	if info, err := os.Stat(sock); err != nil || info.Mode().Perm() != 0o600 {
+		t.Fatalf("socket: %v %v", info, err)
+	}
+	if strings.Contains(c.stderr.String(), otherKey[8:30]) {
+		t.Fatal("the key reached the log")
+	}
+	if err := c.stop(t, syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(sock); !os.IsNotExist(err) {
+		t.Fatalf("the socket outlived Cashbell: %v", err)
+	}
+	// Without a running Cashbell the commands open the store themselves.
+	if r := h.run(t, "", "accounts", "list"); r.code != 0 || strings.Contains(r.stdout, "Beta") {
+		t.Fatalf("after stop: %+v", r)
 	}
 }
 
