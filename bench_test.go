@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/cashbell/cashbell/internal/testproc"
 )
 
 // procStats reads a process's CPU time (user+system) and resident memory.
@@ -44,7 +46,7 @@ func idleFigures(b *testing.B, d *desktop, bin string, args []string, before fun
 	if err := cmd.Start(); err != nil {
 		b.Fatal(err)
 	}
-	defer func() { _ = cmd.Process.Signal(os.Interrupt); _ = cmd.Wait() }()
+	defer func() { _ = testproc.Stop(b, cmd, os.Interrupt, 20*time.Second) }()
 	if before != nil {
 		before(cmd.Process.Pid)
 	}

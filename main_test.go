@@ -17,6 +17,7 @@ import (
 
 	"github.com/cashbell/cashbell/internal/cli"
 	"github.com/cashbell/cashbell/internal/stripesim"
+	"github.com/cashbell/cashbell/internal/testproc"
 )
 
 // desktop is a private X display and session bus for the real binary.
@@ -213,7 +214,7 @@ func (d *desktop) xdotool(t testing.TB, args ...string) {
 
 // addAccounts starts a simulator for the app, with n accounts of events
 // each events old, and adds them through the CLI as a user would.
-func (d *desktop) addAccounts(t testing.TB, n, events int) {
+func (d *desktop) addAccounts(t testing.TB, n, events int) *stripesim.Sim {
 	t.Helper()
 	sim := stripesim.New(stripesim.Options{}).Start()
 	t.Cleanup(sim.Close)
@@ -239,6 +240,7 @@ func (d *desktop) addAccounts(t testing.TB, n, events int) {
 			t.Fatal(errOut.String())
 		}
 	}
+	return sim
 }
 
 func itoa(n int) string {
@@ -363,6 +365,15 @@ func TestIdleAppWakesForTheTray(t *testing.T) {
 
 	cmd, done, logs := start()
 	waitLabel(cmd.Process.Pid, "Shop 00")
+	// The tray app holds the store; the commands go through it.
+	for _, args := range [][]string{{"events", "--limit", "2"}, {"accounts", "list"}} {
+		c := exec.Command(bin, args...)
+		c.Env = d.env
+		out, err := c.CombinedOutput()
+		if err != nil || !strings.Contains(string(out), "Shop 00") && !strings.Contains(string(out), "acct_") {
+			t.Fatalf("cashbell %s while the tray app runs: %v\n%s", strings.Join(args, " "), err, out)
+		}
+	}
 	time.Sleep(500 * time.Millisecond) // long enough for the loop to park
 	if d.visible("Cashbell Preferences") {
 		t.Fatal("Preferences opened at start although an account exists")
@@ -407,10 +418,7 @@ func TestWithoutASessionBusPreferencesStaysOpen(t *testing.T) {
 	}
 	t.Cleanup(func() { _ = cmd.Process.Kill() })
 	d.waitVisible(t, "Cashbell Preferences", true)
-	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Wait(); err != nil {
+	if err := testproc.Stop(t, cmd, syscall.SIGTERM, 10*time.Second); err != nil {
 		t.Fatalf("exit without a bus: %v\n%s", err, logs.String())
 	}
 	if !strings.Contains(logs.String(), "no tray icon; Preferences stays open instead") {

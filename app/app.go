@@ -102,8 +102,30 @@ type ui struct {
 
 	refreshQueued atomic.Bool
 	quitOnce      sync.Once
-	stopIdle      func() // lets Fyne's loop run freely again, for Quit
+	quitting      chan struct{} // closed when Quit was chosen
+	stopIdle      func()        // lets Fyne's loop run freely again, for Quit
 	trim          *time.Timer
+}
+
+// quitGrace is how long Fyne's loop may take to end after Quit or a signal.
+//
+// Fyne 2.7.1 can hang for good as it ends: its loop drains the function
+// queue, but a function still on its way through the queue's buffer (the
+// lifecycle's stopped hook, which waits for the loop) is never run, so
+// Run waits on it for ever. A logout or `systemctl --user stop` must not
+// wait on Cashbell, so past this grace it stops without Fyne.
+const quitGrace = 3 * time.Second
+
+// watchQuit calls giveUp when ran is not closed within grace of quitting.
+func watchQuit(quitting, ran <-chan struct{}, grace time.Duration, giveUp func()) {
+	<-quitting
+	t := time.NewTimer(grace)
+	defer t.Stop()
+	select {
+	case <-ran:
+	case <-t.C:
+		giveUp()
+	}
 }
 
 // Run shows the tray and windows and runs the pollers until Quit or ctx ends,
@@ -139,15 +161,32 @@ func Run(ctx context.Context, d *cli.Deps) error {
 		defer close(done)
 		_ = d.Service.Run(ctx)
 	}()
+	quitting := make(chan struct{})
 	go func() {
-		<-ctx.Done()
-		u.env.do(u.quit)
+		select {
+		case <-ctx.Done():
+			u.env.do(u.quit)
+		case <-u.quitting:
+		}
+		close(quitting)
 	}()
+	ran := make(chan struct{})
+	go watchQuit(quitting, ran, quitGrace, func() {
+		d.Logger.Warn("the window toolkit did not stop in time; Cashbell stops without it")
+		cancel()
+		select {
+		case <-done:
+		case <-time.After(5 * time.Second):
+			d.Logger.Warn("the pollers did not stop in time")
+		}
+		d.ForceExit()
+	})
 	go idle.run()
 	a.Lifecycle().SetOnStarted(func() {
 		u.start(d.WantDemo)
 	})
 	a.Run()
+	close(ran)
 	idle.stop()
 	cancel()
 	<-done
@@ -172,7 +211,7 @@ func envFromDeps(a fyne.App, d *cli.Deps, do func(func())) *env {
 
 // newUI wires the windows and the tray; host is nil when there is no tray.
 func newUI(a fyne.App, e *env, host trayHost) *ui {
-	u := &ui{app: a, env: e, stopIdle: func() {}}
+	u := &ui{app: a, env: e, stopIdle: func() {}, quitting: make(chan struct{})}
 	e.changed = func() { u.onChanged("") }
 	u.tray = newTray(host, e, u)
 	return u
@@ -276,15 +315,29 @@ func (u *ui) showActivity() { u.activityWindow().show() }
 
 // quit hides the windows first and quits a moment later: Fyne 2.7.1 can crash
 // on a pointer event that reaches a window while it is being destroyed.
+//
+// A signal reaches Fyne's own handler too, which may end the loop first;
+// anything queued after that runs on the calling goroutine against a
+// toolkit that is gone, so those steps are allowed to fail.
 func (u *ui) quit() {
 	u.quitOnce.Do(func() {
+		close(u.quitting)
 		u.stopIdle()
-		for _, w := range u.app.Driver().AllWindows() {
-			w.Hide()
-		}
+		afterToolkit(func() {
+			for _, w := range u.app.Driver().AllWindows() {
+				w.Hide()
+			}
+		})
 		go func() {
 			time.Sleep(100 * time.Millisecond)
-			u.env.do(u.app.Quit)
+			u.env.do(func() { afterToolkit(u.app.Quit) })
 		}()
 	})
+}
+
+// afterToolkit runs a step of quitting that may find GLFW already shut down
+// (it panics then); quitting goes on either way.
+func afterToolkit(f func()) {
+	defer func() { _ = recover() }()
+	f()
 }

@@ -4,6 +4,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/cashbell/cashbell/internal/testproc"
 )
 
 // fakeMainLoop stands in for Fyne's loop: one goroutine runs queued
@@ -21,7 +23,7 @@ func newFakeMainLoop(t *testing.T) *fakeMainLoop {
 			f()
 		}
 	}()
-	t.Cleanup(func() { close(l.funcs); <-done })
+	t.Cleanup(func() { close(l.funcs); testproc.Within(t, done, 5*time.Second, "the fake main loop ending") })
 	return l
 }
 
@@ -91,9 +93,41 @@ func TestIdleLoopWakesByItselfAndStops(t *testing.T) {
 		start := time.Now()
 		done := make(chan struct{})
 		loop.queue(func() { close(done) })
-		<-done
+		testproc.Within(t, done, 5*time.Second, "a queued function running")
 		if waited := time.Since(start); waited > 20*time.Millisecond {
 			t.Fatalf("run %d waited %v after stop; the loop should be free", i, waited)
 		}
+	}
+}
+
+// A toolkit loop that never ends after Quit is given up on after the grace,
+// and one that ends in time is not.
+func TestQuitIsNotHeldByAStuckToolkit(t *testing.T) {
+	quitting, ran := make(chan struct{}), make(chan struct{})
+	gaveUp := make(chan struct{})
+	go watchQuit(quitting, ran, 50*time.Millisecond, func() { close(gaveUp) })
+	close(quitting) // ran is never closed: Fyne's Run hangs
+	select {
+	case <-gaveUp:
+	case <-time.After(2 * time.Second):
+		t.Fatal("a hung toolkit held the quit")
+	}
+
+	quitting, ran = make(chan struct{}), make(chan struct{})
+	called := make(chan struct{}, 1)
+	finished := make(chan struct{})
+	go func() {
+		watchQuit(quitting, ran, 50*time.Millisecond, func() { called <- struct{}{} })
+		close(finished)
+	}()
+	close(quitting)
+	close(ran)
+	select {
+	case <-finished:
+	case <-time.After(2 * time.Second):
+		t.Fatal("watchQuit did not return once the loop ended")
+	}
+	if len(called) != 0 {
+		t.Fatal("gave up on a loop that ended in time")
 	}
 }

@@ -13,6 +13,7 @@ import (
 
 	"github.com/cashbell/cashbell/accounts"
 	"github.com/cashbell/cashbell/internal/stripesim"
+	"github.com/cashbell/cashbell/internal/testproc"
 	"github.com/cashbell/cashbell/notifier"
 )
 
@@ -43,7 +44,7 @@ func BenchmarkNotificationLatency(b *testing.B) {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() { _ = w.svc.Run(ctx); close(done) }()
-	defer func() { cancel(); <-done }()
+	defer func() { cancel(); testproc.Within(b, done, 10*time.Second, "the pollers stopping") }()
 	for {
 		st, _ := w.store.State(ctx, w.acct.ID)
 		if st.Initialized {

@@ -11,6 +11,7 @@ import (
 	"github.com/cashbell/cashbell/accounts"
 	"github.com/cashbell/cashbell/internal/stripesim"
 	"github.com/cashbell/cashbell/internal/testbus"
+	"github.com/cashbell/cashbell/internal/testproc"
 	"github.com/cashbell/cashbell/internal/testworld"
 	"github.com/cashbell/cashbell/notifier"
 )
@@ -327,7 +328,7 @@ func TestStormsBackOffAndLoseNothing(t *testing.T) {
 	waitFor(t, func() bool { out, _ := w.store.Outbox(ctx, w.acct.ID); return len(out) == 0 })
 	waitFor(t, func() bool { a, _ := w.reg.Get(ctx, w.acct.ID); return a.Status == accounts.StatusOK })
 	cancel()
-	<-done
+	testproc.Within(t, done, 10*time.Second, "the pollers stopping")
 	marks, _ := w.store.Marks(context.Background(), w.acct.ID)
 	for _, id := range ids {
 		if marks[id] != notifier.MarkNotified && marks[id] != notifier.MarkSummarised {
@@ -387,7 +388,7 @@ func TestRevokedKeyStopsPollingAndTellsOnce(t *testing.T) {
 	w.gen.Sale(stripesim.Sale{Amount: 700, Currency: "usd"})
 	waitFor(t, func() bool { n, _ := w.store.Count(ctx, w.acct.ID); return n == 1 })
 	cancel()
-	<-done
+	testproc.Within(t, done, 10*time.Second, "the pollers stopping")
 }
 
 func TestCatchUpAfterAStop(t *testing.T) {

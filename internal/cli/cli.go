@@ -43,6 +43,9 @@ type Env struct {
 	Sink notifier.Sink
 	// Keyring keeps keys; the system keyring when nil.
 	Keyring accounts.Keyring
+	// Exit ends the process, for a GUI that cannot end its own loop; os.Exit
+	// when nil.
+	Exit func(code int)
 	// running are the services of the running instance, when it runs a
 	// command for another process.
 	running *Deps
@@ -61,6 +64,7 @@ type Deps struct {
 	WantDemo bool
 	// LogoPath is the bundled account logo written as a file, for notifications.
 	LogoPath string
+	exit     func(code int)
 	// onChanged is called after an account changed (by the poller or a
 	// served command); the GUI sets it with SetChanged while both run.
 	onChanged atomic.Pointer[func(accountID string)]
@@ -247,7 +251,10 @@ func open(ctx context.Context, env Env, logger *slog.Logger) (*Deps, error) {
 	}
 	vault := openVault(env, dirs)
 	reg := accounts.NewRegistry(accounts.Options{Records: store, Keys: vault, Connector: conn, LogoDir: dirs.Logos(), Logger: logger})
-	d := &Deps{Dirs: dirs, Store: store, Vault: vault, Registry: reg, Logger: logger}
+	d := &Deps{Dirs: dirs, Store: store, Vault: vault, Registry: reg, Logger: logger, exit: env.Exit}
+	if d.exit == nil {
+		d.exit = os.Exit
+	}
 	if len(env.Logo) > 0 {
 		if err := os.WriteFile(dirs.Icon(), env.Logo, 0o600); err == nil {
 			d.LogoPath = dirs.Icon()
@@ -286,6 +293,19 @@ func openVault(env Env, dirs Dirs) *accounts.Vault {
 		return accounts.OpenVaultOn(dirs.Keys(), env.Keyring)
 	}
 	return accounts.OpenVault(dirs.Keys(), false)
+}
+
+// ForceExit closes the store, waiting a few seconds at most, and ends the
+// process with status 0: for a GUI whose toolkit hangs as it quits.
+func (d *Deps) ForceExit() {
+	closed := make(chan struct{})
+	go func() { d.close(); close(closed) }()
+	select {
+	case <-closed:
+	case <-time.After(3 * time.Second):
+		d.Logger.Warn("the store did not close in time; its last transaction is safe on disk")
+	}
+	d.exit(0)
 }
 
 func (d *Deps) close() {

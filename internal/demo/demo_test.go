@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/cashbell/cashbell/internal/demo"
+	"github.com/cashbell/cashbell/internal/testproc"
 	"github.com/cashbell/cashbell/internal/testworld"
 	"github.com/cashbell/cashbell/notifier"
 )
@@ -23,7 +24,7 @@ func TestDemoComesAndGoesWhilePollersRun(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() { defer close(done); _ = svc.Run(ctx) }()
-	defer func() { cancel(); <-done }()
+	defer func() { cancel(); testproc.Within(t, done, 10*time.Second, "the pollers stopping") }()
 
 	for range 3 {
 		dm, err := demo.Start(time.Hour, nil)

@@ -114,7 +114,7 @@ func TestSoak(t *testing.T) {
 			break
 		}
 		_ = cmd.Process.Signal(syscall.SIGKILL)
-		<-done
+		testproc.Within(t, done, 10*time.Second, "the killed Cashbell ending")
 		kills++
 		time.Sleep(time.Duration(200+rng.IntN(1500)) * time.Millisecond)
 		cmd, done = start()
@@ -124,7 +124,7 @@ func TestSoak(t *testing.T) {
 	sim.ClearFaults()
 	time.Sleep(10 * time.Second) // drain: several polls without faults
 	_ = cmd.Process.Signal(syscall.SIGTERM)
-	if err := <-done; err != nil {
+	if err := testproc.Within(t, done, 20*time.Second, "Cashbell stopping on SIGTERM"); err != nil {
 		t.Fatalf("final stop: %v", err)
 	}
 	time.Sleep(500 * time.Millisecond) // the last notifications reach the bus

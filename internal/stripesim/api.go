@@ -83,6 +83,18 @@ func (s *Sim) CreateAccount(spec AccountSpec) string {
 	return spec.ID
 }
 
+// AccountIDs lists the simulated accounts' ids, sorted.
+func (s *Sim) AccountIDs() []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	ids := make([]string, 0, len(s.accounts))
+	for id := range s.accounts {
+		ids = append(ids, id)
+	}
+	sort.Strings(ids)
+	return ids
+}
+
 // SetIcon replaces the branding icon of an account (nil removes it).
 func (s *Sim) SetIcon(accountID string, icon []byte) {
 	s.mu.Lock()

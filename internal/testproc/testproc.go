@@ -13,6 +13,8 @@ import (
 	"strings"
 	"sync"
 	"syscall"
+	"testing"
+	"time"
 
 	"github.com/cashbell/cashbell/internal/cli"
 )
@@ -71,4 +73,36 @@ func (s *Buffer) String() string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.b.String()
+}
+
+// Within waits for ch and fails the test after d, saying what it waited
+// for: no wait in a test may hang the suite.
+func Within[T any](t testing.TB, ch <-chan T, d time.Duration, what string) T {
+	t.Helper()
+	select {
+	case v := <-ch:
+		return v
+	case <-time.After(d):
+		t.Fatalf("%s did not happen within %s", what, d)
+	}
+	var zero T
+	return zero
+}
+
+// Stop sends sig to a started command and waits up to d for it to end; past
+// that it is killed and the test fails. It returns the command's exit error.
+func Stop(t testing.TB, cmd *exec.Cmd, sig os.Signal, d time.Duration) error {
+	t.Helper()
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	_ = cmd.Process.Signal(sig)
+	select {
+	case err := <-done:
+		return err
+	case <-time.After(d):
+		_ = cmd.Process.Kill()
+		<-done
+		t.Fatalf("%s was still running %s after %s; killed", cmd.Path, d, sig)
+	}
+	return nil
 }
