@@ -52,7 +52,7 @@ bench: deps-test
 
 ## soak: about two minutes of events, faults and SIGKILLs; prints what was lost (0) and duplicated (0)
 soak: deps-test
-	CASHBELL_SOAK=2m $(GO) test -count=1 -run TestSoak -timeout 6m -v ./internal/soak/
+	CASHBELL_SOAK=2m $(GO) test -count=1 -run TestSoak -timeout 6m -v ./internal/testsupport/soak/
 
 lint: deps
 	$(GO) vet ./...

@@ -10,7 +10,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/cashbell/cashbell/internal/testproc"
+	"github.com/cashbell/cashbell/internal/testsupport/testproc"
 )
 
 // procStats reads a process's CPU time (user+system) and resident memory.

@@ -17,7 +17,8 @@ import (
 
 	"github.com/cashbell/cashbell/internal/cli"
 	"github.com/cashbell/cashbell/internal/stripesim"
-	"github.com/cashbell/cashbell/internal/testproc"
+	"github.com/cashbell/cashbell/internal/testsupport/fakestripe"
+	"github.com/cashbell/cashbell/internal/testsupport/testproc"
 )
 
 // desktop is a private X display and session bus for the real binary.
@@ -214,9 +215,9 @@ func (d *desktop) xdotool(t testing.TB, args ...string) {
 
 // addAccounts starts a simulator for the app, with n accounts of events
 // each events old, and adds them through the CLI as a user would.
-func (d *desktop) addAccounts(t testing.TB, n, events int) *stripesim.Sim {
+func (d *desktop) addAccounts(t testing.TB, n, events int) *fakestripe.Stripe {
 	t.Helper()
-	sim := stripesim.New(stripesim.Options{}).Start()
+	sim := fakestripe.New(stripesim.Options{}).Start()
 	t.Cleanup(sim.Close)
 	d.env = append(d.env, "CASHBELL_API_BASE="+sim.URL)
 	getenv := func(k string) string {

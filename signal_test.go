@@ -13,7 +13,8 @@ import (
 	"github.com/godbus/dbus/v5"
 
 	"github.com/cashbell/cashbell/internal/stripesim"
-	"github.com/cashbell/cashbell/internal/testproc"
+	"github.com/cashbell/cashbell/internal/testsupport/fakestripe"
+	"github.com/cashbell/cashbell/internal/testsupport/testproc"
 )
 
 // exitWithin is how soon Cashbell must be gone after SIGINT or SIGTERM.
@@ -118,7 +119,7 @@ func TestSignalsEndCashbellInEveryState(t *testing.T) {
 			time.Sleep(300 * time.Millisecond) // parked again
 		}},
 		{"mid-poll", []string{"--interval", "100ms"}, func(t *testing.T, pid int) {
-			sim.Inject(stripesim.Fault{Kind: stripesim.Slow, Delay: time.Minute, Path: "/v1/events", Times: -1})
+			sim.Inject(fakestripe.Fault{Kind: fakestripe.Slow, Delay: time.Minute, Path: "/v1/events", Times: -1})
 			t.Cleanup(sim.ClearFaults)
 			time.Sleep(400 * time.Millisecond)
 		}},

@@ -22,11 +22,12 @@ import (
 
 	"github.com/cashbell/cashbell/accounts"
 	"github.com/cashbell/cashbell/internal/stripesim"
+	"github.com/cashbell/cashbell/internal/testsupport/fakestripe"
 	"github.com/cashbell/cashbell/notifier"
 )
 
 type env struct {
-	sim   *stripesim.Sim
+	sim   *fakestripe.Stripe
 	conn  *accounts.Connector
 	store *notifier.Store
 	vault *accounts.Vault
@@ -49,7 +50,7 @@ func pngOf(w, h int) []byte {
 
 func newEnv(t *testing.T) *env {
 	t.Helper()
-	sim := stripesim.New(stripesim.Options{}).Start()
+	sim := fakestripe.New(stripesim.Options{}).Start()
 	t.Cleanup(sim.Close)
 	dir := t.TempDir()
 	conn, err := accounts.NewConnector(sim.URL)
@@ -191,7 +192,7 @@ func TestRateLimitServerErrorAndNoNetworkAreToldApart(t *testing.T) {
 	e := newEnv(t)
 	key := e.key(t, false, stripesim.Restricted, stripesim.AllPermissions...)
 
-	e.sim.Inject(stripesim.Fault{Kind: stripesim.RateLimit, Path: "/v1/events"})
+	e.sim.Inject(fakestripe.Fault{Kind: fakestripe.RateLimit, Path: "/v1/events"})
 	rep, err := e.reg.Check(ctx(t), key, "")
 	if !errors.Is(err, accounts.ErrRateLimited) || rep.Status(accounts.PermEventRead) != accounts.Unknown {
 		t.Fatalf("429: %v, event read %s", err, rep.Status(accounts.PermEventRead))
@@ -200,12 +201,12 @@ func TestRateLimitServerErrorAndNoNetworkAreToldApart(t *testing.T) {
 		t.Fatalf("other permissions should still be checked: %s", rep.Status(accounts.PermBalanceRead))
 	}
 
-	e.sim.Inject(stripesim.Fault{Kind: stripesim.ServerError, Status: 503, Path: "/v1/events"})
+	e.sim.Inject(fakestripe.Fault{Kind: fakestripe.ServerError, Status: 503, Path: "/v1/events"})
 	if _, err := e.reg.Check(ctx(t), key, ""); !errors.Is(err, accounts.ErrStripeUnavailable) {
 		t.Fatalf("503: %v", err)
 	}
 
-	e.sim.Inject(stripesim.Fault{Kind: stripesim.HTML, Path: "/v1/events"})
+	e.sim.Inject(fakestripe.Fault{Kind: fakestripe.HTML, Path: "/v1/events"})
 	if _, err := e.reg.Check(ctx(t), key, ""); !errors.Is(err, accounts.ErrBadResponse) {
 		t.Fatalf("HTML: %v", err)
 	}
@@ -499,7 +500,7 @@ func TestAnAccountIDOfTheWrongShapeIsRefused(t *testing.T) {
 func TestLogoRedirectsAreCheckedAgain(t *testing.T) {
 	for _, target := range []string{"http://10.255.255.1/logo.png", "https://evil.example.com/logo.png", "ftp://127.0.0.1/logo.png", "file:///etc/passwd"} {
 		t.Run(target, func(t *testing.T) {
-			sim := stripesim.New(stripesim.Options{})
+			sim := fakestripe.New(stripesim.Options{})
 			front := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 				if strings.HasPrefix(r.URL.Path, "/links/") {
 					http.Redirect(w, r, target, http.StatusFound)

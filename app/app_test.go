@@ -26,7 +26,8 @@ import (
 	"github.com/cashbell/cashbell/accounts"
 	"github.com/cashbell/cashbell/assets"
 	"github.com/cashbell/cashbell/internal/stripesim"
-	"github.com/cashbell/cashbell/internal/testworld"
+	"github.com/cashbell/cashbell/internal/testsupport/fakestripe"
+	"github.com/cashbell/cashbell/internal/testsupport/testworld"
 	"github.com/cashbell/cashbell/notifier"
 )
 
@@ -66,7 +67,7 @@ type fixture struct {
 	queue  chan func() // UI work from goroutines, run by the test goroutine
 	app    fyne.App
 	ui     *ui
-	sim    *stripesim.Sim
+	sim    *fakestripe.Stripe
 	store  *notifier.Store
 	reg    *accounts.Registry
 	acct   string

@@ -5,7 +5,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/cashbell/cashbell/internal/testproc"
+	"github.com/cashbell/cashbell/internal/testsupport/testproc"
 )
 
 // fakeMainLoop stands in for Fyne's loop: one goroutine runs queued

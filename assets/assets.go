@@ -1,10 +1,9 @@
-// Package assets embeds Cashbell's icons.
+// Package assets embeds Cashbell's icons. The Fyne resources are in
+// resources.go, which a -tags nogui build leaves out.
 package assets
 
 import (
 	_ "embed"
-
-	"fyne.io/fyne/v2"
 )
 
 //go:embed icon.png
@@ -18,21 +17,6 @@ var trayPNG []byte
 
 //go:embed tray-alert.png
 var trayAlertPNG []byte
-
-// Icon is the application icon (512×512 PNG).
-var Icon = fyne.NewStaticResource("icon.png", iconPNG)
-
-// AccountLogo is the logo shown for an account without one of its own, and
-// the icon of its notifications (128×128 PNG).
-var AccountLogo = fyne.NewStaticResource("account.png", accountPNG)
-
-// Tray is the tray icon: a green bell that reads on light and dark panels. It
-// is a PNG because the StatusNotifierItem protocol carries pixels, not SVG.
-var Tray = fyne.NewStaticResource("tray.png", trayPNG)
-
-// TrayAttention is the tray icon when something needs the user: an unseen
-// failed payment or dispute, or a key that stopped working.
-var TrayAttention = fyne.NewStaticResource("tray-alert.png", trayAlertPNG)
 
 // AccountLogoPNG returns the bytes of AccountLogo, for code that must not
 // import Fyne (the notifier writes it to a file for the notification service).

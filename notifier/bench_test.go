@@ -13,7 +13,8 @@ import (
 
 	"github.com/cashbell/cashbell/accounts"
 	"github.com/cashbell/cashbell/internal/stripesim"
-	"github.com/cashbell/cashbell/internal/testproc"
+	"github.com/cashbell/cashbell/internal/testsupport/fakestripe"
+	"github.com/cashbell/cashbell/internal/testsupport/testproc"
 	"github.com/cashbell/cashbell/notifier"
 )
 
@@ -115,7 +116,7 @@ func BenchmarkOpenStoreOf100000AndReadLatest50(b *testing.B) {
 	}
 	ctx := context.Background()
 	// Realistic events: a charge object as the simulator writes it.
-	sim := stripesim.New(stripesim.Options{}).Start()
+	sim := fakestripe.New(stripesim.Options{}).Start()
 	defer sim.Close()
 	acct := sim.CreateAccount(stripesim.AccountSpec{})
 	gen := sim.Generator(acct, false, 1)

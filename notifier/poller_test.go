@@ -10,9 +10,10 @@ import (
 
 	"github.com/cashbell/cashbell/accounts"
 	"github.com/cashbell/cashbell/internal/stripesim"
-	"github.com/cashbell/cashbell/internal/testbus"
-	"github.com/cashbell/cashbell/internal/testproc"
-	"github.com/cashbell/cashbell/internal/testworld"
+	"github.com/cashbell/cashbell/internal/testsupport/fakestripe"
+	"github.com/cashbell/cashbell/internal/testsupport/testbus"
+	"github.com/cashbell/cashbell/internal/testsupport/testproc"
+	"github.com/cashbell/cashbell/internal/testsupport/testworld"
 	"github.com/cashbell/cashbell/notifier"
 )
 
@@ -21,7 +22,7 @@ var bus *testbus.Bus
 func TestMain(m *testing.M) { testbus.Main(m, "notifier tests", &bus) }
 
 type world struct {
-	sim     *stripesim.Sim
+	sim     *fakestripe.Stripe
 	store   *notifier.Store
 	reg     *accounts.Registry
 	svc     *notifier.Service
@@ -311,15 +312,15 @@ func TestStormsBackOffAndLoseNothing(t *testing.T) {
 	go func() { _ = w.svc.Run(ctx); close(done) }()
 	waitFor(t, func() bool { st, _ := w.store.State(ctx, w.acct.ID); return st.Initialized })
 
-	w.sim.Inject(stripesim.Fault{Kind: stripesim.RateLimit, Path: "/v1/events", Times: 8})
+	w.sim.Inject(fakestripe.Fault{Kind: fakestripe.RateLimit, Path: "/v1/events", Times: 8})
 	var ids []string
 	for range 5 {
 		id, _ := w.gen.Sale(w.gen.RandomSale())
 		ids = append(ids, id)
 	}
-	w.sim.Inject(stripesim.Fault{Kind: stripesim.ServerError, Status: 502, Path: "/v1/events", Times: 6})
-	w.sim.Inject(stripesim.Fault{Kind: stripesim.Drop, Path: "/v1/events", Times: 2})
-	w.sim.Inject(stripesim.Fault{Kind: stripesim.BrokenJSON, Path: "/v1/events", Times: 2})
+	w.sim.Inject(fakestripe.Fault{Kind: fakestripe.ServerError, Status: 502, Path: "/v1/events", Times: 6})
+	w.sim.Inject(fakestripe.Fault{Kind: fakestripe.Drop, Path: "/v1/events", Times: 2})
+	w.sim.Inject(fakestripe.Fault{Kind: fakestripe.BrokenJSON, Path: "/v1/events", Times: 2})
 	for range 5 {
 		id, _ := w.gen.Sale(w.gen.RandomSale())
 		ids = append(ids, id)
@@ -462,13 +463,13 @@ func TestHugeAndHTMLAnswersAreRefusedAndRetried(t *testing.T) {
 	w.poll(t)
 	w.gen.Sale(stripesim.Sale{Amount: 100, Currency: "usd"})
 	ctx := context.Background()
-	w.sim.Inject(stripesim.Fault{Kind: stripesim.Huge, Path: "/v1/events"})
+	w.sim.Inject(fakestripe.Fault{Kind: fakestripe.Huge, Path: "/v1/events"})
 	start := time.Now()
 	err := w.svc.Poll(ctx, w.acct.ID)
 	if !errors.Is(err, accounts.ErrResponseTooLarge) || time.Since(start) > 5*time.Second {
 		t.Fatalf("50 MB answer: %v after %v", err, time.Since(start))
 	}
-	w.sim.Inject(stripesim.Fault{Kind: stripesim.HTML, Path: "/v1/events"})
+	w.sim.Inject(fakestripe.Fault{Kind: fakestripe.HTML, Path: "/v1/events"})
 	if err := w.svc.Poll(ctx, w.acct.ID); !errors.Is(err, accounts.ErrBadResponse) || !strings.Contains(err.Error(), "CASHBELL_API_BASE") {
 		t.Fatalf("HTML answer: %v", err)
 	}
@@ -512,7 +513,7 @@ func TestACursorThatDoesNotMoveIsDetected(t *testing.T) {
 	for range 120 {
 		w.gen.Sale(stripesim.Sale{Amount: 100, Currency: "usd"})
 	}
-	w.sim.Inject(stripesim.Fault{Kind: stripesim.RepeatPage, Path: "/v1/events", Times: -1})
+	w.sim.Inject(fakestripe.Fault{Kind: fakestripe.RepeatPage, Path: "/v1/events", Times: -1})
 	before := w.sim.RequestsTo("/v1/events")
 	err := w.svc.Poll(context.Background(), w.acct.ID)
 	if !errors.Is(err, notifier.ErrCursorStuck) {

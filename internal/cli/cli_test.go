@@ -17,10 +17,11 @@ import (
 	"github.com/cashbell/cashbell/accounts"
 	"github.com/cashbell/cashbell/internal/cli"
 	"github.com/cashbell/cashbell/internal/stripesim"
+	"github.com/cashbell/cashbell/internal/testsupport/fakestripe"
 )
 
 type harness struct {
-	sim     *stripesim.Sim
+	sim     *fakestripe.Stripe
 	acct    string
 	home    string
 	vars    map[string]string
@@ -29,7 +30,7 @@ type harness struct {
 
 func newHarness(t *testing.T) *harness {
 	t.Helper()
-	sim := stripesim.New(stripesim.Options{}).Start()
+	sim := fakestripe.New(stripesim.Options{}).Start()
 	t.Cleanup(sim.Close)
 	home := t.TempDir()
 	return &harness{

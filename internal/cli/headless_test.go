@@ -14,8 +14,9 @@ import (
 	"time"
 
 	"github.com/cashbell/cashbell/internal/stripesim"
-	"github.com/cashbell/cashbell/internal/testbus"
-	"github.com/cashbell/cashbell/internal/testproc"
+	"github.com/cashbell/cashbell/internal/testsupport/fakestripe"
+	"github.com/cashbell/cashbell/internal/testsupport/testbus"
+	"github.com/cashbell/cashbell/internal/testsupport/testproc"
 	"github.com/cashbell/cashbell/notifier"
 )
 
@@ -185,7 +186,7 @@ func TestSIGKILLDuringIngestThenRestart(t *testing.T) {
 	c.waitLog(t, "first import")
 
 	// A burst of five pages, each slow to come, and a kill after a page or two.
-	h.sim.Inject(stripesim.Fault{Kind: stripesim.Slow, Delay: 60 * time.Millisecond, Path: "/v1/events", Times: -1})
+	h.sim.Inject(fakestripe.Fault{Kind: fakestripe.Slow, Delay: 60 * time.Millisecond, Path: "/v1/events", Times: -1})
 	time.Sleep(100 * time.Millisecond)
 	for range 450 {
 		gen.Sale(gen.RandomSale())

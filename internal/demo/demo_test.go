@@ -6,8 +6,8 @@ import (
 	"time"
 
 	"github.com/cashbell/cashbell/internal/demo"
-	"github.com/cashbell/cashbell/internal/testproc"
-	"github.com/cashbell/cashbell/internal/testworld"
+	"github.com/cashbell/cashbell/internal/testsupport/testproc"
+	"github.com/cashbell/cashbell/internal/testsupport/testworld"
 	"github.com/cashbell/cashbell/notifier"
 )
 

@@ -168,18 +168,18 @@ var listable = map[string]string{
 }
 
 func notFound(w http.ResponseWriter, r *http.Request) {
-	writeError(w, http.StatusNotFound, apiError{Type: "invalid_request_error",
+	WriteError(w, http.StatusNotFound, APIError{Type: "invalid_request_error",
 		Message: fmt.Sprintf("Unrecognized request URL (%s: %s). Please see https://stripe.com/docs or we can help at https://support.stripe.com/.", r.Method, r.URL.Path)})
 }
 
 func missing(w http.ResponseWriter, resource, id string) {
 	singular := strings.TrimSuffix(resource, "s")
-	writeError(w, http.StatusNotFound, apiError{Type: "invalid_request_error", Code: "resource_missing", Param: "id",
+	WriteError(w, http.StatusNotFound, APIError{Type: "invalid_request_error", Code: "resource_missing", Param: "id",
 		Message: fmt.Sprintf("No such %s: '%s'", singular, id)})
 }
 
 func badParam(w http.ResponseWriter, param, msg string) {
-	writeError(w, http.StatusBadRequest, apiError{Type: "invalid_request_error", Code: "parameter_invalid_integer", Param: param, Message: msg})
+	WriteError(w, http.StatusBadRequest, APIError{Type: "invalid_request_error", Code: "parameter_invalid_integer", Param: param, Message: msg})
 }
 
 func (s *Sim) getEvent(w http.ResponseWriter, ds *dataset, id string) {
@@ -268,7 +268,7 @@ func parseLimit(w http.ResponseWriter, v url.Values) (int, bool) {
 func page(w http.ResponseWriter, v url.Values, ids []string, limit int, resource string) ([]string, bool, bool) {
 	after, before := v.Get("starting_after"), v.Get("ending_before")
 	if after != "" && before != "" {
-		writeError(w, http.StatusBadRequest, apiError{Type: "invalid_request_error",
+		WriteError(w, http.StatusBadRequest, APIError{Type: "invalid_request_error",
 			Message: "You may only specify one of these parameters: ending_before, starting_after."})
 		return nil, false, false
 	}
@@ -324,12 +324,12 @@ func (s *Sim) listEvents(w http.ResponseWriter, r *http.Request, ds *dataset) {
 	}
 	types := formList(v, "types")
 	if len(types) > 20 {
-		writeError(w, http.StatusBadRequest, apiError{Type: "invalid_request_error", Param: "types",
+		WriteError(w, http.StatusBadRequest, APIError{Type: "invalid_request_error", Param: "types",
 			Message: "Invalid array: types. You may specify at most 20 types."})
 		return
 	}
 	if v.Get("type") != "" && len(types) > 0 {
-		writeError(w, http.StatusBadRequest, apiError{Type: "invalid_request_error",
+		WriteError(w, http.StatusBadRequest, APIError{Type: "invalid_request_error",
 			Message: "You may only specify one of these parameters: type, types."})
 		return
 	}
@@ -371,9 +371,6 @@ func (s *Sim) listEvents(w http.ResponseWriter, r *http.Request, ds *dataset) {
 	got, more, ok := page(w, v, ids, limit, "events")
 	if !ok {
 		return
-	}
-	if r.Context().Value(forceMore{}) != nil {
-		more = true
 	}
 	data := make([]any, 0, len(got))
 	for _, id := range got {
@@ -479,7 +476,7 @@ func (s *Sim) accountObject(ds *dataset) map[string]any {
 func (s *Sim) createFileLink(w http.ResponseWriter, r *http.Request, ds *dataset) {
 	file := r.PostForm.Get("file")
 	if file == "" {
-		writeError(w, http.StatusBadRequest, apiError{Type: "invalid_request_error", Code: "parameter_missing", Param: "file",
+		WriteError(w, http.StatusBadRequest, APIError{Type: "invalid_request_error", Code: "parameter_missing", Param: "file",
 			Message: "Missing required param: file."})
 		return
 	}

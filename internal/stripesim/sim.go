@@ -3,7 +3,9 @@
 // unmodified through its backend URL, and it answers the way Stripe does:
 // newest-first lists with cursors, restricted keys that name the permission
 // they lack, 401s for revoked and expired keys, the Stripe-Account header for
-// connected accounts, and faults that a test switches on.
+// connected accounts. Tests serve it through internal/testsupport/fakestripe,
+// which adds request counts and the faults a test switches on; the product
+// (the demo account) links neither.
 //
 // It is used by the tests and by the demo account, so it never touches the
 // network beyond the listener it owns.
@@ -16,10 +18,8 @@ import (
 	"math/big"
 	"net"
 	"net/http"
-	"net/http/httptest"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"time"
 )
 
@@ -67,15 +67,11 @@ type Sim struct {
 	accounts map[string]*Account
 	keys     map[string]*keyInfo
 	links    map[string]fileRef // file link token -> file
-	faults   []*Fault
-	chaos    *chaos
 	limiter  map[string]*window
 	rateOn   bool
 	seq      int64
 
-	requests atomic.Int64
-	byPath   sync.Map // path -> *atomic.Int64
-	server   *httptest.Server
+	server *http.Server
 }
 
 type fileRef struct {
@@ -126,34 +122,21 @@ func New(opts Options) *Sim {
 
 // Start serves the simulator on a fresh loopback port and sets URL.
 func (s *Sim) Start() *Sim {
-	s.server = httptest.NewUnstartedServer(s)
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		panic(fmt.Sprintf("stripesim: listen on loopback: %v", err))
 	}
-	s.server.Listener = l
-	s.server.Start()
-	s.URL = s.server.URL
+	s.server = &http.Server{Handler: s, ReadHeaderTimeout: 10 * time.Second}
+	go func() { _ = s.server.Serve(l) }()
+	s.URL = "http://" + l.Addr().String()
 	return s
 }
 
 // Close stops the server started by Start.
 func (s *Sim) Close() {
 	if s.server != nil {
-		s.server.CloseClientConnections()
-		s.server.Close()
+		_ = s.server.Close()
 	}
-}
-
-// Requests is the number of API requests served so far (file downloads excluded).
-func (s *Sim) Requests() int64 { return s.requests.Load() }
-
-// RequestsTo is the number of API requests served for one path, such as "/v1/events".
-func (s *Sim) RequestsTo(path string) int64 {
-	if c, ok := s.byPath.Load(path); ok {
-		return c.(*atomic.Int64).Load()
-	}
-	return 0
 }
 
 // NewKey makes a key for an account in live or test mode. A restricted key gets
@@ -248,25 +231,17 @@ func (s *Sim) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		s.serveLink(w, r)
 		return
 	}
-	s.requests.Add(1)
-	c, _ := s.byPath.LoadOrStore(routeName(r.URL.Path), new(atomic.Int64))
-	c.(*atomic.Int64).Add(1)
-
-	handled, r := s.applyFault(w, r)
-	if handled {
-		return
-	}
 	w.Header().Set("Request-Id", "req_"+randomToken(14))
 	w.Header().Set("Stripe-Version", APIVersion)
 
 	key, ok := bearer(r)
 	if !ok {
-		writeError(w, http.StatusUnauthorized, apiError{Type: "invalid_request_error",
+		WriteError(w, http.StatusUnauthorized, APIError{Type: "invalid_request_error",
 			Message: "You did not provide an API key. You need to provide your API key in the Authorization header, using Bearer auth (e.g. 'Authorization: Bearer YOUR_SECRET_KEY')."})
 		return
 	}
 	if err := r.ParseForm(); err != nil {
-		writeError(w, http.StatusBadRequest, apiError{Type: "invalid_request_error", Message: "Invalid request body."})
+		WriteError(w, http.StatusBadRequest, APIError{Type: "invalid_request_error", Message: "Invalid request body."})
 		return
 	}
 
@@ -274,24 +249,15 @@ func (s *Sim) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	defer s.mu.Unlock()
 	ds, status, aerr := s.authorize(key, r)
 	if aerr != nil {
-		writeError(w, status, *aerr)
+		WriteError(w, status, *aerr)
 		return
 	}
 	if s.rateOn && s.overLimit(key, ds.live) {
 		w.Header().Set("Stripe-Should-Retry", "true")
-		writeError(w, http.StatusTooManyRequests, rateLimitError)
+		WriteError(w, http.StatusTooManyRequests, RateLimitError)
 		return
 	}
 	s.route(w, r, key, ds)
-}
-
-// routeName folds object ids out of a path so that counts group by endpoint.
-func routeName(path string) string {
-	parts := strings.Split(path, "/")
-	if len(parts) > 3 {
-		parts = parts[:3]
-	}
-	return strings.Join(parts, "/")
 }
 
 func bearer(r *http.Request) (string, bool) {
@@ -305,27 +271,27 @@ func bearer(r *http.Request) (string, bool) {
 
 // authorize resolves the key and the Stripe-Account header to the data set the
 // request may read.
-func (s *Sim) authorize(key string, r *http.Request) (*dataset, int, *apiError) {
+func (s *Sim) authorize(key string, r *http.Request) (*dataset, int, *APIError) {
 	info, ok := s.keys[key]
 	if !ok || info.revoked {
-		return nil, http.StatusUnauthorized, &apiError{Type: "invalid_request_error",
+		return nil, http.StatusUnauthorized, &APIError{Type: "invalid_request_error",
 			Message: "Invalid API Key provided: " + maskKey(key, 4)}
 	}
 	if info.expired {
-		return nil, http.StatusUnauthorized, &apiError{Type: "invalid_request_error", Code: "api_key_expired",
+		return nil, http.StatusUnauthorized, &APIError{Type: "invalid_request_error", Code: "api_key_expired",
 			Message: "Expired API Key provided: " + maskKey(key, 4)}
 	}
 	accountID := info.account
 	if target := r.Header.Get("Stripe-Account"); target != "" && target != info.account {
 		a, ok := s.accounts[target]
 		if !ok || a.Platform != info.account {
-			return nil, http.StatusForbidden, &apiError{Type: "invalid_request_error", Code: "account_invalid",
+			return nil, http.StatusForbidden, &APIError{Type: "invalid_request_error", Code: "account_invalid",
 				Message: fmt.Sprintf("The provided key '%s' does not have access to account '%s' (or that account does not exist). Application access may have been revoked.", maskKey(key, 5), target)}
 		}
 		accountID = target
 	}
 	if perm := requiredPermission(r); perm != "" && info.kind == Restricted && !info.perms[perm] {
-		return nil, http.StatusForbidden, &apiError{Type: "invalid_request_error",
+		return nil, http.StatusForbidden, &APIError{Type: "invalid_request_error",
 			Message: fmt.Sprintf("The provided key '%s' does not have the required permissions for this endpoint on account '%s'. Having the '%s' permission would allow this request to continue.", maskKey(key, 5), accountID, perm)}
 	}
 	return s.accounts[accountID].data(info.live), 0, nil
@@ -389,7 +355,8 @@ func maskKey(key string, stars int) string {
 	return prefix + strings.Repeat("*", stars) + last
 }
 
-type apiError struct {
+// APIError is the error object of Stripe's answers: {"error": {...}}.
+type APIError struct {
 	Type    string `json:"type"`
 	Code    string `json:"code,omitempty"`
 	Message string `json:"message"`
@@ -397,10 +364,12 @@ type apiError struct {
 	DocURL  string `json:"doc_url,omitempty"`
 }
 
-var rateLimitError = apiError{Type: "invalid_request_error", Code: "rate_limit",
+// RateLimitError is Stripe's answer to too many requests (HTTP 429).
+var RateLimitError = APIError{Type: "invalid_request_error", Code: "rate_limit",
 	Message: "Too many requests hit the API too quickly. We recommend an exponential backoff of your requests."}
 
-func writeError(w http.ResponseWriter, status int, e apiError) {
+// WriteError answers with status and Stripe's error object.
+func WriteError(w http.ResponseWriter, status int, e APIError) {
 	if e.Code != "" && e.DocURL == "" {
 		e.DocURL = "https://stripe.com/docs/error-codes/" + strings.ReplaceAll(e.Code, "_", "-")
 	}

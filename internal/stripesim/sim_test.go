@@ -14,10 +14,11 @@ import (
 	"github.com/stripe/stripe-go/v76/client"
 
 	"github.com/cashbell/cashbell/internal/stripesim"
+	"github.com/cashbell/cashbell/internal/testsupport/fakestripe"
 )
 
 type fixture struct {
-	sim     *stripesim.Sim
+	sim     *fakestripe.Stripe
 	account string
 	key     string
 	gen     *stripesim.Generator
@@ -25,14 +26,14 @@ type fixture struct {
 
 func newFixture(t *testing.T) *fixture {
 	t.Helper()
-	sim := stripesim.New(stripesim.Options{}).Start()
+	sim := fakestripe.New(stripesim.Options{}).Start()
 	t.Cleanup(sim.Close)
 	acct := sim.CreateAccount(stripesim.AccountSpec{DisplayName: "Acme", Icon: []byte("\x89PNG fake")})
 	key := sim.NewKey(acct, false, stripesim.Restricted, stripesim.AllPermissions...)
 	return &fixture{sim: sim, account: acct, key: key, gen: sim.Generator(acct, false, 1)}
 }
 
-func apiClient(sim *stripesim.Sim, key string, timeout time.Duration) *client.API {
+func apiClient(sim *fakestripe.Stripe, key string, timeout time.Duration) *client.API {
 	cfg := &stripe.BackendConfig{
 		URL:               stripe.String(sim.URL),
 		MaxNetworkRetries: stripe.Int64(0),
@@ -147,7 +148,7 @@ func TestEventsFilterByCreatedAndTypes(t *testing.T) {
 func TestEventsOlderThan30DaysAreGoneAndHiddenEventsAppearLate(t *testing.T) {
 	now := time.Now()
 	clock := func() time.Time { return now }
-	sim := stripesim.New(stripesim.Options{Now: clock}).Start()
+	sim := fakestripe.New(stripesim.Options{Now: clock}).Start()
 	t.Cleanup(sim.Close)
 	acct := sim.CreateAccount(stripesim.AccountSpec{})
 	key := sim.NewKey(acct, true, stripesim.Restricted, stripesim.PermEventRead)
@@ -394,7 +395,7 @@ func TestInjectedFaults(t *testing.T) {
 	}
 	var se *stripe.Error
 
-	f.sim.Inject(stripesim.Fault{Kind: stripesim.RateLimit, Times: 2})
+	f.sim.Inject(fakestripe.Fault{Kind: fakestripe.RateLimit, Times: 2})
 	for range 2 {
 		if err := list(c); !errors.As(err, &se) || se.HTTPStatusCode != 429 || se.Code != stripe.ErrorCodeRateLimit {
 			t.Fatalf("rate limit: %v", err)
@@ -405,35 +406,35 @@ func TestInjectedFaults(t *testing.T) {
 	}
 
 	for _, status := range []int{500, 502, 503} {
-		f.sim.Inject(stripesim.Fault{Kind: stripesim.ServerError, Status: status, Path: "/v1/events"})
+		f.sim.Inject(fakestripe.Fault{Kind: fakestripe.ServerError, Status: status, Path: "/v1/events"})
 		if err := list(c); !errors.As(err, &se) || se.HTTPStatusCode != status {
 			t.Fatalf("server error %d: %v", status, err)
 		}
 	}
 
-	f.sim.Inject(stripesim.Fault{Kind: stripesim.Slow, Delay: 2 * time.Second})
+	f.sim.Inject(fakestripe.Fault{Kind: fakestripe.Slow, Delay: 2 * time.Second})
 	start := time.Now()
 	if err := list(apiClient(f.sim, f.key, 200*time.Millisecond)); err == nil || time.Since(start) > time.Second {
 		t.Fatalf("slow answer did not time out the client: %v after %v", err, time.Since(start))
 	}
 
-	f.sim.Inject(stripesim.Fault{Kind: stripesim.Drop})
+	f.sim.Inject(fakestripe.Fault{Kind: fakestripe.Drop})
 	if err := list(c); err == nil || errors.As(err, &se) {
 		t.Fatalf("dropped connection: %v, want a transport error", err)
 	}
 
-	f.sim.Inject(stripesim.Fault{Kind: stripesim.BrokenJSON})
+	f.sim.Inject(fakestripe.Fault{Kind: fakestripe.BrokenJSON})
 	var syntax *json.SyntaxError
 	if err := list(c); err == nil || (!errors.As(err, &syntax) && !strings.Contains(err.Error(), "unexpected end of JSON")) {
 		t.Fatalf("broken JSON: %v", err)
 	}
 
-	f.sim.Inject(stripesim.Fault{Kind: stripesim.HTML})
+	f.sim.Inject(fakestripe.Fault{Kind: fakestripe.HTML})
 	if err := list(c); err == nil {
 		t.Fatal("HTML answer was accepted")
 	}
 
-	f.sim.Inject(stripesim.Fault{Kind: stripesim.Huge, Size: 1 << 20})
+	f.sim.Inject(fakestripe.Fault{Kind: fakestripe.Huge, Size: 1 << 20})
 	if err := list(c); err != nil {
 		t.Fatalf("a 1 MiB padded answer is still valid JSON: %v", err)
 	}
@@ -441,7 +442,7 @@ func TestInjectedFaults(t *testing.T) {
 
 func TestShouldRetryHeaderOn429(t *testing.T) {
 	f := newFixture(t)
-	f.sim.Inject(stripesim.Fault{Kind: stripesim.RateLimit})
+	f.sim.Inject(fakestripe.Fault{Kind: fakestripe.RateLimit})
 	req, _ := http.NewRequest("GET", f.sim.URL+"/v1/events", nil)
 	req.Header.Set("Authorization", "Bearer "+f.key)
 	resp, err := http.DefaultClient.Do(req)
@@ -455,7 +456,7 @@ func TestShouldRetryHeaderOn429(t *testing.T) {
 }
 
 func TestRateLimitPerKeyInTestMode(t *testing.T) {
-	sim := stripesim.New(stripesim.Options{RateLimit: true}).Start()
+	sim := fakestripe.New(stripesim.Options{RateLimit: true}).Start()
 	t.Cleanup(sim.Close)
 	acct := sim.CreateAccount(stripesim.AccountSpec{})
 	c := apiClient(sim, sim.NewKey(acct, false, stripesim.Secret), time.Second)
@@ -476,7 +477,7 @@ func TestRateLimitPerKeyInTestMode(t *testing.T) {
 
 func TestChaosFailsAShareOfRequests(t *testing.T) {
 	f := newFixture(t)
-	f.sim.SetChaos(0.5, 7, 0, stripesim.RateLimit, stripesim.ServerError)
+	f.sim.SetChaos(0.5, 7, 0, fakestripe.RateLimit, fakestripe.ServerError)
 	c := f.client()
 	failed := 0
 	for range 40 {

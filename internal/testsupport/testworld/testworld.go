@@ -9,12 +9,13 @@ import (
 
 	"github.com/cashbell/cashbell/accounts"
 	"github.com/cashbell/cashbell/internal/stripesim"
+	"github.com/cashbell/cashbell/internal/testsupport/fakestripe"
 	"github.com/cashbell/cashbell/notifier"
 )
 
 // World is one test's simulator, store and registry, closed when it ends.
 type World struct {
-	Sim   *stripesim.Sim
+	Sim   *fakestripe.Stripe
 	Store *notifier.Store
 	Reg   *accounts.Registry
 	Vault *accounts.Vault // keys in a 0600 file
@@ -24,14 +25,14 @@ type World struct {
 // New starts a simulator and opens a store and a registry that talk to it.
 func New(t testing.TB) *World {
 	t.Helper()
-	sim := stripesim.New(stripesim.Options{}).Start()
+	sim := fakestripe.New(stripesim.Options{}).Start()
 	t.Cleanup(sim.Close)
 	return On(t, sim, sim.URL)
 }
 
 // On opens a store and a registry for sim, reached through the API base
 // (sim.URL, or a proxy in front of it).
-func On(t testing.TB, sim *stripesim.Sim, base string) *World {
+func On(t testing.TB, sim *fakestripe.Stripe, base string) *World {
 	t.Helper()
 	dir := t.TempDir()
 	store, err := notifier.Open(filepath.Join(dir, "cashbell.db"), notifier.OpenOptions{})

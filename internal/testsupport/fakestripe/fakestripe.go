@@ -1,13 +1,95 @@
-package stripesim
+// Package fakestripe serves the Stripe simulator (internal/stripesim) for
+// tests: on a loopback httptest server, counting requests by endpoint, and
+// with the faults a test switches on, one at a time or at random. None of
+// this is linked into Cashbell itself.
+package fakestripe
 
 import (
 	"bytes"
-	"context"
+	"encoding/json"
 	"math/rand/v2"
+	"net"
 	"net/http"
+	"net/http/httptest"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
+
+	"github.com/cashbell/cashbell/internal/stripesim"
 )
+
+// Stripe is a simulator behind a test server.
+type Stripe struct {
+	*stripesim.Sim
+
+	server   *httptest.Server
+	mu       sync.Mutex
+	faults   []*Fault
+	chaos    *chaos
+	requests atomic.Int64
+	byPath   sync.Map // path -> *atomic.Int64
+}
+
+// New returns a simulator that is not yet listening; see Start and ServeHTTP.
+func New(opts stripesim.Options) *Stripe {
+	return &Stripe{Sim: stripesim.New(opts)}
+}
+
+// Start serves on a fresh loopback port and sets URL.
+func (s *Stripe) Start() *Stripe {
+	s.server = httptest.NewUnstartedServer(s)
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		panic("fakestripe: listen on loopback: " + err.Error())
+	}
+	s.server.Listener = l
+	s.server.Start()
+	s.URL = s.server.URL
+	return s
+}
+
+// Close stops the server started by Start.
+func (s *Stripe) Close() {
+	if s.server != nil {
+		s.server.CloseClientConnections()
+		s.server.Close()
+	}
+}
+
+// Requests is the number of API requests served so far (file downloads excluded).
+func (s *Stripe) Requests() int64 { return s.requests.Load() }
+
+// RequestsTo is the number of API requests served for one path, such as "/v1/events".
+func (s *Stripe) RequestsTo(path string) int64 {
+	if c, ok := s.byPath.Load(path); ok {
+		return c.(*atomic.Int64).Load()
+	}
+	return 0
+}
+
+// ServeHTTP counts the request, applies the next fault, and lets the
+// simulator answer the rest.
+func (s *Stripe) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if !strings.HasPrefix(r.URL.Path, "/links/") {
+		s.requests.Add(1)
+		c, _ := s.byPath.LoadOrStore(routeName(r.URL.Path), new(atomic.Int64))
+		c.(*atomic.Int64).Add(1)
+		if s.applyFault(w, r) {
+			return
+		}
+	}
+	s.Sim.ServeHTTP(w, r)
+}
+
+// routeName folds object ids out of a path so that counts group by endpoint.
+func routeName(path string) string {
+	parts := strings.Split(path, "/")
+	if len(parts) > 3 {
+		parts = parts[:3]
+	}
+	return strings.Join(parts, "/")
+}
 
 // FaultKind is a way for a request to go wrong.
 type FaultKind int
@@ -48,7 +130,7 @@ type Fault struct {
 }
 
 // Inject queues a fault. Faults apply in the order they were injected.
-func (s *Sim) Inject(f Fault) {
+func (s *Stripe) Inject(f Fault) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if f.Times == 0 {
@@ -58,7 +140,7 @@ func (s *Sim) Inject(f Fault) {
 }
 
 // ClearFaults removes queued faults and chaos.
-func (s *Sim) ClearFaults() {
+func (s *Stripe) ClearFaults() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.faults = nil
@@ -74,13 +156,13 @@ type chaos struct {
 
 // SetChaos makes a share rate (0..1) of requests fail with one of kinds,
 // chosen by a generator seeded with seed. Slow faults wait delay.
-func (s *Sim) SetChaos(rate float64, seed uint64, delay time.Duration, kinds ...FaultKind) {
+func (s *Stripe) SetChaos(rate float64, seed uint64, delay time.Duration, kinds ...FaultKind) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.chaos = &chaos{rate: rate, kinds: kinds, rng: rand.New(rand.NewPCG(seed, 1)), delay: delay}
 }
 
-func (s *Sim) nextFault(path string) *Fault {
+func (s *Stripe) nextFault(path string) *Fault {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	for i, f := range s.faults {
@@ -102,46 +184,51 @@ func (s *Sim) nextFault(path string) *Fault {
 	return nil
 }
 
-// forceMore marks a request whose list answer must say has_more.
-type forceMore struct{}
-
 // applyFault answers the request with the next matching fault, if any, and
-// reports whether it did so. A fault that only bends the answer returns the
-// request to serve instead.
-func (s *Sim) applyFault(w http.ResponseWriter, r *http.Request) (bool, *http.Request) {
+// reports whether it did so.
+func (s *Stripe) applyFault(w http.ResponseWriter, r *http.Request) bool {
 	f := s.nextFault(r.URL.Path)
 	if f == nil {
-		return false, r
+		return false
 	}
 	switch f.Kind {
 	case RepeatPage:
 		q := r.URL.Query()
 		q.Del("starting_after")
 		q.Del("ending_before")
-		r = r.WithContext(context.WithValue(r.Context(), forceMore{}, true))
 		r.URL.RawQuery = q.Encode()
-		return false, r
+		rec := httptest.NewRecorder()
+		s.Sim.ServeHTTP(rec, r)
+		var list map[string]any
+		if rec.Code != http.StatusOK || json.Unmarshal(rec.Body.Bytes(), &list) != nil {
+			w.WriteHeader(rec.Code)
+			_, _ = w.Write(rec.Body.Bytes())
+			return true
+		}
+		list["has_more"] = true
+		w.Header().Set("Content-Type", "application/json")
+		_ = json.NewEncoder(w).Encode(list)
 	case RateLimit:
 		w.Header().Set("Stripe-Should-Retry", "true")
-		writeError(w, http.StatusTooManyRequests, rateLimitError)
+		stripesim.WriteError(w, http.StatusTooManyRequests, stripesim.RateLimitError)
 	case ServerError:
 		status := f.Status
 		if status == 0 {
 			status = http.StatusInternalServerError
 		}
 		w.Header().Set("Stripe-Should-Retry", "true")
-		writeError(w, status, apiError{Type: "api_error", Message: "An unknown error occurred while processing this request."})
+		stripesim.WriteError(w, status, stripesim.APIError{Type: "api_error", Message: "An unknown error occurred while processing this request."})
 	case Slow:
 		select {
 		case <-time.After(f.Delay):
-			return false, r
+			return false
 		case <-r.Context().Done():
 		}
 	case Drop:
 		if hj, ok := w.(http.Hijacker); ok {
 			if conn, _, err := hj.Hijack(); err == nil {
 				_ = conn.Close()
-				return true, r
+				return true
 			}
 		}
 		panic(http.ErrAbortHandler)
@@ -161,10 +248,10 @@ func (s *Sim) applyFault(w http.ResponseWriter, r *http.Request) (bool, *http.Re
 		chunk := bytes.Repeat([]byte("x"), 64<<10)
 		for written := 0; written < size; written += len(chunk) {
 			if _, err := w.Write(chunk); err != nil {
-				return true, r
+				return true
 			}
 		}
 		_, _ = w.Write([]byte(`"}`))
 	}
-	return true, r
+	return true
 }

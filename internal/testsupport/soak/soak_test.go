@@ -18,8 +18,9 @@ import (
 
 	"github.com/cashbell/cashbell/internal/cli"
 	"github.com/cashbell/cashbell/internal/stripesim"
-	"github.com/cashbell/cashbell/internal/testbus"
-	"github.com/cashbell/cashbell/internal/testproc"
+	"github.com/cashbell/cashbell/internal/testsupport/fakestripe"
+	"github.com/cashbell/cashbell/internal/testsupport/testbus"
+	"github.com/cashbell/cashbell/internal/testsupport/testproc"
 	"github.com/cashbell/cashbell/notifier"
 )
 
@@ -43,7 +44,7 @@ func TestSoak(t *testing.T) {
 		t.Fatalf("CASHBELL_SOAK=%q: %v", raw, err)
 	}
 	rng := rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), 7))
-	sim := stripesim.New(stripesim.Options{}).Start()
+	sim := fakestripe.New(stripesim.Options{}).Start()
 	defer sim.Close()
 	home := t.TempDir()
 	env := []string{"HOME=" + home, "XDG_CONFIG_HOME=" + filepath.Join(home, "config"), "CASHBELL_API_BASE=" + sim.URL,
@@ -104,7 +105,7 @@ func TestSoak(t *testing.T) {
 		}
 	}()
 	sim.SetChaos(0.12, 11, 400*time.Millisecond,
-		stripesim.RateLimit, stripesim.ServerError, stripesim.Slow, stripesim.Drop, stripesim.BrokenJSON)
+		fakestripe.RateLimit, fakestripe.ServerError, fakestripe.Slow, fakestripe.Drop, fakestripe.BrokenJSON)
 
 	kills := 0
 	deadline := time.Now().Add(total - 25*time.Second)

@@ -22,7 +22,8 @@ import (
 
 	"github.com/cashbell/cashbell/accounts"
 	"github.com/cashbell/cashbell/internal/stripesim"
-	"github.com/cashbell/cashbell/internal/testworld"
+	"github.com/cashbell/cashbell/internal/testsupport/fakestripe"
+	"github.com/cashbell/cashbell/internal/testsupport/testworld"
 	"github.com/cashbell/cashbell/notifier"
 )
 
@@ -96,7 +97,7 @@ func startStripeMock(t *testing.T) string {
 
 // exercise runs what Cashbell does against Stripe: check keys, add a plain and
 // a connected account, import identities, poll, enrich and page through a burst.
-func exercise(t *testing.T, base string, sim *stripesim.Sim) {
+func exercise(t *testing.T, base string, sim *fakestripe.Stripe) {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	w := testworld.On(t, sim, base)
@@ -163,7 +164,7 @@ func shape(r recorded) string {
 
 func TestEveryRequestIsAValidStripeRequest(t *testing.T) {
 	mock := startStripeMock(t)
-	sim := stripesim.New(stripesim.Options{}).Start()
+	sim := fakestripe.New(stripesim.Options{}).Start()
 	defer sim.Close()
 	target, _ := url.Parse(sim.URL)
 	rec := &recorder{}
