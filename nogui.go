@@ -6,8 +6,9 @@ import (
 	"context"
 
 	"github.com/cashbell/cashbell/internal/cli"
+	"github.com/cashbell/cashbell/internal/wiring"
 )
 
 // gui is absent from a -tags nogui build: cashbell run --headless and the
 // account commands work, the tray app does not.
-var gui func(context.Context, *cli.Deps) error
+var gui func(context.Context, *wiring.Main, cli.GUIOptions) error

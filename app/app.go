@@ -17,8 +17,6 @@ import (
 
 	"github.com/cashbell/cashbell/accounts"
 	"github.com/cashbell/cashbell/assets"
-	"github.com/cashbell/cashbell/internal/cli"
-	"github.com/cashbell/cashbell/internal/single"
 	"github.com/cashbell/cashbell/notifier"
 )
 
@@ -58,11 +56,44 @@ type poller interface {
 	PollNow(accountID string)
 }
 
+// service is the poller as Run drives it: it runs until its context ends and
+// says when accounts or events changed.
+type service interface {
+	poller
+	Run(ctx context.Context) error
+	Changed() <-chan struct{}
+}
+
+// startAtLogin turns starting Cashbell at login on and off.
+type startAtLogin interface {
+	Enabled() bool
+	Set(on bool) error
+}
+
+// Options are the services and callbacks the app is built on, all given
+// before it starts.
+type Options struct {
+	Registry  registry
+	History   history
+	Poller    service
+	Keys      keyNotes
+	Autostart startAtLogin
+	Logger    *slog.Logger
+	// AddDemo starts the demo and adds its account (or returns it).
+	AddDemo func(ctx context.Context) (accounts.AddResult, error)
+	// WantDemo opens Preferences on the demo account at start (--demo).
+	WantDemo bool
+	// Show receives when a second launch asks for the window.
+	Show <-chan struct{}
+	// ForceExit ends the process when Fyne cannot end its own loop.
+	ForceExit func()
+}
+
 var (
 	_ registry = (*accounts.Registry)(nil)
 	_ trayHost = (*sniTray)(nil)
 	_ history  = (*notifier.Store)(nil)
-	_ poller   = (*notifier.Service)(nil)
+	_ service  = (*notifier.Service)(nil)
 	_ keyNotes = (*accounts.Vault)(nil)
 )
 
@@ -77,7 +108,7 @@ type env struct {
 	openURL   func(string)
 	keys      keyNotes // says where keys are kept
 	now       func() time.Time
-	autostart *autostart
+	autostart startAtLogin
 	// changed is called after the UI changed accounts or settings, so that
 	// every view refreshes.
 	changed func()
@@ -130,36 +161,45 @@ func watchQuit(quitting, ran <-chan struct{}, grace time.Duration, giveUp func()
 
 // Run shows the tray and windows and runs the pollers until Quit or ctx ends,
 // then stops the pollers; the caller closes the store.
-func Run(ctx context.Context, d *cli.Deps) error {
+func Run(ctx context.Context, o Options) error {
 	a := fyneapp.NewWithID(ID)
 	a.SetIcon(assets.Icon)
 	var u *ui
 	idle := newIdleLoop(fyne.Do, func() bool { return !u.windowShown() }, 2*time.Second)
-	e := envFromDeps(a, d, idle.do)
+	e := &env{
+		reg: o.Registry, hist: o.History, poll: o.Poller, addDemo: o.AddDemo, money: notifier.NewMoney(""), log: o.Logger,
+		keys: o.Keys, now: time.Now, autostart: o.Autostart, do: idle.do,
+		openURL: func(raw string) { openURL(a, raw) },
+	}
 	var host trayHost
 	if _, ok := a.(desktop.App); ok { // a desktop driver, not a phone or the test driver
 		if sni, err := startSNITray("Cashbell", e.do); err != nil {
-			d.Logger.Warn("no tray icon; Preferences stays open instead", "err", err)
+			o.Logger.Warn("no tray icon; Preferences stays open instead", "err", err)
 		} else {
 			host = sni
 		}
 	}
 	u = newUI(a, e, host)
 	u.stopIdle = idle.stop
-	d.SetChanged(u.onChanged)
 
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	release, err := single.Serve(func() { u.env.do(u.showPrefs) })
-	if err != nil {
-		d.Logger.Warn("not registered as the single instance", "err", err)
-	}
-	defer release()
-
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
-		_ = d.Service.Run(ctx)
+		_ = o.Poller.Run(ctx)
+	}()
+	go func() {
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-o.Poller.Changed():
+				u.onChanged()
+			case <-o.Show:
+				u.env.do(u.showPrefs)
+			}
+		}
 	}()
 	quitting := make(chan struct{})
 	go func() {
@@ -172,18 +212,18 @@ func Run(ctx context.Context, d *cli.Deps) error {
 	}()
 	ran := make(chan struct{})
 	go watchQuit(quitting, ran, quitGrace, func() {
-		d.Logger.Warn("the window toolkit did not stop in time; Cashbell stops without it")
+		o.Logger.Warn("the window toolkit did not stop in time; Cashbell stops without it")
 		cancel()
 		select {
 		case <-done:
 		case <-time.After(5 * time.Second):
-			d.Logger.Warn("the pollers did not stop in time")
+			o.Logger.Warn("the pollers did not stop in time")
 		}
-		d.ForceExit()
+		o.ForceExit()
 	})
 	go idle.run()
 	a.Lifecycle().SetOnStarted(func() {
-		u.start(d.WantDemo)
+		u.start(o.WantDemo)
 	})
 	a.Run()
 	close(ran)
@@ -193,26 +233,10 @@ func Run(ctx context.Context, d *cli.Deps) error {
 	return nil
 }
 
-func envFromDeps(a fyne.App, d *cli.Deps, do func(func())) *env {
-	e := &env{
-		reg: d.Registry, hist: d.Store, poll: d.Service, money: notifier.NewMoney(""), log: d.Logger,
-		keys: d.Vault, now: time.Now, autostart: newAutostart(), do: do,
-		openURL: func(raw string) { openURL(a, raw) },
-	}
-	e.addDemo = func(ctx context.Context) (accounts.AddResult, error) {
-		dm, err := d.StartDemo(ctx)
-		if err != nil {
-			return accounts.AddResult{}, err
-		}
-		return dm.AddAccount(ctx, d.Registry)
-	}
-	return e
-}
-
 // newUI wires the windows and the tray; host is nil when there is no tray.
 func newUI(a fyne.App, e *env, host trayHost) *ui {
 	u := &ui{app: a, env: e, stopIdle: func() {}, quitting: make(chan struct{})}
-	e.changed = func() { u.onChanged("") }
+	e.changed = u.onChanged
 	u.tray = newTray(host, e, u)
 	return u
 }
@@ -241,7 +265,7 @@ func (u *ui) start(wantDemo bool) {
 
 // onChanged may be called from any goroutine; refreshes are coalesced and
 // run on Fyne's thread.
-func (u *ui) onChanged(string) {
+func (u *ui) onChanged() {
 	if u.refreshQueued.Swap(true) {
 		return
 	}

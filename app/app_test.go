@@ -25,6 +25,7 @@ import (
 
 	"github.com/cashbell/cashbell/accounts"
 	"github.com/cashbell/cashbell/assets"
+	"github.com/cashbell/cashbell/internal/autostart"
 	"github.com/cashbell/cashbell/internal/stripesim"
 	"github.com/cashbell/cashbell/internal/testsupport/fakestripe"
 	"github.com/cashbell/cashbell/internal/testsupport/testworld"
@@ -94,7 +95,7 @@ func newFixture(t testing.TB) *fixture {
 	e := &env{
 		reg: reg, hist: store, poll: f.poll, money: notifier.NewMoney("en-US"),
 		log: slog.New(slog.NewTextHandler(io.Discard, nil)), keys: fileKeyNotes{},
-		now: func() time.Time { return testNow }, autostart: &autostart{path: filepath.Join(dir, "autostart", ID+".desktop"), exec: func() (string, error) { return "/usr/bin/cashbell", nil }},
+		now: func() time.Time { return testNow }, autostart: &autostart.Entry{Path: filepath.Join(dir, "autostart", ID+".desktop"), Exec: func() (string, error) { return "/usr/bin/cashbell", nil }},
 		openURL: func(u string) { f.opened = append(f.opened, u) },
 		do:      func(fn func()) { f.queue <- fn },
 		addDemo: func(ctx context.Context) (accounts.AddResult, error) {
@@ -272,11 +273,11 @@ func TestNotificationSwitchesAreSaved(t *testing.T) {
 		t.Fatalf("bad minimum: %q", n.problem.Text)
 	}
 	test.Tap(n.autostart)
-	if !f.ui.env.autostart.enabled() {
+	if !f.ui.env.autostart.Enabled() {
 		t.Fatal("autostart entry not written")
 	}
 	test.Tap(n.autostart)
-	if f.ui.env.autostart.enabled() {
+	if f.ui.env.autostart.Enabled() {
 		t.Fatal("autostart entry not removed")
 	}
 }

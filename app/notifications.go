@@ -118,7 +118,7 @@ func (n *notificationsTab) refresh() {
 		}
 	}
 	n.hideAmounts.SetChecked(set.HideAmounts)
-	n.autostart.SetChecked(n.env.autostart.enabled())
+	n.autostart.SetChecked(n.env.autostart.Enabled())
 }
 
 // save validates and stores the settings; a bad field says what to type.
@@ -170,9 +170,9 @@ func (n *notificationsTab) onAutostart(on bool) {
 	if n.loading {
 		return
 	}
-	if err := n.env.autostart.set(on); err != nil {
+	if err := n.env.autostart.Set(on); err != nil {
 		n.problem.SetText("Start at login could not be changed: " + err.Error())
 		n.problem.Show()
-		n.autostart.SetChecked(n.env.autostart.enabled())
+		n.autostart.SetChecked(n.env.autostart.Enabled())
 	}
 }

@@ -74,9 +74,6 @@ type Options struct {
 	Logger   *slog.Logger
 	Money    *Money
 	Icon     string // the bundled logo, for accounts without one
-	// OnChange is called, from the polling goroutine, after an account's
-	// events or status changed. The UI refreshes from it.
-	OnChange func(accountID string)
 	// MaxBackoff caps the wait after failures; 5 minutes when zero.
 	MaxBackoff time.Duration
 	// InitialBackoff is the first wait after a failure; 2 seconds when zero.
@@ -90,6 +87,9 @@ type Service struct {
 	log    *slog.Logger
 	now    func() time.Time
 	reload chan struct{}
+	// changes signals that an account's events, status or the list of
+	// accounts changed; signals coalesce while nobody reads them.
+	changes chan struct{}
 
 	mu       sync.Mutex
 	kicks    map[string]chan struct{}
@@ -115,7 +115,7 @@ func New(opts Options) *Service {
 		opts.InitialBackoff = 2 * time.Second
 	}
 	return &Service{opts: opts, store: opts.Store, log: opts.Logger, now: opts.Now,
-		reload: make(chan struct{}, 1), kicks: map[string]chan struct{}{}, products: map[string]string{}, clients: map[string]apiClient{}}
+		reload: make(chan struct{}, 1), changes: make(chan struct{}, 1), kicks: map[string]chan struct{}{}, products: map[string]string{}, clients: map[string]apiClient{}}
 }
 
 // Reload makes Run pick up added, removed and re-checked accounts.
@@ -124,7 +124,13 @@ func (s *Service) Reload() {
 	case s.reload <- struct{}{}:
 	default:
 	}
+	s.changed("")
 }
+
+// Changed receives after an account's events or status changed, or the
+// accounts were reloaded. Signals that nobody has read yet are merged into
+// one: a window refreshes once for a burst.
+func (s *Service) Changed() <-chan struct{} { return s.changes }
 
 // PollNow asks an account's loop to poll at once.
 func (s *Service) PollNow(accountID string) {
@@ -323,9 +329,10 @@ func (s *Service) keyRefused(ctx context.Context, id string, cause error) {
 	}
 }
 
-func (s *Service) changed(id string) {
-	if s.opts.OnChange != nil {
-		s.opts.OnChange(id)
+func (s *Service) changed(string) {
+	select {
+	case s.changes <- struct{}{}:
+	default:
 	}
 }
 

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -29,8 +28,6 @@ type world struct {
 	gen     *stripesim.Generator
 	acct    accounts.Account
 	dir     string
-	mu      sync.Mutex
-	changes int
 }
 
 type option func(*notifier.Options)
@@ -50,7 +47,7 @@ func newWorld(t testing.TB, perms []string, opts ...option) *world {
 	w := &world{sim: sim, store: store, reg: reg, gen: sim.Generator(id, false, 42), acct: res.Account, dir: dir}
 	o := notifier.Options{Store: store, Accounts: reg, Sink: notifier.NewDesktop(), Money: notifier.NewMoney("en-US"),
 		Icon: "/usr/share/icons/cashbell.png", InitialBackoff: 5 * time.Millisecond, MaxBackoff: 40 * time.Millisecond,
-		Interval: 20 * time.Millisecond, OnChange: func(string) { w.mu.Lock(); w.changes++; w.mu.Unlock() }}
+		Interval: 20 * time.Millisecond}
 	for _, f := range opts {
 		f(&o)
 	}

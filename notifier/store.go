@@ -585,10 +585,10 @@ func (s *Store) MarkEvents(ctx context.Context, account string, marks map[string
 func decodeEvent(k, v []byte) (Event, error) {
 	var e Event
 	if v == nil {
-		return e, fmt.Errorf("event %x is missing", k)
+		return e, fmt.Errorf("%w: event %x is missing", ErrDamaged, k)
 	}
 	if err := json.Unmarshal(v, &e); err != nil {
-		return e, fmt.Errorf("reading event %x: %w", k, err)
+		return e, fmt.Errorf("%w: event %x cannot be read (%v)", ErrDamaged, k, err)
 	}
 	e.key = slices.Clone(k)
 	return e, nil

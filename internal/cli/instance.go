@@ -7,13 +7,14 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"log/slog"
 	"net"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/cashbell/cashbell/internal/wiring"
 )
 
 // The running Cashbell holds the store, and bbolt's lock is exclusive, so
@@ -45,7 +46,7 @@ type reply struct {
 
 // socketPath is where the running instance listens: the user's runtime
 // folder when there is one, else Cashbell's config folder.
-func socketPath(env Env, dirs Dirs) string {
+func socketPath(env Env, dirs wiring.Dirs) string {
 	if run := env.Getenv("XDG_RUNTIME_DIR"); filepath.IsAbs(run) {
 		return filepath.Join(run, "cashbell", "instance.sock")
 	}
@@ -63,7 +64,7 @@ func served(args []string) bool {
 
 // serveInstance answers commands from other cashbell processes with the
 // running instance's services until ctx ends.
-func serveInstance(ctx context.Context, env Env, d *Deps) {
+func serveInstance(ctx context.Context, env Env, d *wiring.Main) {
 	path := socketPath(env, d.Dirs)
 	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 		d.Logger.Warn("commands cannot reach this Cashbell", "err", err)
@@ -96,7 +97,7 @@ func serveInstance(ctx context.Context, env Env, d *Deps) {
 	}()
 }
 
-func answer(ctx context.Context, env Env, d *Deps, conn net.Conn) {
+func answer(ctx context.Context, env Env, d *wiring.Main, conn net.Conn) {
 	defer conn.Close()
 	_ = conn.SetDeadline(time.Now().Add(serveTimeout))
 	var req request
@@ -117,7 +118,7 @@ func answer(ctx context.Context, env Env, d *Deps, conn net.Conn) {
 var errNoInstance = errors.New("no running Cashbell")
 
 // forward asks a running instance to run the command, and copies its answer.
-func forward(ctx context.Context, env Env, dirs Dirs, req request) (int, error) {
+func forward(ctx context.Context, env Env, dirs wiring.Dirs, req request) (int, error) {
 	var dialer net.Dialer
 	dctx, cancel := context.WithTimeout(ctx, dialTimeout)
 	defer cancel()
@@ -151,11 +152,11 @@ func (e exitStatus) Error() string { return fmt.Sprintf("exit status %d", int(e)
 // instance's own when the instance runs it, else those of a store opened
 // here. When another Cashbell runs, the command is forwarded to it and
 // exitStatus is returned. The returned function releases what was opened.
-func openOrForward(ctx context.Context, env Env, logger *slog.Logger, req request) (*Deps, func(), error) {
+func openOrForward(ctx context.Context, env Env, req request) (*wiring.Main, func(), error) {
 	if env.running != nil {
 		return env.running, func() {}, nil
 	}
-	dirs, err := FindDirs(env.Getenv)
+	dirs, err := wiring.FindDirs(env.Getenv)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -166,18 +167,9 @@ func openOrForward(ctx context.Context, env Env, logger *slog.Logger, req reques
 	case !errors.Is(err, errNoInstance):
 		return nil, nil, err
 	}
-	d, err := open(ctx, env, logger)
+	m, err := wiring.Open(ctx, env.config(0, NewLogger(io.Discard, false)))
 	if err != nil {
 		return nil, nil, err
 	}
-	return d, d.close, nil
-}
-
-// changed tells the running instance's poller and windows that the
-// accounts changed; a command that opened the store itself has neither.
-func (d *Deps) changed(id string) {
-	if d.Service != nil {
-		d.Service.Reload()
-	}
-	d.notifyChanged(id)
+	return m, m.Close, nil
 }

@@ -102,16 +102,22 @@ func (d *Demo) Attach(ctx context.Context, reg Registry) error {
 
 // HasDemoAccount reports whether the registry holds a demo account.
 func HasDemoAccount(ctx context.Context, reg Registry) bool {
+	_, ok := Account(ctx, reg)
+	return ok
+}
+
+// Account returns the registry's demo account, if it holds one.
+func Account(ctx context.Context, reg Registry) (accounts.Account, bool) {
 	list, err := reg.List(ctx)
 	if err != nil {
-		return false
+		return accounts.Account{}, false
 	}
 	for _, a := range list {
 		if a.Demo {
-			return true
+			return a, true
 		}
 	}
-	return false
+	return accounts.Account{}, false
 }
 
 // AddAccount adds the demo account to the registry (the demo must be attached).

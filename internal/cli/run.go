@@ -1,0 +1,102 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/cashbell/cashbell/internal/single"
+	"github.com/cashbell/cashbell/internal/wiring"
+	"github.com/cashbell/cashbell/notifier"
+)
+
+// runGUI opens Cashbell and runs the desktop app until it quits. A second
+// launch asks the running one to show its window instead.
+func runGUI(ctx context.Context, env Env, args []string) error {
+	fs := newFlags("cashbell")
+	wantDemo := fs.Bool("demo", false, "")
+	interval := fs.Duration("interval", 0, "")
+	verbose := fs.Bool("verbose", false, "")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	if env.GUI == nil {
+		return errors.New("this build has no window: use `cashbell run --headless`")
+	}
+	if err := checkInterval(*interval); err != nil {
+		return err
+	}
+	logger := NewLogger(env.Stderr, *verbose)
+	m, err := wiring.Open(ctx, env.config(*interval, logger))
+	if errors.Is(err, notifier.ErrAlreadyRunning) && single.Activate(ctx) {
+		fmt.Fprintln(env.Stdout, "Cashbell is already running; its window was brought forward.")
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	defer m.Close()
+	m.ResumeDemo(ctx)
+	ctx, stop := context.WithCancel(ctx)
+	defer stop()
+	show := make(chan struct{}, 1)
+	release, err := single.Serve(func() {
+		select {
+		case show <- struct{}{}:
+		default:
+		}
+	})
+	if err != nil {
+		logger.Warn("not registered as the single instance", "err", err)
+	}
+	defer release()
+	serveInstance(ctx, env, m)
+	return env.GUI(ctx, m, GUIOptions{WantDemo: *wantDemo, Show: show})
+}
+
+func checkInterval(d time.Duration) error {
+	if d < 0 || d != 0 && d < 10*time.Millisecond {
+		return fmt.Errorf("%w: --interval must be at least 10ms, and 5s or more is kind to Stripe's rate limits (got %s)", errUsage, d)
+	}
+	return nil
+}
+
+// runHeadless polls and notifies without a window until a signal.
+func runHeadless(ctx context.Context, env Env, args []string) error {
+	fs := newFlags("run")
+	fs.Bool("headless", true, "")
+	interval := fs.Duration("interval", 0, "")
+	verbose := fs.Bool("verbose", false, "")
+	wantDemo := fs.Bool("demo", false, "")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	if err := checkInterval(*interval); err != nil {
+		return err
+	}
+	logger := NewLogger(env.Stderr, *verbose)
+	m, err := wiring.Open(ctx, env.config(*interval, logger))
+	if err != nil {
+		return err
+	}
+	defer m.Close()
+	m.ResumeDemo(ctx)
+	if *wantDemo {
+		if _, err := m.AddDemo(ctx); err != nil {
+			return err
+		}
+	}
+	serveInstance(ctx, env, m)
+	list, err := m.Registry.List(ctx)
+	if err != nil {
+		return err
+	}
+	logger.Info("cashbell running headless", "accounts", len(list), "store", m.Dirs.Store(), "keys", m.Vault.Where())
+	if len(list) == 0 {
+		logger.Warn("no accounts yet: add one with `cashbell accounts add` (the key is read from stdin)")
+	}
+	err = m.Service.Run(ctx)
+	logger.Info("cashbell stopped")
+	return err
+}

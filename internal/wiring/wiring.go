@@ -1,0 +1,227 @@
+// Package wiring builds Cashbell's long-lived pieces in one place, in the
+// order they depend on each other, and closes them in reverse:
+//
+//	config folder → store → key vault → account registry → poller → demo
+//
+// The command line opens a Main for every command that needs the store; the
+// tray app and the headless runner keep theirs until they quit. Nothing is
+// set on a Main after Open returns; what changes while it runs (the demo)
+// is guarded.
+package wiring
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"runtime"
+	"sync"
+	"time"
+
+	"github.com/cashbell/cashbell/accounts"
+	"github.com/cashbell/cashbell/internal/demo"
+	"github.com/cashbell/cashbell/notifier"
+)
+
+// Config is what Open needs from the process.
+type Config struct {
+	Getenv   func(string) string
+	Logger   *slog.Logger
+	Notice   io.Writer        // where a sentence about a damaged store goes
+	Logo     []byte           // the bundled account logo (PNG)
+	Sink     notifier.Sink    // the desktop's when nil
+	Keyring  accounts.Keyring // the system keyring when nil
+	Interval time.Duration    // overrides the stored poll interval when not zero
+	Exit     func(code int)   // os.Exit when nil
+}
+
+// Main is an open Cashbell: its folder, store, keys, accounts and poller.
+type Main struct {
+	Dirs     Dirs
+	Logger   *slog.Logger
+	Store    *notifier.Store
+	Vault    *accounts.Vault
+	Registry *accounts.Registry
+	Service  *notifier.Service
+
+	logo []byte
+	exit func(code int)
+
+	demoMu sync.Mutex
+	demo   *demo.Demo // running, or nil
+}
+
+// Open builds everything; the caller closes the Main.
+func Open(ctx context.Context, cfg Config) (*Main, error) {
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	if cfg.Notice == nil {
+		cfg.Notice = io.Discard
+	}
+	if cfg.Exit == nil {
+		cfg.Exit = os.Exit
+	}
+	dirs, err := FindDirs(cfg.Getenv)
+	if err != nil {
+		return nil, err
+	}
+	conn, err := accounts.NewConnector(cfg.Getenv(accounts.EnvAPIBase))
+	if err != nil {
+		return nil, err
+	}
+	if err := os.MkdirAll(dirs.Config, 0o700); err != nil {
+		return nil, fmt.Errorf("Cashbell cannot create its folder %s: %w; check that folder's permissions", dirs.Config, err)
+	}
+	store, err := notifier.Open(dirs.Store(), notifier.OpenOptions{Logger: cfg.Logger})
+	if err != nil {
+		return nil, err
+	}
+	if aside := store.Recovered(); aside != "" {
+		fmt.Fprintf(cfg.Notice, "cashbell: the store was damaged; it was moved to %s and your history will be rebuilt from Stripe's last 30 days\n", aside)
+	}
+	vault := openVault(cfg, dirs)
+	reg := accounts.NewRegistry(accounts.Options{Records: store, Keys: vault, Connector: conn, LogoDir: dirs.Logos(), Logger: cfg.Logger})
+	icon := ""
+	if len(cfg.Logo) > 0 && os.WriteFile(dirs.Icon(), cfg.Logo, 0o600) == nil {
+		icon = dirs.Icon()
+	}
+	sink := cfg.Sink
+	if sink == nil {
+		sink = notifier.NewDesktop()
+	}
+	m := &Main{Dirs: dirs, Logger: cfg.Logger, Store: store, Vault: vault, Registry: reg, logo: cfg.Logo, exit: cfg.Exit,
+		Service: notifier.New(notifier.Options{Store: store, Accounts: reg, Sink: sink, Interval: cfg.Interval, Logger: cfg.Logger, Icon: icon})}
+	return m, nil
+}
+
+// ResumeDemo starts the demo's simulator again when the registry holds the
+// demo account, for the long-running modes; commands do without it.
+func (m *Main) ResumeDemo(ctx context.Context) {
+	if demo.HasDemoAccount(ctx, m.Registry) {
+		if _, err := m.startDemo(ctx); err != nil {
+			m.Logger.Warn("demo not started", "err", err)
+		}
+	}
+}
+
+// openVault keeps keys in the system keyring, or in a 0600 file when
+// CASHBELL_KEYRING=file or no keyring answers.
+func openVault(cfg Config, dirs Dirs) *accounts.Vault {
+	switch {
+	case cfg.Getenv("CASHBELL_KEYRING") == "file":
+		return accounts.OpenVault(dirs.Keys(), true)
+	case cfg.Keyring != nil:
+		return accounts.OpenVaultOn(dirs.Keys(), cfg.Keyring)
+	}
+	return accounts.OpenVault(dirs.Keys(), false)
+}
+
+// startDemo starts the demo's simulator once and points the registry at it.
+func (m *Main) startDemo(ctx context.Context) (*demo.Demo, error) {
+	m.demoMu.Lock()
+	defer m.demoMu.Unlock()
+	if m.demo != nil {
+		return m.demo, nil
+	}
+	dm, err := demo.Start(demo.Every, m.logo)
+	if err != nil {
+		return nil, err
+	}
+	if err := dm.Attach(ctx, m.Registry); err != nil {
+		dm.Close()
+		return nil, err
+	}
+	m.demo = dm
+	return dm, nil
+}
+
+// AddDemo starts the demo if it is not running and adds its account; a demo
+// account that is already there is returned as it is.
+func (m *Main) AddDemo(ctx context.Context) (accounts.AddResult, error) {
+	dm, err := m.startDemo(ctx)
+	if err != nil {
+		return accounts.AddResult{}, err
+	}
+	if a, ok := demo.Account(ctx, m.Registry); ok {
+		return accounts.AddResult{Account: a}, nil
+	}
+	return dm.AddAccount(ctx, m.Registry)
+}
+
+// Close stops the demo and closes the store.
+func (m *Main) Close() {
+	m.demoMu.Lock()
+	if m.demo != nil {
+		m.demo.Close()
+		m.demo = nil
+	}
+	m.demoMu.Unlock()
+	m.Store.Close()
+}
+
+// ForceExit closes the store, waiting a few seconds at most, and ends the
+// process with status 0: for a GUI whose toolkit hangs as it quits. Every
+// transaction already committed is safe on disk either way.
+func (m *Main) ForceExit() {
+	closed := make(chan struct{})
+	go func() { m.Close(); close(closed) }()
+	select {
+	case <-closed:
+	case <-time.After(3 * time.Second):
+		m.Logger.Warn("the store did not close in time; its last transaction is safe on disk")
+	}
+	m.exit(0)
+}
+
+// Dirs are where Cashbell keeps its state.
+type Dirs struct {
+	Config string // <user config dir>/cashbell
+}
+
+// Store is the bbolt file.
+func (d Dirs) Store() string { return filepath.Join(d.Config, "cashbell.db") }
+
+// Keys is the fallback key file.
+func (d Dirs) Keys() string { return filepath.Join(d.Config, "keys.json") }
+
+// Logos is the folder of account logos.
+func (d Dirs) Logos() string { return filepath.Join(d.Config, "logos") }
+
+// Icon is the bundled logo as a file.
+func (d Dirs) Icon() string { return filepath.Join(d.Config, "cashbell.png") }
+
+// FindDirs finds the config folder: XDG_CONFIG_HOME or ~/.config on Linux and
+// the BSDs, the platform's own elsewhere (os.UserConfigDir).
+func FindDirs(getenv func(string) string) (Dirs, error) {
+	if runtime.GOOS == "darwin" || runtime.GOOS == "windows" {
+		dir, err := os.UserConfigDir()
+		if err != nil {
+			return Dirs{}, fmt.Errorf("finding your config folder: %w", err)
+		}
+		return Dirs{Config: filepath.Join(dir, "Cashbell")}, nil
+	}
+	base := ConfigHome(getenv)
+	if base == "" {
+		dir, err := os.UserConfigDir()
+		if err != nil {
+			return Dirs{}, fmt.Errorf("finding your config folder: %w (set HOME or XDG_CONFIG_HOME)", err)
+		}
+		base = dir
+	}
+	return Dirs{Config: filepath.Join(base, "cashbell")}, nil
+}
+
+// ConfigHome is the XDG config folder: an absolute XDG_CONFIG_HOME, else
+// $HOME/.config, else "" when neither is set.
+func ConfigHome(getenv func(string) string) string {
+	if base := getenv("XDG_CONFIG_HOME"); filepath.IsAbs(base) {
+		return base
+	}
+	if home := getenv("HOME"); home != "" {
+		return filepath.Join(home, ".config")
+	}
+	return ""
+}
