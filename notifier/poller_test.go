@@ -21,13 +21,13 @@ var bus *testbus.Bus
 func TestMain(m *testing.M) { testbus.Main(m, "notifier tests", &bus) }
 
 type world struct {
-	sim     *fakestripe.Stripe
-	store   *notifier.Store
-	reg     *accounts.Registry
-	svc     *notifier.Service
-	gen     *stripesim.Generator
-	acct    accounts.Account
-	dir     string
+	sim   *fakestripe.Stripe
+	store *notifier.Store
+	reg   *accounts.Registry
+	svc   *notifier.Service
+	gen   *stripesim.Generator
+	acct  accounts.Account
+	dir   string
 }
 
 type option func(*notifier.Options)

@@ -223,4 +223,3 @@ func accountsRemove(ctx context.Context, env Env, args []string) error {
 	fmt.Fprintf(env.Stdout, "Removed %s, its key and its history.\n", fs.Arg(0))
 	return nil
 }
-

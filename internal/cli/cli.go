@@ -72,15 +72,15 @@ func init() {
 	// Set here rather than in the declaration: the commands' work reaches
 	// Main, which prints this table.
 	commands = []command{
-	{"", "[--demo] [--interval D] [--verbose]", "open the tray app", runGUI},
-	{"run", "--headless [--demo] [--interval D] [--verbose]", "poll and notify without a window", runHeadless},
-	{"accounts add", "[--name N] [--connected acct_...] [--key-file F]", "add an account; the key is read from stdin", accountsAdd},
-	{"accounts check", "[--connected acct_...] [--key-file F]", "show what a key may read; stores nothing", accountsCheck},
-	{"accounts list", "[--json]", "list accounts", accountsList},
-	{"accounts remove", "<id>", "remove an account, its key and its history", accountsRemove},
-	{"events", "[--account ID] [--limit N] [--json]", "print stored events, newest first", events},
-	{"version", "", "print the version", printVersion},
-	{"help", "[command]", "print this help, or a command's", nil},
+		{"", "[--demo] [--interval D] [--verbose]", "open the tray app", runGUI},
+		{"run", "--headless [--demo] [--interval D] [--verbose]", "poll and notify without a window", runHeadless},
+		{"accounts add", "[--name N] [--connected acct_...] [--key-file F]", "add an account; the key is read from stdin", accountsAdd},
+		{"accounts check", "[--connected acct_...] [--key-file F]", "show what a key may read; stores nothing", accountsCheck},
+		{"accounts list", "[--json]", "list accounts", accountsList},
+		{"accounts remove", "<id>", "remove an account, its key and its history", accountsRemove},
+		{"events", "[--account ID] [--limit N] [--json]", "print stored events, newest first", events},
+		{"version", "", "print the version", printVersion},
+		{"help", "[command]", "print this help, or a command's", nil},
 	}
 }
 
