@@ -2,6 +2,7 @@ package main
 
 import (
 	"os/exec"
+	"regexp"
 	"strings"
 	"testing"
 )
@@ -28,5 +29,12 @@ func TestWhatTheBinariesLink(t *testing.T) {
 				}
 			}
 		}
+	}
+}
+
+// The version comes from FyneApp.toml, where `fyne package` reads it too.
+func TestVersionIsFyneAppsVersion(t *testing.T) {
+	if v := version(); !regexp.MustCompile(`^\d+\.\d+\.\d+$`).MatchString(v) || !strings.Contains(fyneApp, `Version = "`+v+`"`) {
+		t.Fatalf("version() = %q", v)
 	}
 }

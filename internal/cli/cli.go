@@ -100,7 +100,7 @@ func usage(w io.Writer, prefix string) {
 		if prefix != "" && c.path != prefix && !strings.HasPrefix(c.path, prefix+" ") {
 			continue
 		}
-		line := strings.TrimSpace("cashbell " + c.path + " " + c.usage)
+		line := strings.Join(strings.Fields("cashbell "+c.path+" "+c.usage), " ")
 		if len(line) > 40 {
 			fmt.Fprintf(w, "  %s\n  %-40s %s\n", line, "", c.about)
 		} else {
@@ -173,15 +173,16 @@ func run(ctx context.Context, env Env) error {
 		}
 	}
 	group := len(words) > 0 && hasGroup(words[0])
+	unmatched := found == nil || found.path == "" && len(words) > 0
 	switch {
-	case found == nil && group && len(words) == 1:
+	case unmatched && group && len(words) == 1:
 		if len(args) > 1 && isHelpFlag(args[1]) {
 			return helpFor(words[0])
 		}
 		return fmt.Errorf("%w: %s needs a subcommand: %s", errUsage, words[0], subcommands(words[0]))
-	case found == nil && group:
+	case unmatched && group:
 		return fmt.Errorf("%w: unknown %s subcommand %q (it has %s)", errUsage, words[0], words[1], subcommands(words[0]))
-	case found == nil || found.path == "" && len(words) > 0 && words[0] != "gui":
+	case unmatched && (len(words) == 0 || words[0] != "gui"):
 		return fmt.Errorf("%w: unknown command %q", errUsage, words[0])
 	}
 	rest := args[len(strings.Fields(found.path)):]

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"syscall"
 	"testing"
@@ -261,5 +262,28 @@ func TestEventsOnATruncatedStore(t *testing.T) {
 	}
 	if r := h.run(t, "", "accounts", "list"); r.code != 0 || !strings.Contains(r.stdout, "Acme") {
 		t.Fatalf("accounts after the store was rebuilt: %+v", r)
+	}
+}
+
+// --help works at every level, and --version names the version and the build.
+func TestHelpAndVersion(t *testing.T) {
+	h := newHarness(t)
+	for _, args := range [][]string{{"--help"}, {"-h"}, {"help"}, {"accounts", "--help"}, {"accounts", "add", "--help"},
+		{"accounts", "list", "-h"}, {"help", "accounts", "remove"}, {"events", "--help"}, {"run", "--help"}} {
+		r := h.run(t, "", args...)
+		if r.code != 0 || !strings.HasPrefix(strings.TrimPrefix(r.stdout, "Cashbell rings when your Stripe accounts make money.\n\n"), "Usage:\n  cashbell") {
+			t.Errorf("%v: %+v", args, r)
+		}
+	}
+	if r := h.run(t, "", "accounts", "--help"); !strings.Contains(r.stdout, "accounts remove <id>") || strings.Contains(r.stdout, "events") {
+		t.Errorf("accounts --help shows other commands: %s", r.stdout)
+	}
+	if r := h.run(t, "", "accounts"); r.code != 2 || !strings.Contains(r.stderr, "needs a subcommand: add, check, list, remove") {
+		t.Errorf("accounts alone: %+v", r)
+	}
+	var out bytes.Buffer
+	code := cli.Main(context.Background(), cli.Env{Args: []string{"--version"}, Stdout: &out, Stderr: &out, Getenv: func(string) string { return "" }, Version: "9.8.7"})
+	if code != 0 || !strings.HasPrefix(out.String(), "Cashbell 9.8.7 (") || !strings.Contains(out.String(), runtime.Version()) {
+		t.Fatalf("--version: %d %q", code, out.String())
 	}
 }
