@@ -52,8 +52,8 @@ func (w *activityWindow) build() {
 	w.accountFilter = widget.NewSelect([]string{"All accounts"}, func(string) { w.reload() })
 	w.accountFilter.SetSelectedIndex(0)
 	types := []string{"All events"}
-	for _, t := range notifier.NotifiedTypes {
-		types = append(types, notifier.TypeLabels[t])
+	for _, k := range notifier.Kinds {
+		types = append(types, k.Label)
 	}
 	w.typeFilter = widget.NewSelect(types, func(string) { w.reload() })
 	w.typeFilter.SetSelectedIndex(0)
@@ -129,6 +129,16 @@ func (w *activityWindow) refresh() {
 	w.reload()
 }
 
+// decode reads an event for its row, with its account's name and mode.
+func (w *activityWindow) decode(e notifier.Event) notifier.Happening {
+	return notifier.Decode(e, source(w.accounts[e.Account]))
+}
+
+// source is what a happening needs to know about its account.
+func source(a accounts.Account) notifier.Source {
+	return notifier.Source{Name: a.Name, Live: a.Live(), Connected: a.ConnectedID()}
+}
+
 func accountLabel(a accounts.Account) string {
 	return a.Name + " (" + strings.ToUpper(string(a.Mode)) + ")"
 }
@@ -139,7 +149,7 @@ func (w *activityWindow) query() notifier.Query {
 		q.Accounts = []string{w.order[i-1].ID}
 	}
 	if i := w.typeFilter.SelectedIndex(); i > 0 {
-		q.Types = []string{notifier.NotifiedTypes[i-1]}
+		q.Types = notifier.Kinds[i-1].Types
 	}
 	return q
 }
@@ -199,9 +209,7 @@ func (w *activityWindow) open(id int) {
 	if id < 0 || id >= len(w.events) {
 		return
 	}
-	e := w.events[id]
-	a := w.accounts[e.Account]
-	w.env.openURL(notifier.DashboardURL(e, a.Live(), a.ConnectedID()))
+	w.env.openURL(w.decode(w.events[id]).Link)
 }
 
 // eventRow is one event: logo, what happened, the amount and details, the time.
@@ -240,7 +248,7 @@ func (r *eventRow) set(id int, e notifier.Event) {
 		r.logo.File, r.logo.Resource = "", assets.AccountLogo
 	}
 	r.logo.Refresh()
-	t := notifier.Describe(e, a.Name, notifier.Details{}, notifier.TextOptions{Money: r.w.env.money, HideAmounts: r.w.hideAmounts})
+	t := r.w.decode(e).Text(notifier.TextOptions{Money: r.w.env.money, HideAmounts: r.w.hideAmounts})
 	r.title.SetText(t.Title)
 	r.body.SetText(t.Body)
 	r.when.SetText(when(e.CreatedTime(), r.w.env.now()))

@@ -253,14 +253,14 @@ func TestNotificationSwitchesAreSaved(t *testing.T) {
 	p := f.ui.preferences()
 	p.show()
 	n := p.notifs
-	test.Tap(n.types["charge.succeeded"])
+	test.Tap(n.types["sale"])
 	test.Type(n.quietFrom, "22:00")
 	test.Type(n.quietTo, "07:00")
 	test.Type(n.minimum, "25")
 	n.interval.SetSelectedIndex(3)
 	test.Tap(n.hideAmounts)
 	set, _ := f.store.Settings(context.Background())
-	if set.Enabled("charge.succeeded") || !set.Enabled("charge.refunded") || set.QuietFrom != "22:00" || set.QuietTo != "07:00" ||
+	if set.Enabled(notifier.KindByID("sale")) || !set.Enabled(notifier.KindByID("refund")) || set.QuietFrom != "22:00" || set.QuietTo != "07:00" ||
 		set.MinAmount != 25 || set.Interval != time.Minute || !set.HideAmounts {
 		t.Fatalf("settings %+v", set)
 	}

@@ -47,9 +47,9 @@ func newNotificationsTab(e *env, parent fyne.Window) *notificationsTab {
 
 func (n *notificationsTab) build() fyne.CanvasObject {
 	typeBox := container.NewGridWithColumns(2)
-	for _, typ := range notifier.NotifiedTypes {
-		c := widget.NewCheck(notifier.TypeLabels[typ], func(bool) { n.save() })
-		n.types[typ] = c
+	for _, k := range notifier.Kinds {
+		c := widget.NewCheck(k.Label, func(bool) { n.save() })
+		n.types[k.ID] = c
 		typeBox.Add(c)
 	}
 	n.quietFrom = widget.NewEntry()
@@ -101,8 +101,8 @@ func (n *notificationsTab) refresh() {
 	}
 	n.loading = true
 	defer func() { n.loading = false }()
-	for typ, c := range n.types {
-		c.SetChecked(set.Enabled(typ))
+	for id, c := range n.types {
+		c.SetChecked(set.Enabled(notifier.KindByID(id)))
 	}
 	n.quietFrom.SetText(set.QuietFrom)
 	n.quietTo.SetText(set.QuietTo)

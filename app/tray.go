@@ -70,20 +70,19 @@ func (t *tray) build() *fyne.Menu {
 	totals := map[string]notifier.Totals{}
 	counts := map[string]int{}
 	t.attention = false
+	sales := notifier.KindByID("sale")
 	for _, e := range today {
-		if e.Type == "charge.succeeded" {
-			if n, cur, ok := notifier.Amount(e); ok {
-				if totals[e.Account] == nil {
-					totals[e.Account] = notifier.Totals{}
-				}
-				totals[e.Account].Add(n, cur)
-				counts[e.Account]++
+		if h := notifier.Decode(e, notifier.Source{}); h.Kind == sales && h.HasAmount() {
+			if totals[e.Account] == nil {
+				totals[e.Account] = notifier.Totals{}
 			}
+			totals[e.Account].Add(h.Amount, h.Currency)
+			counts[e.Account]++
 		}
 	}
 	recent, _, _ := t.env.hist.Page(ctx, notifier.Query{Limit: 200})
 	for _, e := range recent {
-		if (e.Type == "charge.failed" || e.Type == "charge.dispute.created") && e.Created > set.SeenUntil && e.Mark != notifier.MarkSilent {
+		if k := notifier.KindOf(e.Type); k != nil && k.Bad && e.Created > set.SeenUntil && e.Mark != notifier.MarkSilent {
 			t.attention = true
 		}
 	}
@@ -133,16 +132,11 @@ func (t *tray) build() *fyne.Menu {
 		it.Disabled = true
 		items = append(items, it)
 	}
+	opt := notifier.TextOptions{Money: t.env.money, HideAmounts: set.HideAmounts}
 	for _, e := range last {
-		a := names[e.Account]
-		text := notifier.Describe(e, a.Name, notifier.Details{}, notifier.TextOptions{Money: t.env.money, HideAmounts: set.HideAmounts})
-		label := strings.TrimPrefix(text.Title, a.Name+" — ")
-		if amount := firstPart(text.Body); amount != "" {
-			label += " · " + amount
-		}
-		label += " · " + a.Name
-		u := notifier.DashboardURL(e, a.Live(), a.ConnectedID())
-		items = append(items, fyne.NewMenuItem(label, func() { t.env.openURL(u) }))
+		h := notifier.Decode(e, source(names[e.Account]))
+		label := strings.Join(nonEmpty(h.What(), h.AmountText(opt), h.Account), " · ")
+		items = append(items, fyne.NewMenuItem(label, func() { t.env.openURL(h.Link) }))
 	}
 
 	items = append(items, fyne.NewMenuItemSeparator(), t.pauseItem(set, now), fyne.NewMenuItemSeparator(),
@@ -216,14 +210,15 @@ func (t *tray) pause(until time.Time) {
 	t.refresh()
 }
 
-func firstPart(body string) string {
-	part, _, _ := strings.Cut(body, " · ")
-	part, _, _ = strings.Cut(part, " from ")
-	part, _, _ = strings.Cut(part, " to ")
-	if strings.ContainsAny(part, "0123456789•") {
-		return part
+// nonEmpty keeps the strings that say something.
+func nonEmpty(parts ...string) []string {
+	var out []string
+	for _, p := range parts {
+		if p != "" {
+			out = append(out, p)
+		}
 	}
-	return ""
+	return out
 }
 
 func plural(n int, one, many string) string {

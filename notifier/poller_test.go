@@ -497,7 +497,7 @@ func TestNewerAPIFieldsAreKeptAndDoNotBreakTheText(t *testing.T) {
 	}
 	// A type Cashbell does not know is stored but never notified.
 	unknown := notifier.Event{ID: "evt_new", Type: "charge.teleported", Object: []byte(`{"amount":1}`)}
-	if notifier.Notifies(unknown) {
+	if notifier.Decode(unknown, notifier.Source{}).Notifies() {
 		t.Fatal("an unknown type notifies")
 	}
 }

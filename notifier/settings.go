@@ -8,35 +8,6 @@ import (
 	"time"
 )
 
-// NotifiedTypes are the event types Cashbell lists and may notify, in the
-// order the Preferences window shows them.
-var NotifiedTypes = []string{
-	"charge.succeeded",
-	"charge.refunded",
-	"charge.failed",
-	"charge.dispute.created",
-	"payout.paid",
-	"payout.failed",
-	"customer.subscription.created",
-	"customer.subscription.updated",
-	"customer.subscription.deleted",
-	"customer.subscription.trial_will_end",
-}
-
-// TypeLabels name each notified type for people.
-var TypeLabels = map[string]string{
-	"charge.succeeded":                     "Sales",
-	"charge.refunded":                      "Refunds",
-	"charge.failed":                        "Failed payments",
-	"charge.dispute.created":               "Disputes",
-	"payout.paid":                          "Payouts paid",
-	"payout.failed":                        "Failed payouts",
-	"customer.subscription.created":        "New subscriptions",
-	"customer.subscription.updated":        "Subscription changes",
-	"customer.subscription.deleted":        "Cancelled subscriptions",
-	"customer.subscription.trial_will_end": "Trials ending",
-}
-
 // DefaultInterval is how often an account is polled unless set otherwise.
 const DefaultInterval = 15 * time.Second
 
@@ -45,7 +16,7 @@ const MinInterval = 5 * time.Second
 
 // Settings are the user's notification choices, shared by all accounts.
 type Settings struct {
-	Disabled    map[string]bool `json:"disabled,omitempty"`     // event types switched off
+	Disabled    map[string]bool `json:"disabled,omitempty"`     // kinds switched off, by Kind.ID
 	PausedUntil time.Time       `json:"paused_until,omitzero"`  // no notifications before this
 	QuietFrom   string          `json:"quiet_from,omitempty"`   // "22:00"; quiet hours are off when empty
 	QuietTo     string          `json:"quiet_to,omitempty"`     // "07:00"
@@ -60,8 +31,21 @@ func DefaultSettings() Settings {
 	return Settings{Interval: DefaultInterval}
 }
 
-// Enabled reports whether a type is switched on.
-func (s Settings) Enabled(typ string) bool { return !s.Disabled[typ] }
+// Enabled reports whether a kind is switched on.
+func (s Settings) Enabled(k *Kind) bool { return k != nil && !s.Disabled[k.ID] }
+
+// upgrade reads settings written before kinds had IDs, when the switches
+// were keyed by Stripe event type.
+func (s *Settings) upgrade() {
+	for key, off := range s.Disabled {
+		if k := KindOf(key); k != nil {
+			delete(s.Disabled, key)
+			if off {
+				s.Disabled[k.ID] = true
+			}
+		}
+	}
+}
 
 // PollInterval is the interval, clamped to sane bounds.
 func (s Settings) PollInterval() time.Duration {

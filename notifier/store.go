@@ -421,6 +421,7 @@ func (s *Store) Settings(ctx context.Context) (Settings, error) {
 		}
 		return nil
 	})
+	set.upgrade()
 	return set, err
 }
 

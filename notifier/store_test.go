@@ -41,7 +41,7 @@ func TestStoreIsPrivateAndVersioned(t *testing.T) {
 		t.Fatalf("store mode %v, %v", info.Mode().Perm(), err)
 	}
 	set, err := s.Settings(context.Background())
-	if err != nil || set.PollInterval() != notifier.DefaultInterval || !set.Enabled("charge.succeeded") {
+	if err != nil || set.PollInterval() != notifier.DefaultInterval || !set.Enabled(notifier.KindByID("sale")) {
 		t.Fatalf("default settings: %+v %v", set, err)
 	}
 }

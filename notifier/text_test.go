@@ -97,7 +97,7 @@ func TestDescribe(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			got := Describe(tc.e, "Acme", tc.d, opt)
+			got := Decode(tc.e, Source{Name: "Acme"}).With(tc.d).Text(opt)
 			if got.Title != tc.title || got.Body != tc.body {
 				t.Fatalf("got\n  %q\n  %q\nwant\n  %q\n  %q", got.Title, got.Body, tc.title, tc.body)
 			}
@@ -107,31 +107,35 @@ func TestDescribe(t *testing.T) {
 
 func TestHideAmounts(t *testing.T) {
 	e := ev("charge.succeeded", `{"id":"ch_1","amount":4900,"currency":"usd","billing_details":{"email":"jane@example.com"}}`)
-	got := Describe(e, "Acme", Details{Net: 4728, NetCur: "usd"}, TextOptions{HideAmounts: true})
+	h := Decode(e, Source{Name: "Acme"})
+	got := h.With(Details{Net: 4728, NetCur: "usd"}).Text(TextOptions{HideAmounts: true})
 	if strings.Contains(got.Body, "49") || strings.Contains(got.Body, "47") || !strings.Contains(got.Body, "jane@example.com") {
 		t.Fatalf("hidden amounts: %q", got.Body)
 	}
-	s := Summary("Acme", []Event{e, e}, TextOptions{HideAmounts: true})
+	s := Summary("Acme", []Happening{h, h}, TextOptions{HideAmounts: true})
 	if strings.Contains(s.Body, "$") {
 		t.Fatalf("summary shows amounts: %q", s.Body)
 	}
 }
 
+// notifies decodes an event and asks whether it is worth a notification.
+func notifies(e Event) bool { return Decode(e, Source{}).Notifies() }
+
 func TestOnlyMeaningfulSubscriptionUpdatesNotify(t *testing.T) {
 	base := sub("active", "false", "null", 1, "price_1", "null", 900)
-	if Notifies(ev("customer.subscription.updated", base, `{"metadata":{}}`)) {
+	if notifies(ev("customer.subscription.updated", base, `{"metadata":{}}`)) {
 		t.Fatal("a metadata change notifies")
 	}
-	if Notifies(ev("customer.subscription.updated", base, `{"current_period_end":1,"latest_invoice":"in_1"}`)) {
+	if notifies(ev("customer.subscription.updated", base, `{"current_period_end":1,"latest_invoice":"in_1"}`)) {
 		t.Fatal("a renewal bookkeeping change notifies")
 	}
-	if Notifies(ev("customer.subscription.updated", base)) {
+	if notifies(ev("customer.subscription.updated", base)) {
 		t.Fatal("an update without previous attributes notifies")
 	}
-	if !Notifies(ev("customer.subscription.updated", base, `{"status":"trialing"}`)) {
+	if !notifies(ev("customer.subscription.updated", base, `{"status":"trialing"}`)) {
 		t.Fatal("a status change does not notify")
 	}
-	if Notifies(ev("invoice.paid", `{}`)) {
+	if notifies(ev("invoice.paid", `{}`)) {
 		t.Fatal("an unknown type notifies")
 	}
 }
@@ -146,7 +150,11 @@ func TestSummaryKeepsCurrenciesApart(t *testing.T) {
 	}
 	events = append(events, ev("charge.refunded", `{"amount":1000,"amount_refunded":1000,"currency":"usd"}`),
 		ev("customer.subscription.created", sub("active", "false", "null", 1, "p", "null", 900)))
-	s := Summary("Acme", events, TextOptions{Money: NewMoney("en-US")})
+	var hs []Happening
+	for _, e := range events {
+		hs = append(hs, Decode(e, Source{}))
+	}
+	s := Summary("Acme", hs, TextOptions{Money: NewMoney("en-US")})
 	if s.Title != "Acme — and 36 more" {
 		t.Fatalf("title %q", s.Title)
 	}
@@ -170,7 +178,7 @@ func TestDashboardURL(t *testing.T) {
 		{ev("customer.subscription.updated", `{"id":"sub_1"}`), false, "acct_7", "https://dashboard.stripe.com/acct_7/test/subscriptions/sub_1"},
 	}
 	for _, tc := range cases {
-		if got := DashboardURL(tc.e, tc.live, tc.connected); got != tc.want {
+		if got := Decode(tc.e, Source{Live: tc.live, Connected: tc.connected}).Link; got != tc.want {
 			t.Errorf("%s: %s, want %s", tc.e.Type, got, tc.want)
 		}
 	}
@@ -208,18 +216,21 @@ func FuzzDescribe(f *testing.F) {
 		f.Add("charge.succeeded", seed, `{"status":3}`)
 		f.Add("customer.subscription.updated", seed, `{"items":{"data":[{"price":{"unit_amount":"9"}}]},"cancel_at_period_end":"yes"}`)
 	}
-	types := append([]string{"unknown.type"}, NotifiedTypes...)
+	types := append([]string{"unknown.type"}, NotifiedTypes()...)
 	f.Fuzz(func(t *testing.T, typ, object, previous string) {
 		for _, ty := range append(types, typ) {
 			e := Event{ID: "evt_f", Type: ty, Object: json.RawMessage(object), Previous: json.RawMessage(previous)}
-			got := Describe(e, "Acme", Details{}, TextOptions{})
+			h := Decode(e, Source{Name: "Acme", Live: true})
+			got := h.Text(TextOptions{})
 			if !strings.HasPrefix(got.Title, "Acme — ") || !utf8.ValidString(got.Body) && utf8.ValidString(object) {
 				t.Fatalf("bad text for %s %q: %+v", ty, object, got)
 			}
-			Notifies(e)
-			Amount(e)
-			Summary("Acme", []Event{e}, TextOptions{})
-			DashboardURL(e, true, "")
+			h.Notifies()
+			h.AmountText(TextOptions{})
+			Summary("Acme", []Happening{h}, TextOptions{})
+			if !strings.HasPrefix(h.Link, "https://dashboard.stripe.com/") {
+				t.Fatalf("link %q", h.Link)
+			}
 		}
 	})
 }

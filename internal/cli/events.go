@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"strings"
 	"text/tabwriter"
 	"time"
 
@@ -48,22 +47,16 @@ func events(ctx context.Context, env Env, args []string) error {
 	if err != nil {
 		return err
 	}
-	money := notifier.NewMoney(env.Getenv("LANG"))
+	opt := notifier.TextOptions{Money: notifier.NewMoney(env.Getenv("LANG"))}
+	happenings := make([]notifier.Happening, len(evs))
+	for i, e := range evs {
+		a := names[e.Account]
+		happenings[i] = notifier.Decode(e, notifier.Source{Name: a.Name, Live: a.Live(), Connected: a.ConnectedID()})
+	}
 	if *asJSON {
-		type row struct {
-			ID       string          `json:"id"`
-			Account  string          `json:"account"`
-			Type     string          `json:"type"`
-			Created  time.Time       `json:"created"`
-			Title    string          `json:"title"`
-			Body     string          `json:"body"`
-			Notified string          `json:"notified"`
-			Object   json.RawMessage `json:"object"`
-		}
-		rows := make([]row, 0, len(evs))
-		for _, e := range evs {
-			t := notifier.Describe(e, names[e.Account].Name, notifier.Details{}, notifier.TextOptions{Money: money})
-			rows = append(rows, row{e.ID, e.Account, e.Type, e.CreatedTime().UTC(), t.Title, t.Body, markName(e.Mark), e.Object})
+		rows := make([]eventRow, 0, len(evs))
+		for _, h := range happenings {
+			rows = append(rows, newEventRow(h, opt))
 		}
 		return printJSON(env.Stdout, rows)
 	}
@@ -73,11 +66,43 @@ func events(ctx context.Context, env Env, args []string) error {
 	}
 	tw := tabwriter.NewWriter(env.Stdout, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "TIME\tACCOUNT\tEVENT\tDETAILS")
-	for _, e := range evs {
-		t := notifier.Describe(e, names[e.Account].Name, notifier.Details{}, notifier.TextOptions{Money: money})
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", e.CreatedTime().Local().Format("2006-01-02 15:04:05"), e.Account, strings.TrimPrefix(t.Title, names[e.Account].Name+" — "), t.Body)
+	for _, h := range happenings {
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", h.Event.CreatedTime().Local().Format("2006-01-02 15:04:05"), h.Event.Account, h.What(), h.Text(opt).Body)
 	}
 	return tw.Flush()
+}
+
+// eventRow is one event in `cashbell events --json`: Stripe's own object, and
+// what Cashbell made of it.
+type eventRow struct {
+	ID       string          `json:"id"`
+	Account  string          `json:"account"`
+	Type     string          `json:"type"`
+	Kind     string          `json:"kind,omitempty"`
+	Created  time.Time       `json:"created"`
+	Title    string          `json:"title"`
+	Body     string          `json:"body"`
+	Amount   *int64          `json:"amount,omitempty"` // in the currency's minor unit
+	Currency string          `json:"currency,omitempty"`
+	Customer string          `json:"customer,omitempty"`
+	Product  string          `json:"product,omitempty"`
+	Link     string          `json:"link"`
+	Notified string          `json:"notified"`
+	Object   json.RawMessage `json:"object"`
+}
+
+func newEventRow(h notifier.Happening, opt notifier.TextOptions) eventRow {
+	t := h.Text(opt)
+	r := eventRow{ID: h.Event.ID, Account: h.Event.Account, Type: h.Event.Type, Created: h.Event.CreatedTime().UTC(),
+		Title: t.Title, Body: t.Body, Customer: h.Customer, Product: h.Product, Link: h.Link,
+		Notified: markName(h.Event.Mark), Object: h.Event.Object}
+	if h.Kind != nil {
+		r.Kind = h.Kind.ID
+	}
+	if h.HasAmount() {
+		r.Amount, r.Currency = &h.Amount, h.Currency
+	}
+	return r
 }
 
 func printJSON(w io.Writer, v any) error {

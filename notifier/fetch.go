@@ -1,0 +1,270 @@
+package notifier
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"time"
+
+	"github.com/stripe/stripe-go/v76"
+	"github.com/stripe/stripe-go/v76/client"
+	"github.com/stripe/stripe-go/v76/form"
+
+	"github.com/cashbell/cashbell/accounts"
+)
+
+// Poll polls one account once: it fetches new events into the store and
+// notifies what should be notified. The loops call it; tests and "refresh"
+// may too.
+func (s *Service) Poll(ctx context.Context, id string) error {
+	a, err := s.account(ctx, id)
+	if err != nil {
+		return err
+	}
+	if a.Status == accounts.StatusKeyRevoked {
+		return errKeyRevoked
+	}
+	c, params, err := s.client(a)
+	if err != nil {
+		return fmt.Errorf("%w: %w", errStopped, err)
+	}
+	st, err := s.store.State(ctx, id)
+	if err != nil {
+		return err
+	}
+	now := s.now()
+	oldest := now.Add(-Retention).Unix()
+	var added int
+	switch {
+	case st.Rebuild:
+		added, err = s.fetch(ctx, c, params, a.ID, &st, oldest, false)
+	case !st.Initialized:
+		added, err = s.firstImport(ctx, c, params, a.ID, &st)
+	default:
+		added, err = s.fetch(ctx, c, params, a.ID, &st, max(st.NewestCreated-int64(Overlap/time.Second), oldest), true)
+	}
+	if err != nil {
+		return err
+	}
+	if added > 0 {
+		s.changed(id)
+	}
+	return s.deliver(ctx, a, c, params)
+}
+
+// apiClient is an account's Stripe client and the params its calls carry.
+type apiClient struct {
+	api    *client.API
+	params stripe.Params
+}
+
+// client returns an account's Stripe client, built once per loop: building
+// one reads the key from the keyring, which is not worth doing every poll.
+func (s *Service) client(a accounts.Account) (*client.API, stripe.Params, error) {
+	s.mu.Lock()
+	cached, ok := s.clients[a.ID]
+	s.mu.Unlock()
+	if ok {
+		return cached.api, cached.params, nil
+	}
+	c, params, err := s.opts.Accounts.Client(a)
+	if err != nil {
+		return nil, params, err
+	}
+	s.mu.Lock()
+	s.clients[a.ID] = apiClient{c, params}
+	s.mu.Unlock()
+	return c, params, nil
+}
+
+// eventPage is one page of GET /v1/events, read raw so that stored objects
+// keep every field, including ones newer than stripe-go knows.
+type eventPage struct {
+	stripe.APIResource
+	stripe.ListMeta
+	Data []rawEvent `json:"data"`
+}
+
+type rawEvent struct {
+	ID       string `json:"id"`
+	Type     string `json:"type"`
+	Created  int64  `json:"created"`
+	Livemode bool   `json:"livemode"`
+	Data     struct {
+		Object   json.RawMessage `json:"object"`
+		Previous json.RawMessage `json:"previous_attributes"`
+	} `json:"data"`
+}
+
+func (s *Service) listPage(ctx context.Context, c *client.API, base stripe.Params, p *stripe.EventListParams) (*eventPage, error) {
+	p.Types = stripe.StringSlice(NotifiedTypes())
+	values := &form.Values{}
+	form.AppendTo(values, p)
+	params := base
+	params.Context = ctx
+	page := &eventPage{}
+	if err := c.Events.B.CallRaw(http.MethodGet, "/v1/events", c.Events.Key, values, &params, page); err != nil {
+		if ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
+		return nil, accounts.Classify(err)
+	}
+	return page, nil
+}
+
+// ErrCursorStuck means Stripe answered a page that says there is more with
+// nothing new in it, so paging on would ask for the same page for ever.
+var ErrCursorStuck = errors.New("Stripe returned the same page of events again: Cashbell will try again shortly")
+
+// movesOn reports whether a page holds an event this fetch has not seen yet,
+// and remembers its events.
+func movesOn(page *eventPage, seen map[string]bool) bool {
+	fresh := false
+	for _, r := range page.Data {
+		if !seen[r.ID] {
+			seen[r.ID] = true
+			fresh = true
+		}
+	}
+	return fresh
+}
+
+// MaxEventObject bounds what is stored of one event's object. Stripe's
+// objects are a few kilobytes; one far larger is trimmed to its small fields
+// so that it cannot fill the memory and the disk every time it is read.
+const MaxEventObject = 256 << 10
+
+// toEvents converts a page, oldest first, so that ingest order follows time.
+func (s *Service) toEvents(page *eventPage, account string) []Event {
+	out := make([]Event, 0, len(page.Data))
+	for i := len(page.Data) - 1; i >= 0; i-- {
+		r := page.Data[i]
+		if r.ID == "" {
+			continue
+		}
+		e := Event{ID: r.ID, Type: r.Type, Created: r.Created, Livemode: r.Livemode, Object: compact(r.Data.Object)}
+		if len(r.Data.Previous) > 0 && string(r.Data.Previous) != "null" {
+			e.Previous = compact(r.Data.Previous)
+		}
+		if len(e.Object)+len(e.Previous) > MaxEventObject {
+			s.log.Warn("an event's object is far larger than Stripe's usually are; its large fields are left out",
+				"account", account, "event", e.ID, "bytes", len(e.Object)+len(e.Previous))
+			e.Object, e.Previous = trim(e.Object), trim(e.Previous)
+		}
+		out = append(out, e)
+	}
+	return out
+}
+
+// trim keeps the fields of a JSON object that are small, which are the ones
+// Cashbell reads (amounts, ids, a status, an email), and drops the rest.
+func trim(raw json.RawMessage) json.RawMessage {
+	if raw == nil {
+		return nil
+	}
+	const field = 4 << 10
+	var m map[string]json.RawMessage
+	if err := json.Unmarshal(raw, &m); err != nil {
+		return json.RawMessage(`{}`)
+	}
+	for k, v := range m {
+		if len(v) > field {
+			delete(m, k)
+		}
+	}
+	out, _ := json.Marshal(m)
+	if len(out) > MaxEventObject { // thousands of small fields
+		return json.RawMessage(`{}`)
+	}
+	return out
+}
+
+// compact drops the whitespace of pretty-printed JSON, which is a third of
+// what Stripe sends.
+func compact(raw json.RawMessage) json.RawMessage {
+	var b bytes.Buffer
+	if err := json.Compact(&b, raw); err != nil {
+		return raw
+	}
+	return b.Bytes()
+}
+
+// firstImport stores an account's last FirstImport events without notifying.
+// When there are more, it also stores the rest of the overlap window silently,
+// so that the next poll's look back does not take them for new events.
+func (s *Service) firstImport(ctx context.Context, c *client.API, base stripe.Params, id string, st *PollState) (int, error) {
+	page, err := s.listPage(ctx, c, base, &stripe.EventListParams{ListParams: stripe.ListParams{Limit: stripe.Int64(FirstImport)}})
+	if err != nil {
+		return 0, err
+	}
+	events := s.toEvents(page, id)
+	st.Initialized = true
+	st.NewestCreated = s.now().Unix()
+	if len(events) > 0 {
+		st.NewestCreated = events[len(events)-1].Created
+	}
+	added, err := s.store.Ingest(ctx, id, events, st, false)
+	if err != nil {
+		return len(added), err
+	}
+	n := len(added)
+	if page.HasMore {
+		more, err := s.fetch(ctx, c, base, id, st, st.NewestCreated-int64(Overlap/time.Second), false)
+		n += more
+		if err != nil {
+			return n, err
+		}
+	}
+	s.log.Info("first import", "account", id, "events", n)
+	return n, nil
+}
+
+// fetch pages through every event created at or after gte, storing each page
+// as it comes; the poll state moves forward only with the last page, so a crash
+// partway re-reads from the same place and de-duplication drops the repeats.
+func (s *Service) fetch(ctx context.Context, c *client.API, base stripe.Params, id string, st *PollState, gte int64, notify bool) (int, error) {
+	p := &stripe.EventListParams{
+		ListParams:   stripe.ListParams{Limit: stripe.Int64(pageSize)},
+		CreatedRange: &stripe.RangeQueryParams{GreaterThanOrEqual: gte},
+	}
+	newest := st.NewestCreated
+	total := 0
+	seen := map[string]bool{}
+	for n := 0; ; n++ {
+		page, err := s.listPage(ctx, c, base, p)
+		if err != nil {
+			return total, err
+		}
+		if page.HasMore && !movesOn(page, seen) {
+			s.log.Debug("the same page of events again", "account", id, "page", n+1,
+				"cursor", stripe.StringValue(p.StartingAfter))
+			return total, ErrCursorStuck
+		}
+		events := s.toEvents(page, id)
+		for _, e := range events {
+			newest = max(newest, e.Created)
+		}
+		last := !page.HasMore || len(page.Data) == 0 || n == maxPages-1
+		var state *PollState
+		if last {
+			st.NewestCreated = newest
+			st.Initialized, st.Rebuild = true, false
+			state = st
+		}
+		added, err := s.store.Ingest(ctx, id, events, state, notify)
+		total += len(added)
+		if err != nil {
+			return total, err
+		}
+		if last {
+			if total > 0 {
+				s.log.Info("new events", "account", id, "count", total, "pages", n+1)
+			}
+			return total, nil
+		}
+		p.StartingAfter = stripe.String(page.Data[len(page.Data)-1].ID)
+	}
+}

@@ -1,0 +1,247 @@
+package notifier
+
+import (
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/cashbell/cashbell/internal/safetext"
+)
+
+// Happening is an event decoded once, with what enrichment added: the facts
+// a notification, a tray line, an Activity row or `cashbell events` is made
+// from. No caller takes its text apart again.
+type Happening struct {
+	Kind     *Kind // nil for an event type Cashbell does not notify
+	Event    Event
+	Account  string // the account's name, fit to show
+	Object   string // the id of what the Dashboard shows
+	Amount   int64  // in the currency's minor unit
+	Currency string // lower case, as Stripe writes it; "" when there is no amount
+	Customer string // an email, fit to show
+	Country  string
+	Product  string
+	// Fee and Net are in NetCurrency, the currency the money settles in,
+	// when the balance transaction was read.
+	Fee, Net    int64
+	NetCurrency string
+	Link        string // the Dashboard page
+
+	o, prev obj    // the event's object and previous attributes, decoded once
+	charged int64  // a refunded charge's amount
+	section string // the Dashboard section, when not the kind's
+	refs    refs
+}
+
+// refs are ids that enrichment may look up.
+type refs struct {
+	customer, balanceTxn, invoice, product string
+}
+
+// Source is what a happening needs to know about its account.
+type Source struct {
+	Name      string
+	Live      bool
+	Connected string // the acct_ id of a connected account, else ""
+}
+
+// Decode reads an event once into a Happening.
+func Decode(e Event, src Source) Happening {
+	h := Happening{Event: e, Kind: KindOf(e.Type), Account: safetext.Clean(src.Name), o: parseObj(e.Object)}
+	if len(e.Previous) > 0 {
+		h.prev = parseObj(e.Previous)
+	}
+	h.Object = h.o.str("id")
+	if h.Kind != nil {
+		h.Kind.decode(&h)
+	}
+	h.Link = dashboardURL(h, src.Live, src.Connected)
+	return h
+}
+
+// Details are what enrichment learnt about an event beyond its own object.
+type Details struct {
+	Email   string
+	Country string
+	Product string
+	Fee     int64
+	Net     int64
+	NetCur  string // currency of Fee and Net; empty when unknown
+}
+
+// With adds what enrichment learnt; the event's own fields win.
+func (h Happening) With(d Details) Happening {
+	if h.Customer == "" {
+		h.Customer = safetext.Clean(d.Email)
+	}
+	if h.Country == "" {
+		h.Country = safetext.Clean(d.Country)
+	}
+	if p := safetext.Clean(d.Product); p != "" {
+		h.Product = p
+	}
+	if d.NetCur != "" {
+		h.Fee, h.Net, h.NetCurrency = d.Fee, d.Net, strings.ToLower(d.NetCur)
+	}
+	return h
+}
+
+// Notifies reports whether the happening is worth a notification at all.
+func (h Happening) Notifies() bool {
+	return h.Kind != nil && (h.Kind.worth == nil || h.Kind.worth(&h))
+}
+
+// HasAmount reports whether the happening carries an amount.
+func (h Happening) HasAmount() bool { return h.Currency != "" }
+
+// customer is "jane@example.com (FR)".
+func (h Happening) customer() string {
+	if h.Customer == "" {
+		return ""
+	}
+	if h.Country != "" {
+		return h.Customer + " (" + h.Country + ")"
+	}
+	return h.Customer
+}
+
+// TextOptions shape the text.
+type TextOptions struct {
+	Money       *Money
+	HideAmounts bool
+	Location    *time.Location // for dates; local when nil
+}
+
+// Text is a notification's title and body.
+type Text struct {
+	Title string
+	Body  string
+}
+
+// What is what happened, in a few words: "New sale".
+func (h Happening) What() string {
+	if h.Kind == nil {
+		return safetext.Clean(strings.ReplaceAll(h.Event.Type, ".", " "))
+	}
+	return h.Kind.title(&h)
+}
+
+// Text is the notification: the account and what happened, then the facts.
+func (h Happening) Text(opt TextOptions) Text {
+	b := &body{opt: opt}
+	if h.Kind != nil {
+		h.Kind.body(&h, b)
+	}
+	return Text{Title: accountName(h.Account) + " — " + h.What(), Body: strings.Join(b.parts, " · ")}
+}
+
+// AmountText is the amount alone ("$49.00"), or "" when there is none.
+func (h Happening) AmountText(opt TextOptions) string {
+	if !h.HasAmount() {
+		return ""
+	}
+	return (&body{opt: opt}).money(h.Amount, h.Currency)
+}
+
+func accountName(name string) string {
+	if name == "" {
+		return "Stripe"
+	}
+	return name
+}
+
+// body collects a notification's parts.
+type body struct {
+	opt   TextOptions
+	parts []string
+}
+
+func (b *body) add(parts ...string) {
+	for _, x := range parts {
+		if x = strings.TrimSpace(x); x != "" {
+			b.parts = append(b.parts, x)
+		}
+	}
+}
+
+// money writes an amount: hidden, empty without a currency, or formatted.
+// Without a formatter (a happening only asked whether it is worth telling)
+// it is the exact decimal and the code.
+func (b *body) money(minor int64, cur string) string {
+	switch {
+	case b.opt.HideAmounts:
+		return "•••"
+	case cur == "":
+		return ""
+	case b.opt.Money == nil:
+		code := strings.ToUpper(safetext.CleanMax(cur, 8))
+		return decimal(minor, code) + " " + code
+	}
+	return b.opt.Money.Format(minor, cur)
+}
+
+func joinNonEmpty(sep string, a, b string) string {
+	switch {
+	case a == "":
+		return b
+	case b == "":
+		return a
+	}
+	return a + sep + b
+}
+
+// Summary is the one notification that stands for a burst's happenings
+// beyond the first few: "and 37 more: 34 sales $1,234.00 · 3 refunds".
+func Summary(account string, hs []Happening, opt TextOptions) Text {
+	if opt.Money == nil {
+		opt.Money = NewMoney("en-US")
+	}
+	counts := map[*Kind]int{}
+	totals := map[*Kind]Totals{}
+	for _, h := range hs {
+		counts[h.Kind]++
+		if h.Kind != nil && h.Kind.Money && h.HasAmount() {
+			if totals[h.Kind] == nil {
+				totals[h.Kind] = Totals{}
+			}
+			totals[h.Kind].Add(h.Amount, h.Currency)
+		}
+	}
+	var parts []string
+	for _, k := range Kinds {
+		n := counts[k]
+		if n == 0 {
+			continue
+		}
+		noun := k.Many
+		if n == 1 {
+			noun = k.One
+		}
+		line := fmt.Sprintf("%d %s", n, noun)
+		if t := totals[k]; len(t) > 0 && !opt.HideAmounts {
+			line += " " + t.Format(opt.Money)
+		}
+		parts = append(parts, line)
+	}
+	return Text{Title: fmt.Sprintf("%s — and %d more", accountName(safetext.Clean(account)), len(hs)), Body: strings.Join(parts, " · ")}
+}
+
+// dashboardURL is the Stripe Dashboard page of what happened. It is the one
+// place that knows the Dashboard's addresses.
+func dashboardURL(h Happening, live bool, connected string) string {
+	u := "https://dashboard.stripe.com/"
+	if connected != "" {
+		u += connected + "/"
+	}
+	if !live {
+		u += "test/"
+	}
+	if h.Kind == nil || h.Object == "" {
+		return u + "events/" + h.Event.ID
+	}
+	section := h.Kind.Dashboard
+	if h.section != "" {
+		section = h.section
+	}
+	return u + section + "/" + h.Object
+}

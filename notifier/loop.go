@@ -1,0 +1,151 @@
+package notifier
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/cenkalti/backoff/v4"
+
+	"github.com/cashbell/cashbell/accounts"
+	"github.com/cashbell/cashbell/internal/safetext"
+)
+
+// errStopped means the account cannot be polled (its key was refused, or is
+// missing); its loop waits for a re-check.
+var errStopped = errors.New("polling stopped")
+
+// errKeyRevoked is the errStopped of an account already marked as refused.
+var errKeyRevoked = fmt.Errorf("%w: the key was refused; check it again in Preferences", errStopped)
+
+// errGone means the account was removed.
+var errGone = errors.New("account removed")
+
+func (s *Service) watch(ctx context.Context, id string, kick <-chan struct{}) {
+	b := backoff.NewExponentialBackOff()
+	b.InitialInterval = s.opts.InitialBackoff
+	b.MaxInterval = s.opts.MaxBackoff
+	b.MaxElapsedTime = 0
+	b.RandomizationFactor = 0.5
+	b.Reset()
+	failing := false
+	timer := time.NewTimer(0)
+	defer timer.Stop()
+	<-timer.C
+	for {
+		err := s.Poll(ctx, id)
+		if ctx.Err() != nil {
+			return
+		}
+		wait := s.interval(ctx)
+		switch {
+		case err == nil:
+			b.Reset()
+			if failing {
+				s.log.Info("polling recovered", "account", id)
+				s.setStatus(ctx, id, accounts.StatusOK)
+			}
+			failing = false
+		case errors.Is(err, errGone):
+			return
+		case errors.Is(err, errStopped):
+			if !errors.Is(err, errKeyRevoked) {
+				s.log.Error("polling stopped for this account", "account", id, "err", err)
+			}
+			return
+		case isKeyRefused(err):
+			s.keyRefused(ctx, id, err)
+			return
+		default:
+			wait = b.NextBackOff()
+			if !failing {
+				s.log.Warn("poll failed; backing off", "account", id, "err", err, "retry_in", wait.Round(time.Millisecond))
+				if accounts.Retryable(err) {
+					s.setStatus(ctx, id, accounts.StatusOffline)
+				}
+			} else {
+				s.log.Debug("poll failed again", "account", id, "err", err, "retry_in", wait.Round(time.Millisecond))
+			}
+			failing = true
+		}
+		timer.Reset(wait)
+		select {
+		case <-ctx.Done():
+			return
+		case <-kick:
+			if !timer.Stop() {
+				<-timer.C
+			}
+		case <-timer.C:
+		}
+	}
+}
+
+func isKeyRefused(err error) bool {
+	return errors.Is(err, accounts.ErrKeyInvalid) || errors.Is(err, accounts.ErrKeyExpired) || errors.Is(err, accounts.ErrNoAccountAccess)
+}
+
+func (s *Service) interval(ctx context.Context) time.Duration {
+	if s.opts.Interval > 0 {
+		return s.opts.Interval
+	}
+	set, err := s.store.Settings(ctx)
+	if err != nil {
+		return DefaultInterval
+	}
+	return set.PollInterval()
+}
+
+func (s *Service) setStatus(ctx context.Context, id string, st accounts.AccountStatus) {
+	_, err := s.opts.Accounts.Update(ctx, id, func(a *accounts.Account) {
+		if a.Status != accounts.StatusMissingPermissions || st != accounts.StatusOK {
+			a.Status = st
+		}
+	})
+	if err != nil && ctx.Err() == nil {
+		s.log.Warn("saving account status", "account", id, "err", err)
+	}
+	s.changed(id)
+}
+
+// keyRefused stops an account whose key Stripe refused, and tells the user once.
+func (s *Service) keyRefused(ctx context.Context, id string, cause error) {
+	a, err := s.opts.Accounts.Update(ctx, id, func(a *accounts.Account) { a.Status = accounts.StatusKeyRevoked })
+	if err != nil {
+		s.log.Warn("saving account status", "account", id, "err", err)
+		return
+	}
+	s.log.Error("key refused; polling stopped for this account", "account", id, "key", a.KeyMasked, "err", cause)
+	s.changed(id)
+	n := Notification{
+		Title:   safetext.Clean(a.Name) + " — Stripe key stopped working",
+		Body:    fmt.Sprintf("Stripe refused the key %s. Open Cashbell's Preferences to check it again or add a new key.", a.KeyMasked),
+		Icon:    s.icon(a),
+		Account: id,
+		Urgent:  true,
+	}
+	if err := s.opts.Sink.Notify(ctx, n); err != nil {
+		s.log.Warn("notification not shown", "err", err)
+	}
+}
+
+func (s *Service) changed(string) {
+	select {
+	case s.changes <- struct{}{}:
+	default:
+	}
+}
+
+func (s *Service) account(ctx context.Context, id string) (accounts.Account, error) {
+	list, err := s.opts.Accounts.List(ctx)
+	if err != nil {
+		return accounts.Account{}, err
+	}
+	for _, a := range list {
+		if a.ID == id {
+			return a, nil
+		}
+	}
+	return accounts.Account{}, errGone
+}

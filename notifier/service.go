@@ -1,0 +1,201 @@
+package notifier
+
+// A Service runs one polling loop per account. The way one event travels
+// from Stripe to the desktop, forward through four files:
+//
+//  1. fetch.go    GET /v1/events pages the account's new events (Poll, fetch)
+//  2. events.go   stores them and their outbox entries in one transaction (Ingest)
+//  3. deliver.go  reads the outbox, decodes each event once into a Happening
+//                 (its kind's row in kinds.go), enriches it, marks it, and
+//                 hands the text to the Sink
+//  4. desktop_*.go shows it: org.freedesktop.Notifications on the session bus
+//
+// loop.go schedules the polls (interval, backoff, refused keys), enrich.go
+// reads what an event does not carry, and service.go starts and stops loops
+// as accounts come and go.
+
+import (
+	"context"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/stripe/stripe-go/v76"
+	"github.com/stripe/stripe-go/v76/client"
+
+	"github.com/cashbell/cashbell/accounts"
+)
+
+// Polling constants.
+const (
+	// Overlap is how far back each poll re-reads, because Stripe can make an
+	// event visible a little after events created later.
+	Overlap = 5 * time.Minute
+	// Retention is how long Stripe keeps events.
+	Retention = 30 * 24 * time.Hour
+	// FirstImport is how many events an account's first import stores, silently.
+	FirstImport = 50
+	// MaxIndividual is how many notifications an account may raise per poll
+	// before the rest are summed up in one.
+	MaxIndividual = 3
+	// pageSize is Stripe's largest page.
+	pageSize = 100
+	// maxPages bounds one poll: 1,000 pages of 100 is more than 30 days of a busy shop.
+	maxPages = 1000
+)
+
+// Accounts is what the poller needs from the account registry.
+type Accounts interface {
+	List(ctx context.Context) ([]accounts.Account, error)
+	Client(a accounts.Account) (*client.API, stripe.Params, error)
+	Update(ctx context.Context, id string, change func(*accounts.Account)) (accounts.Account, error)
+}
+
+var _ Accounts = (*accounts.Registry)(nil)
+
+// Options configure a Service.
+type Options struct {
+	Store    *Store
+	Accounts Accounts
+	Sink     Sink
+	Interval time.Duration // overrides the stored setting when not zero (--interval)
+	Now      func() time.Time
+	Logger   *slog.Logger
+	Money    *Money
+	Icon     string // the bundled logo, for accounts without one
+	// MaxBackoff caps the wait after failures; 5 minutes when zero.
+	MaxBackoff time.Duration
+	// InitialBackoff is the first wait after a failure; 2 seconds when zero.
+	InitialBackoff time.Duration
+}
+
+// Service runs one polling loop per account under one context.
+type Service struct {
+	opts   Options
+	store  *Store
+	log    *slog.Logger
+	now    func() time.Time
+	reload chan struct{}
+	// changes signals that an account's events, status or the list of
+	// accounts changed; signals coalesce while nobody reads them.
+	changes chan struct{}
+
+	mu       sync.Mutex
+	kicks    map[string]chan struct{}
+	products map[string]string // "<account>/<prod_id>" -> name
+	clients  map[string]apiClient
+}
+
+// New returns a Service.
+func New(opts Options) *Service {
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.DiscardHandler)
+	}
+	if opts.Money == nil {
+		opts.Money = NewMoney("")
+	}
+	if opts.MaxBackoff == 0 {
+		opts.MaxBackoff = 5 * time.Minute
+	}
+	if opts.InitialBackoff == 0 {
+		opts.InitialBackoff = 2 * time.Second
+	}
+	return &Service{opts: opts, store: opts.Store, log: opts.Logger, now: opts.Now,
+		reload: make(chan struct{}, 1), changes: make(chan struct{}, 1), kicks: map[string]chan struct{}{}, products: map[string]string{}, clients: map[string]apiClient{}}
+}
+
+// Reload makes Run pick up added, removed and re-checked accounts.
+func (s *Service) Reload() {
+	select {
+	case s.reload <- struct{}{}:
+	default:
+	}
+	s.changed("")
+}
+
+// Changed receives after an account's events or status changed, or the
+// accounts were reloaded. Signals that nobody has read yet are merged into
+// one: a window refreshes once for a burst.
+func (s *Service) Changed() <-chan struct{} { return s.changes }
+
+// PollNow asks an account's loop to poll at once.
+func (s *Service) PollNow(accountID string) {
+	s.mu.Lock()
+	ch := s.kicks[accountID]
+	s.mu.Unlock()
+	if ch != nil {
+		select {
+		case ch <- struct{}{}:
+		default:
+		}
+	}
+}
+
+// Run polls every account until ctx ends, starting and stopping loops as
+// accounts come and go. It returns when every loop has stopped.
+func (s *Service) Run(ctx context.Context) error {
+	type loop struct {
+		cancel context.CancelFunc
+		done   chan struct{}
+	}
+	loops := map[string]*loop{}
+	defer func() {
+		for _, l := range loops {
+			l.cancel()
+			<-l.done
+		}
+	}()
+	for {
+		list, err := s.opts.Accounts.List(ctx)
+		if err != nil && ctx.Err() == nil {
+			s.log.Error("listing accounts", "err", err)
+		}
+		seen := map[string]bool{}
+		for _, a := range list {
+			seen[a.ID] = true
+			if l := loops[a.ID]; l != nil {
+				select {
+				case <-l.done:
+					// The loop stopped on a refused key; a re-check that
+					// repaired it starts it again.
+					if a.Status == accounts.StatusKeyRevoked {
+						continue
+					}
+				default:
+					continue // still polling
+				}
+			}
+			lctx, cancel := context.WithCancel(ctx)
+			l := &loop{cancel: cancel, done: make(chan struct{})}
+			loops[a.ID] = l
+			kick := make(chan struct{}, 1)
+			s.mu.Lock()
+			s.kicks[a.ID] = kick
+			delete(s.clients, a.ID) // a (re)started loop reads the key afresh
+			s.mu.Unlock()
+			go func(id string) {
+				defer close(l.done)
+				s.watch(lctx, id, kick)
+			}(a.ID)
+		}
+		for id, l := range loops {
+			if !seen[id] {
+				l.cancel()
+				<-l.done
+				delete(loops, id)
+				s.mu.Lock()
+				delete(s.kicks, id)
+				delete(s.clients, id)
+				s.mu.Unlock()
+			}
+		}
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-s.reload:
+		}
+	}
+}
