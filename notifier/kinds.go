@@ -40,7 +40,7 @@ var Kinds = []*Kind{
 			decodeCharge(h)
 			h.refs.balanceTxn = h.o.id("balance_transaction") // the fee and the net
 		},
-		title:  fixed("New sale"),
+		title: fixed("New sale"),
 		body: func(h *Happening, b *body) {
 			b.add(joinNonEmpty(" from ", b.money(h.Amount, h.Currency), h.customer()), h.Product)
 			if h.NetCurrency != "" && !b.opt.HideAmounts {
