@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -101,10 +102,15 @@ func BenchmarkIngest10000Events(b *testing.B) {
 		b.Fatalf("stored %d", n)
 	}
 	info, _ := os.Stat(w.store.Path())
+	onDisk := info.Sys().(*syscall.Stat_t).Blocks * 512
 	b.ReportMetric(elapsed.Seconds(), "s/10k-events")
-	b.ReportMetric(float64(info.Size())/float64(n), "store-bytes/event")
-	fmt.Printf("ingest 10,000 events (100 pages from the simulator, stored and grouped): %s\n", elapsed.Round(time.Millisecond))
-	fmt.Printf("store size per event: %.0f bytes (%.1f MB for %d events)\n", float64(info.Size())/float64(n), float64(info.Size())/1e6, n)
+	b.ReportMetric(float64(onDisk)/float64(n), "disk-bytes/event")
+	fmt.Printf("ingest 10,000 events (100 pages from the simulator, stored and grouped): %s (budget 3s)\n", elapsed.Round(time.Millisecond))
+	// bbolt sizes its file in powers of two below 1 GiB; the part past its
+	// last page is a hole that takes no disk space, so the disk space used is
+	// what the store costs.
+	fmt.Printf("store per event: %.0f bytes on disk (budget 500; %.1f MB for %d events; the file's length is %.1f MB)\n",
+		float64(onDisk)/float64(n), float64(onDisk)/1e6, n, float64(info.Size())/1e6)
 }
 
 func BenchmarkOpenStoreOf100000AndReadLatest50(b *testing.B) {

@@ -10,6 +10,8 @@ import (
 	"testing"
 	"time"
 
+	bolt "go.etcd.io/bbolt"
+
 	"github.com/cashbell/cashbell/accounts"
 	"github.com/cashbell/cashbell/notifier"
 )
@@ -135,7 +137,7 @@ func TestPageMergesAccountsNewestFirst(t *testing.T) {
 		for _, e := range page {
 			all = append(all, e.ID)
 			if e.Mark != notifier.MarkSilent {
-				t.Fatalf("%s mark %c", e.ID, e.Mark)
+				t.Fatalf("%s mark %s", e.ID, e.Mark)
 			}
 		}
 		cur = next
@@ -345,4 +347,87 @@ func TestDamagedStoresAreMovedAsideNotCrashedOn(t *testing.T) {
 			}
 		})
 	}
+}
+
+// A store written by schema 1 (plain JSON events, marks as letters by event
+// id, switches by event type) opens as schema 2 with nothing lost.
+func TestASchema1StoreIsMigrated(t *testing.T) {
+	ctx := context.Background()
+	src, err := os.ReadFile("testdata/schema1.db")
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(t.TempDir(), "cashbell.db")
+	if err := os.WriteFile(path, src, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for round := range 2 { // and once more: migrating is done once
+		s := openStore(t, path)
+		list, _ := s.Accounts(ctx)
+		if len(list) != 1 || list[0].Name != "Schema One Shop" {
+			t.Fatalf("accounts: %+v", list)
+		}
+		id := list[0].ID
+		evs, _, err := s.Page(ctx, notifier.Query{Limit: 10})
+		if err != nil || len(evs) != 4+round {
+			t.Fatalf("round %d: events %d, %v", round, len(evs), err)
+		}
+		byID := map[string]notifier.Event{}
+		for _, e := range evs {
+			byID[e.ID] = e
+		}
+		sale := byID["evt_1Sale"]
+		h := notifier.Decode(sale, notifier.Source{Name: "Schema One Shop"})
+		if sale.Account != id || h.Amount != 4900 || h.Customer != "jane@example.com" || sale.Mark != notifier.MarkSilent {
+			t.Fatalf("the sale: %+v / %+v", sale, h)
+		}
+		if string(byID["evt_1Refund"].Previous) != `{"amount_refunded":0,"refunded":false}` {
+			t.Fatalf("previous attributes: %s", byID["evt_1Refund"].Previous)
+		}
+		marks, _ := s.Marks(ctx, id)
+		if marks["evt_1Payout"] != notifier.MarkNotified || marks["evt_1Sale"] != notifier.MarkSilent || marks["evt_1Refund"] != notifier.MarkSilent {
+			t.Fatalf("marks: %v", marks)
+		}
+		out, _ := s.Outbox(ctx, id)
+		if len(out) != 1 || out[0].ID != "evt_1Failed" {
+			t.Fatalf("outbox: %+v", out)
+		}
+		set, _ := s.Settings(ctx)
+		if set.Enabled(notifier.KindByID("failed_payout")) || !set.Enabled(notifier.KindByID("payout")) || set.MinAmount != 5 || set.QuietFrom != "22:00" {
+			t.Fatalf("settings: %+v", set)
+		}
+		st, _ := s.State(ctx, id)
+		if !st.Initialized || st.NewestCreated != 1764000300 {
+			t.Fatalf("state: %+v", st)
+		}
+		// New events go in beside the migrated ones, and nothing is stored twice.
+		added, err := s.Ingest(ctx, id, []notifier.Event{sale, {ID: "evt_1New", Type: "charge.succeeded", Created: 1764000400, Object: []byte(`{"id":"ch_2","amount":100,"currency":"usd"}`)}}, nil, false)
+		if err != nil || len(added) != 1-round {
+			t.Fatalf("round %d: ingest %d, %v", round, len(added), err)
+		}
+		s.Close()
+	}
+	db, err := bolt.Open(path, 0o600, &bolt.Options{ReadOnly: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	_ = db.View(func(tx *bolt.Tx) error {
+		if v := tx.Bucket([]byte("meta")).Get([]byte("schema")); string(v) != notifier.SchemaVersion {
+			t.Fatalf("schema %q", v)
+		}
+		for _, old := range []string{"events", "event_ids", "outbox", "notified"} {
+			if tx.Bucket([]byte(old)) != nil {
+				t.Fatalf("the schema 1 bucket %s is still there", old)
+			}
+		}
+		return tx.Bucket([]byte("history")).ForEachBucket(func(name []byte) error {
+			return tx.Bucket([]byte("history")).Bucket(name).ForEach(func(k, v []byte) error {
+				if len(v) < 2 || len(v) < 2+int(v[0]) || v[1+int(v[0])] != 1 {
+					t.Fatalf("event %x is not in the compressed form", k)
+				}
+				return nil
+			})
+		})
+	})
 }

@@ -111,16 +111,10 @@ func printJSON(w io.Writer, v any) error {
 	return enc.Encode(v)
 }
 
+// markName is how an event was handled, or "pending" while it waits.
 func markName(m notifier.Mark) string {
-	switch m {
-	case notifier.MarkSilent:
-		return "silent"
-	case notifier.MarkNotified:
-		return "notified"
-	case notifier.MarkSummarised:
-		return "summarised"
-	case notifier.MarkSkipped:
-		return "skipped"
+	if m == "" {
+		return "pending"
 	}
-	return "pending"
+	return string(m)
 }

@@ -303,7 +303,17 @@ func TestDiskFullWhileWritingTheStore(t *testing.T) {
 	}
 	delete(h.vars, testproc.EnvFileSizeLimit)
 	c = h.start(t, "run", "--headless", "--interval", "20ms")
-	c.waitLog(t, "events=300|count=300")
+	c.waitLog(t, "cashbell running headless")
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+		var rows []any
+		r := h.run(t, "", "events", "--json", "--limit", "1000")
+		if json.Unmarshal([]byte(r.stdout), &rows) == nil && len(rows) == 300 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%d of 300 events stored after the disk had room again\n%s", len(rows), c.stderr.String())
+		}
+	}
 	if err := c.stop(t, syscall.SIGTERM); err != nil {
 		t.Fatal(err)
 	}

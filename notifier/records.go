@@ -1,0 +1,218 @@
+package notifier
+
+// The store's small records: each account's metadata (mirrored to a sidecar
+// file that survives a damaged store), the settings, and each account's poll
+// state.
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"sort"
+
+	bolt "go.etcd.io/bbolt"
+	bolterrors "go.etcd.io/bbolt/errors"
+
+	"github.com/cashbell/cashbell/accounts"
+)
+
+// PollState is what the poller remembers about an account between polls.
+type PollState struct {
+	Initialized   bool  `json:"initialized"`       // the first import is done
+	Rebuild       bool  `json:"rebuild,omitempty"` // refill 30 days silently (after a corrupt store)
+	NewestCreated int64 `json:"newest_created"`    // creation time of the newest event seen
+}
+
+var _ accounts.Records = (*Store)(nil)
+
+// SaveAccount writes an account's metadata and mirrors all accounts to the
+// sidecar file that survives a damaged store.
+func (s *Store) SaveAccount(ctx context.Context, a accounts.Account) error {
+	data, err := json.Marshal(a)
+	if err != nil {
+		return err
+	}
+	err = s.update(ctx, func(tx *bolt.Tx) error {
+		if err := tx.Bucket(bucketAccounts).Put([]byte(a.ID), data); err != nil {
+			return err
+		}
+		return accountBucketsTx(tx, a.ID)
+	})
+	if err != nil {
+		return err
+	}
+	return s.writeSidecar(ctx)
+}
+
+func accountBucketsTx(tx *bolt.Tx, id string) error {
+	for _, name := range perAccount {
+		if _, err := tx.Bucket(name).CreateBucketIfNotExists([]byte(id)); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Accounts lists every account, by name.
+func (s *Store) Accounts(ctx context.Context) ([]accounts.Account, error) {
+	var out []accounts.Account
+	err := s.view(ctx, func(tx *bolt.Tx) error {
+		return tx.Bucket(bucketAccounts).ForEach(func(_, v []byte) error {
+			var a accounts.Account
+			if err := json.Unmarshal(v, &a); err != nil {
+				return fmt.Errorf("reading an account: %w", err)
+			}
+			out = append(out, a)
+			return nil
+		})
+	})
+	sort.SliceStable(out, func(i, j int) bool {
+		if out[i].Name != out[j].Name {
+			return out[i].Name < out[j].Name
+		}
+		return out[i].ID < out[j].ID
+	})
+	return out, err
+}
+
+// DeleteAccount removes an account with all its events, state and marks.
+func (s *Store) DeleteAccount(ctx context.Context, id string) error {
+	err := s.update(ctx, func(tx *bolt.Tx) error {
+		if err := tx.Bucket(bucketAccounts).Delete([]byte(id)); err != nil {
+			return err
+		}
+		if err := tx.Bucket(bucketState).Delete([]byte(id)); err != nil {
+			return err
+		}
+		for _, name := range perAccount {
+			if err := tx.Bucket(name).DeleteBucket([]byte(id)); err != nil && !errors.Is(err, bolterrors.ErrBucketNotFound) {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	return s.writeSidecar(ctx)
+}
+
+func (s *Store) sidecarPath() string { return s.path + ".accounts.json" }
+
+func (s *Store) writeSidecar(ctx context.Context) error {
+	all, err := s.Accounts(ctx)
+	if err != nil {
+		return err
+	}
+	data, _ := json.MarshalIndent(all, "", "  ")
+	tmp := s.sidecarPath() + ".tmp"
+	if err := os.WriteFile(tmp, data, 0o600); err != nil {
+		return fmt.Errorf("%w: %v", ErrReadOnly, err)
+	}
+	return os.Rename(tmp, s.sidecarPath())
+}
+
+// restoreAccounts brings accounts back from the sidecar into a store that has
+// none, and asks the poller to rebuild their history silently.
+func (s *Store) restoreAccounts() error {
+	empty := true
+	_ = s.db.View(func(tx *bolt.Tx) error {
+		k, _ := tx.Bucket(bucketAccounts).Cursor().First()
+		empty = k == nil
+		return nil
+	})
+	if !empty {
+		return nil
+	}
+	data, err := os.ReadFile(s.sidecarPath())
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	var all []accounts.Account
+	if err := json.Unmarshal(data, &all); err != nil {
+		return err
+	}
+	return s.db.Update(func(tx *bolt.Tx) error {
+		for _, a := range all {
+			v, _ := json.Marshal(a)
+			if err := tx.Bucket(bucketAccounts).Put([]byte(a.ID), v); err != nil {
+				return err
+			}
+			if err := accountBucketsTx(tx, a.ID); err != nil {
+				return err
+			}
+			st, _ := json.Marshal(PollState{Rebuild: true})
+			if err := tx.Bucket(bucketState).Put([]byte(a.ID), st); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+// Settings returns the global settings, with defaults filled in.
+func (s *Store) Settings(ctx context.Context) (Settings, error) {
+	set := DefaultSettings()
+	err := s.view(ctx, func(tx *bolt.Tx) error {
+		if v := tx.Bucket(bucketSettings).Get(keyGlobal); v != nil {
+			return json.Unmarshal(v, &set)
+		}
+		return nil
+	})
+	set.upgrade()
+	return set, err
+}
+
+// SaveSettings writes the global settings.
+func (s *Store) SaveSettings(ctx context.Context, set Settings) error {
+	data, err := json.Marshal(set)
+	if err != nil {
+		return err
+	}
+	return s.update(ctx, func(tx *bolt.Tx) error { return tx.Bucket(bucketSettings).Put(keyGlobal, data) })
+}
+
+// State returns an account's poll state.
+func (s *Store) State(ctx context.Context, account string) (PollState, error) {
+	var st PollState
+	err := s.view(ctx, func(tx *bolt.Tx) error {
+		var err error
+		st, err = stateTx(tx, account)
+		return err
+	})
+	return st, err
+}
+
+func stateTx(tx *bolt.Tx, account string) (PollState, error) {
+	var st PollState
+	if v := tx.Bucket(bucketState).Get([]byte(account)); v != nil {
+		if err := json.Unmarshal(v, &st); err != nil {
+			return st, fmt.Errorf("reading poll state: %w", err)
+		}
+	}
+	return st, nil
+}
+
+func putStateTx(tx *bolt.Tx, account string, st PollState) error {
+	data, err := json.Marshal(st)
+	if err != nil {
+		return err
+	}
+	return tx.Bucket(bucketState).Put([]byte(account), data)
+}
+
+// SaveState writes an account's poll state on its own.
+func (s *Store) SaveState(ctx context.Context, account string, st PollState) error {
+	return s.update(ctx, func(tx *bolt.Tx) error {
+		if tx.Bucket(bucketAccounts).Get([]byte(account)) == nil {
+			return nil // removed meanwhile
+		}
+		return putStateTx(tx, account, st)
+	})
+}
