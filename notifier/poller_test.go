@@ -11,6 +11,7 @@ import (
 	"github.com/cashbell/cashbell/internal/stripesim"
 	"github.com/cashbell/cashbell/internal/testsupport/fakestripe"
 	"github.com/cashbell/cashbell/internal/testsupport/testbus"
+	"github.com/cashbell/cashbell/internal/testsupport/testclock"
 	"github.com/cashbell/cashbell/internal/testsupport/testproc"
 	"github.com/cashbell/cashbell/internal/testsupport/testworld"
 	"github.com/cashbell/cashbell/notifier"
@@ -33,10 +34,15 @@ type world struct {
 type option func(*notifier.Options)
 
 func newWorld(t testing.TB, perms []string, opts ...option) *world {
+	return newWorldWith(t, stripesim.Options{}, perms, opts...)
+}
+
+// newWorldWith is newWorld with the simulator's options, such as its clock.
+func newWorldWith(t testing.TB, simOpts stripesim.Options, perms []string, opts ...option) *world {
 	t.Helper()
 	quiet()
 	bus.Fail(false)
-	tw := testworld.New(t)
+	tw := testworld.NewWith(t, simOpts)
 	sim, store, reg, dir := tw.Sim, tw.Store, tw.Reg, tw.Dir
 	id := sim.CreateAccount(stripesim.AccountSpec{DisplayName: "Acme"})
 	key, _ := accounts.ParseKey(sim.NewKey(id, false, stripesim.Restricted, perms...))
@@ -228,13 +234,18 @@ func TestBurstIsGrouped(t *testing.T) {
 }
 
 func TestLateEventsAreCaughtByTheOverlap(t *testing.T) {
-	w := newWorld(t, stripesim.AllPermissions)
+	clock := testclock.New(time.Now())
+	w := newWorldWith(t, stripesim.Options{Now: clock.Now}, stripesim.AllPermissions)
 	w.poll(t)
-	late, _ := w.gen.Hidden(150 * time.Millisecond).Sale(stripesim.Sale{Amount: 100, Currency: "usd"})
-	time.Sleep(10 * time.Millisecond)
+	// Stripe shows the first event two minutes after the second one.
+	late, _ := w.gen.Hidden(2 * time.Minute).Sale(stripesim.Sale{Amount: 100, Currency: "usd"})
+	clock.Advance(time.Second)
 	w.gen.Sale(stripesim.Sale{Amount: 200, Currency: "usd"})
 	w.poll(t)
-	time.Sleep(200 * time.Millisecond)
+	if marks, _ := w.store.Marks(context.Background(), w.acct.ID); marks[late] != "" {
+		t.Fatal("the late event was listed before Stripe showed it")
+	}
+	clock.Advance(3 * time.Minute)
 	w.poll(t)
 	got := settle(2)
 	if len(got) != 2 {

@@ -1,19 +1,5 @@
 package notifier
 
-// A Service runs one polling loop per account. The way one event travels
-// from Stripe to the desktop, forward through four files:
-//
-//  1. fetch.go    GET /v1/events pages the account's new events (Poll, fetch)
-//  2. events.go   stores them and their outbox entries in one transaction (Ingest)
-//  3. deliver.go  reads the outbox, decodes each event once into a Happening
-//                 (its kind's row in kinds.go), enriches it, marks it, and
-//                 hands the text to the Sink
-//  4. desktop_*.go shows it: org.freedesktop.Notifications on the session bus
-//
-// loop.go schedules the polls (interval, backoff, refused keys), enrich.go
-// reads what an event does not carry, and service.go starts and stops loops
-// as accounts come and go.
-
 import (
 	"context"
 	"log/slog"

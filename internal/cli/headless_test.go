@@ -185,29 +185,36 @@ func TestSIGKILLDuringIngestThenRestart(t *testing.T) {
 	c := h.start(t, "run", "--headless", "--interval", "30ms")
 	c.waitLog(t, "first import")
 
-	// A burst of five pages, each slow to come, and a kill after a page or two.
-	h.sim.Inject(fakestripe.Fault{Kind: fakestripe.Slow, Delay: 60 * time.Millisecond, Path: "/v1/events", Times: -1})
-	time.Sleep(100 * time.Millisecond)
+	// A burst of five pages, each slow to come, and a kill once a page is
+	// stored and before the last one is: a poll stores each page before it
+	// asks for the next, so the third request of the burst means the first
+	// page is in, and there are five.
 	for range 450 {
 		gen.Sale(gen.RandomSale())
 	}
-	time.Sleep(250 * time.Millisecond)
+	h.sim.Inject(fakestripe.Fault{Kind: fakestripe.Slow, Delay: 150 * time.Millisecond, Path: "/v1/events", Times: -1})
+	before := h.sim.RequestsTo("/v1/events")
+	for deadline := time.Now().Add(10 * time.Second); h.sim.RequestsTo("/v1/events") < before+3; time.Sleep(5 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("the burst was never fetched")
+		}
+	}
 	if err := c.stop(t, syscall.SIGKILL); err == nil {
 		t.Fatal("SIGKILL did not kill")
 	}
 	h.sim.ClearFaults()
 	storePath := filepath.Join(h.home, "config", "cashbell", "cashbell.db")
-	if s, err := notifier.Open(storePath, notifier.OpenOptions{}); err == nil {
-		list, _ := s.Accounts(context.Background())
-		n, _ := s.Count(context.Background(), list[0].ID)
-		s.Close()
-		t.Logf("%d of 450 events were stored when the kill came", n)
-		if n == 0 || n == 450 {
-			t.Logf("the kill did not land mid-ingest this time")
-		}
-	} else {
+	s, err := notifier.Open(storePath, notifier.OpenOptions{})
+	if err != nil {
 		t.Fatalf("the store after SIGKILL: %v", err)
 	}
+	list, _ := s.Accounts(context.Background())
+	n, _ := s.Count(context.Background(), list[0].ID)
+	s.Close()
+	if n == 0 || n >= 450 {
+		t.Fatalf("%d of 450 events were stored when the kill came: it did not land mid-ingest", n)
+	}
+	t.Logf("%d of 450 events were stored when the kill came", n)
 	for range 40 {
 		gen.Sale(gen.RandomSale())
 	}
@@ -226,7 +233,7 @@ func TestSIGKILLDuringIngestThenRestart(t *testing.T) {
 	}
 	defer store.Close()
 	ctx := context.Background()
-	list, _ := store.Accounts(ctx)
+	list, _ = store.Accounts(ctx)
 	id := list[0].ID
 	if n, _ := store.Count(ctx, id); n != created {
 		t.Fatalf("stored %d of %d events", n, created)

@@ -23,9 +23,12 @@ type World struct {
 }
 
 // New starts a simulator and opens a store and a registry that talk to it.
-func New(t testing.TB) *World {
+func New(t testing.TB) *World { return NewWith(t, stripesim.Options{}) }
+
+// NewWith is New with the simulator's options (its clock, its rate limits).
+func NewWith(t testing.TB, opts stripesim.Options) *World {
 	t.Helper()
-	sim := fakestripe.New(stripesim.Options{}).Start()
+	sim := fakestripe.New(opts).Start()
 	t.Cleanup(sim.Close)
 	return On(t, sim, sim.URL)
 }
