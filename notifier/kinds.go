@@ -83,6 +83,26 @@ var Kinds = []*Kind{
 				b.add("respond by " + b.date(due))
 			}
 		}},
+	// charge.dispute.closed: "Occurs when a dispute is closed and the dispute
+	// status changes to lost, warning_closed, or won" (Stripe's event types).
+	{ID: "dispute_closed", Types: []string{"charge.dispute.closed"}, Label: "Disputes closed", One: "dispute closed", Many: "disputes closed",
+		Money: true, Dashboard: "disputes",
+		decode: func(h *Happening) {
+			h.Amount, h.Currency = amountOf(h.o)
+			if ch := h.o.id("charge"); ch != "" {
+				h.Object, h.section = ch, "payments"
+			}
+		},
+		title: func(h *Happening) string {
+			switch h.o.str("status") {
+			case "won":
+				return "Dispute won"
+			case "lost":
+				return "Dispute lost"
+			}
+			return "Dispute closed"
+		},
+		body: func(h *Happening, b *body) { b.add(b.money(h.Amount, h.Currency), reason(h.o.text("reason"))) }},
 	{ID: "payout", Types: []string{"payout.paid"}, Label: "Payouts paid", One: "payout", Many: "payouts", Money: true, Dashboard: "payouts",
 		decode: decodeAmount,
 		title:  fixed("Payout paid"),
