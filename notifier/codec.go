@@ -4,6 +4,7 @@ import (
 	_ "embed"
 	"encoding/json"
 	"fmt"
+	"sync"
 
 	"github.com/klauspost/compress/zstd"
 )
@@ -33,27 +34,29 @@ const (
 	dictID1         = 0xCA5B_0001
 )
 
+// The encoder and decoder are built on first use, small: an idle Cashbell
+// that stores nothing new should not carry zstd's buffers.
 var (
-	encoder = mustEncoder()
-	decoder = mustDecoder()
+	codecOnce sync.Once
+	encoder   *zstd.Encoder
+	decoder   *zstd.Decoder
 )
 
-func mustEncoder() *zstd.Encoder {
-	e, err := zstd.NewWriter(nil, zstd.WithEncoderDictRaw(dictID1, eventDict1),
-		zstd.WithEncoderLevel(zstd.SpeedFastest), zstd.WithEncoderCRC(false), zstd.WithZeroFrames(true))
-	if err != nil {
-		panic(err)
-	}
-	return e
-}
-
-func mustDecoder() *zstd.Decoder {
-	d, err := zstd.NewReader(nil, zstd.WithDecoderDictRaw(dictID1, eventDict1), zstd.WithDecoderConcurrency(0),
-		zstd.WithDecoderMaxMemory(64<<20))
-	if err != nil {
-		panic(err)
-	}
-	return d
+func codecs() (*zstd.Encoder, *zstd.Decoder) {
+	codecOnce.Do(func() {
+		var err error
+		encoder, err = zstd.NewWriter(nil, zstd.WithEncoderDictRaw(dictID1, eventDict1), zstd.WithEncoderLevel(zstd.SpeedFastest),
+			zstd.WithEncoderCRC(false), zstd.WithEncoderConcurrency(1), zstd.WithWindowSize(256<<10), zstd.WithLowerEncoderMem(true))
+		if err != nil {
+			panic(err)
+		}
+		decoder, err = zstd.NewReader(nil, zstd.WithDecoderDictRaw(dictID1, eventDict1), zstd.WithDecoderConcurrency(1),
+			zstd.WithDecoderLowmem(true), zstd.WithDecoderMaxMemory(64<<20))
+		if err != nil {
+			panic(err)
+		}
+	})
+	return encoder, decoder
 }
 
 // markCodes are how marks are written in the marks bucket.
@@ -78,7 +81,8 @@ func encodeEvent(e Event) ([]byte, error) {
 		return nil, err
 	}
 	head := append([]byte{byte(len(e.ID))}, e.ID...)
-	return encoder.EncodeAll(plain, append(head, codecZstd1)), nil
+	enc, _ := codecs()
+	return enc.EncodeAll(plain, append(head, codecZstd1)), nil
 }
 
 // valueHead reads a stored value's id, and where the codec starts.
@@ -96,7 +100,8 @@ func decodeValue(v []byte, e *Event) error {
 	if !ok || v[at] != codecZstd1 {
 		return fmt.Errorf("%w: an event is written in no form Cashbell knows", ErrDamaged)
 	}
-	plain, err := decoder.DecodeAll(v[at+1:], nil)
+	_, dec := codecs()
+	plain, err := dec.DecodeAll(v[at+1:], nil)
 	if err != nil {
 		return fmt.Errorf("%w: an event cannot be unpacked (%v)", ErrDamaged, err)
 	}
