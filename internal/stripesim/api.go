@@ -18,12 +18,20 @@ type AccountSpec struct {
 	Icon         []byte // settings.branding.icon file contents, if any
 	Platform     string // id of the platform account, for a connected account
 	Country      string
+	// APIVersion is the account's API version: its events are rendered at
+	// it, and so is any answer to a request that names no Stripe-Version.
+	// Version20231016 when empty.
+	APIVersion string
+	// AccountRead is how GET /v1/account answers a restricted key (see
+	// AccountRead constants); AccountReadKYCBasic when empty.
+	AccountRead AccountRead
 }
 
 // Account is a simulated Stripe account with separate live and test data.
 type Account struct {
 	ID       string
 	Platform string
+	Version  string
 	spec     AccountSpec
 	live     *dataset
 	test     *dataset
@@ -64,10 +72,16 @@ func (s *Sim) CreateAccount(spec AccountSpec) string {
 	if spec.Country == "" {
 		spec.Country = "US"
 	}
+	if spec.APIVersion == "" {
+		spec.APIVersion = Version20231016
+	}
+	if spec.AccountRead == "" {
+		spec.AccountRead = AccountReadKYCBasic
+	}
 	if spec.Platform != "" {
 		s.mustAccount(spec.Platform)
 	}
-	a := &Account{ID: spec.ID, Platform: spec.Platform, spec: spec}
+	a := &Account{ID: spec.ID, Platform: spec.Platform, Version: spec.APIVersion, spec: spec}
 	for _, live := range []bool{false, true} {
 		ds := &dataset{account: spec.ID, live: live, objects: map[string]map[string]any{}, files: map[string][]byte{}}
 		if spec.Icon != nil {
@@ -110,7 +124,7 @@ func (s *Sim) SetIcon(accountID string, icon []byte) {
 	}
 }
 
-func (s *Sim) route(w http.ResponseWriter, r *http.Request, key string, ds *dataset) {
+func (s *Sim) route(w http.ResponseWriter, r *http.Request, version string, ds *dataset) {
 	parts := strings.Split(strings.Trim(r.URL.Path, "/"), "/")
 	if len(parts) < 2 || parts[0] != "v1" {
 		notFound(w, r)
@@ -142,7 +156,7 @@ func (s *Sim) route(w http.ResponseWriter, r *http.Request, key string, ds *data
 			return
 		}
 		if id == "" {
-			listObjects(w, r, ds, prefix)
+			listObjects(w, r, ds, prefix, version)
 			return
 		}
 		obj, ok := ds.objects[id]
@@ -150,7 +164,7 @@ func (s *Sim) route(w http.ResponseWriter, r *http.Request, key string, ds *data
 			missing(w, resource, id)
 			return
 		}
-		writeJSON(w, http.StatusOK, obj)
+		writeJSON(w, http.StatusOK, render(version, obj))
 	}
 }
 
@@ -165,6 +179,7 @@ var listable = map[string]string{
 	"balance_transactions": "txn_",
 	"charges":              "ch_",
 	"disputes":             "dp_",
+	"refunds":              "re_",
 }
 
 func notFound(w http.ResponseWriter, r *http.Request) {
@@ -422,16 +437,23 @@ func typeMatch(pattern, typ string) bool {
 	return pattern == typ
 }
 
-func listObjects(w http.ResponseWriter, r *http.Request, ds *dataset, prefix string) {
+func listObjects(w http.ResponseWriter, r *http.Request, ds *dataset, prefix, version string) {
 	v := r.Form
 	limit, ok := parseLimit(w, v)
 	if !ok {
 		return
 	}
+	// List refunds takes charge: "Only return refunds for the charge
+	// specified by this charge ID" (docs.stripe.com/api/refunds/list).
+	charge := ""
+	if prefix == "re_" {
+		charge = v.Get("charge")
+	}
 	ids := make([]string, 0)
 	for i := len(ds.order) - 1; i >= 0; i-- {
-		if strings.HasPrefix(ds.order[i], prefix) {
-			ids = append(ids, ds.order[i])
+		id := ds.order[i]
+		if strings.HasPrefix(id, prefix) && (charge == "" || ds.objects[id]["charge"] == charge) {
+			ids = append(ids, id)
 		}
 	}
 	got, more, ok := page(w, v, ids, limit, strings.Trim(r.URL.Path, "/"))
@@ -440,7 +462,7 @@ func listObjects(w http.ResponseWriter, r *http.Request, ds *dataset, prefix str
 	}
 	data := make([]any, 0, len(got))
 	for _, id := range got {
-		data = append(data, ds.objects[id])
+		data = append(data, render(version, ds.objects[id]))
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"object": "list", "url": r.URL.Path, "has_more": more, "data": data})
 }
@@ -484,11 +506,24 @@ func (s *Sim) createFileLink(w http.ResponseWriter, r *http.Request, ds *dataset
 		missing(w, "files", file)
 		return
 	}
+	// expires_at: "The link isn't usable after this future timestamp"
+	// (docs.stripe.com/api/file_links/create).
+	var expires any
+	var expiresAt time.Time
+	if raw := r.PostForm.Get("expires_at"); raw != "" {
+		n, err := strconv.ParseInt(raw, 10, 64)
+		if err != nil || n <= s.now().Unix() {
+			WriteError(w, http.StatusBadRequest, APIError{Type: "invalid_request_error", Code: "parameter_invalid_integer", Param: "expires_at",
+				Message: "The expires_at timestamp must be in the future."})
+			return
+		}
+		expires, expiresAt = n, time.Unix(n, 0)
+	}
 	token := "MDB8" + randomToken(40)
-	s.links[token] = fileRef{account: ds.account, live: ds.live, id: file}
+	s.links[token] = fileRef{account: ds.account, live: ds.live, id: file, expires: expiresAt}
 	writeJSON(w, http.StatusOK, map[string]any{
 		"id": "link_" + randomToken(24), "object": "file_link", "created": s.now().Unix(),
-		"expired": false, "expires_at": nil, "file": file, "livemode": ds.live,
+		"expired": false, "expires_at": expires, "file": file, "livemode": ds.live,
 		"url": s.URL + "/links/" + token,
 	})
 }
@@ -497,6 +532,9 @@ func (s *Sim) createFileLink(w http.ResponseWriter, r *http.Request, ds *dataset
 func (s *Sim) serveLink(w http.ResponseWriter, r *http.Request) {
 	s.mu.Lock()
 	ref, ok := s.links[strings.TrimPrefix(r.URL.Path, "/links/")]
+	if ok && !ref.expires.IsZero() && !s.now().Before(ref.expires) {
+		ok = false // an expired link serves nothing
+	}
 	var body []byte
 	if ok {
 		body = s.accounts[ref.account].data(ref.live).files[ref.id]

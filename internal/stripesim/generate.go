@@ -45,191 +45,6 @@ func (g *Generator) At(t time.Time) *Generator {
 	return &c
 }
 
-// Sale describes a successful charge.
-type Sale struct {
-	Amount      int64
-	Currency    string // lower case, as Stripe writes it
-	Email       string // billing_details.email; also the customer's email
-	Country     string
-	Product     string // when set, the charge belongs to an invoice for this product
-	Description string
-	Fee         int64 // defaults to 2.9% + 30 minor units
-	Guest       bool  // no customer object
-}
-
-// Sale records a succeeded charge and returns the event id and the charge id.
-func (g *Generator) Sale(sale Sale) (eventID, chargeID string) {
-	g.sim.mu.Lock()
-	defer g.sim.mu.Unlock()
-	ds := g.ds()
-	ch := g.newCharge(ds, sale, "succeeded")
-	return g.emit(ds, "charge.succeeded", ch, nil), ch["id"].(string)
-}
-
-// FailedCharge records a failed charge and returns the event id.
-func (g *Generator) FailedCharge(sale Sale, message string) string {
-	g.sim.mu.Lock()
-	defer g.sim.mu.Unlock()
-	ds := g.ds()
-	ch := g.newCharge(ds, sale, "failed")
-	ch["failure_code"] = "card_declined"
-	ch["failure_message"] = message
-	ch["paid"] = false
-	ch["balance_transaction"] = nil
-	ch["amount_captured"] = 0
-	return g.emit(ds, "charge.failed", ch, nil)
-}
-
-// Refund refunds amount of a charge (all of it when amount is 0) and returns
-// the event id.
-func (g *Generator) Refund(chargeID string, amount int64) string {
-	g.sim.mu.Lock()
-	defer g.sim.mu.Unlock()
-	ds := g.ds()
-	ch := ds.objects[chargeID]
-	prev := map[string]any{"amount_refunded": ch["amount_refunded"], "refunded": ch["refunded"]}
-	total := ch["amount"].(int64)
-	if amount == 0 {
-		amount = total - ch["amount_refunded"].(int64)
-	}
-	ch["amount_refunded"] = ch["amount_refunded"].(int64) + amount
-	ch["refunded"] = ch["amount_refunded"].(int64) >= total
-	return g.emit(ds, "charge.refunded", ch, prev)
-}
-
-// Dispute opens a dispute on a charge and returns the event id.
-func (g *Generator) Dispute(chargeID, reason string) string {
-	g.sim.mu.Lock()
-	defer g.sim.mu.Unlock()
-	ds := g.ds()
-	ch := ds.objects[chargeID]
-	ch["disputed"] = true
-	dp := g.put(ds, "dp_", map[string]any{
-		"object": "dispute", "amount": ch["amount"], "currency": ch["currency"], "charge": chargeID,
-		"reason": reason, "status": "needs_response", "is_charge_refundable": false,
-		"evidence_details": map[string]any{"due_by": g.now().Add(7 * 24 * time.Hour).Unix(), "has_evidence": false},
-	})
-	return g.emit(ds, "charge.dispute.created", dp, nil)
-}
-
-// Payout records a payout that was paid or failed and returns the event id.
-func (g *Generator) Payout(amount int64, currency string, failed bool) string {
-	g.sim.mu.Lock()
-	defer g.sim.mu.Unlock()
-	ds := g.ds()
-	po := g.put(ds, "po_", map[string]any{
-		"object": "payout", "amount": amount, "currency": currency, "arrival_date": g.now().Unix(),
-		"status": "paid", "failure_code": nil, "failure_message": nil, "method": "standard",
-		"type": "bank_account", "automatic": true, "description": "STRIPE PAYOUT",
-	})
-	typ := "payout.paid"
-	if failed {
-		po["status"] = "failed"
-		po["failure_code"] = "account_closed"
-		po["failure_message"] = "The bank account has been closed."
-		typ = "payout.failed"
-	}
-	return g.emit(ds, typ, po, nil)
-}
-
-// Plan describes the price of a subscription.
-type Plan struct {
-	Product  string // product name
-	Amount   int64
-	Currency string
-	Interval string // "month" or "year"
-}
-
-// Subscribe creates a subscription for a new customer and returns the event id
-// and the subscription id. A trial of zero means none.
-func (g *Generator) Subscribe(email string, plan Plan, trial time.Duration) (eventID, subID string) {
-	g.sim.mu.Lock()
-	defer g.sim.mu.Unlock()
-	ds := g.ds()
-	cus := g.customer(ds, email, "US")
-	status, trialEnd := "active", any(nil)
-	if trial > 0 {
-		status, trialEnd = "trialing", g.now().Add(trial).Unix()
-	}
-	sub := g.put(ds, "sub_", map[string]any{
-		"object": "subscription", "customer": cus, "status": status, "cancel_at_period_end": false,
-		"cancel_at": nil, "canceled_at": nil, "trial_end": trialEnd, "currency": plan.Currency,
-		"current_period_start": g.now().Unix(), "current_period_end": g.now().Add(30 * 24 * time.Hour).Unix(),
-		"items": listOf(g.subItem(ds, plan, 1)),
-	})
-	return g.emit(ds, "customer.subscription.created", sub, nil), sub["id"].(string)
-}
-
-// ChangePlan moves a subscription to another price.
-func (g *Generator) ChangePlan(subID string, plan Plan) string {
-	return g.updateSub(subID, func(ds *dataset, sub map[string]any) map[string]any {
-		prev := map[string]any{"items": deepCopy(sub["items"])}
-		qty := firstItem(sub)["quantity"].(int64)
-		sub["items"] = listOf(g.subItem(ds, plan, qty))
-		return prev
-	})
-}
-
-// ChangeQuantity changes the number of seats of a subscription.
-func (g *Generator) ChangeQuantity(subID string, quantity int64) string {
-	return g.updateSub(subID, func(_ *dataset, sub map[string]any) map[string]any {
-		prev := map[string]any{"items": deepCopy(sub["items"])}
-		firstItem(sub)["quantity"] = quantity
-		return prev
-	})
-}
-
-// ScheduleCancel sets or clears cancel_at_period_end.
-func (g *Generator) ScheduleCancel(subID string, cancel bool) string {
-	return g.updateSub(subID, func(_ *dataset, sub map[string]any) map[string]any {
-		prev := map[string]any{"cancel_at_period_end": sub["cancel_at_period_end"], "cancel_at": sub["cancel_at"]}
-		sub["cancel_at_period_end"] = cancel
-		sub["cancel_at"] = nil
-		if cancel {
-			sub["cancel_at"] = sub["current_period_end"]
-		}
-		return prev
-	})
-}
-
-// SetStatus changes a subscription's status, e.g. to past_due.
-func (g *Generator) SetStatus(subID, status string) string {
-	return g.updateSub(subID, func(_ *dataset, sub map[string]any) map[string]any {
-		prev := map[string]any{"status": sub["status"]}
-		sub["status"] = status
-		return prev
-	})
-}
-
-// TouchMetadata makes an update that no customer would care about.
-func (g *Generator) TouchMetadata(subID string) string {
-	return g.updateSub(subID, func(_ *dataset, sub map[string]any) map[string]any {
-		prev := map[string]any{"metadata": map[string]any{}}
-		sub["metadata"] = map[string]any{"touched": "yes"}
-		return prev
-	})
-}
-
-// CancelSubscription ends a subscription now.
-func (g *Generator) CancelSubscription(subID string) string {
-	g.sim.mu.Lock()
-	defer g.sim.mu.Unlock()
-	ds := g.ds()
-	sub := ds.objects[subID]
-	sub["status"] = "canceled"
-	sub["canceled_at"] = g.now().Unix()
-	sub["ended_at"] = g.now().Unix()
-	return g.emit(ds, "customer.subscription.deleted", sub, nil)
-}
-
-// TrialWillEnd announces the end of a subscription's trial.
-func (g *Generator) TrialWillEnd(subID string) string {
-	g.sim.mu.Lock()
-	defer g.sim.mu.Unlock()
-	ds := g.ds()
-	return g.emit(ds, "customer.subscription.trial_will_end", ds.objects[subID], nil)
-}
-
 // Raw emits an event of any type with a given object, for tests of types and
 // fields that Cashbell does not know.
 func (g *Generator) Raw(typ string, object, previous map[string]any) string {
@@ -291,7 +106,8 @@ func (g *Generator) Random() string {
 	case roll < 13:
 		return g.FailedCharge(g.RandomSale(), "Your card was declined.")
 	case roll < 15 && len(charges) > 0:
-		return g.Dispute(pick(charges), "fraudulent")
+		id, _ := g.Dispute(pick(charges), "fraudulent")
+		return id
 	case roll < 19:
 		c := currencies[g.rng.IntN(len(currencies))]
 		return g.Payout(c.amount(g.rng)*20, c.code, g.rng.IntN(5) == 0)
@@ -343,6 +159,9 @@ func (s *Sim) EventIDs(accountID string, live bool) []string {
 }
 
 func (g *Generator) ds() *dataset { return g.sim.accounts[g.account].data(g.live) }
+
+// version is the account's API version. The caller holds the lock.
+func (g *Generator) version() string { return g.sim.accounts[g.account].Version }
 
 func (g *Generator) now() time.Time {
 	if !g.at.IsZero() {
@@ -397,53 +216,6 @@ func (g *Generator) subItem(ds *dataset, plan Plan, qty int64) map[string]any {
 	return map[string]any{"id": "si_1" + randomToken(23), "object": "subscription_item", "quantity": qty, "price": g.price(ds, plan)}
 }
 
-func (g *Generator) newCharge(ds *dataset, sale Sale, status string) map[string]any {
-	var cus, invoice, txn any
-	if !sale.Guest && sale.Email != "" {
-		cus = g.customer(ds, sale.Email, sale.Country)
-	}
-	if sale.Product != "" {
-		line := map[string]any{"id": "il_1" + randomToken(23), "object": "line_item", "amount": sale.Amount,
-			"currency": sale.Currency, "description": "1 × " + sale.Product, "quantity": 1,
-			"price": g.price(ds, Plan{Product: sale.Product, Amount: sale.Amount, Currency: sale.Currency})}
-		invoice = g.put(ds, "in_", map[string]any{"object": "invoice", "customer": cus, "amount_paid": sale.Amount,
-			"currency": sale.Currency, "status": "paid", "subscription": nil, "lines": listOf(line)})["id"]
-	}
-	if status == "succeeded" {
-		fee := sale.Fee
-		if fee == 0 {
-			fee = sale.Amount*29/1000 + 30
-		}
-		txn = g.put(ds, "txn_", map[string]any{"object": "balance_transaction", "amount": sale.Amount,
-			"currency": sale.Currency, "fee": fee, "net": sale.Amount - fee, "type": "charge", "status": "pending"})["id"]
-	}
-	email := any(nil)
-	if sale.Email != "" {
-		email = sale.Email
-	}
-	var country any
-	if sale.Country != "" {
-		country = sale.Country
-	}
-	desc := any(nil)
-	if sale.Description != "" {
-		desc = sale.Description
-	}
-	ch := g.put(ds, "ch_", map[string]any{
-		"object": "charge", "amount": sale.Amount, "amount_captured": sale.Amount, "amount_refunded": int64(0),
-		"currency": sale.Currency, "customer": cus, "invoice": invoice, "balance_transaction": txn,
-		"billing_details": map[string]any{"email": email, "name": nil, "phone": nil,
-			"address": map[string]any{"country": country, "city": nil, "line1": nil, "postal_code": nil}},
-		"description": desc, "status": status, "paid": status == "succeeded", "refunded": false,
-		"captured": true, "disputed": false, "failure_code": nil, "failure_message": nil,
-		"payment_intent": "pi_1" + randomToken(23),
-	})
-	if txn != nil {
-		ds.objects[txn.(string)]["source"] = ch["id"]
-	}
-	return ch
-}
-
 func (g *Generator) updateSub(subID string, change func(*dataset, map[string]any) map[string]any) string {
 	g.sim.mu.Lock()
 	defer g.sim.mu.Unlock()
@@ -461,9 +233,13 @@ func (g *Generator) emit(ds *dataset, typ string, object, previous map[string]an
 	s := g.sim
 	s.seq++
 	now := g.now()
-	data := map[string]any{"object": deepCopy(object)}
+	// An event's object is rendered at the account's version when the event
+	// happens, and never changes after (Event.api_version: "The Stripe API
+	// version used to render data when the event was created").
+	version := g.version()
+	data := map[string]any{"object": render(version, object)}
 	if previous != nil {
-		data["previous_attributes"] = deepCopy(previous)
+		data["previous_attributes"] = render(version, previous)
 	}
 	e := &event{id: "evt_1" + randomToken(23), created: now.Unix(), seq: s.seq, typ: typ, visibleAt: s.now().Add(g.hidden)}
 	var account any
@@ -471,7 +247,7 @@ func (g *Generator) emit(ds *dataset, typ string, object, previous map[string]an
 		account = a.ID
 	}
 	e.body = map[string]any{
-		"id": e.id, "object": "event", "api_version": APIVersion, "created": e.created, "type": typ,
+		"id": e.id, "object": "event", "api_version": version, "created": e.created, "type": typ,
 		"livemode": ds.live, "pending_webhooks": 0, "data": data, "account": account,
 		"request": map[string]any{"id": nil, "idempotency_key": nil},
 	}

@@ -235,7 +235,22 @@ func TestEveryReadNeedsItsPermission(t *testing.T) {
 			it.Next()
 			return it.Err()
 		},
-		stripesim.PermConnectedAccountRead: func(c *client.API) error { _, err := c.Accounts.Get(); return err },
+		stripesim.PermAccountsKYCBasicRead: func(c *client.API) error { _, err := c.Accounts.Get(); return err },
+		stripesim.PermChargeRead: func(c *client.API) error {
+			it := c.Charges.List(&stripe.ChargeListParams{ListParams: stripe.ListParams{Limit: stripe.Int64(1), Single: true}})
+			it.Next()
+			return it.Err()
+		},
+		stripesim.PermDisputeRead: func(c *client.API) error {
+			it := c.Disputes.List(&stripe.DisputeListParams{ListParams: stripe.ListParams{Limit: stripe.Int64(1), Single: true}})
+			it.Next()
+			return it.Err()
+		},
+		stripesim.PermPlanRead: func(c *client.API) error {
+			it := c.Prices.List(&stripe.PriceListParams{ListParams: stripe.ListParams{Limit: stripe.Int64(1), Single: true}})
+			it.Next()
+			return it.Err()
+		},
 		stripesim.PermFileWrite: func(c *client.API) error {
 			_, err := c.FileLinks.New(&stripe.FileLinkParams{File: stripe.String("file_icon")})
 			return err
@@ -534,11 +549,12 @@ func TestGeneratorMakesEveryKindOfEvent(t *testing.T) {
 			t.Errorf("%s: %d events, want %d", typ, types[typ], n)
 		}
 	}
+	before := len(f.sim.EventIDs(f.account, false))
 	for range 200 {
 		g.Random()
 	}
-	if n := len(f.sim.EventIDs(f.account, false)); n != 212 {
-		t.Fatalf("%d events after 200 random ones, want 212", n)
+	if n := len(f.sim.EventIDs(f.account, false)) - before; n < 200 {
+		t.Fatalf("%d events after 200 random ones", n)
 	}
 }
 

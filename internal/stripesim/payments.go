@@ -1,0 +1,297 @@
+package stripesim
+
+import "time"
+
+// Sale describes a charge.
+type Sale struct {
+	Amount      int64
+	Currency    string // lower case, as Stripe writes it
+	Email       string // billing_details.email; also the customer's email
+	Country     string
+	Product     string // when set, the charge pays an invoice for this product
+	Description string
+	Fee         int64 // defaults to 2.9% + 30 minor units
+	Guest       bool  // no customer object
+}
+
+// Sale records a succeeded charge and returns the event id and the charge id.
+// On an account whose version captures asynchronously (2024-04-10 and later)
+// charge.succeeded comes without its balance transaction, and a
+// charge.updated follows with it, as Stripe describes for automatic_async
+// capture (docs.stripe.com/payments/payment-intents/asynchronous-capture:
+// "the balance_transaction field on the Charge is null ... listen for the
+// charge.updated event").
+func (g *Generator) Sale(sale Sale) (eventID, chargeID string) {
+	g.sim.mu.Lock()
+	defer g.sim.mu.Unlock()
+	ds := g.ds()
+	ch := g.newCharge(ds, sale, "succeeded", nil)
+	return g.settle(ds, "charge.succeeded", ch), ch["id"].(string)
+}
+
+// settle emits a charge event; with asynchronous capture the balance
+// transaction follows in charge.updated.
+func (g *Generator) settle(ds *dataset, typ string, ch map[string]any) string {
+	if !asyncCapture(g.version()) || ch["balance_transaction"] == nil {
+		return g.emit(ds, typ, ch, nil)
+	}
+	txn := ch["balance_transaction"]
+	ch["balance_transaction"] = nil
+	id := g.emit(ds, typ, ch, nil)
+	ch["balance_transaction"] = txn
+	g.emit(ds, "charge.updated", ch, map[string]any{"balance_transaction": nil})
+	return id
+}
+
+// Authorize records a charge placed on hold (capture_method=manual): it
+// succeeds uncaptured, with no balance transaction until it is captured
+// (charge.captured: "a charge was captured"; Charge.captured: "whether it is
+// still uncaptured or has since been captured", stripe-go charge.go).
+func (g *Generator) Authorize(sale Sale) (eventID, chargeID string) {
+	g.sim.mu.Lock()
+	defer g.sim.mu.Unlock()
+	ds := g.ds()
+	ch := g.newCharge(ds, sale, "succeeded", nil)
+	ch["captured"], ch["amount_captured"] = false, int64(0)
+	ds.objects[ch["id"].(string)+"/txn"] = map[string]any{"id": ch["balance_transaction"]}
+	ch["balance_transaction"] = nil
+	return g.emit(ds, "charge.succeeded", ch, nil), ch["id"].(string)
+}
+
+// Capture captures amount of an authorised charge (all of it when 0).
+func (g *Generator) Capture(chargeID string, amount int64) string {
+	g.sim.mu.Lock()
+	defer g.sim.mu.Unlock()
+	ds := g.ds()
+	ch := ds.objects[chargeID]
+	if amount == 0 {
+		amount = ch["amount"].(int64)
+	}
+	prev := map[string]any{"captured": false, "amount_captured": int64(0), "balance_transaction": nil}
+	ch["captured"], ch["amount_captured"] = true, amount
+	ch["balance_transaction"] = ds.objects[chargeID+"/txn"]["id"]
+	delete(ds.objects, chargeID+"/txn")
+	return g.emit(ds, "charge.captured", ch, prev)
+}
+
+// FailedCharge records a failed charge and returns the event id.
+func (g *Generator) FailedCharge(sale Sale, message string) string {
+	g.sim.mu.Lock()
+	defer g.sim.mu.Unlock()
+	ds := g.ds()
+	ch := g.newCharge(ds, sale, "failed", nil)
+	return g.emit(ds, "charge.failed", ch, nil)
+}
+
+// Refund refunds amount of a charge (all that is left when 0) and returns
+// the id of the event that announces it: refund.created where every refund
+// has one, else charge.refunded. charge.refunded comes in every version and
+// carries the charge, whose amount_refunded is the running total; the
+// refund itself is a Refund object (GET /v1/refunds?charge=).
+func (g *Generator) Refund(chargeID string, amount int64) string {
+	g.sim.mu.Lock()
+	defer g.sim.mu.Unlock()
+	ds := g.ds()
+	ch := ds.objects[chargeID]
+	total := ch["amount"].(int64)
+	if amount == 0 {
+		amount = total - ch["amount_refunded"].(int64)
+	}
+	re := g.put(ds, "re_", map[string]any{
+		"object": "refund", "amount": amount, "currency": ch["currency"], "charge": chargeID,
+		"payment_intent": ch["payment_intent"], "status": "succeeded", "reason": "requested_by_customer",
+		"failure_reason": nil, "balance_transaction": "txn_1" + randomToken(23),
+	})
+	if g.version() == VersionDahlia {
+		re["customer"] = ch["customer"] // stripe-go v86.2.0 adds Refund.Customer
+	}
+	ch["amount_refunded"] = ch["amount_refunded"].(int64) + amount
+	ch["refunded"] = ch["amount_refunded"].(int64) >= total
+	var id string
+	if refundEvents(g.version()) {
+		id = g.emit(ds, "refund.created", re, nil)
+	}
+	charged := g.emit(ds, "charge.refunded", ch, nil)
+	if id == "" {
+		id = charged
+	}
+	return id
+}
+
+// FailRefund marks a refund failed: refund.failed where every refund has
+// events, else charge.refund.updated ("Occurs whenever a refund is updated
+// on selected payment methods", docs.stripe.com/api/events/types).
+func (g *Generator) FailRefund(refundID, reason string) string {
+	g.sim.mu.Lock()
+	defer g.sim.mu.Unlock()
+	ds := g.ds()
+	re := ds.objects[refundID]
+	prev := map[string]any{"status": re["status"], "failure_reason": nil}
+	re["status"], re["failure_reason"] = "failed", reason
+	ch := ds.objects[re["charge"].(string)]
+	ch["amount_refunded"] = ch["amount_refunded"].(int64) - re["amount"].(int64)
+	ch["refunded"] = false
+	if refundEvents(g.version()) {
+		return g.emit(ds, "refund.failed", re, prev)
+	}
+	return g.emit(ds, "charge.refund.updated", re, prev)
+}
+
+// Refunds lists a charge's refund ids, newest last.
+func (g *Generator) Refunds(chargeID string) []string {
+	g.sim.mu.Lock()
+	defer g.sim.mu.Unlock()
+	var out []string
+	ds := g.ds()
+	for _, id := range ds.order {
+		if o := ds.objects[id]; o["object"] == "refund" && o["charge"] == chargeID {
+			out = append(out, id)
+		}
+	}
+	return out
+}
+
+// Dispute opens a dispute on a charge and returns the event id and the dispute id.
+func (g *Generator) Dispute(chargeID, reason string) (eventID, disputeID string) {
+	g.sim.mu.Lock()
+	defer g.sim.mu.Unlock()
+	ds := g.ds()
+	ch := ds.objects[chargeID]
+	ch["disputed"] = true
+	dp := g.put(ds, "dp_", map[string]any{
+		"object": "dispute", "amount": ch["amount"], "currency": ch["currency"], "charge": chargeID,
+		"payment_intent": ch["payment_intent"], "reason": reason, "status": "needs_response", "is_charge_refundable": false,
+		"evidence_details": map[string]any{"due_by": g.now().Add(7 * 24 * time.Hour).Unix(), "has_evidence": false},
+	})
+	return g.emit(ds, "charge.dispute.created", dp, nil), dp["id"].(string)
+}
+
+// CloseDispute closes a dispute, won or lost (charge.dispute.closed: "the
+// dispute status changes to lost, warning_closed, or won").
+func (g *Generator) CloseDispute(disputeID string, won bool) string {
+	g.sim.mu.Lock()
+	defer g.sim.mu.Unlock()
+	ds := g.ds()
+	dp := ds.objects[disputeID]
+	prev := map[string]any{"status": dp["status"]}
+	dp["status"] = "lost"
+	if won {
+		dp["status"] = "won"
+	}
+	return g.emit(ds, "charge.dispute.closed", dp, prev)
+}
+
+// EarlyFraudWarning records a card issuer's early fraud warning on a charge
+// (radar.early_fraud_warning: actionable, charge, fraud_type, payment_intent;
+// stripe/openapi fixtures3.json, the same at every version here).
+func (g *Generator) EarlyFraudWarning(chargeID, fraudType string) string {
+	g.sim.mu.Lock()
+	defer g.sim.mu.Unlock()
+	ds := g.ds()
+	ch := ds.objects[chargeID]
+	efw := g.put(ds, "issfr_", map[string]any{"object": "radar.early_fraud_warning", "actionable": true,
+		"charge": chargeID, "payment_intent": ch["payment_intent"], "fraud_type": fraudType})
+	return g.emit(ds, "radar.early_fraud_warning.created", efw, nil)
+}
+
+// Payout records a payout that was paid or failed and returns the event id.
+func (g *Generator) Payout(amount int64, currency string, failed bool) string {
+	g.sim.mu.Lock()
+	defer g.sim.mu.Unlock()
+	ds := g.ds()
+	po := g.put(ds, "po_", map[string]any{
+		"object": "payout", "amount": amount, "currency": currency, "arrival_date": g.now().Unix(),
+		"status": "paid", "failure_code": nil, "failure_message": nil, "method": "standard",
+		"type": "bank_account", "automatic": true, "description": "STRIPE PAYOUT",
+	})
+	typ := "payout.paid"
+	if failed {
+		po["status"] = "failed"
+		po["failure_code"] = "account_closed"
+		po["failure_message"] = "The bank account has been closed."
+		typ = "payout.failed"
+	}
+	return g.emit(ds, typ, po, nil)
+}
+
+// newCharge creates a charge; an invoice, when one is given or the sale has a
+// product, is what it pays.
+func (g *Generator) newCharge(ds *dataset, sale Sale, status string, invoice map[string]any) map[string]any {
+	var cus, txn any
+	if !sale.Guest && sale.Email != "" {
+		cus = g.customer(ds, sale.Email, sale.Country)
+	}
+	if invoice == nil && sale.Product != "" {
+		invoice = g.invoice(ds, cus, sale.Email, "manual", nil, []map[string]any{
+			g.line(ds, Plan{Product: sale.Product, Amount: sale.Amount, Currency: sale.Currency}, 1, nil)})
+	}
+	if status == "succeeded" {
+		fee := sale.Fee
+		if fee == 0 {
+			fee = sale.Amount*29/1000 + 30
+		}
+		txn = g.put(ds, "txn_", map[string]any{"object": "balance_transaction", "amount": sale.Amount,
+			"currency": sale.Currency, "fee": fee, "net": sale.Amount - fee, "type": "charge", "status": "pending"})["id"]
+	}
+	var invoiceID, desc, email, country any
+	if invoice != nil {
+		invoiceID = invoice["id"]
+	}
+	if sale.Description != "" {
+		desc = sale.Description
+	}
+	if sale.Email != "" {
+		email = sale.Email
+	}
+	if sale.Country != "" {
+		country = sale.Country
+	}
+	ch := g.put(ds, "ch_", map[string]any{
+		"object": "charge", "amount": sale.Amount, "amount_captured": sale.Amount, "amount_refunded": int64(0),
+		"currency": sale.Currency, "customer": cus, "invoice": invoiceID, "balance_transaction": txn,
+		"billing_details": map[string]any{"email": email, "name": nil, "phone": nil,
+			"address": map[string]any{"country": country, "city": nil, "line1": nil, "postal_code": nil}},
+		"description": desc, "status": status, "paid": status == "succeeded", "refunded": false,
+		"captured": status == "succeeded", "disputed": false, "failure_code": nil, "failure_message": nil,
+		"payment_intent": "pi_1" + randomToken(23),
+	})
+	if status == "failed" {
+		ch["failure_code"], ch["failure_message"], ch["amount_captured"] = "card_declined", "Your card was declined.", int64(0)
+	}
+	if txn != nil {
+		ds.objects[txn.(string)]["source"] = ch["id"]
+	}
+	if invoice != nil {
+		invoice["charge"], invoice["payment_intent"] = ch["id"], ch["payment_intent"]
+		if status == "succeeded" {
+			invoice["status"], invoice["paid"], invoice["amount_paid"] = "paid", true, sale.Amount
+		}
+	}
+	return ch
+}
+
+// invoice creates an open invoice; billingReason is Stripe's billing_reason
+// ("subscription_create", "subscription_cycle", "manual"...).
+func (g *Generator) invoice(ds *dataset, cus any, email, billingReason string, subID any, lines []map[string]any) map[string]any {
+	var total int64
+	var cur any
+	for _, l := range lines {
+		total += l["amount"].(int64)
+		cur = l["currency"]
+	}
+	var customerEmail any
+	if email != "" {
+		customerEmail = email
+	}
+	return g.put(ds, "in_", map[string]any{"object": "invoice", "customer": cus, "customer_email": customerEmail,
+		"amount_due": total, "amount_paid": int64(0), "currency": cur, "status": "open", "paid": false,
+		"billing_reason": billingReason, "subscription": subID, "charge": nil, "payment_intent": nil,
+		"lines": listOf(lines...)})
+}
+
+// line is an invoice line for a plan.
+func (g *Generator) line(ds *dataset, plan Plan, qty int64, subID any) map[string]any {
+	return map[string]any{"id": "il_1" + randomToken(23), "object": "line_item", "amount": plan.Amount * qty,
+		"currency": plan.Currency, "description": lineDescription(plan, qty), "quantity": qty,
+		"subscription": subID, "price": g.price(ds, plan)}
+}

@@ -1,0 +1,144 @@
+package stripesim
+
+// Stripe renders an event's data.object at the API version the account had
+// when the event happened, and every other answer at the version the request
+// asks for (the Stripe-Version header), else at the account's. The simulator
+// keeps one form of each object and renders it for a version here. What
+// differs between the versions it speaks, as far as Cashbell reads:
+//
+//	field                                   versions                   source
+//	--------------------------------------  -------------------------  ------------------------------------------------------------
+//	charge.balance_transaction null on      2024-06-20 and later       changelog 2024-04-10 "automatic_async" became the default
+//	  charge.succeeded, filled by a later                              capture method (docs.stripe.com/changelog/2024-04-10/
+//	  charge.updated                                                   automatic-sync-default-paymentintents); docs.stripe.com/
+//	                                                                   payments/payment-intents/asynchronous-capture
+//	charge.invoice, payment_intent.invoice  2023-10-16, 2024-06-20     changelog basil 2025-03-31 add-support-for-multiple-partial-
+//	  removed                               gone from basil            payments-on-invoices; stripe/openapi fixtures3.json (charge
+//	                                                                   has "invoice" at v603, not at v1642)
+//	invoice.subscription, .charge,          2023-10-16, 2024-06-20     changelog basil 2025-03-31 adds-new-parent-field-to-invoicing-
+//	  .payment_intent, .paid removed;       gone from basil            objects and add-support-for-multiple-partial-payments-on-
+//	  invoice.parent.subscription_details                              invoices; stripe-go v82 InvoiceParent
+//	  .subscription instead
+//	invoice line price → pricing            2023-10-16, 2024-06-20     changelog basil 2025-03-31 invoice-pricing-configurations;
+//	  .price_details.{price,product}        pricing from basil         fixtures3.json line_item at v1642
+//	subscription.current_period_start/end   top level until 2024-06-20 changelog basil 2025-03-31 deprecate-subscription-current-
+//	  → items.data[].current_period_*       on items from basil        period-start-and-end; fixtures3.json subscription at v1642
+//	refund.created / refund.failed for      2025-03-31.basil and later changelog acacia 2024-10-28 refund-webhook-update ("Previously,
+//	  every refund (charge.refunded too)    (acacia, 2024-10-28, on)   these events were only sent for refunds without a
+//	                                                                   corresponding charge"); stripe-go v81 adds refund.failed
+//	refund.customer, .payment_method        2026-07-29.dahlia          stripe-go v86.2.0 changelog
+//	event.context                           from 2025-04-30.basil      changelog basil 2025-04-30 additional-context-organization-
+//	                                                                   events (Cashbell does not read it)
+//
+// Unchanged across these versions for what Cashbell reads (stripe-go structs
+// at v76, v79, v82 and v86): payout, dispute (dahlia adds the status
+// prevented), radar.early_fraud_warning, balance_transaction, file_link and
+// the account's settings.dashboard and settings.branding.
+
+import "strings"
+
+// The API versions the simulator speaks.
+const (
+	Version20231016 = "2023-10-16" // the version stripe-go v76 pins
+	Version20240620 = "2024-06-20"
+	VersionBasil    = "2025-03-31.basil"
+	VersionDahlia   = "2026-07-29.dahlia" // the newest in stripe/openapi (commit af5309ca, stripe-go v86.2.0)
+)
+
+// Versions lists them, oldest first.
+var Versions = []string{Version20231016, Version20240620, VersionBasil, VersionDahlia}
+
+// since reports whether version v is date or later; versions sort by the
+// date they start with.
+func since(v, date string) bool { return v[:min(len(v), 10)] >= date }
+
+// asyncCapture: charges settle their balance transaction after
+// charge.succeeded (2024-04-10 and later).
+func asyncCapture(v string) bool { return since(v, "2024-04-10") }
+
+// refundEvents: refund.created and refund.failed come for every refund
+// (2024-10-28.acacia and later).
+func refundEvents(v string) bool { return since(v, "2024-10-28") }
+
+// basilShapes: the invoicing and subscription shapes of 2025-03-31.basil.
+func basilShapes(v string) bool { return since(v, "2025-03-31") }
+
+// render is an object (or previous attributes) as version v writes it.
+func render(v string, o map[string]any) map[string]any {
+	out := deepCopy(o).(map[string]any)
+	if !basilShapes(v) {
+		return out
+	}
+	switch out["object"] {
+	case "charge":
+		delete(out, "invoice")
+	case "invoice":
+		var parent any
+		if sub, _ := out["subscription"].(string); sub != "" {
+			parent = map[string]any{"type": "subscription_details", "quote_details": nil,
+				"subscription_details": map[string]any{"subscription": sub, "metadata": map[string]any{}}}
+		}
+		out["parent"] = parent
+		for _, gone := range []string{"subscription", "subscription_details", "charge", "payment_intent", "paid", "paid_out_of_band"} {
+			delete(out, gone)
+		}
+		if lines, ok := out["lines"].(map[string]any); ok {
+			for _, l := range lines["data"].([]any) {
+				basilLine(l.(map[string]any))
+			}
+		}
+	case "subscription":
+		basilPeriods(out)
+	case nil: // previous attributes: move what moved in the full object too
+		basilPeriods(out)
+	}
+	return out
+}
+
+// basilLine moves an invoice line's price under pricing.price_details.
+func basilLine(l map[string]any) {
+	p, _ := l["price"].(map[string]any)
+	if p != nil {
+		l["pricing"] = map[string]any{"type": "price_details", "unit_amount_decimal": nil,
+			"price_details": map[string]any{"price": p["id"], "product": p["product"]}}
+	}
+	sub := l["subscription"]
+	parent := map[string]any{"type": "invoice_item_details", "invoice_item_details": map[string]any{"invoice_item": nil, "subscription": sub}}
+	if sub != nil {
+		parent = map[string]any{"type": "subscription_item_details", "subscription_item_details": map[string]any{"subscription": sub, "proration": false}}
+	}
+	l["parent"] = parent
+	delete(l, "price")
+	delete(l, "plan")
+}
+
+// basilPeriods moves current_period_* from the subscription to its items.
+func basilPeriods(o map[string]any) {
+	start, hasStart := o["current_period_start"]
+	end, hasEnd := o["current_period_end"]
+	if !hasStart && !hasEnd {
+		return
+	}
+	delete(o, "current_period_start")
+	delete(o, "current_period_end")
+	items, _ := o["items"].(map[string]any)
+	if items == nil {
+		items = map[string]any{"object": "list", "data": []any{map[string]any{}}}
+		o["items"] = items
+	}
+	for _, it := range items["data"].([]any) {
+		it.(map[string]any)["current_period_start"] = start
+		it.(map[string]any)["current_period_end"] = end
+	}
+}
+
+// requestVersion is the version an answer is rendered at: the request's
+// Stripe-Version, else the account's (docs.stripe.com/libraries/set-version:
+// "your API calls to Stripe use the API version that was current when the
+// SDK was released").
+func requestVersion(asked, account string) string {
+	if asked = strings.TrimSpace(asked); asked != "" {
+		return asked
+	}
+	return account
+}
