@@ -15,7 +15,12 @@ import (
 
 // Permission is one read-only permission Cashbell asks for.
 type Permission struct {
-	Name      string // as Stripe names it, e.g. rak_event_read
+	// Name is the permission as Stripe names it (rak_event_read). It is
+	// empty for the account's own details: which permission Stripe asks for
+	// there has changed over the years, so Cashbell learns it from Stripe's
+	// refusal and never writes one in.
+	Name      string
+	Label     string // what it is, in plain words
 	Gives     string // what it gives the user
 	IfMissing string // what the user loses without it
 	Required  bool   // an account cannot be added without it
@@ -25,18 +30,26 @@ type Permission struct {
 	probe func(ctx context.Context, c *client.API, p stripe.Params) (*stripe.Account, error)
 }
 
-// Permission names.
+// Permission names. A restricted key's permission is rak_ and the
+// resource's permission id in Stripe's own list (docs.stripe.com/stripe-apps/
+// reference/permissions: event_read, charge_read, dispute_read, ...); real
+// 403s name rak_subscription_read and rak_customer_read that way.
 const (
-	PermEventRead            = "rak_event_read"
-	PermBalanceRead          = "rak_balance_read"
-	PermCustomerRead         = "rak_customer_read"
-	PermInvoiceRead          = "rak_invoice_read"
-	PermProductRead          = "rak_product_read"
-	PermSubscriptionRead     = "rak_subscription_read"
-	PermPayoutRead           = "rak_payout_read"
-	PermConnectedAccountRead = "rak_connected_account_read"
-	PermFileWrite            = "rak_file_write"
+	PermEventRead        = "rak_event_read"
+	PermChargeRead       = "rak_charge_read"
+	PermDisputeRead      = "rak_dispute_read"
+	PermBalanceRead      = "rak_balance_read"
+	PermCustomerRead     = "rak_customer_read"
+	PermInvoiceRead      = "rak_invoice_read"
+	PermProductRead      = "rak_product_read"
+	PermSubscriptionRead = "rak_subscription_read"
+	PermPayoutRead       = "rak_payout_read"
+	PermFileWrite        = "rak_file_write"
 )
+
+// AccountDetails is the label of the permission whose name Stripe says only
+// when it refuses: reading the account's name and logo (GET /v1/account).
+const AccountDetails = "Account name and logo"
 
 // listProbe reads one object of a list endpoint (GET /v1/<resource>?limit=1):
 // the cheapest read that needs the resource's read permission.
@@ -55,36 +68,47 @@ func listProbe(path string) func(context.Context, *client.API, stripe.Params) (*
 
 // Permissions lists what Cashbell asks for, in the order the report shows them.
 var Permissions = []Permission{
-	{Name: PermEventRead, Required: true, Gives: "new sales, refunds, disputes, payouts and subscription changes",
+	{Name: PermEventRead, Label: "Events", Required: true, Gives: "new sales, refunds, disputes, payouts and subscription changes",
 		IfMissing: "Cashbell cannot see anything, so the account cannot be added",
 		probe:     listProbe("/v1/events")},
-	{Name: PermBalanceRead, Gives: "the fee and net amount of each sale",
-		IfMissing: "no fee or net amount in notifications",
+	// Stripe Apps need charge_read and dispute_read to receive the events of
+	// charges, refunds, early fraud warnings and disputes (the permissions
+	// reference's event table); Cashbell asks for them so that no payment
+	// event is kept from it.
+	{Name: PermChargeRead, Label: "Payments", Gives: "payments, refunds and early fraud warnings, and which invoice a payment paid",
+		IfMissing: "Stripe may leave payment events out of what this key sees, and subscription payments lose their product name",
+		probe:     listProbe("/v1/charges")},
+	{Name: PermDisputeRead, Label: "Disputes", Gives: "disputes as they open and close",
+		IfMissing: "Stripe may leave dispute events out of what this key sees",
+		probe:     listProbe("/v1/disputes")},
+	{Name: PermBalanceRead, Label: "Balance", Gives: "the fee and net amount of each sale",
+		IfMissing: "no fee or net amount",
 		probe: func(ctx context.Context, c *client.API, p stripe.Params) (*stripe.Account, error) {
 			bp := &stripe.BalanceParams{Params: p}
 			bp.Context = ctx
 			_, err := c.Balance.Get(bp)
 			return nil, err
 		}},
-	{Name: PermCustomerRead, Gives: "the customer's email and country",
+	{Name: PermCustomerRead, Label: "Customers", Gives: "the customer's email and country",
 		IfMissing: "no customer in notifications when the payment form did not collect an email",
 		probe:     listProbe("/v1/customers")},
-	{Name: PermInvoiceRead, Gives: "which invoice a charge paid",
+	{Name: PermInvoiceRead, Label: "Invoices", Gives: "what an invoice payment was for, and whether it starts or renews a subscription",
 		IfMissing: "no product name on invoice and subscription payments",
 		probe:     listProbe("/v1/invoices")},
-	{Name: PermProductRead, Gives: "product names",
+	{Name: PermProductRead, Label: "Products", Gives: "product names",
 		IfMissing: "no product names in notifications",
 		probe:     listProbe("/v1/products")},
-	{Name: PermSubscriptionRead, Gives: "subscription details",
+	{Name: PermSubscriptionRead, Label: "Subscriptions", Gives: "subscription details",
 		IfMissing: "less detail on subscription changes",
 		probe:     listProbe("/v1/subscriptions")},
-	{Name: PermPayoutRead, Gives: "payout details",
+	{Name: PermPayoutRead, Label: "Payouts", Gives: "payout details",
 		IfMissing: "less detail on payouts",
 		probe:     listProbe("/v1/payouts")},
-	{Name: PermConnectedAccountRead, Optional: true, Gives: "the account's name and logo",
+	{Label: AccountDetails, Optional: true, Gives: "the account's name and logo",
 		IfMissing: "a generic name and logo; you can type a name and pick a logo yourself",
 		probe:     getAccount},
-	{Name: PermFileWrite, Optional: true, Gives: "a link to download the account's logo",
+	{Name: PermFileWrite, Label: "Files (write)", Optional: true,
+		Gives:     "the account's logo, through a download link that Stripe lets expire five minutes later",
 		IfMissing: "a generic logo; you can pick a logo file yourself",
 		probe: func(ctx context.Context, c *client.API, p stripe.Params) (*stripe.Account, error) {
 			// Without a file id Stripe checks the permission first and then
@@ -108,6 +132,10 @@ func getAccount(ctx context.Context, c *client.API, p stripe.Params) (*stripe.Ac
 	return acct, err
 }
 
+// ErrAccountUnknown means Stripe answered every read without saying which
+// account the key belongs to.
+var ErrAccountUnknown = errors.New("Stripe did not say which account this key reads: give the key the permission to read the account's details, or check it again")
+
 // Status is the outcome of checking one permission.
 type Status string
 
@@ -122,7 +150,35 @@ const (
 type PermissionResult struct {
 	Permission
 	Status Status
-	Err    error // why it is unknown
+	Err    error // why it is missing or unknown
+	// StripeName is the permission Stripe named when it refused, which for
+	// the account's details is the only source of its name.
+	StripeName string
+	// NotForRestrictedKeys: Stripe lets no restricted key make this read.
+	NotForRestrictedKeys bool
+}
+
+// Advice says how to get a missing permission that the create-key link
+// cannot ask for, or "" when the link covers it.
+func (r PermissionResult) Advice() string {
+	switch {
+	case r.Status != Missing || r.Name != "":
+		return ""
+	case r.NotForRestrictedKeys:
+		return "Stripe does not let restricted keys read the account's name and logo; type a name and pick a logo yourself"
+	case r.StripeName != "":
+		return "Stripe asks for the permission it names " + r.StripeName + ", which the create-key link cannot ask for: add it to the key in the Stripe Dashboard, or type a name yourself"
+	}
+	return "Stripe refused without naming a permission; type a name and pick a logo yourself"
+}
+
+// Shown is the permission's name for people: Stripe's name when it gave
+// one, else Cashbell's.
+func (r PermissionResult) Shown() string {
+	if r.StripeName != "" {
+		return r.StripeName
+	}
+	return r.Name
 }
 
 // Report is what a key can do.
@@ -139,10 +195,10 @@ type Report struct {
 // Usable reports whether the key can read events: the one hard requirement.
 func (r Report) Usable() bool { return r.Status(PermEventRead) == Granted }
 
-// Status returns the status of one permission.
+// Status returns the status of one permission, by name or label.
 func (r Report) Status(name string) Status {
 	for _, res := range r.Results {
-		if res.Name == name {
+		if res.Name == name || res.Label == name {
 			return res.Status
 		}
 	}
@@ -152,15 +208,23 @@ func (r Report) Status(name string) Status {
 // Has reports whether a permission was granted.
 func (r Report) Has(name string) bool { return r.Status(name) == Granted }
 
-// MissingNames lists the permissions that are missing.
+// MissingNames lists the permissions that are missing, as Stripe names them
+// (or, where Stripe named none, by what they are).
 func (r Report) MissingNames() []string {
 	var out []string
 	for _, res := range r.Results {
 		if res.Status == Missing {
-			out = append(out, res.Name)
+			out = append(out, cmpOr(res.Shown(), res.Label))
 		}
 	}
 	return out
+}
+
+func cmpOr(a, b string) string {
+	if a != "" {
+		return a
+	}
+	return b
 }
 
 // Warnings are sentences the user should read before adding the key.
@@ -184,7 +248,9 @@ func CreateKeyURL(mode Mode) string {
 	q := url.Values{}
 	q.Set("name", "Cashbell")
 	for _, p := range Permissions {
-		q.Add("permissions[]", p.Name)
+		if p.Name != "" { // a name Cashbell is sure of
+			q.Add("permissions[]", p.Name)
+		}
 	}
 	return base + "?" + strings.NewReplacer("%5B", "[", "%5D", "]").Replace(q.Encode())
 }
@@ -220,6 +286,7 @@ func Check(ctx context.Context, c *client.API, key Key, connected string) (Repor
 			case err == nil:
 			case errors.As(err, &pe):
 				res.Status, res.Err = Missing, err
+				res.StripeName, res.NotForRestrictedKeys = pe.Permission, pe.NotForRestrictedKeys
 			default:
 				res.Status, res.Err = Unknown, err
 			}
@@ -233,7 +300,7 @@ func Check(ctx context.Context, c *client.API, key Key, connected string) (Repor
 		if errors.As(res.Err, &pe) && pe.Account != "" {
 			rep.AccountID = pe.Account
 		}
-		if res.Err != nil && (errors.Is(res.Err, ErrKeyInvalid) || errors.Is(res.Err, ErrKeyExpired) || errors.Is(res.Err, ErrNoAccountAccess)) {
+		if res.Err != nil && (errors.Is(res.Err, ErrKeyInvalid) || errors.Is(res.Err, ErrKeyExpired) || errors.Is(res.Err, ErrNoAccountAccess) || errors.Is(res.Err, ErrNoConnectPermissions)) {
 			return rep, res.Err
 		}
 	}
@@ -243,20 +310,23 @@ func Check(ctx context.Context, c *client.API, key Key, connected string) (Repor
 	if rep.Status(PermEventRead) == Unknown {
 		return rep, rep.Results[0].Err
 	}
-	if rep.AccountID == "" {
-		// No read was refused, so the key may read the account itself; the
-		// probe read it already unless that one read failed on its way.
-		if rep.account == nil {
-			acct, err := getAccount(ctx, c, params)
-			if err != nil {
-				return rep, Classify(err)
-			}
+	if rep.AccountID == "" && rep.account == nil && rep.Status(AccountDetails) == Unknown {
+		// No read named the account, and the account's own read failed on
+		// its way: once more.
+		if acct, err := getAccount(ctx, c, params); err == nil {
 			rep.account = acct
+		} else if err := Classify(err); !errors.Is(err, ErrPermissionMissing) {
+			return rep, err
 		}
+	}
+	if rep.AccountID == "" && rep.account != nil {
 		rep.AccountID = rep.account.ID
 	}
 	if connected != "" {
 		rep.AccountID = connected
+	}
+	if rep.AccountID == "" {
+		return rep, ErrAccountUnknown
 	}
 	if !ValidAccountID(rep.AccountID) {
 		rep.AccountID = ""

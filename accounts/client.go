@@ -45,22 +45,41 @@ var (
 	ErrAPIBase           = errors.New("CASHBELL_API_BASE must be an https:// URL, or http:// on a loopback address such as 127.0.0.1")
 )
 
-// PermissionError is a 403 from Stripe for a restricted key that lacks a permission.
+// ErrNoConnectPermissions means a restricted key was used for a connected
+// account (Stripe-Account) without any Connect permission.
+var ErrNoConnectPermissions = errors.New("Stripe says this restricted key has no Connect permissions, so it cannot read a connected account: give the key read access under Connect in the Dashboard's restricted key form, or add the connected account with a key of its own")
+
+// PermissionError is a 403 from Stripe for a restricted key that lacks a
+// permission. Permission is the name Stripe gave, never one Cashbell made
+// up; it is empty when Stripe named none.
 type PermissionError struct {
 	Permission string // e.g. rak_customer_read
 	Account    string // the account id Stripe named
+	// NotForRestrictedKeys: Stripe says no permission a restricted key can
+	// hold allows this request.
+	NotForRestrictedKeys bool
 }
 
 func (e *PermissionError) Error() string {
+	switch {
+	case e.NotForRestrictedKeys:
+		return "Stripe does not let restricted keys make this request"
+	case e.Permission == "":
+		return "Stripe refused this request for lack of a permission it did not name"
+	}
 	return fmt.Sprintf("the key lacks the %s permission", e.Permission)
 }
 
 // Is makes errors.Is(err, ErrPermissionMissing) true.
 func (e *PermissionError) Is(target error) bool { return target == ErrPermissionMissing }
 
+// Stripe's words, as its 403s have them (stripe/stripe-node#2246,
+// singer-io/tap-stripe#38, stripe/stripe-mirakl-connector#33).
 var (
-	permissionRE = regexp.MustCompile(`Having the '(rak_[a-z_]+)' permission`)
-	accountRE    = regexp.MustCompile(`on account '(acct_[A-Za-z0-9]+)'`)
+	permissionRE    = regexp.MustCompile(`Having the '(rak_[a-z0-9_]+)' permission`)
+	accountRE       = regexp.MustCompile(`on account '(acct_[A-Za-z0-9]+)'`)
+	notForRestrictd = "not available for use by restricted keys"
+	noConnect       = "does not have any Connect permissions"
 )
 
 // Classify maps an error from stripe-go or the transport to one of this
@@ -82,8 +101,10 @@ func Classify(err error) error {
 			return ErrKeyInvalid
 		case se.HTTPStatusCode == http.StatusForbidden && se.Code == "account_invalid":
 			return ErrNoAccountAccess
+		case se.HTTPStatusCode == http.StatusForbidden && strings.Contains(se.Msg, noConnect):
+			return ErrNoConnectPermissions
 		case se.HTTPStatusCode == http.StatusForbidden:
-			pe := &PermissionError{}
+			pe := &PermissionError{NotForRestrictedKeys: strings.Contains(se.Msg, notForRestrictd)}
 			if m := permissionRE.FindStringSubmatch(se.Msg); m != nil {
 				pe.Permission = m[1]
 			}

@@ -12,6 +12,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"time"
 
 	"github.com/stripe/stripe-go/v76"
 	"github.com/stripe/stripe-go/v76/client"
@@ -77,11 +78,15 @@ type Identity struct {
 	Logo []byte // PNG, nil when there is none
 }
 
+// logoLinkLife is how long the file link Cashbell makes for a logo lives:
+// it only has to serve one download, and nothing should stay public after.
+const logoLinkLife = 5 * time.Minute
+
 // ImportIdentity reads the account's display name and logo through
 // GET /v1/account and POST /v1/file_links, as far as the report's permissions
 // allow. What it cannot read stays empty; errors in the logo only cost the logo.
-func ImportIdentity(ctx context.Context, conn *Connector, c *client.API, rep Report) (Identity, error) {
-	if !rep.Has(PermConnectedAccountRead) {
+func ImportIdentity(ctx context.Context, conn *Connector, c *client.API, rep Report, now time.Time) (Identity, error) {
+	if !rep.Has(AccountDetails) {
 		return Identity{}, nil
 	}
 	var params stripe.Params
@@ -106,7 +111,9 @@ func ImportIdentity(ctx context.Context, conn *Connector, c *client.API, rep Rep
 	if file == nil || file.ID == "" {
 		return id, nil
 	}
-	fp := &stripe.FileLinkParams{Params: params, File: stripe.String(file.ID)}
+	// "expires_at: The link isn't usable after this future timestamp"
+	// (docs.stripe.com/api/file_links/create).
+	fp := &stripe.FileLinkParams{Params: params, File: stripe.String(file.ID), ExpiresAt: stripe.Int64(now.Add(logoLinkLife).Unix())}
 	fp.Context = ctx
 	link, err := c.FileLinks.New(fp)
 	if err != nil {

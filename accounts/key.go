@@ -20,6 +20,10 @@ var (
 	ErrKeyUnrecognized = errors.New("that does not look like a Stripe API key: paste a restricted key that starts with rk_live_ or rk_test_")
 	ErrKeyTooLong      = errors.New("that is far longer than a Stripe key: paste only the key, which starts with rk_live_ or rk_test_")
 	ErrKeyWebhook      = errors.New("that is a webhook signing secret (whsec_), not an API key: paste a restricted key (rk_live_ or rk_test_) instead")
+	// ErrKeyOrganization: an organisation key (docs.stripe.com/keys/
+	// organization-api-keys: "prefixed sk_org ... There's no rk_org prefix")
+	// must name the account in every request (Stripe-Context).
+	ErrKeyOrganization = errors.New("that is an organisation key (sk_org_), which reaches every account of your organisation and must name one in each request: Cashbell watches one account at a time, so open that account in the Dashboard and create a restricted key (rk_live_ or rk_test_) there")
 )
 
 // maxKeyLength is generous: Stripe's keys are about 110 characters today.
@@ -66,6 +70,8 @@ func ParseKey(s string) (Key, error) {
 		return Key{}, ErrKeyPublishable
 	case strings.HasPrefix(s, "whsec_"):
 		return Key{}, ErrKeyWebhook
+	case strings.HasPrefix(s, "sk_org") || strings.HasPrefix(s, "rk_org"):
+		return Key{}, ErrKeyOrganization
 	case strings.HasPrefix(s, "rk_live_"):
 		k = Key{kind: KindRestricted, live: true}
 	case strings.HasPrefix(s, "rk_test_"):
@@ -130,7 +136,7 @@ func MaskKey(s string) string {
 		return ""
 	}
 	prefix := ""
-	for _, p := range []string{"rk_live_", "rk_test_", "sk_live_", "sk_test_", "pk_live_", "pk_test_"} {
+	for _, p := range []string{"rk_live_", "rk_test_", "sk_live_", "sk_test_", "pk_live_", "pk_test_", "sk_org_", "rk_org_", "sk_org_live_", "sk_org_test_"} {
 		if strings.HasPrefix(s, p) {
 			prefix = p
 		}
@@ -153,12 +159,12 @@ const (
 // keyPattern finds a key anywhere in a text, with no word boundary before it:
 // a key glued to a letter, a digit or an escaped quote (%22rk_live_…) is still
 // a key. Underscores may be escaped as %5F in URLs and form bodies.
-var keyPattern = regexp.MustCompile(`(?i:[rsp]k)(?:_|%5F)(?:live|test)(?:_|%5F)[A-Za-z0-9_]{4,}`)
+var keyPattern = regexp.MustCompile(`(?i:[rsp]k)(?:_|%5F)(?:org(?:_|%5F))?(?:live|test)(?:_|%5F)[A-Za-z0-9_]{4,}|(?i:[rs]k)(?:_|%5F)org(?:_|%5F)[A-Za-z0-9_]{8,}`)
 
 // Redact masks every Stripe key inside s. Loggers and error paths run text
 // through it so that a key that slipped into a message still never leaves.
 func Redact(s string) string {
-	if !strings.Contains(s, "live") && !strings.Contains(s, "test") {
+	if !strings.Contains(s, "live") && !strings.Contains(s, "test") && !strings.Contains(s, "org") {
 		return s // the common case, cheaply
 	}
 	return keyPattern.ReplaceAllStringFunc(s, func(k string) string {

@@ -256,7 +256,7 @@ func (r *Registry) importIdentity(ctx context.Context, a *Account, key Key, rep 
 	if err != nil {
 		return err
 	}
-	ident, err := ImportIdentity(ctx, conn, conn.Client(key), rep)
+	ident, err := ImportIdentity(ctx, conn, conn.Client(key), rep, r.now())
 	a.ImportedName = ident.Name
 	if a.ImportedName == "" {
 		a.ImportedName = genericName(*a)
@@ -449,7 +449,7 @@ func (r *Registry) Recheck(ctx context.Context, id string) (Account, Report, err
 		if err := r.importIdentity(ctx, &a, key, rep); err != nil {
 			checkErr = err
 		}
-	case errors.Is(checkErr, ErrKeyInvalid) || errors.Is(checkErr, ErrKeyExpired) || errors.Is(checkErr, ErrNoAccountAccess):
+	case errors.Is(checkErr, ErrKeyInvalid) || errors.Is(checkErr, ErrKeyExpired) || errors.Is(checkErr, ErrNoAccountAccess) || errors.Is(checkErr, ErrNoConnectPermissions):
 		a.Status = StatusKeyRevoked
 	case Retryable(checkErr):
 		a.Status = StatusOffline

@@ -101,14 +101,23 @@ func TestCheckWithEveryPermission(t *testing.T) {
 	}
 }
 
+// stripeName is the permission the simulator's account asks for: the
+// account's details have no name in Cashbell.
+func stripeName(p accounts.Permission) string {
+	if p.Name == "" {
+		return stripesim.PermAccountsKYCBasicRead
+	}
+	return p.Name
+}
+
 func TestCheckEachPermissionMissing(t *testing.T) {
 	e := newEnv(t)
 	for _, missing := range accounts.Permissions {
-		t.Run(missing.Name, func(t *testing.T) {
+		t.Run(missing.Label, func(t *testing.T) {
 			var perms []string
 			for _, p := range accounts.Permissions {
-				if p.Name != missing.Name {
-					perms = append(perms, p.Name)
+				if p.Label != missing.Label {
+					perms = append(perms, stripeName(p))
 				}
 			}
 			key := e.key(t, true, stripesim.Restricted, perms...)
@@ -118,21 +127,22 @@ func TestCheckEachPermissionMissing(t *testing.T) {
 			}
 			for _, r := range rep.Results {
 				want := accounts.Granted
-				if r.Name == missing.Name {
+				if r.Label == missing.Label {
 					want = accounts.Missing
 				}
 				if r.Status != want {
-					t.Errorf("%s: %s, want %s", r.Name, r.Status, want)
+					t.Errorf("%s: %s, want %s", r.Label, r.Status, want)
 				}
 			}
-			if got := rep.MissingNames(); len(got) != 1 || got[0] != missing.Name {
+			// Missing permissions are reported by Stripe's own name.
+			if got := rep.MissingNames(); len(got) != 1 || got[0] != stripeName(missing) {
 				t.Fatalf("missing = %v", got)
 			}
 			if rep.AccountID != e.acct {
 				t.Fatalf("account id %q, want %q (learnt even without account read)", rep.AccountID, e.acct)
 			}
 			if rep.Usable() == missing.Required {
-				t.Fatalf("usable = %v with %s missing", rep.Usable(), missing.Name)
+				t.Fatalf("usable = %v with %s missing", rep.Usable(), missing.Label)
 			}
 			if missing.IfMissing == "" {
 				t.Fatal("no cost given for a missing permission")
@@ -151,6 +161,83 @@ func TestCheckEachPermissionMissing(t *testing.T) {
 				t.Fatal(err)
 			}
 		})
+	}
+}
+
+// GET /v1/account has three answers for a restricted key: the account; a
+// 403 naming a permission (Stripe's name is reported, never one made up);
+// and "not available for use by restricted keys" (type a name instead).
+func TestTheThreeAnswersOfTheAccountRead(t *testing.T) {
+	e := newEnv(t)
+	var others []string
+	for _, p := range stripesim.AllPermissions {
+		if p != stripesim.PermAccountsKYCBasicRead && p != stripesim.PermAccountsKYCIDNumbersRead {
+			others = append(others, p)
+		}
+	}
+	for read, want := range map[stripesim.AccountRead]string{
+		stripesim.AccountReadKYCBasic:             "rak_accounts_kyc_basic_read",
+		stripesim.AccountReadKYCIDNumbers:         "rak_accounts_kyc_id_numbers_read",
+		stripesim.AccountReadNotForRestrictedKeys: "",
+	} {
+		acct := e.sim.CreateAccount(stripesim.AccountSpec{DisplayName: "Beta", AccountRead: read})
+		key, _ := accounts.ParseKey(e.sim.NewKey(acct, false, stripesim.Restricted, others...))
+		res, err := e.reg.Add(ctx(t), accounts.AddRequest{Key: key, Name: "Typed name"})
+		if err != nil {
+			t.Fatalf("%s: %v", read, err)
+		}
+		var row accounts.PermissionResult
+		for _, r := range res.Report.Results {
+			if r.Label == accounts.AccountDetails {
+				row = r
+			}
+		}
+		if row.Status != accounts.Missing || row.StripeName != want || row.NotForRestrictedKeys != (want == "") || row.Advice() == "" {
+			t.Errorf("%s: %+v", read, row)
+		}
+		if res.Account.StripeAccount != acct || res.Account.Name != "Typed name" {
+			t.Errorf("%s: account %+v", read, res.Account)
+		}
+		if want != "" && !strings.Contains(row.Advice(), want) {
+			t.Errorf("%s: advice %q does not name %s", read, row.Advice(), want)
+		}
+		if strings.Contains(accounts.CreateKeyURL(accounts.ModeLive), "rak_accounts") {
+			t.Error("the create-key link asks for a permission whose name Stripe changes")
+		}
+	}
+	// With it, the name and logo come in.
+	acct := e.sim.CreateAccount(stripesim.AccountSpec{DisplayName: "Gamma", AccountRead: stripesim.AccountReadKYCIDNumbers, Icon: pngOf(8, 8)})
+	key, _ := accounts.ParseKey(e.sim.NewKey(acct, false, stripesim.Restricted, stripesim.AllPermissions...))
+	res, err := e.reg.Add(ctx(t), accounts.AddRequest{Key: key})
+	if err != nil || res.Account.Name != "Gamma" || res.Account.Logo == "" {
+		t.Fatalf("with the permission: %+v %v", res.Account, err)
+	}
+}
+
+// A platform's restricted key without Connect permissions gets Stripe's
+// refusal for a connected account, in a sentence that says what to do; an
+// organisation key is refused with what to use instead.
+func TestConnectAndOrganisationKeys(t *testing.T) {
+	e := newEnv(t)
+	connected := e.sim.CreateAccount(stripesim.AccountSpec{DisplayName: "Shop on Acme", Platform: e.acct})
+	var noConnect []string
+	for _, p := range stripesim.AllPermissions {
+		if p != stripesim.PermConnectedAccountRead {
+			noConnect = append(noConnect, p)
+		}
+	}
+	key := e.key(t, false, stripesim.Restricted, noConnect...)
+	_, err := e.reg.Check(ctx(t), key, connected)
+	if !errors.Is(err, accounts.ErrNoConnectPermissions) || !strings.Contains(err.Error(), "Connect") {
+		t.Fatalf("no Connect permissions: %v", err)
+	}
+	for _, org := range []string{"sk_org_live_" + strings.Repeat("a", 40), "sk_org_test_" + strings.Repeat("b", 40), "rk_org_" + strings.Repeat("c", 40)} {
+		if _, err := accounts.ParseKey(org); !errors.Is(err, accounts.ErrKeyOrganization) || strings.Contains(err.Error(), "not look like") {
+			t.Errorf("%s: %v", org[:10], err)
+		}
+		if strings.Contains(accounts.Redact("key "+org), org[12:30]) {
+			t.Errorf("an organisation key leaks: %s", accounts.Redact("key "+org))
+		}
 	}
 }
 

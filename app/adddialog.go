@@ -263,7 +263,14 @@ func reportView(e *env, rep accounts.Report) fyne.CanvasObject {
 			icon = theme.QuestionIcon()
 			text = "Could not check"
 		}
-		name := widget.NewLabelWithStyle(r.Name, fyne.TextAlignLeading, fyne.TextStyle{Monospace: true})
+		if advice := r.Advice(); advice != "" {
+			text += ". " + advice
+		}
+		label := r.Label
+		if shown := r.Shown(); shown != "" {
+			label += " · " + shown
+		}
+		name := widget.NewLabel(label)
 		desc := widget.NewLabel(text)
 		desc.Wrapping = fyne.TextWrapWord
 		rows.Add(container.NewHBox(widget.NewIcon(icon), name))

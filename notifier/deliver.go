@@ -2,6 +2,7 @@ package notifier
 
 import (
 	"context"
+	"slices"
 	"strings"
 
 	"github.com/stripe/stripe-go/v76"
@@ -44,8 +45,22 @@ func (s *Service) deliver(ctx context.Context, a accounts.Account, c *client.API
 	marks := make(map[string]Mark, len(pending))
 	var chosen []Happening
 	for _, e := range pending {
+		if slices.Contains(settlements, e.Type) {
+			s.settlement(ctx, c, params, a, e)
+			marks[e.ID] = MarkSilent
+			continue
+		}
 		h := Decode(e, src)
-		if silenced || !set.Enabled(h.Kind) || !h.Notifies() || belowMinimum(h, set.MinAmount) {
+		if silenced || !set.Enabled(h.Kind) || !h.Notifies() {
+			marks[e.ID] = MarkSkipped
+			continue
+		}
+		if h.pending() { // its amount is not in the event: learn it before judging
+			var d Details
+			h, d = s.enrich(ctx, c, params, a, h)
+			s.keep(ctx, a, h, d)
+		}
+		if belowMinimum(h, set.MinAmount) {
 			marks[e.ID] = MarkSkipped
 			continue
 		}
@@ -59,7 +74,9 @@ func (s *Service) deliver(ctx context.Context, a accounts.Account, c *client.API
 	var out []Notification
 	for _, h := range individual {
 		marks[h.Event.ID] = MarkNotified
-		h = s.enrich(ctx, c, params, a, h)
+		var d Details
+		h, d = s.enrich(ctx, c, params, a, h)
+		s.keep(ctx, a, h, d)
 		t := h.Text(opt)
 		out = append(out, Notification{Title: t.Title, Body: t.Body, Icon: s.icon(a), Account: a.ID, EventID: h.Event.ID,
 			URL: h.Link, Urgent: h.Kind.Bad})
@@ -80,6 +97,30 @@ func (s *Service) deliver(ctx context.Context, a accounts.Account, c *client.API
 		}
 	}
 	return nil
+}
+
+// keep stores what enrichment learnt about a happening's object.
+func (s *Service) keep(ctx context.Context, a accounts.Account, h Happening, d Details) {
+	if d == (Details{}) {
+		return
+	}
+	if err := s.store.SaveDetails(ctx, a.ID, h.Object, d); err != nil {
+		s.log.Warn("details not kept", "account", a.ID, "err", err)
+	}
+}
+
+// settlement reads the fee and net of a charge whose balance transaction
+// came after the sale was told (charge.updated with a balance_transaction
+// that was null), and keeps them with the charge.
+func (s *Service) settlement(ctx context.Context, c *client.API, params stripe.Params, a accounts.Account, e Event) {
+	o, prev := parseObj(e.Object), parseObj(e.Previous)
+	txn := o.id("balance_transaction")
+	if txn == "" || !prev.has("balance_transaction") || prev.id("balance_transaction") != "" || slices.Contains(a.Missing, accounts.PermBalanceRead) {
+		return
+	}
+	if d := s.settle(ctx, c, params, a, txn, Details{}); d.NetCur != "" {
+		s.keep(ctx, a, Happening{Object: o.str("id")}, d)
+	}
 }
 
 func (s *Service) icon(a accounts.Account) string {

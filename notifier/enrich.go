@@ -10,8 +10,11 @@ import (
 )
 
 // enrich reads what the event does not carry, as far as the key's permissions
-// allow; every failure just leaves a detail out.
-func (s *Service) enrich(ctx context.Context, c *client.API, base stripe.Params, a accounts.Account, h Happening) Happening {
+// allow; every failure just leaves a detail out. It returns what it learnt,
+// to be kept with the object. Reads go through stripe-go, which asks for
+// 2023-10-16, so each object comes in that version's shape whatever the
+// account's version (a charge still names its invoice there).
+func (s *Service) enrich(ctx context.Context, c *client.API, base stripe.Params, a accounts.Account, h Happening) (Happening, Details) {
 	var d Details
 	missing := map[string]bool{}
 	for _, m := range a.Missing {
@@ -23,9 +26,49 @@ func (s *Service) enrich(ctx context.Context, c *client.API, base stripe.Params,
 			s.log.Debug("detail not read", "what", what, "account", a.ID, "err", accounts.Classify(err))
 		}
 	}
-	if cus := h.refs.customer; cus != "" && h.Customer == "" && !missing[accounts.PermCustomerRead] {
+	r := h.refs
+	if r.charge != "" && !missing[accounts.PermChargeRead] {
+		p := &stripe.ChargeParams{Params: params()}
+		if ch, err := c.Charges.Get(r.charge, p); err == nil {
+			if h.Currency == "" {
+				d.Amount, d.Currency = ch.Amount, string(ch.Currency)
+			}
+			if r.invoice == "" && ch.Invoice != nil {
+				r.invoice = ch.Invoice.ID
+			}
+			if r.customer == "" && ch.Customer != nil {
+				r.customer = ch.Customer.ID
+			}
+			if ch.BillingDetails != nil && ch.BillingDetails.Email != "" {
+				d.Email = ch.BillingDetails.Email
+				if ch.BillingDetails.Address != nil {
+					d.Country = ch.BillingDetails.Address.Country
+				}
+			}
+			if h.Kind != nil && (h.Kind.ID == "refund" || h.Kind.ID == "failed_refund") {
+				d.Refunded, d.Charged = ch.AmountRefunded, ch.Amount
+			}
+		} else {
+			logErr("charge", err)
+		}
+	}
+	if r.lastRefund && !missing[accounts.PermChargeRead] {
+		// charge.refunded carries the running total; the charge's newest
+		// refund is the one this event is about (List refunds: newest first,
+		// charge: "Only return refunds for the charge specified").
+		lp := &stripe.RefundListParams{Charge: stripe.String(h.Object)}
+		lp.Context, lp.StripeAccount = ctx, base.StripeAccount
+		lp.Limit, lp.Single = stripe.Int64(1), true
+		it := c.Refunds.List(lp)
+		if it.Next() {
+			re := it.Refund()
+			d.Amount, d.Currency = re.Amount, string(re.Currency)
+		}
+		logErr("refund", it.Err())
+	}
+	if r.customer != "" && h.Customer == "" && d.Email == "" && !missing[accounts.PermCustomerRead] {
 		p := &stripe.CustomerParams{Params: params()}
-		if got, err := c.Customers.Get(cus, p); err == nil {
+		if got, err := c.Customers.Get(r.customer, p); err == nil {
 			d.Email = got.Email
 			if got.Address != nil {
 				d.Country = got.Address.Country
@@ -34,26 +77,45 @@ func (s *Service) enrich(ctx context.Context, c *client.API, base stripe.Params,
 			logErr("customer", err)
 		}
 	}
-	if txn := h.refs.balanceTxn; txn != "" && !missing[accounts.PermBalanceRead] {
-		p := &stripe.BalanceTransactionParams{Params: params()}
-		if got, err := c.BalanceTransactions.Get(txn, p); err == nil {
-			d.Fee, d.Net, d.NetCur = got.Fee, got.Net, string(got.Currency)
-		} else {
-			logErr("balance transaction", err)
-		}
+	if r.balanceTxn != "" && !missing[accounts.PermBalanceRead] {
+		d = s.settle(ctx, c, base, a, r.balanceTxn, d)
 	}
-	if inv := h.refs.invoice; inv != "" && !missing[accounts.PermInvoiceRead] {
+	if r.invoice != "" && !missing[accounts.PermInvoiceRead] {
 		p := &stripe.InvoiceParams{Params: params()}
-		if got, err := c.Invoices.Get(inv, p); err == nil && got.Lines != nil && len(got.Lines.Data) > 0 && got.Lines.Data[0].Price != nil && got.Lines.Data[0].Price.Product != nil {
-			d.Product = s.productName(ctx, c, base, a, got.Lines.Data[0].Price.Product.ID, missing)
+		if inv, err := c.Invoices.Get(r.invoice, p); err == nil {
+			d.Reason = string(inv.BillingReason)
+			if inv.Lines != nil && len(inv.Lines.Data) > 0 && inv.Lines.Data[0].Price != nil {
+				line := inv.Lines.Data[0]
+				if line.Price.Recurring != nil {
+					d.Plan = Price{Amount: line.Price.UnitAmount, Currency: string(line.Price.Currency),
+						Interval: string(line.Price.Recurring.Interval), Quantity: line.Quantity}
+				}
+				if line.Price.Product != nil {
+					r.product = line.Price.Product.ID
+				}
+			}
 		} else {
 			logErr("invoice", err)
 		}
 	}
-	if prod := h.refs.product; prod != "" {
-		d.Product = s.productName(ctx, c, base, a, prod, missing)
+	if r.product != "" {
+		d.Product = s.productName(ctx, c, base, a, r.product, missing)
 	}
-	return h.With(d)
+	return h.With(d), d
+}
+
+// settle reads a balance transaction: the fee and what is left, in the
+// currency the money settles in.
+func (s *Service) settle(ctx context.Context, c *client.API, base stripe.Params, a accounts.Account, txn string, d Details) Details {
+	p := &stripe.BalanceTransactionParams{Params: base}
+	p.Context = ctx
+	got, err := c.BalanceTransactions.Get(txn, p)
+	if err != nil {
+		s.log.Debug("detail not read", "what", "balance transaction", "account", a.ID, "err", accounts.Classify(err))
+		return d
+	}
+	d.Fee, d.Net, d.NetCur = got.Fee, got.Net, string(got.Currency)
+	return d
 }
 
 func (s *Service) productName(ctx context.Context, c *client.API, base stripe.Params, a accounts.Account, id string, missing map[string]bool) string {

@@ -20,13 +20,16 @@ import (
 
 // Event is a stored Stripe event.
 type Event struct {
-	ID       string          `json:"-"` // stored before the compressed part
-	Account  string          `json:"-"` // Cashbell's account id: the bucket it is in
-	Type     string          `json:"type"`
-	Created  int64           `json:"created"`
-	Livemode bool            `json:"livemode"`
-	Object   json.RawMessage `json:"object"`
-	Previous json.RawMessage `json:"previous,omitempty"`
+	ID       string `json:"-"` // stored before the compressed part
+	Account  string `json:"-"` // Cashbell's account id: the bucket it is in
+	Type     string `json:"type"`
+	Created  int64  `json:"created"`
+	Livemode bool   `json:"livemode"`
+	// APIVersion is the version Stripe rendered the object at: the
+	// account's when the event happened.
+	APIVersion string          `json:"api_version,omitempty"`
+	Object     json.RawMessage `json:"object"`
+	Previous   json.RawMessage `json:"previous,omitempty"`
 
 	Mark Mark   `json:"-"` // how it was handled, "" while it is pending
 	key  []byte // its key in the history bucket

@@ -93,6 +93,7 @@ type rawEvent struct {
 	Type     string `json:"type"`
 	Created  int64  `json:"created"`
 	Livemode bool   `json:"livemode"`
+	Version  string `json:"api_version"`
 	Data     struct {
 		Object   json.RawMessage `json:"object"`
 		Previous json.RawMessage `json:"previous_attributes"`
@@ -100,7 +101,7 @@ type rawEvent struct {
 }
 
 func (s *Service) listPage(ctx context.Context, c *client.API, base stripe.Params, p *stripe.EventListParams) (*eventPage, error) {
-	p.Types = stripe.StringSlice(NotifiedTypes())
+	p.Types = stripe.StringSlice(ListedTypes())
 	values := &form.Values{}
 	form.AppendTo(values, p)
 	params := base
@@ -145,7 +146,7 @@ func (s *Service) toEvents(page *eventPage, account string) []Event {
 		if r.ID == "" {
 			continue
 		}
-		e := Event{ID: r.ID, Type: r.Type, Created: r.Created, Livemode: r.Livemode, Object: compact(r.Data.Object)}
+		e := Event{ID: r.ID, Type: r.Type, Created: r.Created, Livemode: r.Livemode, APIVersion: r.Version, Object: compact(r.Data.Object)}
 		if len(r.Data.Previous) > 0 && string(r.Data.Previous) != "null" {
 			e.Previous = compact(r.Data.Previous)
 		}

@@ -26,16 +26,44 @@ type Happening struct {
 	Fee, Net    int64
 	NetCurrency string
 	Link        string // the Dashboard page
+	// Plan is the recurring price a payment or subscription is for, when known.
+	Plan Price
+	// Reason is why an invoice was made (Stripe's billing_reason:
+	// subscription_create, subscription_cycle...), when a payment paid one.
+	Reason string
+	// Refunded and Charged give a refund its context: how much of how much
+	// has been refunded in all.
+	Refunded, Charged int64
 
 	o, prev obj    // the event's object and previous attributes, decoded once
-	charged int64  // a refunded charge's amount
 	section string // the Dashboard section, when not the kind's
 	refs    refs
 }
 
-// refs are ids that enrichment may look up.
+// Price is a price as a plan shows it: "$49.00/month".
+type Price struct {
+	Amount   int64  `json:"amount"`
+	Currency string `json:"currency,omitempty"`
+	Interval string `json:"interval,omitempty"`
+	Quantity int64  `json:"quantity,omitempty"`
+}
+
+// refs are what enrichment may look up for a happening.
 type refs struct {
 	customer, balanceTxn, invoice, product string
+	// charge is a charge to read for what the event does not say: its
+	// invoice (basil dropped charge.invoice from events), or its amount and
+	// customer (a refund, an early fraud warning).
+	charge string
+	// lastRefund: read the charge's newest refund for this refund's amount
+	// (charge.refunded says only the running total).
+	lastRefund bool
+}
+
+// pending reports whether the happening needs enrichment before it can be
+// judged (its amount is not in the event).
+func (h Happening) pending() bool {
+	return h.refs.lastRefund || h.Currency == "" && h.refs.charge != ""
 }
 
 // Source is what a happening needs to know about its account.
@@ -60,13 +88,47 @@ func Decode(e Event, src Source) Happening {
 }
 
 // Details are what enrichment learnt about an event beyond its own object.
+// They are kept in the store with the object they describe, so that the
+// Activity window and `cashbell events` show them without asking Stripe again.
 type Details struct {
-	Email   string
-	Country string
-	Product string
-	Fee     int64
-	Net     int64
-	NetCur  string // currency of Fee and Net; empty when unknown
+	Email    string `json:"email,omitempty"`
+	Country  string `json:"country,omitempty"`
+	Product  string `json:"product,omitempty"`
+	Fee      int64  `json:"fee,omitempty"`
+	Net      int64  `json:"net,omitempty"`
+	NetCur   string `json:"net_currency,omitempty"` // currency of Fee and Net; empty when unknown
+	Plan     Price  `json:"plan,omitzero"`
+	Reason   string `json:"reason,omitempty"`
+	Amount   int64  `json:"amount,omitempty"` // an amount the event did not carry
+	Currency string `json:"currency,omitempty"`
+	Refunded int64  `json:"refunded,omitempty"`
+	Charged  int64  `json:"charged,omitempty"`
+}
+
+// merge adds what d learnt to what was known before.
+func (known Details) merge(d Details) Details {
+	if d.Email != "" {
+		known.Email, known.Country = d.Email, d.Country
+	}
+	if d.Product != "" {
+		known.Product = d.Product
+	}
+	if d.NetCur != "" {
+		known.Fee, known.Net, known.NetCur = d.Fee, d.Net, d.NetCur
+	}
+	if d.Plan.Currency != "" {
+		known.Plan = d.Plan
+	}
+	if d.Reason != "" {
+		known.Reason = d.Reason
+	}
+	if d.Currency != "" {
+		known.Amount, known.Currency = d.Amount, d.Currency
+	}
+	if d.Charged != 0 {
+		known.Refunded, known.Charged = d.Refunded, d.Charged
+	}
+	return known
 }
 
 // With adds what enrichment learnt; the event's own fields win.
@@ -82,6 +144,19 @@ func (h Happening) With(d Details) Happening {
 	}
 	if d.NetCur != "" {
 		h.Fee, h.Net, h.NetCurrency = d.Fee, d.Net, strings.ToLower(d.NetCur)
+	}
+	if d.Plan.Currency != "" && h.Plan.Currency == "" {
+		h.Plan = d.Plan
+	}
+	if d.Reason != "" {
+		h.Reason = safetext.CleanMax(d.Reason, 40)
+	}
+	if d.Currency != "" && (h.Currency == "" || h.refs.lastRefund) {
+		h.Amount, h.Currency = d.Amount, strings.ToLower(d.Currency)
+		h.refs.lastRefund = false
+	}
+	if d.Charged != 0 {
+		h.Refunded, h.Charged = d.Refunded, d.Charged
 	}
 	return h
 }

@@ -34,49 +34,84 @@ type Kind struct {
 }
 
 // Kinds lists every kind, in the order Preferences and Activity show them.
+//
+// One notification per happening: Stripe sends several events for one thing
+// a person does. A new paid subscription is announced by its first payment
+// (the charge, whose invoice says subscription_create), not by
+// customer.subscription.created nor by its incomplete → active update; a
+// failed renewal by its failed charge, not by the active → past_due update;
+// a card hold (manual capture) by its capture, not by its authorisation.
 var Kinds = []*Kind{
-	{ID: "sale", Types: []string{"charge.succeeded"}, Label: "Sales", One: "sale", Many: "sales", Money: true, Dashboard: "payments",
+	{ID: "sale", Types: []string{"charge.succeeded", "charge.captured"}, Label: "Sales", One: "sale", Many: "sales", Money: true, Dashboard: "payments",
 		decode: func(h *Happening) {
 			decodeCharge(h)
-			h.refs.balanceTxn = h.o.id("balance_transaction") // the fee and the net
+			if h.Event.Type == "charge.captured" {
+				h.Amount, _ = h.o.num("amount_captured")
+			}
+			h.refs.balanceTxn = h.o.id("balance_transaction") // the fee and the net, once settled
 		},
-		title: fixed("New sale"),
+		title: func(h *Happening) string {
+			switch h.Reason {
+			case "subscription_create":
+				return "New subscription"
+			case "subscription_cycle":
+				return "Renewal"
+			case "subscription_update":
+				return "Subscription payment"
+			}
+			return "New sale"
+		},
 		body: func(h *Happening, b *body) {
-			b.add(joinNonEmpty(" from ", b.money(h.Amount, h.Currency), h.customer()), h.Product)
+			b.add(joinNonEmpty(" from ", b.money(h.Amount, h.Currency), h.customer()), joinNonEmpty(" ", h.Product, b.plan(h.Plan)))
 			if h.NetCurrency != "" && !b.opt.HideAmounts {
 				b.add("net " + b.money(h.Net, h.NetCurrency))
 			}
-		}},
-	{ID: "refund", Types: []string{"charge.refunded"}, Label: "Refunds", One: "refund", Many: "refunds", Money: true, Dashboard: "payments",
-		decode: func(h *Happening) {
-			decodeCharge(h)
-			h.charged = h.Amount
-			h.Amount, _ = h.o.num("amount_refunded")
 		},
-		title: fixed("Refund"),
-		body: func(h *Happening, b *body) {
-			line := b.money(h.Amount, h.Currency) + " refunded"
-			if h.Amount < h.charged && !b.opt.HideAmounts {
-				line = b.money(h.Amount, h.Currency) + " of " + b.money(h.charged, h.Currency) + " refunded"
-			}
-			b.add(joinNonEmpty(" to ", line, h.customer()), h.Product)
+		// A charge held for manual capture is not a sale yet: the capture is
+		// (Charge.captured, stripe-go charge.go; charge.captured).
+		worth: func(h *Happening) bool {
+			captured, known := h.o.boolean("captured")
+			return h.Event.Type == "charge.captured" || captured || !known
 		}},
+	{ID: "refund", Types: []string{"refund.created", "charge.refunded"}, Label: "Refunds", One: "refund", Many: "refunds", Money: true, Dashboard: "payments",
+		decode: decodeRefund,
+		title:  fixed("Refund"),
+		body: func(h *Happening, b *body) {
+			b.add(joinNonEmpty(" to ", b.money(h.Amount, h.Currency)+" refunded", h.customer()), h.Product)
+			if h.Charged > 0 && h.Refunded != h.Amount && !b.opt.HideAmounts {
+				b.add(b.money(h.Refunded, h.Currency) + " of " + b.money(h.Charged, h.Currency) + " refunded in all")
+			}
+		},
+		// From 2024-10-28.acacia every refund has refund.created, and
+		// charge.refunded says the same again (Stripe's changelog, acacia
+		// refund-webhook-update); before, charge.refunded is the only word.
+		worth: func(h *Happening) bool { return h.Event.Type == "refund.created" || !refundEvents(h.Event.APIVersion) }},
+	{ID: "failed_refund", Types: []string{"refund.failed", "charge.refund.updated"}, Label: "Failed refunds", One: "failed refund", Many: "failed refunds",
+		Money: true, Bad: true, Dashboard: "payments",
+		decode: decodeRefund,
+		title:  fixed("Refund failed"),
+		body: func(h *Happening, b *body) {
+			b.add(joinNonEmpty(" to ", b.money(h.Amount, h.Currency), h.customer()), reason(h.o.text("failure_reason")))
+		},
+		// charge.refund.updated ("a refund is updated on selected payment
+		// methods") is news only when the refund failed.
+		worth: func(h *Happening) bool { return h.o.str("status") == "failed" }},
 	{ID: "failed_payment", Types: []string{"charge.failed"}, Label: "Failed payments", One: "failed payment", Many: "failed payments",
 		Money: true, Bad: true, Dashboard: "payments",
 		decode: decodeCharge,
-		title:  fixed("Payment failed"),
+		title: func(h *Happening) string {
+			if h.Reason == "subscription_cycle" {
+				return "Renewal failed"
+			}
+			return "Payment failed"
+		},
 		body: func(h *Happening, b *body) {
-			b.add(joinNonEmpty(" from ", b.money(h.Amount, h.Currency), h.customer()), h.o.text("failure_message"))
+			b.add(joinNonEmpty(" from ", b.money(h.Amount, h.Currency), h.customer()), joinNonEmpty(" ", h.Product, b.plan(h.Plan)), h.o.text("failure_message"))
 		}},
 	{ID: "dispute", Types: []string{"charge.dispute.created"}, Label: "Disputes", One: "dispute", Many: "disputes",
 		Money: true, Bad: true, Dashboard: "disputes",
-		decode: func(h *Happening) {
-			h.Amount, h.Currency = amountOf(h.o)
-			if ch := h.o.id("charge"); ch != "" {
-				h.Object, h.section = ch, "payments" // the Dashboard shows a dispute on its payment
-			}
-		},
-		title: fixed("New dispute"),
+		decode: decodeDispute,
+		title:  fixed("New dispute"),
 		body: func(h *Happening, b *body) {
 			b.add(b.money(h.Amount, h.Currency)+" disputed", reason(h.o.text("reason")))
 			if due, ok := h.o.num("evidence_details", "due_by"); ok && due > 0 {
@@ -87,12 +122,7 @@ var Kinds = []*Kind{
 	// status changes to lost, warning_closed, or won" (Stripe's event types).
 	{ID: "dispute_closed", Types: []string{"charge.dispute.closed"}, Label: "Disputes closed", One: "dispute closed", Many: "disputes closed",
 		Money: true, Dashboard: "disputes",
-		decode: func(h *Happening) {
-			h.Amount, h.Currency = amountOf(h.o)
-			if ch := h.o.id("charge"); ch != "" {
-				h.Object, h.section = ch, "payments"
-			}
-		},
+		decode: decodeDispute,
 		title: func(h *Happening) string {
 			switch h.o.str("status") {
 			case "won":
@@ -103,6 +133,19 @@ var Kinds = []*Kind{
 			return "Dispute closed"
 		},
 		body: func(h *Happening, b *body) { b.add(b.money(h.Amount, h.Currency), reason(h.o.text("reason"))) }},
+	// radar.early_fraud_warning.created: the card's issuer says a payment
+	// looks fraudulent; the object names the charge, not its amount
+	// (stripe/openapi fixtures3.json).
+	{ID: "early_fraud_warning", Types: []string{"radar.early_fraud_warning.created"}, Label: "Early fraud warnings",
+		One: "early fraud warning", Many: "early fraud warnings", Money: true, Bad: true, Dashboard: "payments",
+		decode: func(h *Happening) {
+			h.refs.charge = h.o.id("charge")
+			h.Object = h.refs.charge
+		},
+		title: fixed("Early fraud warning"),
+		body: func(h *Happening, b *body) {
+			b.add(joinNonEmpty(" from ", b.money(h.Amount, h.Currency), h.customer()), strings.ReplaceAll(h.o.text("fraud_type"), "_", " "))
+		}},
 	{ID: "payout", Types: []string{"payout.paid"}, Label: "Payouts paid", One: "payout", Many: "payouts", Money: true, Dashboard: "payouts",
 		decode: decodeAmount,
 		title:  fixed("Payout paid"),
@@ -118,7 +161,7 @@ var Kinds = []*Kind{
 		decode: decodeAmount,
 		title:  fixed("Payout failed"),
 		body:   func(h *Happening, b *body) { b.add(b.money(h.Amount, h.Currency), h.o.text("failure_message")) }},
-	{ID: "new_subscription", Types: []string{"customer.subscription.created"}, Label: "New subscriptions",
+	{ID: "new_subscription", Types: []string{"customer.subscription.created"}, Label: "New trials and free subscriptions",
 		One: "new subscription", Many: "new subscriptions", Dashboard: "subscriptions",
 		decode: decodeSubscription,
 		title: func(h *Happening) string {
@@ -128,10 +171,14 @@ var Kinds = []*Kind{
 			return "New subscription"
 		},
 		body: func(h *Happening, b *body) {
-			b.add(h.customer(), b.plan(h))
+			b.add(h.customer(), joinNonEmpty(" · ", h.Product, b.plan(h.Plan)))
 			if end, ok := h.o.num("trial_end"); ok && end > 0 && h.o.str("status") == "trialing" {
 				b.add("trial ends " + b.date(end))
 			}
+		},
+		// A paid subscription is announced by its first payment.
+		worth: func(h *Happening) bool {
+			return h.o.str("status") == "trialing" || h.o.str("status") == "active" && h.Plan.Amount == 0
 		}},
 	{ID: "subscription_change", Types: []string{"customer.subscription.updated"}, Label: "Subscription changes",
 		One: "subscription change", Many: "subscription changes", Dashboard: "subscriptions",
@@ -146,18 +193,25 @@ var Kinds = []*Kind{
 		One: "cancellation", Many: "cancellations", Dashboard: "subscriptions",
 		decode: decodeSubscription,
 		title:  fixed("Subscription cancelled"),
-		body:   func(h *Happening, b *body) { b.add(h.customer(), b.plan(h)) }},
+		body:   func(h *Happening, b *body) { b.add(h.customer(), joinNonEmpty(" · ", h.Product, b.plan(h.Plan))) }},
 	{ID: "trial_ending", Types: []string{"customer.subscription.trial_will_end"}, Label: "Trials ending",
 		One: "trial ending", Many: "trial endings", Dashboard: "subscriptions",
 		decode: decodeSubscription,
 		title:  fixed("Trial ending soon"),
 		body: func(h *Happening, b *body) {
-			b.add(h.customer(), b.plan(h))
+			b.add(h.customer(), joinNonEmpty(" · ", h.Product, b.plan(h.Plan)))
 			if end, ok := h.o.num("trial_end"); ok && end > 0 {
 				b.add("trial ends " + b.date(end))
 			}
 		}},
 }
+
+// settlements are events Cashbell reads without notifying: a charge whose
+// balance transaction arrives after charge.succeeded (asynchronous capture:
+// "listen for the charge.updated event", docs.stripe.com/payments/
+// payment-intents/asynchronous-capture). Their fee and net go to the sale's
+// details, for the Activity window and `cashbell events`.
+var settlements = []string{"charge.updated"}
 
 // kindOf maps each Stripe event type to its kind.
 var kindOf = func() map[string]*Kind {
@@ -184,14 +238,20 @@ func KindByID(id string) *Kind {
 	return nil
 }
 
-// NotifiedTypes are the Stripe event types Cashbell asks for (at most 20,
-// Stripe's limit for types[]).
-func NotifiedTypes() []string {
+// ListedTypes are the Stripe event types Cashbell asks for (at most 20,
+// Stripe's limit for types[]): every kind's, and the settlements.
+func ListedTypes() []string {
 	var out []string
 	for _, k := range Kinds {
 		out = append(out, k.Types...)
 	}
-	return out
+	return append(out, settlements...)
+}
+
+// refundEvents reports whether an event's version sends refund.created for
+// every refund: 2024-10-28.acacia and later.
+func refundEvents(apiVersion string) bool {
+	return len(apiVersion) >= 10 && apiVersion[:10] >= "2024-10-28"
 }
 
 func fixed(s string) func(*Happening) string { return func(*Happening) string { return s } }
@@ -205,7 +265,9 @@ func amountOf(o obj) (int64, string) {
 func decodeAmount(h *Happening) { h.Amount, h.Currency = amountOf(h.o) }
 
 // decodeCharge reads a charge: amount, customer, and what enrichment may
-// look up (the customer, the invoice's product).
+// look up: the customer, and the invoice it paid. Before basil the charge
+// names its invoice; from basil it does not, and the charge itself is read
+// at the version Cashbell asks for, which still has it.
 func decodeCharge(h *Happening) {
 	decodeAmount(h)
 	h.Customer = h.o.text("billing_details", "email")
@@ -215,15 +277,51 @@ func decodeCharge(h *Happening) {
 	h.Country = h.o.text("billing_details", "address", "country")
 	h.Product = h.o.text("description")
 	h.refs = refs{customer: h.o.id("customer"), invoice: h.o.id("invoice")}
+	if !h.o.has("invoice") && h.o.id("payment_intent") != "" {
+		h.refs.charge = h.Object
+	}
 }
 
-// decodeSubscription reads a subscription: its first item's price is the
-// amount, and its product is looked up.
+// decodeRefund reads a refund: a Refund object (refund.created, refund.failed,
+// charge.refund.updated), or a charge whose amount_refunded is the running
+// total (charge.refunded), whose newest refund is this one.
+func decodeRefund(h *Happening) {
+	if h.Event.Type == "charge.refunded" {
+		decodeCharge(h)
+		h.Charged = h.Amount
+		h.Refunded, _ = h.o.num("amount_refunded")
+		h.Amount = h.Refunded
+		h.refs.lastRefund = true
+		return
+	}
+	decodeAmount(h)
+	h.refs = refs{charge: h.o.id("charge")}
+	h.Object = h.refs.charge // the Dashboard shows a refund on its payment
+}
+
+func decodeDispute(h *Happening) {
+	h.Amount, h.Currency = amountOf(h.o)
+	if ch := h.o.id("charge"); ch != "" {
+		h.Object, h.section = ch, "payments" // the Dashboard shows a dispute on its payment
+	}
+}
+
+// decodeSubscription reads a subscription: its first item's price is its
+// plan, and its product is looked up.
 func decodeSubscription(h *Happening) {
-	p := h.o.first("items").sub("price")
-	h.Amount, _ = p.num("unit_amount")
-	h.Currency = strings.ToLower(p.str("currency"))
+	item := h.o.first("items")
+	p := item.sub("price")
+	h.Plan = priceOf(p, item)
+	h.Amount, h.Currency = h.Plan.Amount*max(h.Plan.Quantity, 1), h.Plan.Currency
+	h.Product = p.text("nickname") // until the product's name is read
 	h.refs = refs{customer: h.o.id("customer"), product: p.id("product")}
+}
+
+// priceOf reads a price and its item's quantity.
+func priceOf(p, item obj) Price {
+	n, _ := p.num("unit_amount")
+	q, _ := item.num("quantity")
+	return Price{Amount: n, Currency: strings.ToLower(p.str("currency")), Interval: p.text("recurring", "interval"), Quantity: q}
 }
 
 func reason(r string) string {
@@ -233,32 +331,27 @@ func reason(r string) string {
 	return "reason: " + strings.ReplaceAll(r, "_", " ")
 }
 
-// plan is "Pro plan · $49.00/month".
-func (b *body) plan(h *Happening) string {
-	item := h.o.first("items")
-	name := h.Product
-	if name == "" {
-		name = item.sub("price").text("nickname")
+// plan is "$49.00/month", or "3 × $9.00/month".
+func (b *body) plan(p Price) string {
+	if p.Currency == "" {
+		return ""
 	}
-	price := b.price(item.sub("price"))
-	if q, ok := item.num("quantity"); ok && q > 1 {
-		price = strconv.FormatInt(q, 10) + " × " + price
+	s := b.money(p.Amount, p.Currency)
+	if p.Interval != "" {
+		s += "/" + p.Interval
 	}
-	return joinNonEmpty(" · ", name, price)
+	if p.Quantity > 1 {
+		s = strconv.FormatInt(p.Quantity, 10) + " × " + s
+	}
+	return s
 }
 
 // price is "$49.00/month".
 func (b *body) price(p obj) string {
-	n, ok := p.num("unit_amount")
-	if !ok {
-		return ""
-	}
-	s := b.money(n, p.str("currency"))
-	if iv := p.text("recurring", "interval"); iv != "" && s != "" {
-		s += "/" + iv
-	}
-	return s
+	return b.plan(Price{Amount: must(p.num("unit_amount")), Currency: strings.ToLower(p.str("currency")), Interval: p.text("recurring", "interval")})
 }
+
+func must(n int64, _ bool) int64 { return n }
 
 // subscriptionChanges lists the changes a person cares about: plan or price,
 // quantity, status, and cancellation scheduled or withdrawn.
@@ -278,7 +371,7 @@ func subscriptionChanges(h *Happening, b *body) []string {
 		if was.str("id") != now.str("id") || wasAmount != nowAmount {
 			label := func(p obj) string { return joinNonEmpty(" ", p.text("nickname"), b.price(p)) }
 			line := "plan changed: " + label(was) + " → " + label(now)
-			if h.Product != "" {
+			if h.Product != "" && h.Product != now.text("nickname") {
 				line = "plan changed to " + h.Product + ": " + label(was) + " → " + label(now)
 			}
 			out = append(out, line)
@@ -294,9 +387,10 @@ func subscriptionChanges(h *Happening, b *body) []string {
 			out = append(out, fmt.Sprintf("quantity %d → %d", wq, nq))
 		}
 	}
-	if was := prev.text("status"); was != "" && was != o.text("status") {
-		out = append(out, "status "+strings.ReplaceAll(was, "_", " ")+" → "+strings.ReplaceAll(o.text("status"), "_", " "))
-	}
+	// A status change reflects a payment (incomplete → active after the first
+	// one, active → past_due after a failed renewal) that has its own
+	// notification, or a cancellation that has its own event: it is not news
+	// of its own.
 	if prev.has("cancel_at_period_end") {
 		was, _ := prev.boolean("cancel_at_period_end")
 		now, _ := o.boolean("cancel_at_period_end")

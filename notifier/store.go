@@ -20,6 +20,9 @@ package notifier
 //	marks/
 //	    <account id>/
 //	        <history key> -> a Mark's code       how it was handled
+//	details/
+//	    <account id>/
+//	        <object id>   -> JSON Details        what enrichment learnt (details.go)
 //	pending/
 //	    <account id>/
 //	        <history key> -> nil               stored, not yet notified
@@ -66,8 +69,8 @@ var (
 	// bucketMarks records how each event was handled, per account.
 	bucketMarks = []byte("marks")
 
-	topBuckets = [][]byte{bucketMeta, bucketAccounts, bucketSettings, bucketState, bucketHistory, bucketPending, bucketMarks}
-	perAccount = [][]byte{bucketHistory, bucketPending, bucketMarks}
+	topBuckets = [][]byte{bucketMeta, bucketAccounts, bucketSettings, bucketState, bucketHistory, bucketPending, bucketMarks, bucketDetails}
+	perAccount = [][]byte{bucketHistory, bucketPending, bucketMarks, bucketDetails}
 )
 
 // Store errors.

@@ -141,10 +141,17 @@ func printReport(w io.Writer, rep accounts.Report) {
 		switch r.Status {
 		case accounts.Missing:
 			note = "missing: " + r.IfMissing
+			if advice := r.Advice(); advice != "" {
+				note += ". " + advice
+			}
 		case accounts.Unknown:
 			note = "could not check: " + errText(r.Err)
 		}
-		fmt.Fprintf(tw, "  %s\t%s\t%s\n", r.Name, r.Status, note)
+		name := r.Label
+		if shown := r.Shown(); shown != "" {
+			name += " (" + shown + ")"
+		}
+		fmt.Fprintf(tw, "  %s\t%s\t%s\n", name, r.Status, note)
 	}
 	tw.Flush()
 	if len(rep.MissingNames()) > 0 {

@@ -1,0 +1,65 @@
+package notifier
+
+// What enrichment learnt about an object (a charge's customer, product, fee
+// and net), kept beside the events so that the Activity window and
+// `cashbell events` show it without asking Stripe again:
+//
+//	details/<account id>/<object id> -> JSON Details
+
+import (
+	"context"
+	"encoding/json"
+
+	bolt "go.etcd.io/bbolt"
+)
+
+// bucketDetails holds what enrichment learnt, per account and object.
+var bucketDetails = []byte("details")
+
+// SaveDetails adds what was learnt about an object to what was known.
+func (s *Store) SaveDetails(ctx context.Context, account, object string, d Details) error {
+	if object == "" {
+		return nil
+	}
+	return s.update(ctx, func(tx *bolt.Tx) error {
+		if tx.Bucket(bucketAccounts).Get([]byte(account)) == nil {
+			return nil // removed meanwhile
+		}
+		b, err := tx.Bucket(bucketDetails).CreateBucketIfNotExists([]byte(account))
+		if err != nil {
+			return err
+		}
+		var known Details
+		if v := b.Get([]byte(object)); v != nil {
+			_ = json.Unmarshal(v, &known) // unreadable details are learnt again
+		}
+		data, err := json.Marshal(known.merge(d))
+		if err != nil {
+			return err
+		}
+		return b.Put([]byte(object), data)
+	})
+}
+
+// Happenings decodes events for people to read, each with what is known of
+// its object, in one read of the store.
+func (s *Store) Happenings(ctx context.Context, events []Event, source func(account string) Source) ([]Happening, error) {
+	out := make([]Happening, len(events))
+	err := s.view(ctx, func(tx *bolt.Tx) error {
+		root := tx.Bucket(bucketDetails)
+		for i, e := range events {
+			h := Decode(e, source(e.Account))
+			if b := root.Bucket([]byte(e.Account)); b != nil && h.Object != "" {
+				if v := b.Get([]byte(h.Object)); v != nil {
+					var d Details
+					if json.Unmarshal(v, &d) == nil {
+						h = h.With(d)
+					}
+				}
+			}
+			out[i] = h
+		}
+		return nil
+	})
+	return out, err
+}

@@ -1,0 +1,158 @@
+package notifier_test
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/cashbell/cashbell/internal/stripesim"
+	"github.com/cashbell/cashbell/internal/testsupport/testbus"
+	"github.com/cashbell/cashbell/notifier"
+)
+
+// told polls and returns the notifications that one happening raised,
+// checking that a second poll raises no more.
+func (w *world) told(t *testing.T, want int) []testbus.Notification {
+	t.Helper()
+	bus.Reset()
+	w.poll(t)
+	got := settle(want)
+	w.poll(t)
+	time.Sleep(30 * time.Millisecond)
+	if all := bus.Notifications(); len(all) != want {
+		var lines []string
+		for _, n := range all {
+			lines = append(lines, n.Summary+" | "+n.Body)
+		}
+		t.Fatalf("%d notifications, want %d:\n%s", len(all), want, strings.Join(lines, "\n"))
+	}
+	return got
+}
+
+// says checks one notification's title and that its body holds each part.
+func says(t *testing.T, n testbus.Notification, title string, parts ...string) {
+	t.Helper()
+	if n.Summary != title {
+		t.Errorf("title %q, want %q (body %q)", n.Summary, title, n.Body)
+	}
+	for _, p := range parts {
+		if !strings.Contains(n.Body, p) {
+			t.Errorf("%s: body %q lacks %q", title, n.Body, p)
+		}
+	}
+}
+
+// The same happenings on every API version an account can be on: each is
+// one notification with the facts Stripe has, and nothing that works on
+// 2023-10-16 is lost on a newer version.
+func TestScenariosOnEveryVersion(t *testing.T) {
+	for _, version := range stripesim.Versions {
+		t.Run(version, func(t *testing.T) {
+			w := newWorldAt(t, stripesim.Options{}, stripesim.AccountSpec{DisplayName: "Acme", APIVersion: version}, stripesim.AllPermissions)
+			g := w.gen
+			w.poll(t) // the first import, of nothing
+			ctx := context.Background()
+			async := version != stripesim.Version20231016
+
+			// A one-off sale. With asynchronous capture the fee comes after
+			// the notification; the store has it once Stripe does.
+			_, ch := g.Sale(stripesim.Sale{Amount: 4900, Currency: "usd", Email: "jane@example.com", Country: "FR", Description: "Concert ticket"})
+			n := w.told(t, 1)
+			says(t, n[0], "Acme — New sale", "$49.00 from jane@example.com (FR)", "Concert ticket")
+			if strings.Contains(n[0].Body, "net") == async {
+				t.Errorf("net in the notification = %v with async capture %v: %q", !async, async, n[0].Body)
+			}
+			if h := w.happening(t, ch); h.NetCurrency != "usd" || h.Net != 4900-(4900*29/1000+30) {
+				t.Errorf("stored fee and net of the sale: %d %d %q", h.Fee, h.Net, h.NetCurrency)
+			}
+
+			// A full refund, then partial refunds of a second sale: each states
+			// its own amount, with the running total beside it.
+			g.Refund(ch, 0)
+			says(t, w.told(t, 1)[0], "Acme — Refund", "$49.00 refunded to jane@example.com")
+			_, ch2 := g.Sale(stripesim.Sale{Amount: 4900, Currency: "usd", Email: "omar@example.com"})
+			w.told(t, 1)
+			g.Refund(ch2, 1000)
+			says(t, w.told(t, 1)[0], "Acme — Refund", "$10.00 refunded to omar@example.com")
+			g.Refund(ch2, 500)
+			says(t, w.told(t, 1)[0], "Acme — Refund", "$5.00 refunded to omar@example.com", "$15.00 of $49.00 refunded in all")
+			// The minimum amount is held to the refund's own amount.
+			set, _ := w.store.Settings(ctx)
+			set.MinAmount = 6
+			_ = w.store.SaveSettings(ctx, set)
+			g.Refund(ch2, 500)
+			w.told(t, 0)
+			set.MinAmount = 0
+			_ = w.store.SaveSettings(ctx, set)
+			// A refund that fails.
+			refunds := g.Refunds(ch2)
+			g.FailRefund(refunds[len(refunds)-1], "expired_or_canceled_card")
+			says(t, w.told(t, 1)[0], "Acme — Refund failed", "$5.00", "expired or canceled card")
+
+			// A dispute, opened and lost, and an early fraud warning.
+			_, dp := g.Dispute(ch2, "fraudulent")
+			says(t, w.told(t, 1)[0], "Acme — New dispute", "$49.00 disputed", "fraudulent")
+			g.CloseDispute(dp, false)
+			says(t, w.told(t, 1)[0], "Acme — Dispute lost", "$49.00")
+			g.EarlyFraudWarning(ch2, "made_with_stolen_card")
+			says(t, w.told(t, 1)[0], "Acme — Early fraud warning", "$49.00 from omar@example.com", "made with stolen card")
+
+			// A card hold is not a sale; its capture is.
+			_, held := g.Authorize(stripesim.Sale{Amount: 12000, Currency: "eur", Email: "li@example.com"})
+			w.told(t, 0)
+			g.Capture(held, 10000)
+			says(t, w.told(t, 1)[0], "Acme — New sale", "€100.00 from li@example.com")
+
+			// Payouts.
+			g.Payout(100000, "usd", false)
+			says(t, w.told(t, 1)[0], "Acme — Payout paid", "$1,000.00")
+			g.Payout(50000, "usd", true)
+			says(t, w.told(t, 1)[0], "Acme — Payout failed", "$500.00", "The bank account has been closed.")
+
+			// A new paid subscription is one notification, with its plan.
+			_, sub := g.Subscribe("sofia@example.com", stripesim.Plan{Product: "Starter plan", Amount: 900, Currency: "usd", Interval: "month"}, 0)
+			says(t, w.told(t, 1)[0], "Acme — New subscription", "$9.00 from sofia@example.com (US)", "Starter plan $9.00/month")
+			// Renewed, then a renewal that fails.
+			g.Renew(sub, true)
+			says(t, w.told(t, 1)[0], "Acme — Renewal", "$9.00 from sofia@example.com", "Starter plan $9.00/month")
+			g.Renew(sub, false)
+			says(t, w.told(t, 1)[0], "Acme — Renewal failed", "$9.00", "Starter plan")
+			// An upgrade, a cancellation scheduled, and the end.
+			g.ChangePlan(sub, stripesim.Plan{Product: "Pro plan", Amount: 4900, Currency: "usd", Interval: "month"})
+			says(t, w.told(t, 1)[0], "Acme — Subscription changed", "sofia@example.com (US)", "plan changed to Pro plan: $9.00/month → $49.00/month")
+			g.TouchMetadata(sub)
+			w.told(t, 0)
+			g.ScheduleCancel(sub, true)
+			says(t, w.told(t, 1)[0], "Acme — Subscription changed", "cancels on")
+			g.CancelSubscription(sub)
+			says(t, w.told(t, 1)[0], "Acme — Subscription cancelled", "sofia@example.com (US)", "Pro plan · $49.00/month")
+
+			// A trial is news when it starts: nothing is paid yet.
+			_, trial := g.Subscribe("kenji@example.com", stripesim.Plan{Product: "Team plan", Amount: 2900, Currency: "usd", Interval: "year"}, 14*24*time.Hour)
+			says(t, w.told(t, 1)[0], "Acme — New trial", "kenji@example.com", "Team plan · $29.00/year", "trial ends")
+			g.TrialWillEnd(trial)
+			says(t, w.told(t, 1)[0], "Acme — Trial ending soon", "Team plan")
+		})
+	}
+}
+
+// happening reads a charge's sale from the store as Activity shows it.
+func (w *world) happening(t *testing.T, charge string) notifier.Happening {
+	t.Helper()
+	evs, _, err := w.store.Page(context.Background(), notifier.Query{Limit: 1000})
+	if err != nil {
+		t.Fatal(err)
+	}
+	hs, err := w.store.Happenings(context.Background(), evs, func(string) notifier.Source { return notifier.Source{Name: "Acme"} })
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, h := range hs {
+		if h.Object == charge && h.Kind != nil && h.Kind.ID == "sale" {
+			return h
+		}
+	}
+	t.Fatalf("no sale of %s stored", charge)
+	return notifier.Happening{}
+}
