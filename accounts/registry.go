@@ -27,7 +27,10 @@ const (
 	StatusOK                 AccountStatus = "ok"
 	StatusMissingPermissions AccountStatus = "missing_permissions"
 	StatusKeyRevoked         AccountStatus = "key_revoked"
-	StatusOffline            AccountStatus = "offline"
+	// StatusPermissionLost: Stripe stopped showing the key events; polling
+	// waits for the key to be checked again.
+	StatusPermissionLost AccountStatus = "permission_lost"
+	StatusOffline        AccountStatus = "offline"
 )
 
 // Account is one watched Stripe account in one mode. It holds no key.
@@ -49,6 +52,11 @@ type Account struct {
 	Demo          bool          `json:"demo,omitempty"`
 	Muted         bool          `json:"muted,omitempty"`
 	AddedAt       time.Time     `json:"added_at"`
+}
+
+// Stopped reports whether polling waits for the key to be checked again.
+func (a Account) Stopped() bool {
+	return a.Status == StatusKeyRevoked || a.Status == StatusPermissionLost
 }
 
 // Live reports whether the account is watched in live mode.
@@ -444,7 +452,7 @@ func (r *Registry) Recheck(ctx context.Context, id string) (Account, Report, err
 	case checkErr == nil:
 		a.Status, a.Missing = statusOf(rep), rep.MissingNames()
 		if !rep.Usable() {
-			a.Status = StatusMissingPermissions
+			a.Status = StatusPermissionLost // no events: polling stays stopped
 		}
 		if err := r.importIdentity(ctx, &a, key, rep); err != nil {
 			checkErr = err

@@ -385,6 +385,8 @@ func statusText(a accounts.Account) string {
 		return "OK"
 	case accounts.StatusMissingPermissions:
 		return "Missing permissions: " + strings.Join(a.Missing, ", ")
+	case accounts.StatusPermissionLost:
+		return "Stripe stopped showing events to this key: check its permissions, then Check key again"
 	case accounts.StatusKeyRevoked:
 		return "Key revoked or expired — add a new key"
 	case accounts.StatusOffline:

@@ -87,7 +87,7 @@ func (t *tray) build() *fyne.Menu {
 		}
 	}
 	for _, a := range list {
-		if a.Status == accounts.StatusKeyRevoked {
+		if a.Stopped() {
 			t.attention = true
 		}
 	}
@@ -111,11 +111,11 @@ func (t *tray) build() *fyne.Menu {
 			}
 			line = fmt.Sprintf("%s: %s (%d %s)", a.Name, amount, n, plural(n, "sale", "sales"))
 		}
-		if a.Status == accounts.StatusKeyRevoked {
+		if a.Stopped() {
 			line = a.Name + ": key stopped working — check it in Preferences"
 		}
 		it := fyne.NewMenuItem(line, nil)
-		it.Disabled = a.Status != accounts.StatusKeyRevoked
+		it.Disabled = !a.Stopped()
 		if !it.Disabled {
 			it.Action = t.ui.showPrefs
 		}
@@ -154,7 +154,7 @@ func (t *tray) build() *fyne.Menu {
 // at, else whether notifications are paused, else today's count of sales.
 func tooltip(list []accounts.Account, counts map[string]int, set notifier.Settings, now time.Time, attention bool) string {
 	for _, a := range list {
-		if a.Status == accounts.StatusKeyRevoked {
+		if a.Stopped() {
 			return "Cashbell: " + a.Name + "'s key stopped working"
 		}
 	}

@@ -24,7 +24,7 @@ func (s *Service) Poll(ctx context.Context, id string) error {
 	if err != nil {
 		return err
 	}
-	if a.Status == accounts.StatusKeyRevoked {
+	if a.Stopped() {
 		return errKeyRevoked
 	}
 	c, params, err := s.client(a)

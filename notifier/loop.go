@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/cenkalti/backoff/v4"
@@ -82,8 +83,12 @@ func (s *Service) watch(ctx context.Context, id string, kick <-chan struct{}) {
 	}
 }
 
+// isKeyRefused: the key can no longer read the account's events at all
+// (only GET /v1/events is made before a poll succeeds, so a 403 there is a
+// permission the key lost).
 func isKeyRefused(err error) bool {
-	return errors.Is(err, accounts.ErrKeyInvalid) || errors.Is(err, accounts.ErrKeyExpired) || errors.Is(err, accounts.ErrNoAccountAccess)
+	return errors.Is(err, accounts.ErrKeyInvalid) || errors.Is(err, accounts.ErrKeyExpired) || errors.Is(err, accounts.ErrNoAccountAccess) ||
+		errors.Is(err, accounts.ErrNoConnectPermissions) || errors.Is(err, accounts.ErrPermissionMissing)
 }
 
 func (s *Service) interval(ctx context.Context) time.Duration {
@@ -109,9 +114,20 @@ func (s *Service) setStatus(ctx context.Context, id string, st accounts.AccountS
 	s.changed(id)
 }
 
-// keyRefused stops an account whose key Stripe refused, and tells the user once.
+// keyRefused stops an account whose key Stripe refused, or which lost the
+// permission to read events, and tells the user once, in Stripe's words.
 func (s *Service) keyRefused(ctx context.Context, id string, cause error) {
-	a, err := s.opts.Accounts.Update(ctx, id, func(a *accounts.Account) { a.Status = accounts.StatusKeyRevoked })
+	var pe *accounts.PermissionError
+	lost := errors.As(cause, &pe)
+	a, err := s.opts.Accounts.Update(ctx, id, func(a *accounts.Account) {
+		a.Status = accounts.StatusKeyRevoked
+		if lost {
+			a.Status = accounts.StatusPermissionLost
+			if pe.Permission != "" && !slices.Contains(a.Missing, pe.Permission) {
+				a.Missing = append(a.Missing, pe.Permission)
+			}
+		}
+	})
 	if err != nil {
 		s.log.Warn("saving account status", "account", id, "err", err)
 		return
@@ -124,6 +140,14 @@ func (s *Service) keyRefused(ctx context.Context, id string, cause error) {
 		Icon:    s.icon(a),
 		Account: id,
 		Urgent:  true,
+	}
+	switch {
+	case lost && pe.Permission != "":
+		n.Title = safetext.Clean(a.Name) + " — Stripe stopped showing events to Cashbell"
+		n.Body = fmt.Sprintf("The key %s lost a permission: Stripe now asks for %s. Add it to the key in the Stripe Dashboard, then check the key again in Cashbell's Preferences.", a.KeyMasked, pe.Permission)
+	case lost:
+		n.Title = safetext.Clean(a.Name) + " — Stripe stopped showing events to Cashbell"
+		n.Body = fmt.Sprintf("Stripe refused to show events to the key %s. Check the key's permissions in the Stripe Dashboard, then check it again in Cashbell's Preferences.", a.KeyMasked)
 	}
 	if err := s.opts.Sink.Notify(ctx, n); err != nil {
 		s.log.Warn("notification not shown", "err", err)

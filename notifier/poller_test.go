@@ -3,6 +3,7 @@ package notifier_test
 import (
 	"context"
 	"errors"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -551,4 +552,56 @@ func TestCustomerTextArrivesAsPlainText(t *testing.T) {
 	if got := settle(1); len(got) != 1 || !strings.Contains(got[0].Body, "· Fish & Chips ·") {
 		t.Fatalf("plain server: %+v", got)
 	}
+}
+
+// A key that loses the permission to read events while in use stops polling
+// like a refused key, says once which permission Stripe now asks for, and
+// resumes once the permission is back and the key is checked again.
+func TestAKeyThatLosesAPermissionStopsAndSaysWhich(t *testing.T) {
+	w := newWorld(t, stripesim.AllPermissions)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	done := make(chan struct{})
+	go func() { _ = w.svc.Run(ctx); close(done) }()
+	waitFor(t, func() bool { st, _ := w.store.State(ctx, w.acct.ID); return st.Initialized })
+	key, _ := w.reg.Key(w.acct.ID, w.acct.KeyStorage)
+	var rest []string
+	for _, p := range stripesim.AllPermissions {
+		if p != stripesim.PermEventRead {
+			rest = append(rest, p)
+		}
+	}
+	w.sim.SetPermissions(key.Reveal(), rest...)
+	waitFor(t, func() bool { a, _ := w.reg.Get(ctx, w.acct.ID); return a.Status == accounts.StatusPermissionLost })
+	before := w.sim.Requests()
+	w.svc.Reload()
+	time.Sleep(100 * time.Millisecond) // five intervals
+	if n := w.sim.Requests() - before; n != 0 {
+		t.Fatalf("%d requests after the permission was lost", n)
+	}
+	got := bus.Notifications()
+	if len(got) != 1 || !strings.Contains(got[0].Body, "rak_event_read") || !strings.Contains(got[0].Summary, "stopped showing events") {
+		t.Fatalf("notifications: %+v", got)
+	}
+	if a, _ := w.reg.Get(ctx, w.acct.ID); !slices.Contains(a.Missing, "rak_event_read") {
+		t.Fatalf("the account does not say what is missing: %+v", a.Missing)
+	}
+	// Checked again while still without it: still stopped, not told twice.
+	if _, _, err := w.reg.Recheck(ctx, w.acct.ID); err != nil {
+		t.Fatal(err)
+	}
+	w.svc.Reload()
+	time.Sleep(60 * time.Millisecond)
+	if a, _ := w.reg.Get(ctx, w.acct.ID); a.Status != accounts.StatusPermissionLost || len(bus.Notifications()) != 1 {
+		t.Fatalf("after a re-check without the permission: %s, %d notifications", a.Status, len(bus.Notifications()))
+	}
+	w.sim.SetPermissions(key.Reveal(), stripesim.AllPermissions...)
+	if _, _, err := w.reg.Recheck(ctx, w.acct.ID); err != nil {
+		t.Fatal(err)
+	}
+	w.svc.Reload()
+	w.gen.Sale(stripesim.Sale{Amount: 700, Currency: "usd"})
+	waitFor(t, func() bool { n, _ := w.store.Count(ctx, w.acct.ID); return n == 1 })
+	cancel()
+	testproc.Within(t, done, 10*time.Second, "the pollers stopping")
 }

@@ -147,7 +147,7 @@ func (s *Service) Run(ctx context.Context) error {
 				case <-l.done:
 					// The loop stopped on a refused key; a re-check that
 					// repaired it starts it again.
-					if a.Status == accounts.StatusKeyRevoked {
+					if a.Stopped() {
 						continue
 					}
 				default:
