@@ -1,6 +1,7 @@
 package app
 
 import (
+	"context"
 	"slices"
 	"strconv"
 	"strings"
@@ -32,10 +33,12 @@ type activityWindow struct {
 
 	accounts map[string]accounts.Account
 	order    []accounts.Account
-	events   []notifier.Event
-	cursor   *notifier.Cursor
-	more     bool
-	loading  bool
+	// events are the rows read so far, with what was learnt about each
+	// (fee and net once Stripe settled them).
+	events  []notifier.Happening
+	cursor  *notifier.Cursor
+	more    bool
+	loading bool
 	// hideAmounts is read once per reload, not once per row.
 	hideAmounts bool
 	shown       bool
@@ -129,9 +132,10 @@ func (w *activityWindow) refresh() {
 	w.reload()
 }
 
-// decode reads an event for its row, with its account's name and mode.
-func (w *activityWindow) decode(e notifier.Event) notifier.Happening {
-	return notifier.Decode(e, source(w.accounts[e.Account]))
+// happenings reads a page of events for their rows, with each account's
+// name and mode and what was kept about each event's object.
+func (w *activityWindow) happenings(ctx context.Context, events []notifier.Event) ([]notifier.Happening, error) {
+	return w.env.hist.Happenings(ctx, events, func(id string) notifier.Source { return source(w.accounts[id]) })
 }
 
 // source is what a happening needs to know about its account.
@@ -166,9 +170,14 @@ func (w *activityWindow) reload() {
 		w.env.log.Error("reading events", "err", err)
 		return
 	}
+	rows, err := w.happenings(ctx, events)
+	if err != nil {
+		w.env.log.Error("reading events", "err", err)
+		return
+	}
 	set, _ := w.env.hist.Settings(ctx)
 	w.hideAmounts = set.HideAmounts
-	w.events, w.cursor, w.more = events, cur, len(events) == activityPage
+	w.events, w.cursor, w.more = rows, cur, len(events) == activityPage
 	w.updateCount()
 	w.list.Refresh()
 }
@@ -187,7 +196,12 @@ func (w *activityWindow) loadMore() {
 			w.env.log.Error("reading events", "err", err)
 			return
 		}
-		w.events = append(w.events, events...)
+		rows, err := w.happenings(ctx, events)
+		if err != nil {
+			w.env.log.Error("reading events", "err", err)
+			return
+		}
+		w.events = append(w.events, rows...)
 		w.cursor, w.more = cur, len(events) == activityPage
 		w.updateCount()
 		w.list.Refresh()
@@ -209,7 +223,7 @@ func (w *activityWindow) open(id int) {
 	if id < 0 || id >= len(w.events) {
 		return
 	}
-	w.env.openURL(w.decode(w.events[id]).Link)
+	w.env.openURL(w.events[id].Link)
 }
 
 // eventRow is one event: logo, what happened, the amount and details, the time.
@@ -220,13 +234,17 @@ type eventRow struct {
 	logo  *canvas.Image
 	title *widget.Label
 	body  *widget.Label
-	when  *widget.Label
+	// settled is the fee and net once Stripe settled the payment, which may
+	// be after the notification went out.
+	settled *widget.Label
+	when    *widget.Label
 }
 
 func newEventRow(w *activityWindow) *eventRow {
 	r := &eventRow{w: w, logo: canvas.NewImageFromResource(assets.AccountLogo),
 		title: widget.NewLabelWithStyle("", fyne.TextAlignLeading, fyne.TextStyle{Bold: true}),
-		body:  widget.NewLabel(""), when: widget.NewLabel("")}
+		body:  widget.NewLabel(""), settled: widget.NewLabel(""), when: widget.NewLabel("")}
+	r.settled.Importance = widget.LowImportance
 	r.logo.FillMode = canvas.ImageFillContain
 	r.logo.SetMinSize(fyne.NewSize(32, 32))
 	r.body.Truncation = fyne.TextTruncateEllipsis
@@ -235,23 +253,24 @@ func newEventRow(w *activityWindow) *eventRow {
 }
 
 func (r *eventRow) CreateRenderer() fyne.WidgetRenderer {
-	return widget.NewSimpleRenderer(container.NewBorder(nil, nil, container.NewCenter(r.logo), r.when,
+	return widget.NewSimpleRenderer(container.NewBorder(nil, nil, container.NewCenter(r.logo), container.NewHBox(r.settled, r.when),
 		container.NewBorder(nil, nil, r.title, nil, r.body)))
 }
 
-func (r *eventRow) set(id int, e notifier.Event) {
+func (r *eventRow) set(id int, h notifier.Happening) {
 	r.id = id
-	a := r.w.accounts[e.Account]
+	a := r.w.accounts[h.Event.Account]
 	if a.Logo != "" {
 		r.logo.Resource, r.logo.File = nil, a.Logo
 	} else {
 		r.logo.File, r.logo.Resource = "", assets.AccountLogo
 	}
 	r.logo.Refresh()
-	t := r.w.decode(e).Text(notifier.TextOptions{Money: r.w.env.money, HideAmounts: r.w.hideAmounts})
+	t := h.Text(notifier.TextOptions{Money: r.w.env.money, HideAmounts: r.w.hideAmounts})
 	r.title.SetText(t.Title)
 	r.body.SetText(t.Body)
-	r.when.SetText(when(e.CreatedTime(), r.w.env.now()))
+	r.settled.SetText(settled(h, r.w.env.money, r.w.hideAmounts))
+	r.when.SetText(when(h.Event.CreatedTime(), r.w.env.now()))
 }
 
 // Tapped selects nothing: rows open on double-click.
@@ -259,6 +278,14 @@ func (r *eventRow) Tapped(*fyne.PointEvent) {}
 
 // DoubleTapped opens the event's Dashboard page.
 func (r *eventRow) DoubleTapped(*fyne.PointEvent) { r.w.open(r.id) }
+
+// settled is "Net $96.80 (fee $3.20)" once Stripe settled the payment.
+func settled(h notifier.Happening, m *notifier.Money, hide bool) string {
+	if h.NetCurrency == "" || hide {
+		return ""
+	}
+	return "Net " + m.Format(h.Net, h.NetCurrency) + " (fee " + m.Format(h.Fee, h.NetCurrency) + ")"
+}
 
 // when is "14:05" today, "Mon 14:05" this week, else "2 Jan 2026".
 func when(t, now time.Time) string {

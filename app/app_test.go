@@ -354,13 +354,13 @@ func TestActivityPagesThroughALargeHistory(t *testing.T) {
 	}
 	w := f.ui.activityWindow()
 	w.show()
-	if len(w.events) != activityPage || w.events[0].ID != "evt_999" {
-		t.Fatalf("first page: %d events, first %s", len(w.events), w.events[0].ID)
+	if len(w.events) != activityPage || w.events[0].Event.ID != "evt_999" {
+		t.Fatalf("first page: %d events, first %s", len(w.events), w.events[0].Event.ID)
 	}
 	w.list.ScrollToBottom()
 	waitUntil(t, "more pages", func() bool { w.list.ScrollToBottom(); return len(w.events) == 1000 })
-	if w.events[999].ID != "evt_000" {
-		t.Fatalf("last %s", w.events[999].ID)
+	if w.events[999].Event.ID != "evt_000" {
+		t.Fatalf("last %s", w.events[999].Event.ID)
 	}
 	w.typeFilter.SetSelectedIndex(5) // payouts paid
 	if len(w.events) != 0 || w.count.Text != "No events yet" {
@@ -572,5 +572,47 @@ func TestNetworkTextIsPlainInTheTrayAndActivity(t *testing.T) {
 	}
 	if !strings.Contains(strings.Join(texts, "\n"), "Evil <b>Shop</b> line two") {
 		t.Fatalf("the account name is not shown as written: %q", texts)
+	}
+}
+
+// A sale notified before Stripe settled it shows its fee and net in Activity
+// once they are known, and not while amounts are hidden.
+func TestActivityShowsFeeAndNetOnceSettled(t *testing.T) {
+	f := newFixture(t)
+	key, _ := accounts.ParseKey(f.key(stripesim.AllPermissions...))
+	res, err := f.reg.Add(context.Background(), accounts.AddRequest{Key: key, Name: "Shop"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	ev := notifier.Event{ID: "evt_1", Type: "charge.succeeded", Created: testNow.Unix(),
+		Object: []byte(`{"id":"ch_1","object":"charge","amount":10000,"currency":"usd","balance_transaction":null}`)}
+	if _, err := f.store.Ingest(ctx, res.Account.ID, []notifier.Event{ev}, nil, false); err != nil {
+		t.Fatal(err)
+	}
+	w := f.ui.activityWindow()
+	w.show()
+	row := newEventRow(w)
+	row.set(0, w.events[0])
+	if row.settled.Text != "" {
+		t.Fatalf("fee before settlement: %q", row.settled.Text)
+	}
+	if err := f.store.SaveDetails(ctx, res.Account.ID, "ch_1", notifier.Details{Fee: 320, Net: 9680, NetCur: "usd"}); err != nil {
+		t.Fatal(err)
+	}
+	w.refresh()
+	row.set(0, w.events[0])
+	if row.settled.Text != "Net $96.80 (fee $3.20)" {
+		t.Fatalf("settled %q", row.settled.Text)
+	}
+	set, _ := f.store.Settings(ctx)
+	set.HideAmounts = true
+	if err := f.store.SaveSettings(ctx, set); err != nil {
+		t.Fatal(err)
+	}
+	w.refresh()
+	row.set(0, w.events[0])
+	if row.settled.Text != "" {
+		t.Fatalf("amounts hidden but %q", row.settled.Text)
 	}
 }

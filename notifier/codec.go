@@ -30,8 +30,8 @@ import (
 var eventDict1 []byte
 
 const (
-	codecZstd1 byte = 1
-	dictID1         = 0xCA5B_0001
+	codecZstd1 byte   = 1
+	dictID1    uint32 = 0xCA5B_0001
 )
 
 // The encoder and decoder are built on first use, small: an idle Cashbell

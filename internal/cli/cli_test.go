@@ -235,6 +235,52 @@ func TestEventsCommand(t *testing.T) {
 	}
 }
 
+// On an account that captures asynchronously, Stripe settles a sale after
+// telling it (charge.updated); the fee and net it settled are in the table
+// and the JSON, beside the sale they belong to.
+func TestEventsShowTheFeeAndNetStripeSettled(t *testing.T) {
+	h := newHarness(t)
+	acct := h.sim.CreateAccount(stripesim.AccountSpec{DisplayName: "Basil", APIVersion: stripesim.VersionBasil})
+	key := h.sim.NewKey(acct, false, stripesim.Restricted, stripesim.AllPermissions...)
+	if r := h.run(t, key, "accounts", "add"); r.code != 0 {
+		t.Fatal(r)
+	}
+	c := h.start(t, "run", "--headless", "--interval", "20ms")
+	c.waitLog(t, "first import")
+	h.sim.Generator(acct, false, 0).Sale(stripesim.Sale{Amount: 10000, Currency: "usd", Fee: 320})
+	type row struct {
+		Type        string
+		NetCurrency string `json:"net_currency"`
+		Fee, Net    *int64
+	}
+	var rows []row
+	deadline := time.Now().Add(5 * time.Second)
+	for len(rows) == 0 || rows[len(rows)-1].Net == nil {
+		if time.Now().After(deadline) {
+			t.Fatalf("no net after settlement: %+v", rows)
+		}
+		time.Sleep(20 * time.Millisecond)
+		r := h.run(t, "", "events", "--json")
+		rows = nil
+		if err := json.Unmarshal([]byte(r.stdout), &rows); err != nil || r.code != 0 {
+			t.Fatalf("events --json: %v %+v", err, r)
+		}
+	}
+	// Newest first: the charge.updated, then the sale it settled.
+	if len(rows) != 2 || rows[0].Type != "charge.updated" || rows[1].Type != "charge.succeeded" {
+		t.Fatalf("rows %+v", rows)
+	}
+	if sale := rows[1]; *sale.Fee != 320 || *sale.Net != 9680 || sale.NetCurrency != "usd" {
+		t.Fatalf("sale %+v fee %d net %d", sale, *sale.Fee, *sale.Net)
+	}
+	if r := h.run(t, "", "events"); !strings.Contains(r.stdout, "$96.80") || !strings.Contains(r.stdout, "NET") {
+		t.Fatalf("events table: %q", r.stdout)
+	}
+	if err := c.stop(t, syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+}
+
 // A store cut short by a full disk is moved aside with a sentence, not a
 // crash, and the accounts are still there.
 func TestEventsOnATruncatedStore(t *testing.T) {

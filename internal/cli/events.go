@@ -48,10 +48,14 @@ func events(ctx context.Context, env Env, args []string) error {
 		return err
 	}
 	opt := notifier.TextOptions{Money: notifier.NewMoney(env.Getenv("LANG"))}
-	happenings := make([]notifier.Happening, len(evs))
-	for i, e := range evs {
-		a := names[e.Account]
-		happenings[i] = notifier.Decode(e, notifier.Source{Name: a.Name, Live: a.Live(), Connected: a.ConnectedID()})
+	// Happenings rather than Decode: the fee and net Stripe settled later
+	// (charge.updated) are kept beside the event, not in it.
+	happenings, err := d.Store.Happenings(ctx, evs, func(id string) notifier.Source {
+		a := names[id]
+		return notifier.Source{Name: a.Name, Live: a.Live(), Connected: a.ConnectedID()}
+	})
+	if err != nil {
+		return err
 	}
 	if *asJSON {
 		rows := make([]eventRow, 0, len(evs))
@@ -65,9 +69,13 @@ func events(ctx context.Context, env Env, args []string) error {
 		return nil
 	}
 	tw := tabwriter.NewWriter(env.Stdout, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "TIME\tACCOUNT\tEVENT\tDETAILS")
+	fmt.Fprintln(tw, "TIME\tACCOUNT\tEVENT\tNET\tDETAILS")
 	for _, h := range happenings {
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", h.Event.CreatedTime().Local().Format("2006-01-02 15:04:05"), h.Event.Account, h.What(), h.Text(opt).Body)
+		net := "-"
+		if h.NetCurrency != "" {
+			net = opt.Money.Format(h.Net, h.NetCurrency)
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", h.Event.CreatedTime().Local().Format("2006-01-02 15:04:05"), h.Event.Account, h.What(), net, h.Text(opt).Body)
 	}
 	return tw.Flush()
 }
@@ -75,20 +83,25 @@ func events(ctx context.Context, env Env, args []string) error {
 // eventRow is one event in `cashbell events --json`: Stripe's own object, and
 // what Cashbell made of it.
 type eventRow struct {
-	ID       string          `json:"id"`
-	Account  string          `json:"account"`
-	Type     string          `json:"type"`
-	Kind     string          `json:"kind,omitempty"`
-	Created  time.Time       `json:"created"`
-	Title    string          `json:"title"`
-	Body     string          `json:"body"`
-	Amount   *int64          `json:"amount,omitempty"` // in the currency's minor unit
-	Currency string          `json:"currency,omitempty"`
-	Customer string          `json:"customer,omitempty"`
-	Product  string          `json:"product,omitempty"`
-	Link     string          `json:"link"`
-	Notified string          `json:"notified"`
-	Object   json.RawMessage `json:"object"`
+	ID       string    `json:"id"`
+	Account  string    `json:"account"`
+	Type     string    `json:"type"`
+	Kind     string    `json:"kind,omitempty"`
+	Created  time.Time `json:"created"`
+	Title    string    `json:"title"`
+	Body     string    `json:"body"`
+	Amount   *int64    `json:"amount,omitempty"` // in the currency's minor unit
+	Currency string    `json:"currency,omitempty"`
+	// Fee and Net are what Stripe kept and paid out, in NetCurrency, once
+	// the payment settled; absent before.
+	Fee         *int64          `json:"fee,omitempty"`
+	Net         *int64          `json:"net,omitempty"`
+	NetCurrency string          `json:"net_currency,omitempty"`
+	Customer    string          `json:"customer,omitempty"`
+	Product     string          `json:"product,omitempty"`
+	Link        string          `json:"link"`
+	Notified    string          `json:"notified"`
+	Object      json.RawMessage `json:"object"`
 }
 
 func newEventRow(h notifier.Happening, opt notifier.TextOptions) eventRow {
@@ -101,6 +114,9 @@ func newEventRow(h notifier.Happening, opt notifier.TextOptions) eventRow {
 	}
 	if h.HasAmount() {
 		r.Amount, r.Currency = &h.Amount, h.Currency
+	}
+	if h.NetCurrency != "" {
+		r.Fee, r.Net, r.NetCurrency = &h.Fee, &h.Net, h.NetCurrency
 	}
 	return r
 }

@@ -34,7 +34,9 @@ type Demo struct {
 // until Close. logo is the account's branding icon.
 func Start(every time.Duration, logo []byte) (*Demo, error) {
 	sim := stripesim.New(stripesim.Options{}).Start()
-	sim.CreateAccount(stripesim.AccountSpec{ID: StripeAccount, DisplayName: Name, Icon: logo})
+	// The demo is on Stripe's newest version, as an account opened today
+	// would be; the tests cover the older ones.
+	sim.CreateAccount(stripesim.AccountSpec{ID: StripeAccount, DisplayName: Name, Icon: logo, APIVersion: stripesim.VersionDahlia})
 	conn, err := accounts.NewConnector(sim.URL)
 	if err != nil {
 		sim.Close()

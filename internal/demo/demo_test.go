@@ -5,7 +5,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stripe/stripe-go/v76"
+
 	"github.com/cashbell/cashbell/internal/demo"
+	"github.com/cashbell/cashbell/internal/stripesim"
 	"github.com/cashbell/cashbell/internal/testsupport/testproc"
 	"github.com/cashbell/cashbell/internal/testsupport/testworld"
 	"github.com/cashbell/cashbell/notifier"
@@ -67,5 +70,34 @@ func TestDemoComesAndGoesWhilePollersRun(t *testing.T) {
 		}
 		svc.Reload()
 		dm.Close()
+	}
+}
+
+// The demo account is on Stripe's newest version, as a new account is, so
+// the first thing a new user sees runs on the newest shapes.
+func TestDemoIsOnTheNewestVersion(t *testing.T) {
+	dm, err := demo.Start(5*time.Millisecond, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer dm.Close()
+	key, err := dm.NewKey()
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := dm.Connector().Client(key)
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		it := c.Events.List(&stripe.EventListParams{})
+		if it.Next() {
+			if v := it.Event().APIVersion; v != stripesim.VersionDahlia {
+				t.Fatalf("demo event at %q, want %q", v, stripesim.VersionDahlia)
+			}
+			return
+		}
+		if err := it.Err(); err != nil || time.Now().After(deadline) {
+			t.Fatalf("no demo event: %v", err)
+		}
+		time.Sleep(5 * time.Millisecond)
 	}
 }
