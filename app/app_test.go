@@ -253,32 +253,90 @@ func TestNotificationSwitchesAreSaved(t *testing.T) {
 	p := f.ui.preferences()
 	p.show()
 	n := p.notifs
+	settings := func() notifier.Settings { set, _ := f.store.Settings(context.Background()); return set }
 	test.Tap(n.types["sale"])
-	test.Type(n.quietFrom, "22:00")
-	test.Type(n.quietTo, "07:00")
-	test.Type(n.minimum, "25")
 	n.interval.SetSelectedIndex(3)
 	test.Tap(n.hideAmounts)
-	set, _ := f.store.Settings(context.Background())
-	if set.Enabled(notifier.KindByID("sale")) || !set.Enabled(notifier.KindByID("refund")) || set.QuietFrom != "22:00" || set.QuietTo != "07:00" ||
-		set.MinAmount != 25 || set.Interval != time.Minute || !set.HideAmounts {
+	if set := settings(); set.Enabled(notifier.KindByID("sale")) || !set.Enabled(notifier.KindByID("refund")) ||
+		set.Interval != time.Minute || !set.HideAmounts || set.QuietFrom != "" {
 		t.Fatalf("settings %+v", set)
+	}
+	// Quiet hours: a switch, then pickers that can only hold a time.
+	if !n.quietFrom.hour.Disabled() || n.quietFrom.value() != "22:00" {
+		t.Fatalf("quiet hours off, yet the pickers are live or empty: %q", n.quietFrom.value())
+	}
+	test.Tap(n.quiet)
+	if set := settings(); set.QuietFrom != "22:00" || set.QuietTo != "07:00" {
+		t.Fatalf("quiet hours on: %q to %q", set.QuietFrom, set.QuietTo)
+	}
+	n.quietFrom.hour.SetSelected("23")
+	n.quietFrom.minute.SetSelected("30")
+	if set := settings(); set.QuietFrom != "23:30" || set.QuietTo != "07:00" {
+		t.Fatalf("quiet hours: %q to %q", set.QuietFrom, set.QuietTo)
 	}
 	if !n.problem.Hidden {
 		t.Fatalf("problem shown: %q", n.problem.Text)
 	}
+	autostart := func() {
+		test.Tap(n.autostart)
+		if !f.ui.env.autostart.Enabled() {
+			t.Fatal("autostart entry not written")
+		}
+		test.Tap(n.autostart)
+		if f.ui.env.autostart.Enabled() {
+			t.Fatal("autostart entry not removed")
+		}
+	}
+	autostart()
+}
+
+// The minimum amount is typed as a person types: nothing is judged, saved
+// or wiped mid-way, even while the poller refreshes the window; it is
+// checked when left or on Enter, decimals are welcome, and a mistake is
+// said under the field and goes away once it is put right.
+func TestTheMinimumAmountCanBeTyped(t *testing.T) {
+	f := newFixture(t)
+	p := f.ui.preferences()
+	p.show()
+	n := p.notifs
+	p.tabs.SelectIndex(1)
+	c := p.win.Canvas()
+	minimum := func() int64 { set, _ := f.store.Settings(context.Background()); return set.Minimum }
+
+	c.Focus(n.minimum)
+	for _, r := range "5.50" {
+		test.Type(n.minimum, string(r))
+		p.refresh() // the poller found something meanwhile
+		if !n.minimumErr.Hidden {
+			t.Fatalf("an error while typing %q", n.minimum.Text)
+		}
+	}
+	if n.minimum.Text != "5.50" || minimum() != 0 {
+		t.Fatalf("mid-typing: field %q, saved %d", n.minimum.Text, minimum())
+	}
+	c.Unfocus()
+	if minimum() != 5500 || !n.minimumErr.Hidden {
+		t.Fatalf("left at 5.50: saved %d, error %q", minimum(), n.minimumErr.Text)
+	}
+
+	c.Focus(n.minimum)
 	n.minimum.SetText("")
 	test.Type(n.minimum, "ten")
-	if n.problem.Hidden || !strings.Contains(n.problem.Text, "whole number") {
-		t.Fatalf("bad minimum: %q", n.problem.Text)
+	n.minimum.TypedKey(&fyne.KeyEvent{Name: fyne.KeyReturn})
+	if n.minimumErr.Hidden || n.minimum.Text != "ten" || minimum() != 5500 {
+		t.Fatalf("ten: error shown %v, field %q, saved %d", !n.minimumErr.Hidden, n.minimum.Text, minimum())
 	}
-	test.Tap(n.autostart)
-	if !f.ui.env.autostart.Enabled() {
-		t.Fatal("autostart entry not written")
+	p.refresh()
+	if n.minimum.Text != "ten" {
+		t.Fatalf("a refresh wiped what was typed: %q", n.minimum.Text)
 	}
-	test.Tap(n.autostart)
-	if f.ui.env.autostart.Enabled() {
-		t.Fatal("autostart entry not removed")
+	n.minimum.SetText("")
+	if !n.minimumErr.Hidden {
+		t.Fatal("the error stays once the field is empty")
+	}
+	c.Unfocus()
+	if minimum() != 0 {
+		t.Fatalf("emptied: saved %d", minimum())
 	}
 }
 

@@ -1,8 +1,9 @@
 package app
 
 import (
+	"errors"
 	"fmt"
-	"strconv"
+	"slices"
 	"strings"
 	"time"
 
@@ -25,15 +26,26 @@ var intervals = []struct {
 	{"5 minutes", 5 * time.Minute},
 }
 
-// notificationsTab holds the notification settings; every change is saved at once.
+// Quiet hours a person turns on start as a night: 22:00 to 07:00.
+const (
+	defaultQuietFrom = "22:00"
+	defaultQuietTo   = "07:00"
+)
+
+// notificationsTab holds the notification settings. Switches and pickers
+// save at once; the minimum amount is saved when it is left or on Enter,
+// so that what is being typed ("5." on the way to "5.50") is never judged
+// or wiped.
 type notificationsTab struct {
 	env    *env
 	parent fyne.Window
 
 	types       map[string]*widget.Check
-	quietFrom   *widget.Entry
-	quietTo     *widget.Entry
-	minimum     *widget.Entry
+	quiet       *widget.Check
+	quietFrom   *clockPicker
+	quietTo     *clockPicker
+	minimum     *leaveEntry
+	minimumErr  *widget.Label
 	interval    *widget.Select
 	hideAmounts *widget.Check
 	autostart   *widget.Check
@@ -48,37 +60,61 @@ func newNotificationsTab(e *env, parent fyne.Window) *notificationsTab {
 func (n *notificationsTab) build() fyne.CanvasObject {
 	typeBox := container.NewGridWithColumns(2)
 	for _, k := range notifier.Kinds {
-		c := widget.NewCheck(k.Label, func(bool) { n.save() })
+		id := k.ID
+		c := widget.NewCheck(k.Label, func(on bool) {
+			n.update(func(s *notifier.Settings) {
+				if s.Disabled == nil {
+					s.Disabled = map[string]bool{}
+				}
+				if on {
+					delete(s.Disabled, id)
+				} else {
+					s.Disabled[id] = true
+				}
+			})
+		})
 		n.types[k.ID] = c
 		typeBox.Add(c)
 	}
-	n.quietFrom = widget.NewEntry()
-	n.quietFrom.SetPlaceHolder("22:00")
-	n.quietTo = widget.NewEntry()
-	n.quietTo.SetPlaceHolder("07:00")
-	n.quietFrom.OnChanged = func(string) { n.save() }
-	n.quietTo.OnChanged = func(string) { n.save() }
-	n.minimum = widget.NewEntry()
-	n.minimum.SetPlaceHolder("0")
-	n.minimum.OnChanged = func(string) { n.save() }
+
+	// The switch reads with its pickers: "[x] from 22:00 to 07:00".
+	n.quiet = widget.NewCheck("from", func(on bool) { n.onQuiet(on) })
+	n.quietFrom = newClockPicker(func(string) { n.saveQuiet() })
+	n.quietTo = newClockPicker(func(string) { n.saveQuiet() })
+	quiet := container.NewHBox(n.quiet, n.quietFrom, widget.NewLabel("to"), n.quietTo)
+
+	n.minimum = newLeaveEntry(n.saveMinimum)
+	n.minimum.SetPlaceHolder("none")
+	n.minimum.OnChanged = func(string) { n.clearMinimumError() }
+	n.minimumErr = widget.NewLabel("")
+	n.minimumErr.Importance = widget.DangerImportance
+	n.minimumErr.Wrapping = fyne.TextWrapWord
+	n.minimumErr.Hide()
+	minimumHint := widget.NewLabel("Smaller payments stay quiet, in every currency: 5.50 means $5.50, €5.50 and ¥6.")
+	minimumHint.Wrapping = fyne.TextWrapWord
+
 	labels := make([]string, len(intervals))
 	for i, iv := range intervals {
 		labels[i] = iv.label
 	}
-	n.interval = widget.NewSelect(labels, func(string) { n.save() })
-	n.hideAmounts = widget.NewCheck("Hide amounts (for screen sharing)", func(bool) { n.save() })
+	n.interval = widget.NewSelect(labels, func(string) {
+		if i := n.interval.SelectedIndex(); i >= 0 {
+			n.update(func(s *notifier.Settings) { s.Interval = intervals[i].d })
+		}
+	})
+	n.hideAmounts = widget.NewCheck("Hide amounts (for screen sharing)", func(on bool) {
+		n.update(func(s *notifier.Settings) { s.HideAmounts = on })
+	})
 	n.autostart = widget.NewCheck("Start Cashbell when I log in", n.onAutostart)
 	n.problem = widget.NewLabel("")
 	n.problem.Importance = widget.DangerImportance
+	n.problem.Wrapping = fyne.TextWrapWord
 	n.problem.Hide()
 
-	quiet := container.NewHBox(widget.NewLabel("from"), sized(n.quietFrom, 90), widget.NewLabel("to"), sized(n.quietTo, 90),
-		widget.NewLabel("(empty: no quiet hours)"))
-	minimum := container.NewHBox(sized(n.minimum, 110), widget.NewLabel("in each currency's main unit; smaller amounts stay quiet"))
 	form := widget.NewForm(
 		widget.NewFormItem("Quiet hours", quiet),
-		widget.NewFormItem("Minimum amount", minimum),
-		widget.NewFormItem("Check Stripe every", n.interval),
+		widget.NewFormItem("Minimum amount", container.NewVBox(container.NewBorder(nil, nil, sized(n.minimum, 120), nil, minimumHint), n.minimumErr)),
+		widget.NewFormItem("Check Stripe every", container.NewHBox(sized(n.interval, 210))),
 	)
 	title := widget.NewLabelWithStyle("Notify me about", fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
 	return container.NewVScroll(container.NewPadded(container.NewVBox(
@@ -90,7 +126,8 @@ func sized(o fyne.CanvasObject, width float32) fyne.CanvasObject {
 	return container.NewGridWrap(fyne.NewSize(width, o.MinSize().Height), o)
 }
 
-// refresh shows the stored settings.
+// refresh shows the stored settings. The minimum amount is left alone while
+// it is being typed in or holds something not yet accepted.
 func (n *notificationsTab) refresh() {
 	ctx, cancel := n.env.ctx()
 	defer cancel()
@@ -104,12 +141,18 @@ func (n *notificationsTab) refresh() {
 	for id, c := range n.types {
 		c.SetChecked(set.Enabled(notifier.KindByID(id)))
 	}
-	n.quietFrom.SetText(set.QuietFrom)
-	n.quietTo.SetText(set.QuietTo)
-	if set.MinAmount > 0 {
-		n.minimum.SetText(strconv.FormatInt(set.MinAmount, 10))
-	} else {
-		n.minimum.SetText("")
+	on := set.QuietFrom != "" && set.QuietTo != ""
+	n.quiet.SetChecked(on)
+	from, to := set.QuietFrom, set.QuietTo
+	if !on {
+		from, to = defaultQuietFrom, defaultQuietTo
+	}
+	n.quietFrom.set(from)
+	n.quietTo.set(to)
+	n.quietFrom.enable(on)
+	n.quietTo.enable(on)
+	if !n.minimum.editing() && n.minimumErr.Hidden {
+		n.minimum.SetText(notifier.FormatMinimum(set.Minimum))
 	}
 	n.interval.SetSelectedIndex(1)
 	for i, iv := range intervals {
@@ -121,49 +164,70 @@ func (n *notificationsTab) refresh() {
 	n.autostart.SetChecked(n.env.autostart.Enabled())
 }
 
-// save validates and stores the settings; a bad field says what to type.
-func (n *notificationsTab) save() {
+// update changes one setting and stores it; every control changes only
+// its own, so none undoes another's.
+func (n *notificationsTab) update(change func(*notifier.Settings)) bool {
 	if n.loading {
-		return
+		return false
 	}
 	ctx, cancel := n.env.ctx()
 	defer cancel()
 	set, err := n.env.hist.Settings(ctx)
+	if err == nil {
+		change(&set)
+		err = n.env.hist.SaveSettings(ctx, set)
+	}
 	if err != nil {
-		n.env.log.Error("reading settings", "err", err)
+		n.env.log.Error("saving settings", "err", err)
+		n.showProblem(fmt.Sprintf("Settings could not be saved: %v. Check that Cashbell's folder is writable, then try again.", err))
+		return false
+	}
+	n.problem.Hide()
+	n.env.changed()
+	return true
+}
+
+func (n *notificationsTab) showProblem(text string) {
+	n.problem.SetText(text)
+	n.problem.Show()
+}
+
+func (n *notificationsTab) onQuiet(on bool) {
+	n.quietFrom.enable(on)
+	n.quietTo.enable(on)
+	n.saveQuiet()
+}
+
+func (n *notificationsTab) saveQuiet() {
+	from, to := "", ""
+	if n.quiet.Checked {
+		from, to = n.quietFrom.value(), n.quietTo.value()
+	}
+	n.update(func(s *notifier.Settings) { s.QuietFrom, s.QuietTo = from, to })
+}
+
+// errMinimum says what the minimum amount takes.
+var errMinimum = errors.New("Type an amount such as 10 or 5.50, or leave it empty to be told about every payment.")
+
+// saveMinimum runs when the minimum is left or submitted: a good amount is
+// stored, a bad one stays as typed with a sentence under it.
+func (n *notificationsTab) saveMinimum() {
+	milli, err := notifier.ParseMinimum(n.minimum.Text)
+	if err != nil {
+		n.minimumErr.SetText(errMinimum.Error())
+		n.minimumErr.Show()
 		return
 	}
-	var problems []string
-	set.Disabled = map[string]bool{}
-	for typ, c := range n.types {
-		if !c.Checked {
-			set.Disabled[typ] = true
-		}
+	n.minimumErr.Hide()
+	n.update(func(s *notifier.Settings) { s.Minimum = milli })
+}
+
+// clearMinimumError takes the sentence away as soon as what is typed is
+// good again; a new mistake is only pointed out when the field is left.
+func (n *notificationsTab) clearMinimumError() {
+	if _, err := notifier.ParseMinimum(n.minimum.Text); err == nil {
+		n.minimumErr.Hide()
 	}
-	from, to := strings.TrimSpace(n.quietFrom.Text), strings.TrimSpace(n.quietTo.Text)
-	if notifier.ValidClock(from) != nil || notifier.ValidClock(to) != nil || (from == "") != (to == "") {
-		problems = append(problems, "Quiet hours: type both times like 22:00 and 07:00, or leave both empty.")
-	} else {
-		set.QuietFrom, set.QuietTo = from, to
-	}
-	if m := strings.TrimSpace(n.minimum.Text); m == "" {
-		set.MinAmount = 0
-	} else if v, err := strconv.ParseInt(m, 10, 64); err != nil || v < 0 {
-		problems = append(problems, "Minimum amount: type a whole number such as 10, or leave it empty.")
-	} else {
-		set.MinAmount = v
-	}
-	if i := n.interval.SelectedIndex(); i >= 0 {
-		set.Interval = intervals[i].d
-	}
-	set.HideAmounts = n.hideAmounts.Checked
-	if err := n.env.hist.SaveSettings(ctx, set); err != nil {
-		problems = append(problems, fmt.Sprintf("Settings could not be saved: %v", err))
-	}
-	n.problem.SetText(strings.Join(problems, "\n"))
-	n.problem.Hidden = len(problems) == 0
-	n.problem.Refresh()
-	n.env.changed()
 }
 
 func (n *notificationsTab) onAutostart(on bool) {
@@ -171,8 +235,94 @@ func (n *notificationsTab) onAutostart(on bool) {
 		return
 	}
 	if err := n.env.autostart.Set(on); err != nil {
-		n.problem.SetText("Start at login could not be changed: " + err.Error())
-		n.problem.Show()
+		n.showProblem("Start at login could not be changed: " + err.Error())
 		n.autostart.SetChecked(n.env.autostart.Enabled())
+	}
+}
+
+// leaveEntry is an entry that says when the person is done with it: on
+// Enter, or when the focus leaves it.
+type leaveEntry struct {
+	widget.Entry
+	onLeave func()
+	focused bool
+}
+
+func newLeaveEntry(onLeave func()) *leaveEntry {
+	e := &leaveEntry{onLeave: onLeave}
+	e.ExtendBaseWidget(e)
+	e.OnSubmitted = func(string) { onLeave() }
+	return e
+}
+
+func (e *leaveEntry) FocusGained() { e.focused = true; e.Entry.FocusGained() }
+
+func (e *leaveEntry) FocusLost() {
+	e.focused = false
+	e.Entry.FocusLost()
+	e.onLeave()
+}
+
+// editing reports whether the person is typing in it.
+func (e *leaveEntry) editing() bool { return e.focused }
+
+// clockPicker is a time of day as an hour and a minute picker, so that it
+// can only hold a time.
+type clockPicker struct {
+	widget.BaseWidget
+	hour, minute *widget.Select
+	changed      func(string)
+	setting      bool
+}
+
+func newClockPicker(changed func(string)) *clockPicker {
+	c := &clockPicker{changed: changed}
+	var hours, minutes []string
+	for h := range 24 {
+		hours = append(hours, fmt.Sprintf("%02d", h))
+	}
+	for m := 0; m < 60; m += 5 {
+		minutes = append(minutes, fmt.Sprintf("%02d", m))
+	}
+	on := func(string) {
+		if !c.setting {
+			c.changed(c.value())
+		}
+	}
+	c.hour, c.minute = widget.NewSelect(hours, on), widget.NewSelect(minutes, on)
+	c.ExtendBaseWidget(c)
+	return c
+}
+
+func (c *clockPicker) CreateRenderer() fyne.WidgetRenderer {
+	return widget.NewSimpleRenderer(container.NewHBox(sized(c.hour, 76), widget.NewLabel(":"), sized(c.minute, 76)))
+}
+
+// set shows "HH:MM"; a minute off the five-minute steps (typed in an older
+// version) is offered as it is.
+func (c *clockPicker) set(clock string) {
+	h, m, ok := strings.Cut(clock, ":")
+	if !ok || notifier.ValidClock(clock) != nil {
+		return
+	}
+	c.setting = true
+	defer func() { c.setting = false }()
+	if !slices.Contains(c.minute.Options, m) {
+		c.minute.Options = append(c.minute.Options, m)
+		slices.Sort(c.minute.Options)
+	}
+	c.hour.SetSelected(h)
+	c.minute.SetSelected(m)
+}
+
+func (c *clockPicker) value() string { return c.hour.Selected + ":" + c.minute.Selected }
+
+func (c *clockPicker) enable(on bool) {
+	for _, s := range []*widget.Select{c.hour, c.minute} {
+		if on {
+			s.Enable()
+		} else {
+			s.Disable()
+		}
 	}
 }

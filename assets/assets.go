@@ -18,6 +18,16 @@ var trayPNG []byte
 //go:embed tray-alert.png
 var trayAlertPNG []byte
 
+//go:embed tray-paused.png
+var trayPausedPNG []byte
+
+//go:embed alert.png
+var alertPNG []byte
+
+// AlertPNG is the icon of bad news in notifications: a red bell with "!"
+// (256×256; scripts/icons.sh draws it).
+func AlertPNG() []byte { return alertPNG }
+
 // AccountLogoPNG returns the bytes of AccountLogo, for code that must not
 // import Fyne (the notifier writes it to a file for the notification service).
 func AccountLogoPNG() []byte { return accountPNG }

@@ -18,3 +18,10 @@ var Tray = fyne.NewStaticResource("tray.png", trayPNG)
 // TrayAttention is the tray icon when something needs the user: an unseen
 // failed payment or dispute, or a key that stopped working.
 var TrayAttention = fyne.NewStaticResource("tray-alert.png", trayAlertPNG)
+
+// TrayPaused is the tray icon while notifications are paused: a grey bell,
+// struck through.
+var TrayPaused = fyne.NewStaticResource("tray-paused.png", trayPausedPNG)
+
+// Alert marks bad news in the Activity window: the notifications' red bell.
+var Alert = fyne.NewStaticResource("alert.png", alertPNG)

@@ -2,6 +2,7 @@ package notifier
 
 import (
 	"context"
+	"fmt"
 	"slices"
 	"strings"
 
@@ -9,11 +10,14 @@ import (
 	"github.com/stripe/stripe-go/v76/client"
 
 	"github.com/cashbell/cashbell/accounts"
+	"github.com/cashbell/cashbell/internal/safetext"
 )
 
 // Sink shows notifications on the desktop.
 type Sink interface {
-	Notify(ctx context.Context, n Notification) error
+	// Notify shows n and returns the id the notification service gave it,
+	// or 0 where there are no ids.
+	Notify(ctx context.Context, n Notification) (uint32, error)
 }
 
 // Notification is one desktop notification.
@@ -22,13 +26,18 @@ type Notification struct {
 	Body    string
 	Icon    string // path of a PNG
 	Account string
-	EventID string // empty for summaries and notices
+	EventID string // empty for bursts and notices
 	URL     string // Dashboard page
-	Urgent  bool
+	// Urgent is bad news: critical urgency, shown until dismissed.
+	Urgent bool
+	// Replaces is the id of the notification this one updates in place (a
+	// burst growing), or 0 for a new one.
+	Replaces uint32
 }
 
-// deliver notifies an account's waiting events: the first few on their own and
-// the rest in one summary. Each event is decoded once, and marked in the store
+// deliver notifies an account's waiting events: each piece of bad news on
+// its own, and the good news as one notification that grows in place while
+// more arrives (a burst). A single happening reads as itself. Each event is decoded once, and marked in the store
 // before anything is shown, so none is ever shown twice.
 func (s *Service) deliver(ctx context.Context, a accounts.Account, c *client.API, params stripe.Params) error {
 	pending, err := s.store.Outbox(ctx, a.ID)
@@ -60,43 +69,88 @@ func (s *Service) deliver(ctx context.Context, a accounts.Account, c *client.API
 			h, d = s.enrich(ctx, c, params, a, h)
 			s.keep(ctx, a, h, d)
 		}
-		if belowMinimum(h, set.MinAmount) {
+		if belowMinimum(h, set.Minimum) {
 			marks[e.ID] = MarkSkipped
 			continue
 		}
 		chosen = append(chosen, h)
 	}
-	individual, rest := chosen, []Happening(nil)
-	if len(chosen) > MaxIndividual {
-		individual, rest = chosen[:MaxIndividual], chosen[MaxIndividual:]
-	}
 	opt := TextOptions{Money: s.opts.Money, HideAmounts: set.HideAmounts}
+	var good []Happening
 	var out []Notification
-	for _, h := range individual {
+	for _, h := range chosen {
+		if !h.Kind.Bad {
+			good = append(good, h)
+			continue
+		}
+		// Bad news stands alone, loud, until dismissed; past MaxBadNews in
+		// one poll (an attack of failed card tests) the rest are counted in
+		// one more notification that is just as loud.
+		if len(out) == MaxBadNews {
+			marks[h.Event.ID] = MarkSummarised
+			continue
+		}
 		marks[h.Event.ID] = MarkNotified
 		var d Details
 		h, d = s.enrich(ctx, c, params, a, h)
 		s.keep(ctx, a, h, d)
 		t := h.Text(opt)
-		out = append(out, Notification{Title: t.Title, Body: t.Body, Icon: s.icon(a), Account: a.ID, EventID: h.Event.ID,
-			URL: h.Link, Urgent: h.Kind.Bad})
+		out = append(out, Notification{Title: t.Title, Body: t.Body, Icon: s.opts.AlertIcon, Account: a.ID, EventID: h.Event.ID,
+			URL: h.Link, Urgent: true})
 	}
-	if len(rest) > 0 {
-		for _, h := range rest {
+	if more := countMarked(marks, MarkSummarised); more > 0 {
+		out = append(out, Notification{Title: fmt.Sprintf("%d more problems — %s", more, accountName(safetext.Clean(a.Name))),
+			Body: "Open Cashbell's Activity window to see each one.", Icon: s.opts.AlertIcon, Account: a.ID, Urgent: true})
+	}
+	var tell *Notification
+	if len(good) > 0 {
+		// Only the newest is shown in full, so only it is read in full.
+		newest := good[len(good)-1]
+		var d Details
+		newest, d = s.enrich(ctx, c, params, a, newest)
+		s.keep(ctx, a, newest, d)
+		good[len(good)-1] = newest
+		b := s.burstFor(a.ID, now)
+		for _, h := range good {
+			b.add(h)
 			marks[h.Event.ID] = MarkSummarised
 		}
-		t := Summary(a.Name, rest, opt)
-		out = append(out, Notification{Title: t.Title, Body: t.Body, Icon: s.icon(a), Account: a.ID})
+		t := b.text(a.Name, opt)
+		if b.n == 1 {
+			marks[newest.Event.ID] = MarkNotified
+			t = newest.Text(opt)
+		}
+		tell = &Notification{Title: t.Title, Body: t.Body, Icon: s.icon(a), Account: a.ID, Replaces: b.id}
+		if b.n == 1 {
+			tell.EventID, tell.URL = newest.Event.ID, newest.Link
+		}
 	}
 	if err := s.store.MarkEvents(ctx, a.ID, marks); err != nil {
 		return err
 	}
 	for _, n := range out {
-		if err := s.opts.Sink.Notify(ctx, n); err != nil {
+		if _, err := s.opts.Sink.Notify(ctx, n); err != nil {
 			s.log.Warn("notification not shown", "account", a.ID, "err", err)
 		}
 	}
+	if tell != nil {
+		id, err := s.opts.Sink.Notify(ctx, *tell)
+		if err != nil {
+			s.log.Warn("notification not shown", "account", a.ID, "err", err)
+		}
+		s.burstShown(a.ID, id)
+	}
 	return nil
+}
+
+func countMarked(marks map[string]Mark, m Mark) int {
+	n := 0
+	for _, v := range marks {
+		if v == m {
+			n++
+		}
+	}
+	return n
 }
 
 // keep stores what enrichment learnt about a happening's object.
@@ -130,14 +184,15 @@ func (s *Service) icon(a accounts.Account) string {
 	return s.opts.Icon
 }
 
-// belowMinimum compares in minor units: min is in major units of each currency.
-func belowMinimum(h Happening, minMajor int64) bool {
-	if minMajor <= 0 || !h.HasAmount() {
+// belowMinimum compares exactly: the amount in minor units against the
+// minimum in thousandths of the currency's main unit.
+func belowMinimum(h Happening, milli int64) bool {
+	if milli <= 0 || !h.HasAmount() {
 		return false
 	}
-	limit := minMajor
-	for range stripeDigits(strings.ToUpper(h.Currency)) {
-		limit *= 10
+	amount := h.Amount
+	for range 3 - stripeDigits(strings.ToUpper(h.Currency)) {
+		amount *= 10
 	}
-	return h.Amount < limit
+	return amount < milli
 }

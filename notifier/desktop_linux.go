@@ -36,24 +36,31 @@ func NewDesktop() *Desktop { return &Desktop{} }
 
 // Notify shows n. A D-Bus call cannot be cancelled once sent, so a
 // notification service that hangs costs a goroutine, not the poller.
-func (d *Desktop) Notify(ctx context.Context, n Notification) error {
-	done := make(chan error, 1)
-	go func() { done <- d.send(n) }()
+func (d *Desktop) Notify(ctx context.Context, n Notification) (uint32, error) {
+	type sent struct {
+		id  uint32
+		err error
+	}
+	done := make(chan sent, 1)
+	go func() {
+		id, err := d.send(n)
+		done <- sent{id, err}
+	}()
 	select {
-	case err := <-done:
-		if err != nil {
-			return fmt.Errorf("showing a notification (is a notification service running?): %w", err)
+	case r := <-done:
+		if r.err != nil {
+			return 0, fmt.Errorf("showing a notification (is a notification service running?): %w", r.err)
 		}
-		return nil
+		return r.id, nil
 	case <-ctx.Done():
-		return ctx.Err()
+		return 0, ctx.Err()
 	}
 }
 
-func (d *Desktop) send(n Notification) error {
+func (d *Desktop) send(n Notification) (uint32, error) {
 	conn, caps, err := d.session()
 	if err != nil {
-		return err
+		return 0, err
 	}
 	body := n.Body
 	if slices.Contains(caps, "body-markup") {
@@ -62,17 +69,20 @@ func (d *Desktop) send(n Notification) error {
 		body = safetext.EscapeMarkup(body)
 	}
 	note := notify.Notification{
-		AppName: "Cashbell", AppIcon: iconPath(n.Icon), Summary: n.Title, Body: body,
+		AppName: "Cashbell", ReplacesID: n.Replaces, AppIcon: iconPath(n.Icon), Summary: n.Title, Body: body,
 		ExpireTimeout: notify.ExpireTimeoutSetByNotificationServer,
 		Hints:         map[string]dbus.Variant{"desktop-entry": dbus.MakeVariant("io.cashbell.app")},
 	}
 	if n.Urgent {
+		// Critical notifications "should not automatically expire" (the
+		// Desktop Notifications Specification, urgency levels); 0 asks the
+		// same of servers that read the timeout instead.
 		note.SetUrgency(notify.UrgencyCritical)
+		note.ExpireTimeout = notify.ExpireTimeoutNever
 	} else {
 		note.SetUrgency(notify.UrgencyNormal)
 	}
-	_, err = notify.SendNotification(conn, note)
-	return err
+	return notify.SendNotification(conn, note)
 }
 
 // session returns the session bus and the server's capabilities.

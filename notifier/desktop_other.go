@@ -23,17 +23,17 @@ var setAppName sync.Once
 
 // Notify shows n. beeep cannot be cancelled, so a notification service that
 // hangs costs a goroutine, not the poller.
-func (*Desktop) Notify(ctx context.Context, n Notification) error {
+func (*Desktop) Notify(ctx context.Context, n Notification) (uint32, error) {
 	setAppName.Do(func() { beeep.AppName = "Cashbell" })
 	done := make(chan error, 1)
 	go func() { done <- beeep.Notify(n.Title, n.Body, n.Icon) }()
 	select {
 	case err := <-done:
 		if err != nil {
-			return fmt.Errorf("showing a notification: %w", err)
+			return 0, fmt.Errorf("showing a notification: %w", err)
 		}
-		return nil
+		return 0, nil // beeep gives no ids: each notification is new
 	case <-ctx.Done():
-		return ctx.Err()
+		return 0, ctx.Err()
 	}
 }

@@ -1,7 +1,6 @@
 package notifier
 
 import (
-	"fmt"
 	"strings"
 	"time"
 
@@ -201,13 +200,31 @@ func (h Happening) What() string {
 	return h.Kind.title(&h)
 }
 
-// Text is the notification: the account and what happened, then the facts.
+// Text is the notification. The title leads with what happened and its
+// amount, which is what a glance at a popup should catch, and names the
+// account after them ("New sale · $268.87 — Acme"): where a title is cut
+// short, the account goes first. The body has the facts.
 func (h Happening) Text(opt TextOptions) Text {
+	return Text{Title: h.Headline(opt) + " — " + accountName(h.Account), Body: h.Details(opt)}
+}
+
+// Headline is what happened and, for a kind whose amounts add up, how much:
+// "New sale · $268.87". Hidden amounts are left out.
+func (h Happening) Headline(opt TextOptions) string {
+	if h.Kind != nil && h.Kind.Money && h.HasAmount() && !opt.HideAmounts {
+		return h.What() + " · " + h.AmountText(opt)
+	}
+	return h.What()
+}
+
+// Details are the facts after the headline: the customer, the product, the
+// reason, the net ("from jane@example.com (FR) · Pro plan · net $47.28").
+func (h Happening) Details(opt TextOptions) string {
 	b := &body{opt: opt}
 	if h.Kind != nil {
 		h.Kind.body(&h, b)
 	}
-	return Text{Title: accountName(h.Account) + " — " + h.What(), Body: strings.Join(b.parts, " · ")}
+	return strings.Join(b.parts, " · ")
 }
 
 // AmountText is the amount alone ("$49.00"), or "" when there is none.
@@ -263,42 +280,6 @@ func joinNonEmpty(sep string, a, b string) string {
 		return a
 	}
 	return a + sep + b
-}
-
-// Summary is the one notification that stands for a burst's happenings
-// beyond the first few: "and 37 more: 34 sales $1,234.00 · 3 refunds".
-func Summary(account string, hs []Happening, opt TextOptions) Text {
-	if opt.Money == nil {
-		opt.Money = NewMoney("en-US")
-	}
-	counts := map[*Kind]int{}
-	totals := map[*Kind]Totals{}
-	for _, h := range hs {
-		counts[h.Kind]++
-		if h.Kind != nil && h.Kind.Money && h.HasAmount() {
-			if totals[h.Kind] == nil {
-				totals[h.Kind] = Totals{}
-			}
-			totals[h.Kind].Add(h.Amount, h.Currency)
-		}
-	}
-	var parts []string
-	for _, k := range Kinds {
-		n := counts[k]
-		if n == 0 {
-			continue
-		}
-		noun := k.Many
-		if n == 1 {
-			noun = k.One
-		}
-		line := fmt.Sprintf("%d %s", n, noun)
-		if t := totals[k]; len(t) > 0 && !opt.HideAmounts {
-			line += " " + t.Format(opt.Money)
-		}
-		parts = append(parts, line)
-	}
-	return Text{Title: fmt.Sprintf("%s — and %d more", accountName(safetext.Clean(account)), len(hs)), Body: strings.Join(parts, " · ")}
 }
 
 // dashboardURL is the Stripe Dashboard page of what happened. It is the one

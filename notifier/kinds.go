@@ -10,15 +10,15 @@ import (
 // Kind is one kind of happening Cashbell notifies about. Everything Cashbell
 // knows about a kind is in its row of Kinds: the Stripe event types it
 // covers, its switch in Preferences, how its amount is read, its text, its
-// nouns in a summary, whether it is bad news, and where the Dashboard shows it.
+// nouns in a burst, whether it is bad news, and where the Dashboard shows it.
 type Kind struct {
 	ID    string   // stable: settings and filters refer to it
 	Types []string // the Stripe event types it covers
 	Label string   // its switch in Preferences and its filter in Activity
-	One   string   // its noun in a summary: "3 sales"
+	One   string   // its noun in a burst: "3 sales"
 	Many  string
-	Money bool // its amounts add up, per currency, in summaries and the tray
-	Bad   bool // bad news: it asks for attention and never waits in a summary
+	Money bool // its amounts add up, per currency, in bursts and the tray
+	Bad   bool // bad news: it asks for attention and is never folded into a burst
 	// Dashboard is the Dashboard section of its object ("payments/<id>").
 	Dashboard string
 
@@ -62,7 +62,7 @@ var Kinds = []*Kind{
 			return "New sale"
 		},
 		body: func(h *Happening, b *body) {
-			b.add(joinNonEmpty(" from ", b.money(h.Amount, h.Currency), h.customer()), joinNonEmpty(" ", h.Product, b.plan(h.Plan)))
+			b.add(from(h.customer()), joinNonEmpty(" ", h.Product, b.plan(h.Plan)))
 			if h.NetCurrency != "" && !b.opt.HideAmounts {
 				b.add("net " + b.money(h.Net, h.NetCurrency))
 			}
@@ -77,7 +77,7 @@ var Kinds = []*Kind{
 		decode: decodeRefund,
 		title:  fixed("Refund"),
 		body: func(h *Happening, b *body) {
-			b.add(joinNonEmpty(" to ", b.money(h.Amount, h.Currency)+" refunded", h.customer()), h.Product)
+			b.add(to(h.customer()), h.Product)
 			if h.Charged > 0 && h.Refunded != h.Amount && !b.opt.HideAmounts {
 				b.add(b.money(h.Refunded, h.Currency) + " of " + b.money(h.Charged, h.Currency) + " refunded in all")
 			}
@@ -91,7 +91,7 @@ var Kinds = []*Kind{
 		decode: decodeRefund,
 		title:  fixed("Refund failed"),
 		body: func(h *Happening, b *body) {
-			b.add(joinNonEmpty(" to ", b.money(h.Amount, h.Currency), h.customer()), reason(h.o.text("failure_reason")))
+			b.add(to(h.customer()), reason(h.o.text("failure_reason")))
 		},
 		// charge.refund.updated ("a refund is updated on selected payment
 		// methods") is news only when the refund failed.
@@ -106,14 +106,14 @@ var Kinds = []*Kind{
 			return "Payment failed"
 		},
 		body: func(h *Happening, b *body) {
-			b.add(joinNonEmpty(" from ", b.money(h.Amount, h.Currency), h.customer()), joinNonEmpty(" ", h.Product, b.plan(h.Plan)), h.o.text("failure_message"))
+			b.add(from(h.customer()), joinNonEmpty(" ", h.Product, b.plan(h.Plan)), h.o.text("failure_message"))
 		}},
 	{ID: "dispute", Types: []string{"charge.dispute.created"}, Label: "Disputes", One: "dispute", Many: "disputes",
 		Money: true, Bad: true, Dashboard: "disputes",
 		decode: decodeDispute,
 		title:  fixed("New dispute"),
 		body: func(h *Happening, b *body) {
-			b.add(b.money(h.Amount, h.Currency)+" disputed", reason(h.o.text("reason")))
+			b.add(reason(h.o.text("reason")))
 			if due, ok := h.o.num("evidence_details", "due_by"); ok && due > 0 {
 				b.add("respond by " + b.date(due))
 			}
@@ -132,7 +132,7 @@ var Kinds = []*Kind{
 			}
 			return "Dispute closed"
 		},
-		body: func(h *Happening, b *body) { b.add(b.money(h.Amount, h.Currency), reason(h.o.text("reason"))) }},
+		body: func(h *Happening, b *body) { b.add(reason(h.o.text("reason"))) }},
 	// radar.early_fraud_warning.created: the card's issuer says a payment
 	// looks fraudulent; the object names the charge, not its amount
 	// (stripe/openapi fixtures3.json).
@@ -144,23 +144,21 @@ var Kinds = []*Kind{
 		},
 		title: fixed("Early fraud warning"),
 		body: func(h *Happening, b *body) {
-			b.add(joinNonEmpty(" from ", b.money(h.Amount, h.Currency), h.customer()), strings.ReplaceAll(h.o.text("fraud_type"), "_", " "))
+			b.add(from(h.customer()), strings.ReplaceAll(h.o.text("fraud_type"), "_", " "))
 		}},
 	{ID: "payout", Types: []string{"payout.paid"}, Label: "Payouts paid", One: "payout", Many: "payouts", Money: true, Dashboard: "payouts",
 		decode: decodeAmount,
 		title:  fixed("Payout paid"),
 		body: func(h *Happening, b *body) {
-			line := b.money(h.Amount, h.Currency)
 			if at, ok := h.o.num("arrival_date"); ok && at > 0 {
-				line += " arriving " + b.date(at)
+				b.add("arriving " + b.date(at))
 			}
-			b.add(line)
 		}},
 	{ID: "failed_payout", Types: []string{"payout.failed"}, Label: "Failed payouts", One: "failed payout", Many: "failed payouts",
 		Money: true, Bad: true, Dashboard: "payouts",
 		decode: decodeAmount,
 		title:  fixed("Payout failed"),
-		body:   func(h *Happening, b *body) { b.add(b.money(h.Amount, h.Currency), h.o.text("failure_message")) }},
+		body:   func(h *Happening, b *body) { b.add(h.o.text("failure_message")) }},
 	{ID: "new_subscription", Types: []string{"customer.subscription.created"}, Label: "New trials and free subscriptions",
 		One: "new subscription", Many: "new subscriptions", Dashboard: "subscriptions",
 		decode: decodeSubscription,
@@ -252,6 +250,17 @@ func ListedTypes() []string {
 // every refund: 2024-10-28.acacia and later.
 func refundEvents(apiVersion string) bool {
 	return len(apiVersion) >= 10 && apiVersion[:10] >= "2024-10-28"
+}
+
+// from and to put a customer after a word: "from jane@example.com (FR)".
+func from(customer string) string { return after("from ", customer) }
+func to(customer string) string   { return after("to ", customer) }
+
+func after(word, s string) string {
+	if s == "" {
+		return ""
+	}
+	return word + s
 }
 
 func fixed(s string) func(*Happening) string { return func(*Happening) string { return s } }

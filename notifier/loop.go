@@ -134,22 +134,23 @@ func (s *Service) keyRefused(ctx context.Context, id string, cause error) {
 	}
 	s.log.Error("key refused; polling stopped for this account", "account", id, "key", a.KeyMasked, "err", cause)
 	s.changed(id)
+	name := accountName(safetext.Clean(a.Name))
 	n := Notification{
-		Title:   safetext.Clean(a.Name) + " — Stripe key stopped working",
+		Title:   "Stripe key stopped working — " + name,
 		Body:    fmt.Sprintf("Stripe refused the key %s. Open Cashbell's Preferences to check it again or add a new key.", a.KeyMasked),
-		Icon:    s.icon(a),
+		Icon:    s.opts.AlertIcon,
 		Account: id,
 		Urgent:  true,
 	}
 	switch {
 	case lost && pe.Permission != "":
-		n.Title = safetext.Clean(a.Name) + " — Stripe stopped showing events to Cashbell"
+		n.Title = "Stripe stopped showing events to Cashbell — " + name
 		n.Body = fmt.Sprintf("The key %s lost a permission: Stripe now asks for %s. Add it to the key in the Stripe Dashboard, then check the key again in Cashbell's Preferences.", a.KeyMasked, pe.Permission)
 	case lost:
-		n.Title = safetext.Clean(a.Name) + " — Stripe stopped showing events to Cashbell"
+		n.Title = "Stripe stopped showing events to Cashbell — " + name
 		n.Body = fmt.Sprintf("Stripe refused to show events to the key %s. Check the key's permissions in the Stripe Dashboard, then check it again in Cashbell's Preferences.", a.KeyMasked)
 	}
-	if err := s.opts.Sink.Notify(ctx, n); err != nil {
+	if _, err := s.opts.Sink.Notify(ctx, n); err != nil {
 		s.log.Warn("notification not shown", "err", err)
 	}
 }

@@ -19,7 +19,7 @@ type Mark string
 const (
 	MarkSilent     Mark = "silent"     // stored by a first import or a rebuild: never notified
 	MarkNotified   Mark = "notified"   // notified on its own
-	MarkSummarised Mark = "summarised" // covered by a summary notification
+	MarkSummarised Mark = "summarised" // told within a burst (or counted in one)
 	MarkSkipped    Mark = "skipped"    // not notified: switched off, paused, muted, quiet hours or below the minimum
 )
 

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -30,7 +31,13 @@ type world struct {
 	gen   *stripesim.Generator
 	acct  accounts.Account
 	dir   string
+	// offset is how far the service's clock runs ahead of the simulator's.
+	offset atomic.Int64
 }
+
+// apart moves the service's clock on past a burst, so that what happens
+// next is told on its own, as if minutes later.
+func (w *world) apart() { w.offset.Add(int64(notifier.BurstWindow + time.Second)) }
 
 type option func(*notifier.Options)
 
@@ -58,7 +65,8 @@ func newWorldAt(t testing.TB, simOpts stripesim.Options, spec stripesim.AccountS
 	}
 	w := &world{sim: sim, store: store, reg: reg, gen: sim.Generator(id, false, 42), acct: res.Account, dir: dir}
 	o := notifier.Options{Store: store, Accounts: reg, Sink: notifier.NewDesktop(), Money: notifier.NewMoney("en-US"),
-		Icon: "/usr/share/icons/cashbell.png", InitialBackoff: 5 * time.Millisecond, MaxBackoff: 40 * time.Millisecond,
+		Now:  func() time.Time { return time.Now().Add(time.Duration(w.offset.Load())) },
+		Icon: "/usr/share/icons/cashbell.png", AlertIcon: "/usr/share/icons/cashbell-alert.png", InitialBackoff: 5 * time.Millisecond, MaxBackoff: 40 * time.Millisecond,
 		Interval: 20 * time.Millisecond}
 	for _, f := range opts {
 		f(&o)
@@ -104,31 +112,48 @@ func TestFirstImportIsSilentThenEverySaleRings(t *testing.T) {
 		t.Fatalf("first import notified: %+v", got)
 	}
 
-	w.gen.Sale(stripesim.Sale{Amount: 4900, Currency: "usd", Email: "jane@example.com", Country: "FR", Product: "Pro plan"})
-	w.gen.Sale(stripesim.Sale{Amount: 500, Currency: "jpy", Email: "kenji@example.com", Country: "JP"})
-	w.gen.Sale(stripesim.Sale{Amount: 1250, Currency: "kwd", Guest: true})
-	w.poll(t)
-	got := settle(3)
-	if len(got) != 3 {
-		t.Fatalf("%d notifications, want 3: %+v", len(got), got)
+	// Each sale is told as it comes, and while they keep coming the one
+	// notification grows in place (replaces_id) instead of stacking.
+	sales := []struct {
+		sale        stripesim.Sale
+		title, body string
+	}{
+		{stripesim.Sale{Amount: 4900, Currency: "usd", Email: "jane@example.com", Country: "FR", Product: "Pro plan"},
+			"New sale · $49.00 — Acme", "from jane@example.com (FR) · Pro plan · net $47.28"},
+		{stripesim.Sale{Amount: 500, Currency: "jpy", Email: "kenji@example.com", Country: "JP"},
+			"2 sales · $49.00 + ¥500 — Acme", "Latest: New sale · ¥500 · from kenji@example.com (JP) · net ¥456"},
+		{stripesim.Sale{Amount: 1250, Currency: "kwd", Guest: true},
+			"3 sales · $49.00 + KWD\u00a01.250 + ¥500 — Acme", "Latest: New sale · KWD\u00a01.250 · net KWD\u00a01.184"},
 	}
-	want := []string{
-		"$49.00 from jane@example.com (FR) · Pro plan · net $47.28",
-		"¥500 from kenji@example.com (JP) · net ¥456",
-		"KWD\u00a01.250 · net KWD\u00a01.184",
+	for i, s := range sales {
+		w.gen.Sale(s.sale)
+		w.poll(t)
+		got := settle(i + 1)
+		if len(got) != i+1 {
+			t.Fatalf("%d notifications, want %d: %+v", len(got), i+1, got)
+		}
+		n := got[i]
+		if n.Summary != s.title || n.Body != s.body || n.AppName != "Cashbell" || n.Icon != "/usr/share/icons/cashbell.png" {
+			t.Errorf("sale %d: %q / %q (app %q, icon %q), want %q / %q", i, n.Summary, n.Body, n.AppName, n.Icon, s.title, s.body)
+		}
+		if i > 0 && n.Replaces != got[0].ID || n.Urgency() != 1 {
+			t.Errorf("sale %d replaces %d (first was %d), urgency %d", i, n.Replaces, got[0].ID, n.Urgency())
+		}
 	}
-	for i, n := range got {
-		if n.Summary != "Acme — New sale" || n.Body != want[i] || n.AppName != "Cashbell" {
-			t.Errorf("notification %d: %q / %q (app %q), want body %q", i, n.Summary, n.Body, n.AppName, want[i])
-		}
-		if n.Icon != "/usr/share/icons/cashbell.png" {
-			t.Errorf("icon %q", n.Icon)
-		}
+	if on := bus.OnScreen(); len(on) != 1 {
+		t.Fatalf("%d notifications on screen for three sales, want one", len(on))
 	}
 	w.poll(t)
 	time.Sleep(100 * time.Millisecond)
 	if n := len(bus.Notifications()); n != 3 {
 		t.Fatalf("an idle poll notified again: %d", n)
+	}
+	// Minutes later a sale is news of its own again.
+	w.apart()
+	w.gen.Sale(stripesim.Sale{Amount: 700, Currency: "usd"})
+	w.poll(t)
+	if got := settle(4); len(got) != 4 || got[3].Replaces != 0 || got[3].Summary != "New sale · $7.00 — Acme" {
+		t.Fatalf("after the burst: %+v", got[len(got)-1])
 	}
 }
 
@@ -139,7 +164,7 @@ func TestWithoutOptionalPermissionsTheTextIsShorter(t *testing.T) {
 	before := w.sim.Requests()
 	w.poll(t)
 	got := settle(1)
-	if len(got) != 1 || got[0].Body != "$49.00 from jane@example.com" {
+	if len(got) != 1 || !strings.HasPrefix(got[0].Summary, "New sale · $49.00 — ") || got[0].Body != "from jane@example.com" {
 		t.Fatalf("%+v", got)
 	}
 	if n := w.sim.Requests() - before; n != 1 {
@@ -147,7 +172,10 @@ func TestWithoutOptionalPermissionsTheTextIsShorter(t *testing.T) {
 	}
 }
 
-func TestBurstIsGrouped(t *testing.T) {
+// A burst of 250 sales is one notification; bad news inside it is not
+// folded in: each failed payment is its own critical notification, with the
+// alert icon, that stays until dismissed.
+func TestBurstIsOneNotificationAndBadNewsStandsApart(t *testing.T) {
 	w := newWorld(t, stripesim.AllPermissions)
 	w.poll(t)
 	for i := range 250 {
@@ -156,28 +184,47 @@ func TestBurstIsGrouped(t *testing.T) {
 			cur = "eur"
 		}
 		w.gen.Sale(stripesim.Sale{Amount: 1000, Currency: cur})
+		if i == 100 || i == 200 {
+			w.gen.FailedCharge(stripesim.Sale{Amount: 4900, Currency: "usd", Email: "jane@example.com"}, "Your card was declined.")
+		}
 	}
 	w.poll(t)
-	settle(4)
+	settle(3)
 	time.Sleep(100 * time.Millisecond) // nothing more should come
 	got := bus.Notifications()
-	if len(got) != notifier.MaxIndividual+1 {
-		t.Fatalf("%d notifications for a burst of 250, want %d", len(got), notifier.MaxIndividual+1)
+	if len(got) != 3 {
+		t.Fatalf("%d notifications for a burst of 250 sales and 2 failures, want 3", len(got))
 	}
-	last := got[len(got)-1]
-	if last.Summary != "Acme — and 247 more" || last.Body != "247 sales $1,980.00 + €490.00" {
-		t.Fatalf("summary %q / %q", last.Summary, last.Body)
+	for _, n := range got[:2] {
+		if n.Summary != "Payment failed · $49.00 — Acme" || n.Urgency() != 2 || n.Timeout != 0 || n.Icon != "/usr/share/icons/cashbell-alert.png" {
+			t.Fatalf("bad news: %q urgency %d timeout %d icon %q", n.Summary, n.Urgency(), n.Timeout, n.Icon)
+		}
 	}
-	if n, _ := w.store.Count(context.Background(), w.acct.ID); n != 250 {
-		t.Fatalf("stored %d of 250", n)
+	last := got[2]
+	if last.Summary != "250 sales · $2,000.00 + €500.00 — Acme" || !strings.HasPrefix(last.Body, "Latest: New sale · $10.00") || last.Urgency() != 1 {
+		t.Fatalf("burst %q / %q", last.Summary, last.Body)
+	}
+	if n, _ := w.store.Count(context.Background(), w.acct.ID); n != 252 {
+		t.Fatalf("stored %d of 252", n)
 	}
 	marks, _ := w.store.Marks(context.Background(), w.acct.ID)
 	counts := map[notifier.Mark]int{}
 	for _, m := range marks {
 		counts[m]++
 	}
-	if counts[notifier.MarkNotified] != 3 || counts[notifier.MarkSummarised] != 247 {
+	if counts[notifier.MarkNotified] != 2 || counts[notifier.MarkSummarised] != 250 {
 		t.Fatalf("marks %v", counts)
+	}
+	// An attack of failed card tests: five told on their own, the rest
+	// counted in one more, just as loud.
+	bus.Reset()
+	for range 8 {
+		w.gen.FailedCharge(stripesim.Sale{Amount: 100, Currency: "usd"}, "Your card was declined.")
+	}
+	w.poll(t)
+	got = settle(notifier.MaxBadNews + 1)
+	if len(got) != notifier.MaxBadNews+1 || got[notifier.MaxBadNews].Summary != "3 more problems — Acme" || got[notifier.MaxBadNews].Urgency() != 2 {
+		t.Fatalf("%d notifications, last %+v", len(got), got[len(got)-1])
 	}
 }
 
@@ -200,7 +247,7 @@ func TestLateEventsAreCaughtByTheOverlap(t *testing.T) {
 		t.Fatalf("%d notifications, want 2", len(got))
 	}
 	marks, _ := w.store.Marks(context.Background(), w.acct.ID)
-	if marks[late] != notifier.MarkNotified {
+	if marks[late] != notifier.MarkNotified && marks[late] != notifier.MarkSummarised {
 		t.Fatalf("the late event was missed: %v", marks)
 	}
 }
@@ -227,7 +274,7 @@ func TestFiltersPauseMuteAndMinimum(t *testing.T) {
 	w.poll(t)
 	set, _ := w.store.Settings(ctx)
 	set.Disabled = map[string]bool{"payout.paid": true}
-	set.MinAmount = 10
+	set.Minimum = 10000 // 10.00
 	if err := w.store.SaveSettings(ctx, set); err != nil {
 		t.Fatal(err)
 	}
@@ -236,9 +283,9 @@ func TestFiltersPauseMuteAndMinimum(t *testing.T) {
 	w.gen.Sale(stripesim.Sale{Amount: 1000, Currency: "usd"}) // $10.00
 	w.gen.Sale(stripesim.Sale{Amount: 999, Currency: "jpy"})  // ¥999 ≥ ¥10
 	w.poll(t)
-	settle(2)
+	settle(1)
 	time.Sleep(50 * time.Millisecond) // nothing more should come
-	if got := bus.Notifications(); len(got) != 2 || !strings.HasPrefix(got[0].Body, "$10.00") || !strings.HasPrefix(got[1].Body, "¥999") {
+	if got := bus.Notifications(); len(got) != 1 || got[0].Summary != "2 sales · $10.00 + ¥999 — Acme" {
 		t.Fatalf("filters: %+v", got)
 	}
 
@@ -298,14 +345,14 @@ func TestStormsBackOffAndLoseNothing(t *testing.T) {
 			notified++
 		}
 	}
-	individual := 0
-	for _, n := range settle(notified) {
-		if n.Summary == "Acme — New sale" {
-			individual++
-		}
-	}
-	if individual != notified {
-		t.Fatalf("%d sale notifications for %d notified events", individual, notified)
+	// However the storm split the polls, the ten sales end as one
+	// notification that says ten.
+	waitFor(t, func() bool {
+		on := bus.OnScreen()
+		return len(on) == 1 && strings.HasPrefix(on[0].Summary, "10 sales · ")
+	})
+	if notified > 1 {
+		t.Fatalf("%d sales told on their own; the rest should join the first", notified)
 	}
 }
 
@@ -365,8 +412,8 @@ func TestCatchUpAfterAStop(t *testing.T) {
 	if n, _ := w.store.Count(context.Background(), w.acct.ID); n != 40 {
 		t.Fatalf("caught up %d of 40", n)
 	}
-	got := settle(4)
-	if len(got) != 4 || got[3].Summary != "Acme — and 37 more" {
+	got := settle(1)
+	if len(got) != 1 || got[0].Summary != "40 sales · $40.00 — Acme" {
 		t.Fatalf("catch-up notifications: %+v", got)
 	}
 }
@@ -447,7 +494,7 @@ func TestNewerAPIFieldsAreKeptAndDoNotBreakTheText(t *testing.T) {
 	}, nil)
 	w.poll(t)
 	got := settle(1)
-	if len(got) != 1 || !strings.HasPrefix(got[0].Body, "$49.00 from jane@example.com") {
+	if len(got) != 1 || got[0].Summary != "New sale · $49.00 — Acme" || !strings.HasPrefix(got[0].Body, "from jane@example.com") {
 		t.Fatalf("%+v", got)
 	}
 	evs, _ := w.store.Latest(context.Background(), w.acct.ID, 1)
@@ -514,7 +561,7 @@ func TestAHugeEventIsTrimmed(t *testing.T) {
 		t.Fatalf("stored object of %d bytes", n)
 	}
 	got := settle(1)
-	if len(got) != 1 || !strings.HasPrefix(got[0].Body, "$74.04 from jane@example.com") || len(got[0].Body) > 1000 {
+	if len(got) != 1 || got[0].Summary != "New sale · $74.04 — Acme" || !strings.HasPrefix(got[0].Body, "from jane@example.com") || len(got[0].Body) > 1000 {
 		t.Fatalf("notification: %d notifications, body of %d bytes", len(got), len(got[0].Body))
 	}
 }
@@ -549,7 +596,7 @@ func TestCustomerTextArrivesAsPlainText(t *testing.T) {
 	w2.poll(t)
 	w2.gen.Sale(stripesim.Sale{Amount: 100, Currency: "usd", Description: "Fish & Chips\u202E"})
 	w2.poll(t)
-	if got := settle(1); len(got) != 1 || !strings.Contains(got[0].Body, "· Fish & Chips ·") {
+	if got := settle(1); len(got) != 1 || !strings.HasPrefix(got[0].Body, "Fish & Chips · ") {
 		t.Fatalf("plain server: %+v", got)
 	}
 }

@@ -16,6 +16,7 @@ import (
 func (w *world) told(t *testing.T, want int) []testbus.Notification {
 	t.Helper()
 	bus.Reset()
+	w.apart() // each happening in its own burst, as minutes apart
 	w.poll(t)
 	got := settle(want)
 	w.poll(t)
@@ -59,7 +60,7 @@ func TestScenariosOnEveryVersion(t *testing.T) {
 			// the notification; the store has it once Stripe does.
 			_, ch := g.Sale(stripesim.Sale{Amount: 4900, Currency: "usd", Email: "jane@example.com", Country: "FR", Description: "Concert ticket"})
 			n := w.told(t, 1)
-			says(t, n[0], "Acme — New sale", "$49.00 from jane@example.com (FR)", "Concert ticket")
+			says(t, n[0], "New sale · $49.00 — Acme", "from jane@example.com (FR)", "Concert ticket")
 			if strings.Contains(n[0].Body, "net") == async {
 				t.Errorf("net in the notification = %v with async capture %v: %q", !async, async, n[0].Body)
 			}
@@ -70,13 +71,13 @@ func TestScenariosOnEveryVersion(t *testing.T) {
 			// A full refund, then partial refunds of a second sale: each states
 			// its own amount, with the running total beside it.
 			g.Refund(ch, 0)
-			says(t, w.told(t, 1)[0], "Acme — Refund", "$49.00 refunded to jane@example.com")
+			says(t, w.told(t, 1)[0], "Refund · $49.00 — Acme", "to jane@example.com")
 			_, ch2 := g.Sale(stripesim.Sale{Amount: 4900, Currency: "usd", Email: "omar@example.com"})
 			w.told(t, 1)
 			g.Refund(ch2, 1000)
-			says(t, w.told(t, 1)[0], "Acme — Refund", "$10.00 refunded to omar@example.com")
+			says(t, w.told(t, 1)[0], "Refund · $10.00 — Acme", "to omar@example.com")
 			g.Refund(ch2, 500)
-			says(t, w.told(t, 1)[0], "Acme — Refund", "$5.00 refunded to omar@example.com", "$15.00 of $49.00 refunded in all")
+			says(t, w.told(t, 1)[0], "Refund · $5.00 — Acme", "to omar@example.com", "$15.00 of $49.00 refunded in all")
 			// The minimum amount is held to the refund's own amount.
 			set, _ := w.store.Settings(ctx)
 			set.MinAmount = 6
@@ -88,51 +89,51 @@ func TestScenariosOnEveryVersion(t *testing.T) {
 			// A refund that fails.
 			refunds := g.Refunds(ch2)
 			g.FailRefund(refunds[len(refunds)-1], "expired_or_canceled_card")
-			says(t, w.told(t, 1)[0], "Acme — Refund failed", "$5.00", "expired or canceled card")
+			says(t, w.told(t, 1)[0], "Refund failed · $5.00 — Acme", "expired or canceled card")
 
 			// A dispute, opened and lost, and an early fraud warning.
 			_, dp := g.Dispute(ch2, "fraudulent")
-			says(t, w.told(t, 1)[0], "Acme — New dispute", "$49.00 disputed", "fraudulent")
+			says(t, w.told(t, 1)[0], "New dispute · $49.00 — Acme", "fraudulent")
 			g.CloseDispute(dp, false)
-			says(t, w.told(t, 1)[0], "Acme — Dispute lost", "$49.00")
+			says(t, w.told(t, 1)[0], "Dispute lost · $49.00 — Acme")
 			g.EarlyFraudWarning(ch2, "made_with_stolen_card")
-			says(t, w.told(t, 1)[0], "Acme — Early fraud warning", "$49.00 from omar@example.com", "made with stolen card")
+			says(t, w.told(t, 1)[0], "Early fraud warning · $49.00 — Acme", "from omar@example.com", "made with stolen card")
 
 			// A card hold is not a sale; its capture is.
 			_, held := g.Authorize(stripesim.Sale{Amount: 12000, Currency: "eur", Email: "li@example.com"})
 			w.told(t, 0)
 			g.Capture(held, 10000)
-			says(t, w.told(t, 1)[0], "Acme — New sale", "€100.00 from li@example.com")
+			says(t, w.told(t, 1)[0], "New sale · €100.00 — Acme", "from li@example.com")
 
 			// Payouts.
 			g.Payout(100000, "usd", false)
-			says(t, w.told(t, 1)[0], "Acme — Payout paid", "$1,000.00")
+			says(t, w.told(t, 1)[0], "Payout paid · $1,000.00 — Acme")
 			g.Payout(50000, "usd", true)
-			says(t, w.told(t, 1)[0], "Acme — Payout failed", "$500.00", "The bank account has been closed.")
+			says(t, w.told(t, 1)[0], "Payout failed · $500.00 — Acme", "The bank account has been closed.")
 
 			// A new paid subscription is one notification, with its plan.
 			_, sub := g.Subscribe("sofia@example.com", stripesim.Plan{Product: "Starter plan", Amount: 900, Currency: "usd", Interval: "month"}, 0)
-			says(t, w.told(t, 1)[0], "Acme — New subscription", "$9.00 from sofia@example.com (US)", "Starter plan $9.00/month")
+			says(t, w.told(t, 1)[0], "New subscription · $9.00 — Acme", "from sofia@example.com (US)", "Starter plan $9.00/month")
 			// Renewed, then a renewal that fails.
 			g.Renew(sub, true)
-			says(t, w.told(t, 1)[0], "Acme — Renewal", "$9.00 from sofia@example.com", "Starter plan $9.00/month")
+			says(t, w.told(t, 1)[0], "Renewal · $9.00 — Acme", "from sofia@example.com", "Starter plan $9.00/month")
 			g.Renew(sub, false)
-			says(t, w.told(t, 1)[0], "Acme — Renewal failed", "$9.00", "Starter plan")
+			says(t, w.told(t, 1)[0], "Renewal failed · $9.00 — Acme", "Starter plan")
 			// An upgrade, a cancellation scheduled, and the end.
 			g.ChangePlan(sub, stripesim.Plan{Product: "Pro plan", Amount: 4900, Currency: "usd", Interval: "month"})
-			says(t, w.told(t, 1)[0], "Acme — Subscription changed", "sofia@example.com (US)", "plan changed to Pro plan: $9.00/month → $49.00/month")
+			says(t, w.told(t, 1)[0], "Subscription changed — Acme", "sofia@example.com (US)", "plan changed to Pro plan: $9.00/month → $49.00/month")
 			g.TouchMetadata(sub)
 			w.told(t, 0)
 			g.ScheduleCancel(sub, true)
-			says(t, w.told(t, 1)[0], "Acme — Subscription changed", "cancels on")
+			says(t, w.told(t, 1)[0], "Subscription changed — Acme", "cancels on")
 			g.CancelSubscription(sub)
-			says(t, w.told(t, 1)[0], "Acme — Subscription cancelled", "sofia@example.com (US)", "Pro plan · $49.00/month")
+			says(t, w.told(t, 1)[0], "Subscription cancelled — Acme", "sofia@example.com (US)", "Pro plan · $49.00/month")
 
 			// A trial is news when it starts: nothing is paid yet.
 			_, trial := g.Subscribe("kenji@example.com", stripesim.Plan{Product: "Team plan", Amount: 2900, Currency: "usd", Interval: "year"}, 14*24*time.Hour)
-			says(t, w.told(t, 1)[0], "Acme — New trial", "kenji@example.com", "Team plan · $29.00/year", "trial ends")
+			says(t, w.told(t, 1)[0], "New trial — Acme", "kenji@example.com", "Team plan · $29.00/year", "trial ends")
 			g.TrialWillEnd(trial)
-			says(t, w.told(t, 1)[0], "Acme — Trial ending soon", "Team plan")
+			says(t, w.told(t, 1)[0], "Trial ending soon — Acme", "Team plan")
 		})
 	}
 }

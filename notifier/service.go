@@ -21,9 +21,6 @@ const (
 	Retention = 30 * 24 * time.Hour
 	// FirstImport is how many events an account's first import stores, silently.
 	FirstImport = 50
-	// MaxIndividual is how many notifications an account may raise per poll
-	// before the rest are summed up in one.
-	MaxIndividual = 3
 	// pageSize is Stripe's largest page.
 	pageSize = 100
 	// maxPages bounds one poll: 1,000 pages of 100 is more than 30 days of a busy shop.
@@ -49,6 +46,8 @@ type Options struct {
 	Logger   *slog.Logger
 	Money    *Money
 	Icon     string // the bundled logo, for accounts without one
+	// AlertIcon is the icon of bad news (a red bell), a PNG file.
+	AlertIcon string
 	// MaxBackoff caps the wait after failures; 5 minutes when zero.
 	MaxBackoff time.Duration
 	// InitialBackoff is the first wait after a failure; 2 seconds when zero.
@@ -70,6 +69,7 @@ type Service struct {
 	kicks    map[string]chan struct{}
 	products map[string]string // "<account>/<prod_id>" -> name
 	clients  map[string]apiClient
+	bursts   map[string]*burst // by account
 }
 
 // New returns a Service.
@@ -90,7 +90,7 @@ func New(opts Options) *Service {
 		opts.InitialBackoff = 2 * time.Second
 	}
 	return &Service{opts: opts, store: opts.Store, log: opts.Logger, now: opts.Now,
-		reload: make(chan struct{}, 1), changes: make(chan struct{}, 1), kicks: map[string]chan struct{}{}, products: map[string]string{}, clients: map[string]apiClient{}}
+		reload: make(chan struct{}, 1), changes: make(chan struct{}, 1), kicks: map[string]chan struct{}{}, products: map[string]string{}, clients: map[string]apiClient{}, bursts: map[string]*burst{}}
 }
 
 // Reload makes Run pick up added, removed and re-checked accounts.

@@ -16,14 +16,21 @@ const MinInterval = 5 * time.Second
 
 // Settings are the user's notification choices, shared by all accounts.
 type Settings struct {
-	Disabled    map[string]bool `json:"disabled,omitempty"`     // kinds switched off, by Kind.ID
-	PausedUntil time.Time       `json:"paused_until,omitzero"`  // no notifications before this
-	QuietFrom   string          `json:"quiet_from,omitempty"`   // "22:00"; quiet hours are off when empty
-	QuietTo     string          `json:"quiet_to,omitempty"`     // "07:00"
-	MinAmount   int64           `json:"min_amount,omitempty"`   // in major units of each currency; 0 notifies all
-	Interval    time.Duration   `json:"interval,omitempty"`     // poll interval
-	HideAmounts bool            `json:"hide_amounts,omitempty"` // for screen sharing
-	SeenUntil   int64           `json:"seen_until,omitempty"`   // events created up to here were seen in Activity
+	Disabled    map[string]bool `json:"disabled,omitempty"`    // kinds switched off, by Kind.ID
+	PausedUntil time.Time       `json:"paused_until,omitzero"` // no notifications before this
+	QuietFrom   string          `json:"quiet_from,omitempty"`  // "22:00"; quiet hours are off when empty
+	QuietTo     string          `json:"quiet_to,omitempty"`    // "07:00"
+	// Minimum is the smallest amount worth a notification, in thousandths
+	// of each currency's main unit (5500 is 5.50: $5.50, €5.50, ¥5.5, so
+	// ¥6); 0 notifies all. Thousandths: no currency Stripe takes has
+	// more than three decimals.
+	Minimum int64 `json:"minimum,omitempty"`
+	// MinAmount is the minimum as settings before 2026-11 kept it, in
+	// whole main units; read once into Minimum.
+	MinAmount   int64         `json:"min_amount,omitempty"`
+	Interval    time.Duration `json:"interval,omitempty"`     // poll interval
+	HideAmounts bool          `json:"hide_amounts,omitempty"` // for screen sharing
+	SeenUntil   int64         `json:"seen_until,omitempty"`   // events created up to here were seen in Activity
 }
 
 // DefaultSettings are the settings of a new install: every type on.
@@ -35,8 +42,12 @@ func DefaultSettings() Settings {
 func (s Settings) Enabled(k *Kind) bool { return k != nil && !s.Disabled[k.ID] }
 
 // upgrade reads settings written before kinds had IDs, when the switches
-// were keyed by Stripe event type.
+// were keyed by Stripe event type, and before the minimum took decimals.
 func (s *Settings) upgrade() {
+	if s.MinAmount > 0 && s.Minimum == 0 {
+		s.Minimum = s.MinAmount * 1000
+	}
+	s.MinAmount = 0
 	for key, off := range s.Disabled {
 		if k := KindOf(key); k != nil {
 			delete(s.Disabled, key)
@@ -94,6 +105,47 @@ func ValidClock(s string) error {
 	}
 	_, err := parseClock(s)
 	return err
+}
+
+// ParseMinimum reads a minimum amount as a person types it ("5", "5.50",
+// "5,5", "0.125") into thousandths of a main unit; "" is no minimum.
+func ParseMinimum(text string) (int64, error) {
+	text = strings.TrimSpace(text)
+	if text == "" {
+		return 0, nil
+	}
+	if !strings.Contains(text, ".") && strings.Count(text, ",") == 1 {
+		text = strings.Replace(text, ",", ".", 1) // a decimal comma
+	}
+	whole, frac, _ := strings.Cut(text, ".")
+	bad := fmt.Errorf("%q is not an amount like 10 or 5.50", text)
+	if whole == "" && frac == "" || len(frac) > 3 || len(whole) > 12 {
+		return 0, bad
+	}
+	var n int64
+	for _, c := range whole + (frac + "000")[:3] {
+		if c < '0' || c > '9' {
+			return 0, bad
+		}
+		n = n*10 + int64(c-'0')
+	}
+	return n, nil
+}
+
+// FormatMinimum writes a minimum as ParseMinimum reads it: "5", "5.50", "0.125".
+func FormatMinimum(milli int64) string {
+	if milli <= 0 {
+		return ""
+	}
+	whole, frac := milli/1000, milli%1000
+	if frac == 0 {
+		return fmt.Sprint(whole)
+	}
+	f := strings.TrimRight(fmt.Sprintf("%03d", frac), "0")
+	if len(f) < 2 {
+		f += "0"
+	}
+	return fmt.Sprintf("%d.%s", whole, f)
 }
 
 func isReadOnlyFS(err error) bool {

@@ -393,7 +393,7 @@ func TestASchema1StoreIsMigrated(t *testing.T) {
 			t.Fatalf("outbox: %+v", out)
 		}
 		set, _ := s.Settings(ctx)
-		if set.Enabled(notifier.KindByID("failed_payout")) || !set.Enabled(notifier.KindByID("payout")) || set.MinAmount != 5 || set.QuietFrom != "22:00" {
+		if set.Enabled(notifier.KindByID("failed_payout")) || !set.Enabled(notifier.KindByID("payout")) || set.Minimum != 5000 || set.QuietFrom != "22:00" {
 			t.Fatalf("settings: %+v", set)
 		}
 		st, _ := s.State(ctx, id)

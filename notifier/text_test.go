@@ -35,92 +35,92 @@ func TestDescribe(t *testing.T) {
 		{"sale in USD with everything",
 			ev("charge.succeeded", `{"id":"ch_1","amount":4900,"currency":"usd","billing_details":{"email":"jane@example.com","address":{"country":"FR"}}}`),
 			Details{Product: "Pro plan", Fee: 172, Net: 4728, NetCur: "usd"},
-			"Acme — New sale", "$49.00 from jane@example.com (FR) · Pro plan · net $47.28"},
+			"New sale · $49.00 — Acme", "from jane@example.com (FR) · Pro plan · net $47.28"},
 		{"sale in JPY, zero-decimal",
 			ev("charge.succeeded", `{"id":"ch_1","amount":500,"currency":"jpy"}`), Details{},
-			"Acme — New sale", "¥500"},
+			"New sale · ¥500 — Acme", ""},
 		{"sale in KWD, three decimals",
 			ev("charge.succeeded", `{"id":"ch_1","amount":1250,"currency":"kwd","billing_details":{"email":"a@b.kw"}}`), Details{Country: "KW"},
-			"Acme — New sale", "KWD\u00a01.250 from a@b.kw (KW)"},
+			"New sale · KWD\u00a01.250 — Acme", "from a@b.kw (KW)"},
 		{"sale with customer from enrichment and description",
 			ev("charge.succeeded", `{"id":"ch_1","amount":123456,"currency":"eur","description":"Team licence"}`),
 			Details{Email: "li@example.com", Country: "DE", Net: 120000, NetCur: "eur"},
-			"Acme — New sale", "€1,234.56 from li@example.com (DE) · Team licence · net €1,200.00"},
+			"New sale · €1,234.56 — Acme", "from li@example.com (DE) · Team licence · net €1,200.00"},
 		{"full refund",
 			ev("charge.refunded", `{"id":"ch_1","amount":4900,"amount_refunded":4900,"currency":"usd","billing_details":{"email":"jane@example.com"}}`), Details{},
-			"Acme — Refund", "$49.00 refunded to jane@example.com"},
+			"Refund · $49.00 — Acme", "to jane@example.com"},
 		{"partial refund, before its own amount is read",
 			ev("charge.refunded", `{"id":"ch_1","amount":4900,"amount_refunded":900,"currency":"usd"}`), Details{},
-			"Acme — Refund", "$9.00 refunded"},
+			"Refund · $9.00 — Acme", ""},
 		{"a second partial refund states its own amount",
 			ev("charge.refunded", `{"id":"ch_1","amount":4900,"amount_refunded":1500,"currency":"usd"}`), Details{Amount: 500, Currency: "usd"},
-			"Acme — Refund", "$5.00 refunded · $15.00 of $49.00 refunded in all"},
+			"Refund · $5.00 — Acme", "$15.00 of $49.00 refunded in all"},
 		{"a refund object",
 			ev("refund.created", `{"id":"re_1","object":"refund","amount":500,"currency":"eur","charge":"ch_1","status":"succeeded"}`), Details{Email: "li@example.com", Refunded: 500, Charged: 4900},
-			"Acme — Refund", "€5.00 refunded to li@example.com"},
+			"Refund · €5.00 — Acme", "to li@example.com"},
 		{"a failed refund",
 			ev("refund.failed", `{"id":"re_1","object":"refund","amount":500,"currency":"eur","charge":"ch_1","status":"failed","failure_reason":"expired_or_canceled_card"}`), Details{},
-			"Acme — Refund failed", "€5.00 · reason: expired or canceled card"},
+			"Refund failed · €5.00 — Acme", "reason: expired or canceled card"},
 		{"an early fraud warning",
 			ev("radar.early_fraud_warning.created", `{"id":"issfr_1","object":"radar.early_fraud_warning","charge":"ch_1","fraud_type":"made_with_stolen_card","actionable":true}`), Details{Amount: 4900, Currency: "usd", Email: "x@example.com"},
-			"Acme — Early fraud warning", "$49.00 from x@example.com · made with stolen card"},
+			"Early fraud warning · $49.00 — Acme", "from x@example.com · made with stolen card"},
 		{"a renewal",
 			ev("charge.succeeded", `{"id":"ch_1","amount":4900,"currency":"usd","invoice":"in_1","billing_details":{"email":"jane@example.com"}}`),
 			Details{Reason: "subscription_cycle", Product: "Pro plan", Plan: Price{Amount: 4900, Currency: "usd", Interval: "month", Quantity: 1}},
-			"Acme — Renewal", "$49.00 from jane@example.com · Pro plan $49.00/month"},
+			"Renewal · $49.00 — Acme", "from jane@example.com · Pro plan $49.00/month"},
 		{"a new paid subscription",
 			ev("charge.succeeded", `{"id":"ch_1","amount":1800,"currency":"usd","billing_details":{"email":"jane@example.com"}}`),
 			Details{Reason: "subscription_create", Product: "Team", Plan: Price{Amount: 900, Currency: "usd", Interval: "month", Quantity: 2}},
-			"Acme — New subscription", "$18.00 from jane@example.com · Team 2 × $9.00/month"},
+			"New subscription · $18.00 — Acme", "from jane@example.com · Team 2 × $9.00/month"},
 		{"a failed renewal",
 			ev("charge.failed", `{"id":"ch_1","amount":4900,"currency":"usd","failure_message":"Your card was declined."}`),
 			Details{Reason: "subscription_cycle", Product: "Pro plan", Plan: Price{Amount: 4900, Currency: "usd", Interval: "month"}},
-			"Acme — Renewal failed", "$49.00 · Pro plan $49.00/month · Your card was declined."},
+			"Renewal failed · $49.00 — Acme", "Pro plan $49.00/month · Your card was declined."},
 		{"failed payment",
 			ev("charge.failed", `{"id":"ch_1","amount":2000,"currency":"gbp","failure_message":"Your card was declined.","billing_details":{"email":"o@x.uk"}}`), Details{},
-			"Acme — Payment failed", "£20.00 from o@x.uk · Your card was declined."},
+			"Payment failed · £20.00 — Acme", "from o@x.uk · Your card was declined."},
 		{"dispute",
 			ev("charge.dispute.created", `{"id":"dp_1","amount":4900,"currency":"usd","charge":"ch_1","reason":"product_not_received","evidence_details":{"due_by":1700600000}}`), Details{},
-			"Acme — New dispute", "$49.00 disputed · reason: product not received · respond by Nov 21"},
+			"New dispute · $49.00 — Acme", "reason: product not received · respond by Nov 21"},
 		{"dispute won",
 			ev("charge.dispute.closed", `{"id":"dp_1","amount":4900,"currency":"usd","charge":"ch_1","reason":"fraudulent","status":"won"}`), Details{},
-			"Acme — Dispute won", "$49.00 · reason: fraudulent"},
+			"Dispute won · $49.00 — Acme", "reason: fraudulent"},
 		{"dispute lost",
 			ev("charge.dispute.closed", `{"id":"dp_1","amount":4900,"currency":"usd","charge":"ch_1","reason":"fraudulent","status":"lost"}`), Details{},
-			"Acme — Dispute lost", "$49.00 · reason: fraudulent"},
+			"Dispute lost · $49.00 — Acme", "reason: fraudulent"},
 		{"payout paid",
 			ev("payout.paid", `{"id":"po_1","amount":1234500,"currency":"usd","arrival_date":1700000000,"status":"paid"}`), Details{},
-			"Acme — Payout paid", "$12,345.00 arriving Nov 14"},
+			"Payout paid · $12,345.00 — Acme", "arriving Nov 14"},
 		{"payout failed",
 			ev("payout.failed", `{"id":"po_1","amount":99000,"currency":"eur","failure_message":"The bank account has been closed."}`), Details{},
-			"Acme — Payout failed", "€990.00 · The bank account has been closed."},
+			"Payout failed · €990.00 — Acme", "The bank account has been closed."},
 		{"subscription created",
 			ev("customer.subscription.created", sub("active", "false", "null", 1, "price_1", "null", 4900)), Details{Email: "jane@example.com", Product: "Pro plan"},
-			"Acme — New subscription", "jane@example.com · Pro plan · $49.00/month"},
+			"New subscription — Acme", "jane@example.com · Pro plan · $49.00/month"},
 		{"trial created",
 			ev("customer.subscription.created", sub("trialing", "false", "null", 2, "price_1", `"Starter"`, 900)), Details{},
-			"Acme — New trial", "Starter · 2 × $9.00/month · trial ends Nov 26"},
+			"New trial — Acme", "Starter · 2 × $9.00/month · trial ends Nov 26"},
 		{"plan change",
 			ev("customer.subscription.updated", sub("active", "false", "null", 1, "price_2", `"Pro"`, 4900),
 				`{"items":{"object":"list","data":[{"id":"si_1","quantity":1,"price":{"id":"price_1","nickname":"Basic","unit_amount":900,"currency":"usd","recurring":{"interval":"month"}}}]}}`),
 			Details{Email: "jane@example.com"},
-			"Acme — Subscription changed", "jane@example.com · plan changed: Basic $9.00/month → Pro $49.00/month"},
+			"Subscription changed — Acme", "jane@example.com · plan changed: Basic $9.00/month → Pro $49.00/month"},
 		{"quantity change",
 			ev("customer.subscription.updated", sub("active", "false", "null", 3, "price_1", "null", 900),
 				`{"items":{"object":"list","data":[{"id":"si_1","quantity":1,"price":{"id":"price_1","unit_amount":900,"currency":"usd"}}]}}`),
-			Details{}, "Acme — Subscription changed", "quantity 1 → 3"},
+			Details{}, "Subscription changed — Acme", "quantity 1 → 3"},
 		{"cancellation scheduled",
 			ev("customer.subscription.updated", sub("active", "true", "1701388800", 1, "price_1", "null", 900), `{"cancel_at_period_end":false,"cancel_at":null}`),
-			Details{Email: "jane@example.com"}, "Acme — Subscription changed", "jane@example.com · cancels on Dec 1"},
+			Details{Email: "jane@example.com"}, "Subscription changed — Acme", "jane@example.com · cancels on Dec 1"},
 		{"cancellation withdrawn",
 			ev("customer.subscription.updated", sub("active", "false", "null", 1, "price_1", "null", 900), `{"cancel_at_period_end":true,"cancel_at":1701388800}`),
-			Details{}, "Acme — Subscription changed", "cancellation withdrawn"},
+			Details{}, "Subscription changed — Acme", "cancellation withdrawn"},
 		{"subscription deleted",
 			ev("customer.subscription.deleted", sub("canceled", "false", "null", 1, "price_1", "null", 4900)), Details{Email: "jane@example.com", Product: "Pro plan"},
-			"Acme — Subscription cancelled", "jane@example.com · Pro plan · $49.00/month"},
+			"Subscription cancelled — Acme", "jane@example.com · Pro plan · $49.00/month"},
 		{"trial will end",
 			ev("customer.subscription.trial_will_end", sub("trialing", "false", "null", 1, "price_1", "null", 900)), Details{Product: "Starter"},
-			"Acme — Trial ending soon", "Starter · $9.00/month · trial ends Nov 26"},
+			"Trial ending soon — Acme", "Starter · $9.00/month · trial ends Nov 26"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -139,9 +139,12 @@ func TestHideAmounts(t *testing.T) {
 	if strings.Contains(got.Body, "49") || strings.Contains(got.Body, "47") || !strings.Contains(got.Body, "jane@example.com") {
 		t.Fatalf("hidden amounts: %q", got.Body)
 	}
-	s := Summary("Acme", []Happening{h, h}, TextOptions{HideAmounts: true})
-	if strings.Contains(s.Body, "$") {
-		t.Fatalf("summary shows amounts: %q", s.Body)
+	if strings.Contains(got.Title, "49") {
+		t.Fatalf("hidden amounts: %q", got.Title)
+	}
+	s := Burst("Acme", []Happening{h, h}, TextOptions{HideAmounts: true})
+	if strings.Contains(s.Title+s.Body, "$") || s.Title != "2 sales — Acme" {
+		t.Fatalf("burst shows amounts: %+v", s)
 	}
 }
 
@@ -182,7 +185,7 @@ func TestOnlyMeaningfulSubscriptionUpdatesNotify(t *testing.T) {
 	}
 }
 
-func TestSummaryKeepsCurrenciesApart(t *testing.T) {
+func TestBurstKeepsCurrenciesApart(t *testing.T) {
 	var events []Event
 	for range 30 {
 		events = append(events, ev("charge.succeeded", `{"amount":1000,"currency":"usd"}`))
@@ -196,13 +199,55 @@ func TestSummaryKeepsCurrenciesApart(t *testing.T) {
 	for _, e := range events {
 		hs = append(hs, Decode(e, Source{}))
 	}
-	s := Summary("Acme", hs, TextOptions{Money: NewMoney("en-US")})
-	if s.Title != "Acme — and 36 more" {
+	s := Burst("Acme", hs, TextOptions{Money: NewMoney("en-US")})
+	if s.Title != "36 events — Acme" {
 		t.Fatalf("title %q", s.Title)
 	}
-	want := "34 sales $300.00 + ¥2,000 · 1 refund $10.00 · 1 new subscription"
+	want := "34 sales $300.00 + ¥2,000 · 1 refund $10.00 · 1 new subscription\nLatest: New subscription · $9.00/month"
 	if s.Body != want {
 		t.Fatalf("body\n got %q\nwant %q", s.Body, want)
+	}
+}
+
+// One kind in a burst leads with its count and total; the newest is told.
+func TestBurstOfOneKind(t *testing.T) {
+	var hs []Happening
+	for i, amount := range []int{1000, 2500, 4900} {
+		e := ev("charge.succeeded", fmt.Sprintf(`{"id":"ch_%d","amount":%d,"currency":"usd","billing_details":{"email":"c%d@example.com"}}`, i, amount, i))
+		hs = append(hs, Decode(e, Source{Name: "Acme"}))
+	}
+	got := Burst("Acme", hs, TextOptions{Money: NewMoney("en-US")})
+	if got.Title != "3 sales · $84.00 — Acme" || got.Body != "Latest: New sale · $49.00 · from c2@example.com" {
+		t.Fatalf("%+v", got)
+	}
+}
+
+func TestMinimumIsTypedWithDecimals(t *testing.T) {
+	for text, want := range map[string]int64{"": 0, "5": 5000, "5.5": 5500, "5.50": 5500, "5,50": 5500, " 0.125 ": 125, ".5": 500, "12.": 12000} {
+		if got, err := ParseMinimum(text); err != nil || got != want {
+			t.Errorf("ParseMinimum(%q) = %d, %v; want %d", text, got, err, want)
+		}
+	}
+	for _, text := range []string{"5.5555", "-1", "1e3", "five", ".", "1.2.3", "1,000.50", "9999999999999"} {
+		if _, err := ParseMinimum(text); err == nil {
+			t.Errorf("ParseMinimum(%q) took it", text)
+		}
+	}
+	for milli, want := range map[int64]string{0: "", 5000: "5", 5500: "5.50", 125: "0.125", 5050: "5.05"} {
+		if got := FormatMinimum(milli); got != want {
+			t.Errorf("FormatMinimum(%d) = %q, want %q", milli, got, want)
+		}
+	}
+	// The minimum holds in each currency's own unit, exactly.
+	for _, tc := range []struct {
+		amount   int64
+		currency string
+		below    bool
+	}{{549, "usd", true}, {550, "usd", false}, {5, "jpy", true}, {6, "jpy", false}, {5499, "kwd", true}, {5500, "kwd", false}} {
+		h := Happening{Amount: tc.amount, Currency: tc.currency}
+		if got := belowMinimum(h, 5500); got != tc.below {
+			t.Errorf("%d %s below 5.50: %v", tc.amount, tc.currency, got)
+		}
 	}
 }
 
@@ -264,12 +309,12 @@ func FuzzDescribe(f *testing.F) {
 			e := Event{ID: "evt_f", Type: ty, Object: json.RawMessage(object), Previous: json.RawMessage(previous)}
 			h := Decode(e, Source{Name: "Acme", Live: true})
 			got := h.Text(TextOptions{})
-			if !strings.HasPrefix(got.Title, "Acme — ") || !utf8.ValidString(got.Body) && utf8.ValidString(object) {
+			if !strings.HasSuffix(got.Title, " — Acme") || !utf8.ValidString(got.Body) && utf8.ValidString(object) {
 				t.Fatalf("bad text for %s %q: %+v", ty, object, got)
 			}
 			h.Notifies()
 			h.AmountText(TextOptions{})
-			Summary("Acme", []Happening{h}, TextOptions{})
+			Burst("Acme", []Happening{h, h}, TextOptions{})
 			if !strings.HasPrefix(h.Link, "https://dashboard.stripe.com/") {
 				t.Fatalf("link %q", h.Link)
 			}

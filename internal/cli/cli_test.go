@@ -214,7 +214,7 @@ func TestEventsCommand(t *testing.T) {
 	if err := json.Unmarshal([]byte(r.stdout), &rows); err != nil || r.code != 0 {
 		t.Fatalf("events --json: %v %+v", err, r)
 	}
-	if len(rows) != 3 || rows[0].Type != "payout.paid" || rows[2].Body != "$49.00 from jane@example.com (FR)" || rows[2].Notified != "silent" {
+	if len(rows) != 3 || rows[0].Type != "payout.paid" || rows[2].Title != "New sale · $49.00 — Acme" || rows[2].Body != "from jane@example.com (FR)" || rows[2].Notified != "silent" {
 		t.Fatalf("rows %+v", rows)
 	}
 	// The table shows what a customer wrote as one line, without the

@@ -69,13 +69,14 @@ func events(ctx context.Context, env Env, args []string) error {
 		return nil
 	}
 	tw := tabwriter.NewWriter(env.Stdout, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "TIME\tACCOUNT\tEVENT\tNET\tDETAILS")
+	fmt.Fprintln(tw, "TIME\tACCOUNT\tEVENT\tAMOUNT\tNET\tDETAILS")
 	for _, h := range happenings {
-		net := "-"
+		amount, net := orDash(h.AmountText(opt)), "-"
 		if h.NetCurrency != "" {
 			net = opt.Money.Format(h.Net, h.NetCurrency)
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", h.Event.CreatedTime().Local().Format("2006-01-02 15:04:05"), h.Event.Account, h.What(), net, h.Text(opt).Body)
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", h.Event.CreatedTime().Local().Format("2006-01-02 15:04:05"), h.Event.Account,
+			h.What(), amount, net, orDash(h.Details(opt)))
 	}
 	return tw.Flush()
 }
@@ -119,6 +120,13 @@ func newEventRow(h notifier.Happening, opt notifier.TextOptions) eventRow {
 		r.Fee, r.Net, r.NetCurrency = &h.Fee, &h.Net, h.NetCurrency
 	}
 	return r
+}
+
+func orDash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
 }
 
 func printJSON(w io.Writer, v any) error {

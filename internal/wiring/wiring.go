@@ -21,6 +21,7 @@ import (
 	"time"
 
 	"github.com/cashbell/cashbell/accounts"
+	"github.com/cashbell/cashbell/assets"
 	"github.com/cashbell/cashbell/internal/demo"
 	"github.com/cashbell/cashbell/notifier"
 )
@@ -88,12 +89,17 @@ func Open(ctx context.Context, cfg Config) (*Main, error) {
 	if len(cfg.Logo) > 0 && os.WriteFile(dirs.Icon(), cfg.Logo, 0o600) == nil {
 		icon = dirs.Icon()
 	}
+	alert := ""
+	if os.WriteFile(dirs.AlertIcon(), assets.AlertPNG(), 0o600) == nil {
+		alert = dirs.AlertIcon()
+	}
 	sink := cfg.Sink
 	if sink == nil {
 		sink = notifier.NewDesktop()
 	}
 	m := &Main{Dirs: dirs, Logger: cfg.Logger, Store: store, Vault: vault, Registry: reg, logo: cfg.Logo, exit: cfg.Exit,
-		Service: notifier.New(notifier.Options{Store: store, Accounts: reg, Sink: sink, Interval: cfg.Interval, Logger: cfg.Logger, Icon: icon})}
+		Service: notifier.New(notifier.Options{Store: store, Accounts: reg, Sink: sink, Interval: cfg.Interval, Logger: cfg.Logger, Icon: icon,
+			AlertIcon: alert})}
 	return m, nil
 }
 
@@ -186,6 +192,9 @@ func (d Dirs) Store() string { return filepath.Join(d.Config, "cashbell.db") }
 
 // Keys is the fallback key file.
 func (d Dirs) Keys() string { return filepath.Join(d.Config, "keys.json") }
+
+// AlertIcon is the bad-news icon as a file, for the notification service.
+func (d Dirs) AlertIcon() string { return filepath.Join(d.Config, "cashbell-alert.png") }
 
 // Logos is the folder of account logos.
 func (d Dirs) Logos() string { return filepath.Join(d.Config, "logos") }

@@ -52,7 +52,7 @@ func (r *recorder) wrap(target *url.URL) http.Handler {
 
 type nopSink struct{}
 
-func (nopSink) Notify(context.Context, notifier.Notification) error { return nil }
+func (nopSink) Notify(context.Context, notifier.Notification) (uint32, error) { return 0, nil }
 
 func findStripeMock(t *testing.T) string {
 	if p, err := exec.LookPath("stripe-mock"); err == nil {

@@ -34,11 +34,20 @@ func Main(m *testing.M, who string, bus **Bus) {
 
 // Notification is one captured Notify call.
 type Notification struct {
-	AppName string
-	Icon    string
-	Summary string
-	Body    string
-	Hints   map[string]dbus.Variant
+	ID       uint32 // the id the server gave, the same as Replaces when it replaced one
+	Replaces uint32 // replaces_id: 0 for a new notification
+	AppName  string
+	Icon     string
+	Summary  string
+	Body     string
+	Hints    map[string]dbus.Variant
+	Timeout  int32 // expire_timeout in ms: -1 the server's choice, 0 never
+}
+
+// Urgency is the urgency hint: 0 low, 1 normal, 2 critical.
+func (n Notification) Urgency() byte {
+	u, _ := n.Hints["urgency"].Value().(byte)
+	return u
 }
 
 // Bus is a running private session bus with a notification server on it.
@@ -143,6 +152,24 @@ func (b *Bus) Notifications() []Notification {
 	return append([]Notification(nil), b.got...)
 }
 
+// OnScreen is what a person would see now: each notification as its last
+// update left it, in the order they first appeared.
+func (b *Bus) OnScreen() []Notification {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	var out []Notification
+	at := map[uint32]int{}
+	for _, n := range b.got {
+		if i, ok := at[n.ID]; ok {
+			out[i] = n
+			continue
+		}
+		at[n.ID] = len(out)
+		out = append(out, n)
+	}
+	return out
+}
+
 // Reset forgets the captured notifications.
 func (b *Bus) Reset() {
 	b.mu.Lock()
@@ -190,13 +217,20 @@ func (s server) Notify(appName string, replacesID uint32, icon, summary, body st
 	if s.b.fail {
 		return 0, dbus.MakeFailedError(errors.New("notification daemon is failing"))
 	}
-	s.b.nextID++
-	s.b.got = append(s.b.got, Notification{AppName: appName, Icon: icon, Summary: summary, Body: body, Hints: hints})
+	// "If replaces_id is not 0, the returned value is the same value as
+	// replaces_id" (Desktop Notifications Specification, Notify).
+	id := replacesID
+	if id == 0 {
+		s.b.nextID++
+		id = s.b.nextID
+	}
+	s.b.got = append(s.b.got, Notification{ID: id, Replaces: replacesID, AppName: appName, Icon: icon, Summary: summary, Body: body,
+		Hints: hints, Timeout: timeout})
 	select {
 	case s.b.notify <- struct{}{}:
 	default:
 	}
-	return s.b.nextID, nil
+	return id, nil
 }
 
 func (s server) GetCapabilities() ([]string, *dbus.Error) {
