@@ -18,6 +18,7 @@ import (
 	"github.com/cashbell/cashbell/internal/cli"
 	"github.com/cashbell/cashbell/internal/stripesim"
 	"github.com/cashbell/cashbell/internal/testsupport/fakestripe"
+	"github.com/cashbell/cashbell/internal/testsupport/testbus"
 	"github.com/cashbell/cashbell/internal/testsupport/testproc"
 )
 
@@ -424,5 +425,46 @@ func TestWithoutASessionBusPreferencesStaysOpen(t *testing.T) {
 	}
 	if !strings.Contains(logs.String(), "no tray icon; Preferences stays open instead") {
 		t.Errorf("no word about the missing tray:\n%s", logs.String())
+	}
+}
+
+// A new user's first demo sale rings at once, not at the demo's next tick
+// and the poller's after it (15 s by default): the demo account's first
+// import is silent, and the sale follows it.
+func TestTheFirstDemoSaleRingsAtOnce(t *testing.T) {
+	d := startDesktop(t)
+	var addr string
+	for _, kv := range d.env {
+		if v, ok := strings.CutPrefix(kv, "DBUS_SESSION_BUS_ADDRESS="); ok {
+			addr = v
+		}
+	}
+	notes, err := testbus.Listen(addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer notes.Close()
+	bin := buildBinary(t)
+	cmd := exec.Command(bin, "--demo")
+	cmd.Env = d.env
+	var logs strings.Builder
+	cmd.Stderr = &logs
+	start := time.Now()
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	defer func() {
+		_ = cmd.Process.Signal(syscall.SIGTERM)
+		testproc.Within(t, done, 10*time.Second, "cashbell stopping")
+	}()
+	got := notes.WaitFor(1, 10*time.Second)
+	if len(got) == 0 || !strings.HasPrefix(got[0].Summary, "New sale · ") || !strings.HasSuffix(got[0].Summary, " — Demo Shop") {
+		t.Fatalf("no demo sale within 10 s: %+v\n%s", got, logs.String())
+	}
+	t.Logf("the first demo sale rang %v after start", time.Since(start).Round(10*time.Millisecond))
+	if took := time.Since(start); took > 8*time.Second {
+		t.Fatalf("the first demo sale took %v", took)
 	}
 }

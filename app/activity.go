@@ -10,6 +10,7 @@ import (
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/canvas"
 	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
 	"github.com/cashbell/cashbell/accounts"
@@ -20,34 +21,42 @@ import (
 // activityPage is how many events are read from the store at a time.
 const activityPage = 200
 
+// activitySize is the size Activity asks for; a smaller screen gets less.
+var activitySize = fyne.NewSize(820, 560)
+
 // activityWindow lists stored events, newest first. The list is virtual and
 // reads the store a page at a time, so it stays fast over 100,000 events.
 type activityWindow struct {
 	env  *env
 	win  fyne.Window
-	list *widget.List
+	list *eventList
 
 	accountFilter *widget.Select
 	typeFilter    *widget.Select
 	count         *widget.Label
+	openBtn       *widget.Button
 
 	accounts map[string]accounts.Account
 	order    []accounts.Account
 	// events are the rows read so far, with what was learnt about each
 	// (fee and net once Stripe settled them).
-	events  []notifier.Happening
-	cursor  *notifier.Cursor
-	more    bool
-	loading bool
+	events   []notifier.Happening
+	selected int
+	cursor   *notifier.Cursor
+	more     bool
+	loading  bool
 	// hideAmounts is read once per reload, not once per row.
 	hideAmounts bool
-	shown       bool
+	// oneAccount: every row is of one account, so rows leave its name out.
+	oneAccount bool
+	shown      bool
+	sized      bool
 }
 
 func newActivityWindow(a fyne.App, e *env) *activityWindow {
-	w := &activityWindow{env: e, win: a.NewWindow("Cashbell Activity"), accounts: map[string]accounts.Account{}}
+	w := &activityWindow{env: e, win: a.NewWindow("Cashbell Activity"), accounts: map[string]accounts.Account{}, selected: -1}
 	w.build()
-	w.win.Resize(fyne.NewSize(820, 560))
+	w.win.Resize(activitySize)
 	return w
 }
 
@@ -61,30 +70,26 @@ func (w *activityWindow) build() {
 	w.typeFilter = widget.NewSelect(types, func(string) { w.reload() })
 	w.typeFilter.SetSelectedIndex(0)
 	w.count = widget.NewLabel("")
+	w.openBtn = widget.NewButtonWithIcon("Open in Stripe", theme.ComputerIcon(), func() { w.open(w.selected) })
+	w.openBtn.Disable()
 
-	w.list = widget.NewList(
-		func() int { return len(w.events) },
-		func() fyne.CanvasObject { return newEventRow(w) },
-		func(id widget.ListItemID, o fyne.CanvasObject) {
-			if id >= len(w.events) {
-				return
-			}
-			o.(*eventRow).set(id, w.events[id])
-			if id >= len(w.events)-50 && w.more && !w.loading {
-				w.loadMore()
-			}
-		})
-	hint := widget.NewLabel("Double-click an event to open it in the Stripe Dashboard.")
-	hint.Importance = widget.LowImportance
-	top := container.NewHBox(widget.NewLabel("Account"), w.accountFilter, widget.NewLabel("Type"), w.typeFilter, w.count)
-	w.win.SetContent(container.NewBorder(top, hint, nil, nil, w.list))
+	w.list = newEventList(w)
+	// The filters say what they filter ("All accounts", "All events"), so
+	// they need no labels; the count goes under the list.
+	top := container.NewBorder(nil, nil, nil, w.openBtn, container.NewHBox(w.accountFilter, w.typeFilter))
+	w.win.SetContent(container.NewBorder(top, w.count, nil, nil, w.list))
 }
 
 func (w *activityWindow) show() {
 	w.shown = true
 	w.refresh()
 	w.win.Show()
+	if !w.sized {
+		w.sized = true
+		w.env.fit(w.win, activitySize)
+	}
 	w.win.RequestFocus()
+	w.win.Canvas().Focus(w.list) // arrows move, Enter opens
 	w.markSeen()
 }
 
@@ -177,7 +182,11 @@ func (w *activityWindow) reload() {
 	}
 	set, _ := w.env.hist.Settings(ctx)
 	w.hideAmounts = set.HideAmounts
+	w.oneAccount = len(w.order) == 1 || w.accountFilter.SelectedIndex() > 0
 	w.events, w.cursor, w.more = rows, cur, len(events) == activityPage
+	w.selected = -1
+	w.list.UnselectAll()
+	w.openBtn.Disable()
 	w.updateCount()
 	w.list.Refresh()
 }
@@ -226,65 +235,165 @@ func (w *activityWindow) open(id int) {
 	w.env.openURL(w.events[id].Link)
 }
 
-// eventRow is one event: logo, what happened, the amount and details, the time.
+func (w *activityWindow) selectRow(id int) {
+	w.selected = id
+	if id >= 0 && id < len(w.events) {
+		w.openBtn.Enable()
+	}
+}
+
+// eventList is the list of events, for the keyboard too: the arrows move
+// the selection and Enter (or Space twice) opens the selected event.
+type eventList struct {
+	widget.List
+	w *activityWindow
+}
+
+func newEventList(w *activityWindow) *eventList {
+	l := &eventList{w: w}
+	l.Length = func() int { return len(w.events) }
+	l.CreateItem = func() fyne.CanvasObject { return newEventRow(w) }
+	l.UpdateItem = func(id widget.ListItemID, o fyne.CanvasObject) {
+		if id >= len(w.events) {
+			return
+		}
+		o.(*eventRow).set(id, w.events[id])
+		if id >= len(w.events)-50 && w.more && !w.loading {
+			w.loadMore()
+		}
+	}
+	l.OnSelected = func(id widget.ListItemID) { w.selectRow(id) }
+	l.OnUnselected = func(widget.ListItemID) { w.selected = -1; w.openBtn.Disable() }
+	l.ExtendBaseWidget(l)
+	return l
+}
+
+func (l *eventList) TypedKey(ev *fyne.KeyEvent) {
+	switch ev.Name {
+	case fyne.KeyReturn, fyne.KeyEnter:
+		l.w.open(l.w.selected)
+	case fyne.KeyDown, fyne.KeyUp:
+		next := l.w.selected + 1
+		if ev.Name == fyne.KeyUp {
+			next = l.w.selected - 1
+		}
+		if l.w.selected < 0 {
+			next = 0
+		}
+		if next >= 0 && next < len(l.w.events) {
+			l.Select(next)
+			l.ScrollTo(next)
+		}
+	default:
+		l.List.TypedKey(ev)
+	}
+}
+
+// eventRow is one event: its icon, what happened and the details (after
+// the account's name when several are shown), the amount in a column of its
+// own that is never cut short, with the net under it once settled, and the
+// time.
 type eventRow struct {
 	widget.BaseWidget
-	w     *activityWindow
-	id    int
-	logo  *canvas.Image
-	title *widget.Label
-	body  *widget.Label
-	// settled is the fee and net once Stripe settled the payment, which may
-	// be after the notification went out.
-	settled *widget.Label
+	w       *activityWindow
+	id      int
+	logo    *canvas.Image
+	title   *widget.Label
+	body    *widget.Label
+	amount  *widget.Label
+	settled *widget.RichText
 	when    *widget.Label
 }
 
 func newEventRow(w *activityWindow) *eventRow {
 	r := &eventRow{w: w, logo: canvas.NewImageFromResource(assets.AccountLogo),
-		title: widget.NewLabelWithStyle("", fyne.TextAlignLeading, fyne.TextStyle{Bold: true}),
-		body:  widget.NewLabel(""), settled: widget.NewLabel(""), when: widget.NewLabel("")}
-	r.settled.Importance = widget.LowImportance
+		title:   widget.NewLabelWithStyle("", fyne.TextAlignLeading, fyne.TextStyle{Bold: true}),
+		body:    widget.NewLabel(""),
+		amount:  widget.NewLabelWithStyle("", fyne.TextAlignTrailing, fyne.TextStyle{Bold: true}),
+		settled: secondaryText(""),
+		when:    widget.NewLabelWithStyle("", fyne.TextAlignTrailing, fyne.TextStyle{})}
+	r.settled.Segments[0].(*widget.TextSegment).Style.Alignment = fyne.TextAlignTrailing
+	r.settled.Segments[0].(*widget.TextSegment).Style.Inline = false
 	r.logo.FillMode = canvas.ImageFillContain
 	r.logo.SetMinSize(fyne.NewSize(32, 32))
+	r.title.Truncation = fyne.TextTruncateEllipsis
 	r.body.Truncation = fyne.TextTruncateEllipsis
 	r.ExtendBaseWidget(r)
 	return r
 }
 
+// whenWidth fits the longest time a row shows ("30 Dec 2026"), so that the
+// amounts line up.
+var whenWidth = func() float32 { return widget.NewLabel("30 Sep 2026").MinSize().Width }
+
 func (r *eventRow) CreateRenderer() fyne.WidgetRenderer {
-	return widget.NewSimpleRenderer(container.NewBorder(nil, nil, container.NewCenter(r.logo), container.NewHBox(r.settled, r.when),
-		container.NewBorder(nil, nil, r.title, nil, r.body)))
+	money := container.NewVBox(r.amount, r.settled)
+	right := container.NewHBox(money, container.NewGridWrap(fyne.NewSize(whenWidth(), r.when.MinSize().Height), r.when))
+	return widget.NewSimpleRenderer(container.NewBorder(nil, nil, container.NewCenter(r.logo), right,
+		container.NewVBox(r.title, r.body)))
 }
 
 func (r *eventRow) set(id int, h notifier.Happening) {
 	r.id = id
 	a := r.w.accounts[h.Event.Account]
-	if a.Logo != "" {
+	switch {
+	case h.Kind != nil && h.Kind.Bad:
+		r.logo.File, r.logo.Resource = "", assets.Alert
+	case a.Logo != "":
 		r.logo.Resource, r.logo.File = nil, a.Logo
-	} else {
+	default:
 		r.logo.File, r.logo.Resource = "", assets.AccountLogo
 	}
 	r.logo.Refresh()
-	t := h.Text(notifier.TextOptions{Money: r.w.env.money, HideAmounts: r.w.hideAmounts})
-	r.title.SetText(t.Title)
-	r.body.SetText(t.Body)
-	r.settled.SetText(settled(h, r.w.env.money, r.w.hideAmounts))
+	opt := notifier.TextOptions{Money: r.w.env.money, HideAmounts: r.w.hideAmounts}
+	r.title.Importance = widget.MediumImportance
+	if h.Kind != nil && h.Kind.Bad {
+		r.title.Importance = widget.DangerImportance
+	}
+	r.title.SetText(h.What())
+	details := h.Details(opt)
+	if !r.w.oneAccount {
+		details = joinDot(h.Account, details)
+	}
+	r.body.SetText(details)
+	amount := ""
+	if h.Kind != nil && h.Kind.Money {
+		amount = h.AmountText(opt)
+	}
+	r.amount.SetText(amount)
+	seg := r.settled.Segments[0].(*widget.TextSegment)
+	seg.Text = settled(h, r.w.env.money, r.w.hideAmounts)
+	r.settled.Refresh()
 	r.when.SetText(when(h.Event.CreatedTime(), r.w.env.now()))
 }
 
-// Tapped selects nothing: rows open on double-click.
-func (r *eventRow) Tapped(*fyne.PointEvent) {}
+func joinDot(a, b string) string {
+	switch {
+	case a == "":
+		return b
+	case b == "":
+		return a
+	}
+	return a + " · " + b
+}
+
+// Tapped selects the row, as a list row does.
+func (r *eventRow) Tapped(*fyne.PointEvent) {
+	r.w.list.Select(r.id)
+	if c := fyne.CurrentApp().Driver().CanvasForObject(r); c != nil {
+		c.Focus(r.w.list)
+	}
+}
 
 // DoubleTapped opens the event's Dashboard page.
 func (r *eventRow) DoubleTapped(*fyne.PointEvent) { r.w.open(r.id) }
 
-// settled is "Net $96.80 (fee $3.20)" once Stripe settled the payment.
+// settled is "net $96.80 · fee $3.20" once Stripe settled the payment.
 func settled(h notifier.Happening, m *notifier.Money, hide bool) string {
 	if h.NetCurrency == "" || hide {
 		return ""
 	}
-	return "Net " + m.Format(h.Net, h.NetCurrency) + " (fee " + m.Format(h.Fee, h.NetCurrency) + ")"
+	return "net " + m.Format(h.Net, h.NetCurrency) + " · fee " + m.Format(h.Fee, h.NetCurrency)
 }
 
 // when is "14:05" today, "Mon 14:05" this week, else "2 Jan 2026".

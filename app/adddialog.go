@@ -19,18 +19,24 @@ import (
 // checkDelay lets a paste finish before the key is checked.
 const checkDelay = 300 * time.Millisecond
 
+// addIntro is what the dialog says before a key is pasted.
+const addIntro = "Paste a restricted key. Cashbell reads your payments and never changes them."
+
 // addDialog adds an account: it checks the key as it is pasted and shows
 // what the key may read before anything is stored.
 type addDialog struct {
 	env    *env
 	parent fyne.Window
+	keys   *dialogKeys
 	dlg    *dialog.CustomDialog
 
-	key       *widget.Entry
-	connected *widget.Entry
-	name      *widget.Entry
-	status    *widget.Label
+	key       *keyedEntry
+	connected *keyedEntry
+	name      *keyedEntry
+	status    *message // under the key: what the key is, or what is wrong with it
+	secret    *fyne.Container
 	report    *fyne.Container
+	cost      *message // what adding now would cost, when permissions are missing
 	create    *widget.Button
 	addBtn    *widget.Button
 	demo      *widget.Button
@@ -43,36 +49,41 @@ type addDialog struct {
 	onDone   func()
 }
 
-func newAddDialog(e *env, parent fyne.Window) *addDialog {
-	d := &addDialog{env: e, parent: parent}
-	d.key = widget.NewPasswordEntry()
+func newAddDialog(e *env, parent fyne.Window, keys *dialogKeys) *addDialog {
+	d := &addDialog{env: e, parent: parent, keys: keys}
+	d.key = newKeyedEntry(true)
 	d.key.SetPlaceHolder("rk_live_… or rk_test_…")
+	d.key.AlwaysShowValidationError = true
 	d.key.OnChanged = func(string) { d.onInput() }
-	d.connected = widget.NewEntry()
-	d.connected.SetPlaceHolder("acct_… (optional: a connected account of your platform)")
+	d.connected = newKeyedEntry(false)
+	d.connected.SetPlaceHolder("optional: acct_… of a connected account")
 	d.connected.OnChanged = func(string) { d.onInput() }
-	d.name = widget.NewEntry()
+	d.name = newKeyedEntry(false)
 	d.name.SetPlaceHolder("optional: imported from Stripe when the key allows")
-	d.status = widget.NewLabel("Paste a restricted key. Cashbell only reads; it never changes your account.")
-	d.status.Wrapping = fyne.TextWrapWord
+	for _, en := range []*keyedEntry{d.key, d.connected, d.name} {
+		en.onEscape = d.cancel
+		en.OnSubmitted = func(string) { d.onConfirm() }
+	}
+	d.status = newMessage()
+	d.cost = newMessage()
 	d.report = container.NewVBox()
 	d.create = widget.NewButtonWithIcon("Create a restricted key in Stripe", theme.ComputerIcon(), d.onCreateKey)
+	d.secret = container.NewHBox(d.create)
 	d.addBtn = widget.NewButtonWithIcon("Add account", theme.ConfirmIcon(), d.onConfirm)
 	d.addBtn.Importance = widget.HighImportance
 	d.addBtn.Disable()
 	d.demo = widget.NewButtonWithIcon("Try a demo account", theme.MediaPlayIcon(), d.onTryDemo)
-	cancel := widget.NewButtonWithIcon("Cancel", theme.CancelIcon(), func() { d.dlg.Hide() })
+	cancel := widget.NewButtonWithIcon("Cancel", theme.CancelIcon(), d.cancel)
 
 	form := widget.NewForm(
-		widget.NewFormItem("Key", d.key),
+		widget.NewFormItem("Key", container.NewVBox(d.key, d.status)),
 		widget.NewFormItem("Connected account", d.connected),
 		widget.NewFormItem("Name", d.name),
 	)
-	top := container.NewVBox(form, d.status, d.create)
-	buttons := container.NewHBox(d.demo, layout.NewSpacer(), cancel, d.addBtn)
+	top := container.NewVBox(form, d.secret)
+	buttons := container.NewVBox(d.cost, container.NewHBox(d.demo, layout.NewSpacer(), cancel, d.addBtn))
 	d.dlg = dialog.NewCustomWithoutButtons("Add a Stripe account",
 		container.NewBorder(top, buttons, nil, nil, container.NewVScroll(d.report)), parent)
-	d.dlg.Resize(fyne.NewSize(700, 520))
 	return d
 }
 
@@ -83,10 +94,27 @@ func (d *addDialog) open(done func()) {
 	d.connected.SetText("")
 	d.name.SetText("")
 	d.report.RemoveAll()
-	d.status.SetText("Paste a restricted key. Cashbell only reads; it never changes your account.")
+	d.status.set(addIntro, widget.MediumImportance)
+	d.cost.clear()
+	d.showSecret(false)
 	d.addBtn.Disable()
+	size := d.parent.Canvas().Size()
+	d.dlg.Resize(fyne.NewSize(min(680, size.Width-32), min(560, size.Height-32)))
+	d.keys.track(d.dlg, d.onConfirm)
 	d.dlg.Show()
 	d.parent.Canvas().Focus(d.key)
+}
+
+func (d *addDialog) cancel() { d.dlg.Hide() }
+
+// showSecret shows the create-a-key button with the secret-key warning, or
+// alone before anything is pasted.
+func (d *addDialog) showSecret(secret bool) {
+	d.create.Importance = widget.MediumImportance
+	if secret {
+		d.create.Importance = widget.WarningImportance
+	}
+	d.create.Refresh()
 }
 
 // onInput parses the key at once and checks it against Stripe shortly after
@@ -99,12 +127,15 @@ func (d *addDialog) onInput() {
 	d.mu.Unlock()
 	d.addBtn.Disable()
 	d.report.RemoveAll()
+	d.cost.clear()
+	d.showSecret(false)
+	d.key.SetValidationError(nil)
 	key, err := accounts.ParseKey(d.key.Text)
 	if err != nil {
 		if errors.Is(err, accounts.ErrKeyEmpty) {
-			d.status.SetText("Paste a restricted key. Cashbell only reads; it never changes your account.")
+			d.status.set(addIntro, widget.MediumImportance)
 		} else {
-			d.status.SetText(capitalise(err.Error()))
+			d.refuse(err)
 		}
 		return
 	}
@@ -112,7 +143,7 @@ func (d *addDialog) onInput() {
 	d.parsed = key
 	d.checking = true
 	d.mu.Unlock()
-	d.status.SetText("Checking the key with Stripe…")
+	d.status.set("Checking the key with Stripe…", widget.MediumImportance)
 	connected := strings.TrimSpace(d.connected.Text)
 	go func() {
 		time.Sleep(checkDelay)
@@ -127,6 +158,13 @@ func (d *addDialog) onInput() {
 		rep, err := d.env.reg.Check(ctx, key, connected)
 		d.env.do(func() { d.showCheck(gen, rep, err) })
 	}()
+}
+
+// refuse says, under the key, why it cannot be added.
+func (d *addDialog) refuse(err error) {
+	d.status.set(capitalise(accounts.Redact(err.Error())), widget.DangerImportance)
+	d.key.SetValidationError(err)
+	d.relayout()
 }
 
 // busy reports whether a check is still on its way.
@@ -152,31 +190,57 @@ func (d *addDialog) showCheck(gen int, rep accounts.Report, err error) {
 		return
 	}
 	d.report.RemoveAll()
-	if len(rep.Results) > 0 {
-		d.report.Add(reportView(d.env, rep))
-	}
 	switch {
 	case err != nil:
+		// The key itself was refused: nothing was checked, so no list of
+		// permissions that could not be checked.
 		d.env.log.Info("key check failed", "err", err)
-		d.status.SetText(capitalise(accounts.Redact(err.Error())))
+		d.refuse(err)
 		return
 	case !rep.Usable():
-		d.status.SetText(capitalise(accounts.ErrEventsNotAllowed.Error()))
+		d.report.Add(reportView(d.env, rep))
+		d.refuse(accounts.ErrEventsNotAllowed)
 		return
 	}
+	d.report.Add(reportView(d.env, rep))
 	msg := "The key works (" + string(rep.Mode) + " mode, " + rep.AccountID + ")."
-	if n := len(rep.MissingNames()); n > 0 {
-		msg += " Some permissions are missing; see below."
+	importance := widget.SuccessImportance
+	if rep.Kind == accounts.KindSecret {
+		msg += " It is a secret key: it can change your Stripe account, not just read it. A restricted key is safer."
+		importance = widget.WarningImportance
+		d.showSecret(true)
 	}
-	for _, w := range rep.Warnings() {
-		msg += "\n" + w
+	d.status.set(msg, importance)
+	if missing := missingLabels(rep); len(missing) > 0 {
+		d.cost.set("Adding it now, Cashbell goes without "+strings.Join(missing, ", ")+": the list says what each costs.", widget.WarningImportance)
+		d.addBtn.SetText("Add without " + plural(len(missing), "it", "them"))
+	} else {
+		d.addBtn.SetText("Add account")
 	}
-	d.status.SetText(msg)
-	d.dlg.Refresh() // a longer status may need another line
 	d.mu.Lock()
 	d.usable = true
 	d.mu.Unlock()
 	d.addBtn.Enable()
+	d.relayout()
+}
+
+// relayout lays the dialog out again once its messages changed: a wrapped
+// label knows its height only once it knows its width.
+func (d *addDialog) relayout() {
+	d.dlg.Refresh()
+	d.dlg.Resize(d.dlg.MinSize().Max(fyne.NewSize(min(680, d.parent.Canvas().Size().Width-32), min(560, d.parent.Canvas().Size().Height-32))))
+}
+
+// missingLabels are the permissions the key lacks that are worth having,
+// in plain words.
+func missingLabels(rep accounts.Report) []string {
+	var out []string
+	for _, r := range rep.Results {
+		if r.Status == accounts.Missing && !r.Optional {
+			out = append(out, r.Label)
+		}
+	}
+	return out
 }
 
 func (d *addDialog) onCreateKey() {
@@ -193,12 +257,12 @@ func (d *addDialog) onConfirm() {
 	d.mu.Lock()
 	key, ok := d.parsed, d.usable
 	d.mu.Unlock()
-	if !ok {
+	if !ok || d.addBtn.Disabled() {
 		return
 	}
 	req := accounts.AddRequest{Key: key, Name: d.name.Text, Connected: strings.TrimSpace(d.connected.Text)}
 	d.addBtn.Disable()
-	d.status.SetText("Adding the account and importing its name and logo…")
+	d.status.set("Adding the account and importing its name and logo…", widget.MediumImportance)
 	go func() {
 		ctx, cancel := d.env.ctx()
 		defer cancel()
@@ -208,15 +272,21 @@ func (d *addDialog) onConfirm() {
 }
 
 func (d *addDialog) onTryDemo() {
-	d.status.SetText("Starting the demo account…")
+	d.status.set("Starting the demo account…", widget.MediumImportance)
 	d.demo.Disable()
+	d.addBtn.Disable()
 	go func() {
 		ctx, cancel := d.env.ctx()
 		defer cancel()
 		res, err := d.env.addDemo(ctx)
 		d.env.do(func() {
 			d.demo.Enable()
-			d.added(res, err)
+			if err != nil {
+				d.env.log.Warn("demo not started", "err", err)
+				d.status.set("The demo could not start: "+accounts.Redact(err.Error())+".", widget.DangerImportance)
+				return
+			}
+			d.added(res, nil)
 		})
 	}()
 }
@@ -224,7 +294,7 @@ func (d *addDialog) onTryDemo() {
 func (d *addDialog) added(res accounts.AddResult, err error) {
 	if err != nil {
 		d.env.log.Warn("account not added", "err", err)
-		d.status.SetText(capitalise(accounts.Redact(err.Error())))
+		d.refuse(err)
 		d.addBtn.Enable()
 		return
 	}
@@ -238,14 +308,62 @@ func (d *addDialog) added(res accounts.AddResult, err error) {
 	}
 	if res.IdentityErr != nil {
 		notes = append(notes, "Its name or logo could not be imported: "+
-			accounts.Redact(res.IdentityErr.Error())+". You can rename it or choose a logo.")
+			accounts.Redact(res.IdentityErr.Error())+". You can rename it or choose a logo from its menu.")
 	}
 	if len(notes) > 0 {
-		dialog.ShowInformation("Account added", res.Account.Name+" was added. "+strings.Join(notes, " "), d.parent)
+		inform(d.keys, d.parent, "Account added", res.Account.Name+" was added. "+strings.Join(notes, " "))
 	}
 }
 
-// reportView lists every permission with what it gives or what its absence costs.
+// message is a sentence with the weight it carries: an icon and the
+// theme's colour for an error, a warning or good news.
+type message struct {
+	widget.BaseWidget
+	icon *widget.Icon
+	text *widget.Label
+}
+
+func newMessage() *message {
+	m := &message{icon: widget.NewIcon(nil), text: widget.NewLabel("")}
+	m.text.Wrapping = fyne.TextWrapWord
+	m.ExtendBaseWidget(m)
+	return m
+}
+
+func (m *message) CreateRenderer() fyne.WidgetRenderer {
+	return widget.NewSimpleRenderer(container.NewBorder(nil, nil, container.NewVBox(m.icon), nil, m.text))
+}
+
+func (m *message) set(text string, importance widget.Importance) {
+	var icon fyne.Resource
+	switch importance {
+	case widget.DangerImportance:
+		icon = theme.NewErrorThemedResource(theme.ErrorIcon())
+	case widget.WarningImportance:
+		icon = theme.NewWarningThemedResource(theme.WarningIcon())
+	case widget.SuccessImportance:
+		icon = theme.NewSuccessThemedResource(theme.ConfirmIcon())
+	}
+	m.icon.SetResource(icon)
+	m.icon.Hidden = icon == nil
+	m.text.Importance = importance
+	m.text.SetText(text)
+	m.Show()
+	m.Refresh()
+}
+
+func (m *message) clear() { m.Hide() }
+
+// Text is what the message says.
+func (m *message) Text() string {
+	if m.Hidden {
+		return ""
+	}
+	return m.text.Text
+}
+
+// reportView lists every permission in plain words, Stripe's name beside
+// it, with what it gives or what its absence costs.
 func reportView(e *env, rep accounts.Report) fyne.CanvasObject {
 	rows := container.New(layout.NewFormLayout())
 	for _, r := range rep.Results {
@@ -259,21 +377,23 @@ func reportView(e *env, rep accounts.Report) fyne.CanvasObject {
 			}
 			text = "Missing: " + r.IfMissing
 		case accounts.Unknown:
-			// The status line above says why; one reason is enough.
 			icon = theme.QuestionIcon()
-			text = "Could not check"
+			text = "Could not check: " + r.Gives
 		}
 		if advice := r.Advice(); advice != "" {
 			text += ". " + advice
 		}
-		label := r.Label
-		if shown := r.Shown(); shown != "" {
-			label += " · " + shown
+		if r.Name == accounts.PermFileWrite {
+			text += ". It is the one write permission, and optional: it only makes a link that serves the logo once"
 		}
-		name := widget.NewLabel(label)
+		name := widget.NewLabelWithStyle(r.Label, fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
+		label := container.NewVBox(name)
+		if shown := r.Shown(); shown != "" {
+			label.Add(secondaryText(shown))
+		}
 		desc := widget.NewLabel(text)
 		desc.Wrapping = fyne.TextWrapWord
-		rows.Add(container.NewHBox(widget.NewIcon(icon), name))
+		rows.Add(container.NewHBox(container.NewVBox(widget.NewIcon(icon)), label))
 		rows.Add(desc)
 	}
 	if len(rep.MissingNames()) == 0 {
@@ -281,7 +401,14 @@ func reportView(e *env, rep accounts.Report) fyne.CanvasObject {
 	}
 	link := widget.NewButtonWithIcon("Create a restricted key with every permission", theme.ComputerIcon(),
 		func() { e.openURL(accounts.CreateKeyURL(rep.Mode)) })
-	return container.NewVBox(rows, link)
+	return container.NewVBox(rows, container.NewHBox(link))
+}
+
+// secondaryText is small print in the placeholder colour, which the theme
+// keeps readable (4.5:1).
+func secondaryText(s string) *widget.RichText {
+	return widget.NewRichText(&widget.TextSegment{Text: s,
+		Style: widget.RichTextStyle{ColorName: theme.ColorNamePlaceHolder, SizeName: theme.SizeNameCaptionText, Inline: true}})
 }
 
 func capitalise(s string) string {

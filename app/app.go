@@ -113,10 +113,30 @@ type env struct {
 	// changed is called after the UI changed accounts or settings, so that
 	// every view refreshes.
 	changed func()
+	// screen is the usable size of the screen a window is on, in Fyne's
+	// units; nil or false where it cannot be known.
+	screen func(w fyne.Window) (fyne.Size, bool)
 	// do runs a UI change that comes from another goroutine on Fyne's
 	// thread: fyne.Do, waking the idle loop, in the app. It is the one way
 	// back to the widgets.
 	do func(func())
+}
+
+// fit sizes a shown window to want, or to what its screen has room for:
+// at 150 % a 768-pixel screen has 512 units of height, less than a window
+// may ask for.
+func (e *env) fit(w fyne.Window, want fyne.Size) {
+	if e.screen == nil {
+		return
+	}
+	if area, ok := e.screen(w); ok {
+		w.Resize(fitSize(want, area))
+	}
+}
+
+// fitSize is want, shrunk to 90 % of the screen where it would not fit.
+func fitSize(want, screen fyne.Size) fyne.Size {
+	return fyne.NewSize(min(want.Width, screen.Width*0.9), min(want.Height, screen.Height*0.9))
 }
 
 // ctx gives UI actions a bounded context: every network call has a timeout.
@@ -165,11 +185,12 @@ func watchQuit(quitting, ran <-chan struct{}, grace time.Duration, giveUp func()
 func Run(ctx context.Context, o Options) error {
 	a := fyneapp.NewWithID(ID)
 	a.SetIcon(assets.Icon)
+	a.Settings().SetTheme(newTheme())
 	var u *ui
 	idle := newIdleLoop(fyne.Do, func() bool { return !u.windowShown() }, 2*time.Second)
 	e := &env{
 		reg: o.Registry, hist: o.History, poll: o.Poller, addDemo: o.AddDemo, money: notifier.NewMoney(""), log: o.Logger,
-		keys: o.Keys, now: time.Now, autostart: o.Autostart, do: idle.do,
+		keys: o.Keys, now: time.Now, autostart: o.Autostart, do: idle.do, screen: screenSize,
 		openURL: func(raw string) { openURL(a, raw) },
 	}
 	var host trayHost
@@ -252,7 +273,13 @@ func (u *ui) start(wantDemo bool) {
 		u.env.log.Error("listing accounts", "err", err)
 	}
 	u.tray.refresh()
+	hasDemo := false
+	for _, a := range list {
+		hasDemo = hasDemo || a.Demo
+	}
 	switch {
+	case wantDemo && hasDemo: // --demo again: the demo is there already
+		u.preferences().show()
 	case wantDemo:
 		u.preferences().show()
 		u.preferences().onTryDemo()

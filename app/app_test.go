@@ -99,6 +99,11 @@ func newFixture(t testing.TB) *fixture {
 		openURL: func(u string) { f.opened = append(f.opened, u) },
 		do:      func(fn func()) { f.queue <- fn },
 		addDemo: func(ctx context.Context) (accounts.AddResult, error) {
+			conn, err := accounts.NewConnector(sim.URL)
+			if err != nil {
+				return accounts.AddResult{}, err
+			}
+			reg.SetDemo(conn)
 			key, _ := accounts.ParseKey(sim.NewKey(acct, false, stripesim.Restricted, stripesim.AllPermissions...))
 			return reg.Add(ctx, accounts.AddRequest{Key: key, Demo: true})
 		},
@@ -149,14 +154,14 @@ func TestAddAGoodKey(t *testing.T) {
 		t.Fatal("Add is enabled before a key")
 	}
 	test.Type(d.key, "pk_test_abcdefghijklmnop")
-	if !strings.Contains(d.status.Text, "publishable") || !d.addBtn.Disabled() {
-		t.Fatalf("publishable key: %q", d.status.Text)
+	if !strings.Contains(d.status.Text(), "publishable") || !d.addBtn.Disabled() {
+		t.Fatalf("publishable key: %q", d.status.Text())
 	}
 	d.key.SetText("")
 	test.Type(d.key, f.key(stripesim.AllPermissions...))
 	waitUntil(t, "the check", func() bool { return !d.busy() && !d.addBtn.Disabled() })
-	if !strings.Contains(d.status.Text, "The key works (test mode, "+fixedAccount+")") {
-		t.Fatalf("status: %q", d.status.Text)
+	if !strings.Contains(d.status.Text(), "The key works (test mode, "+fixedAccount+")") {
+		t.Fatalf("status: %q", d.status.Text())
 	}
 	test.Tap(d.addBtn)
 	waitUntil(t, "the account in the list", func() bool { return len(p.accounts) == 1 })
@@ -168,9 +173,9 @@ func TestAddAGoodKey(t *testing.T) {
 		t.Fatal("the poller was not told about the new account")
 	}
 	// The list row shows the badge, the masked key and the status.
-	row := newAccountRow().(*fyne.Container).Objects[0].(*accountRow)
+	row := newAccountRow(p)
 	row.set(a)
-	if row.badge.text.Text != "TEST" || !strings.Contains(row.detail.Text, a.KeyMasked) || row.status.Text != "OK" {
+	if row.badge.text.Text != "TEST" || !strings.Contains(row.detail.Text, a.KeyMasked) || row.status.Text != "Working" {
 		t.Fatalf("row: %q %q %q", row.badge.text.Text, row.detail.Text, row.status.Text)
 	}
 }
@@ -183,11 +188,14 @@ func TestAddAKeyWithMissingPermissions(t *testing.T) {
 	d := p.add
 	test.Type(d.key, f.key(stripesim.PermEventRead, stripesim.PermBalanceRead))
 	waitUntil(t, "the check", func() bool { return !d.busy() && !d.addBtn.Disabled() })
-	if !strings.Contains(d.status.Text, "Some permissions are missing; see below.") {
-		t.Fatalf("status: %q", d.status.Text)
+	// Adding is allowed, and the dialog says what it will cost.
+	if !strings.Contains(d.cost.Text(), "Adding it now, Cashbell goes without Payments, Disputes, Customers") ||
+		d.addBtn.Text != "Add without them" || d.status.text.Importance != widget.SuccessImportance {
+		t.Fatalf("cost %q, button %q", d.cost.Text(), d.addBtn.Text)
 	}
 	text := allText(d.report)
-	for _, want := range []string{"rak_customer_read", "Missing: no customer in notifications", "rak_balance_read", "the fee and net amount"} {
+	for _, want := range []string{"Customers", "rak_customer_read", "Missing: no customer in notifications", "rak_balance_read", "the fee and net amount",
+		"the one write permission"} {
 		if !strings.Contains(text, want) {
 			t.Errorf("report lacks %q:\n%s", want, text)
 		}
@@ -212,13 +220,18 @@ func TestARevokedKeyOrOneWithoutEventsCannotBeAdded(t *testing.T) {
 	revoked := f.key(stripesim.AllPermissions...)
 	f.sim.RevokeKey(revoked)
 	test.Type(d.key, revoked)
-	waitUntil(t, "the check", func() bool { return !d.busy() && strings.Contains(d.status.Text, "revoked") })
+	waitUntil(t, "the check", func() bool { return !d.busy() && strings.Contains(d.status.Text(), "revoked") })
 	if !d.addBtn.Disabled() {
 		t.Fatal("Add enabled for a revoked key")
 	}
+	// Refused outright: said on the key field, in the error colour, with no
+	// list of permissions that could not be checked.
+	if d.status.text.Importance != widget.DangerImportance || len(d.report.Objects) != 0 {
+		t.Fatalf("refusal: importance %v, %d report rows", d.status.text.Importance, len(d.report.Objects))
+	}
 	d.key.SetText("")
 	test.Type(d.key, f.key(stripesim.PermBalanceRead))
-	waitUntil(t, "the check", func() bool { return !d.busy() && strings.Contains(d.status.Text, "cannot read events") })
+	waitUntil(t, "the check", func() bool { return !d.busy() && strings.Contains(d.status.Text(), "cannot read events") })
 	if !d.addBtn.Disabled() {
 		t.Fatal("Add enabled for a key that cannot read events")
 	}
@@ -227,19 +240,35 @@ func TestARevokedKeyOrOneWithoutEventsCannotBeAdded(t *testing.T) {
 func TestRemoveAsksFirst(t *testing.T) {
 	f := newFixture(t)
 	key, _ := accounts.ParseKey(f.key(stripesim.AllPermissions...))
-	if _, err := f.reg.Add(context.Background(), accounts.AddRequest{Key: key}); err != nil {
+	res, err := f.reg.Add(context.Background(), accounts.AddRequest{Key: key})
+	if err != nil {
 		t.Fatal(err)
 	}
 	p := f.ui.preferences()
 	p.show()
-	p.list.Select(0)
-	test.Tap(p.remove)
-	tapButton(t, p.win.Canvas().Overlays().Top(), "No")
+	// The row's menu has the account's actions, removal last.
+	labels := menuLabels(p.menu(res.Account))
+	if want := "Refresh from Stripe|Rename…|Choose logo…|Mute notifications|Open in Stripe||Remove account…"; strings.Join(labels, "|") != want {
+		t.Fatalf("menu %q", strings.Join(labels, "|"))
+	}
+	p.onRemove(res.Account.ID)
+	top := p.win.Canvas().Overlays().Top()
+	if b := findButton(t, top, "Remove account"); b.Importance != widget.DangerImportance {
+		t.Fatal("the destructive button is not marked as such")
+	}
+	tapButton(t, top, "Cancel")
 	if len(p.accounts) != 1 {
 		t.Fatal("removed without a yes")
 	}
-	test.Tap(p.remove)
-	tapButton(t, p.win.Canvas().Overlays().Top(), "Yes")
+	// Esc is Cancel too; Enter does not destroy.
+	p.onRemove(res.Account.ID)
+	p.keys.typed(&fyne.KeyEvent{Name: fyne.KeyReturn})
+	p.keys.typed(&fyne.KeyEvent{Name: fyne.KeyEscape})
+	if len(p.accounts) != 1 || p.win.Canvas().Overlays().Top() != nil {
+		t.Fatal("Esc did not cancel, or Enter removed")
+	}
+	p.onRemove(res.Account.ID)
+	tapButton(t, p.win.Canvas().Overlays().Top(), "Remove account")
 	if len(p.accounts) != 0 {
 		t.Fatal("not removed")
 	}
@@ -362,12 +391,15 @@ func TestTrayShowsTodaysSalesAndLastEvents(t *testing.T) {
 	f.ui.tray.refresh()
 	labels := menuLabels(host.menu)
 	joined := strings.Join(labels, "\n")
-	for _, want := range []string{"Acme Books: $49.00 + ¥500 (2 sales)", "Payment failed · $9.00 · Acme Books", "Pause notifications", "Activity…", "Preferences…", "Quit"} {
+	if labels[0] != "⚠ 1 failed payment" {
+		t.Errorf("what needs looking at is not first: %q", labels[0])
+	}
+	for _, want := range []string{"Acme Books: ¥500 · 1 sale\nAcme Books: $49.00 · 1 sale", "Payment failed · $9.00 — Acme Books", "Pause notifications", "Activity…", "Preferences…", "Quit"} {
 		if !strings.Contains(joined, want) {
 			t.Errorf("menu lacks %q:\n%s", want, joined)
 		}
 	}
-	if host.icon != assets.TrayAttention || host.tooltip != "Cashbell: a failed payment or a dispute to look at" {
+	if host.icon != assets.TrayAttention || host.tooltip != "Cashbell: 1 failed payment to look at" {
 		t.Fatalf("an unseen failed payment does not ask for attention: icon %v, tooltip %q", host.icon.Name(), host.tooltip)
 	}
 	for _, it := range f.ui.tray.menu.Items {
@@ -393,8 +425,8 @@ func TestTrayShowsTodaysSalesAndLastEvents(t *testing.T) {
 	if !set.Paused(now) || set.Paused(now.Add(61*time.Minute)) {
 		t.Fatalf("paused until %v", set.PausedUntil)
 	}
-	if want := "Cashbell: notifications paused until " + now.Add(time.Hour).Local().Format("15:04"); host.tooltip != want {
-		t.Fatalf("tooltip %q, want %q", host.tooltip, want)
+	if want := "Cashbell: notifications paused until " + now.Add(time.Hour).Local().Format("15:04"); host.tooltip != want || host.icon != assets.TrayPaused {
+		t.Fatalf("tooltip %q, want %q; icon %s", host.tooltip, want, host.icon.Name())
 	}
 }
 
@@ -491,14 +523,19 @@ func menuLabels(m *fyne.Menu) []string {
 func allText(o fyne.CanvasObject) string {
 	var b strings.Builder
 	walk(o, func(o fyne.CanvasObject) {
-		if l, ok := o.(*widget.Label); ok {
-			b.WriteString(l.Text + "\n")
+		switch x := o.(type) {
+		case *widget.Label:
+			b.WriteString(x.Text + "\n")
+		case *widget.RichText:
+			b.WriteString(x.String() + "\n")
 		}
 	})
 	return b.String()
 }
 
-func tapButton(t *testing.T, root fyne.CanvasObject, label string) {
+func settledText(r *eventRow) string { return r.settled.String() }
+
+func findButton(t *testing.T, root fyne.CanvasObject, label string) *widget.Button {
 	t.Helper()
 	var found *widget.Button
 	walk(root, func(o fyne.CanvasObject) {
@@ -509,7 +546,12 @@ func tapButton(t *testing.T, root fyne.CanvasObject, label string) {
 	if found == nil {
 		t.Fatalf("no button %q", label)
 	}
-	test.Tap(found)
+	return found
+}
+
+func tapButton(t *testing.T, root fyne.CanvasObject, label string) {
+	t.Helper()
+	test.Tap(findButton(t, root, label))
 }
 
 func walk(o fyne.CanvasObject, visit func(fyne.CanvasObject)) {
@@ -652,16 +694,16 @@ func TestActivityShowsFeeAndNetOnceSettled(t *testing.T) {
 	w.show()
 	row := newEventRow(w)
 	row.set(0, w.events[0])
-	if row.settled.Text != "" {
-		t.Fatalf("fee before settlement: %q", row.settled.Text)
+	if settledText(row) != "" {
+		t.Fatalf("fee before settlement: %q", settledText(row))
 	}
 	if err := f.store.SaveDetails(ctx, res.Account.ID, "ch_1", notifier.Details{Fee: 320, Net: 9680, NetCur: "usd"}); err != nil {
 		t.Fatal(err)
 	}
 	w.refresh()
 	row.set(0, w.events[0])
-	if row.settled.Text != "Net $96.80 (fee $3.20)" {
-		t.Fatalf("settled %q", row.settled.Text)
+	if settledText(row) != "net $96.80 · fee $3.20" || row.amount.Text != "$100.00" || row.title.Text != "New sale" {
+		t.Fatalf("settled %q, amount %q, title %q", settledText(row), row.amount.Text, row.title.Text)
 	}
 	set, _ := f.store.Settings(ctx)
 	set.HideAmounts = true
@@ -670,7 +712,157 @@ func TestActivityShowsFeeAndNetOnceSettled(t *testing.T) {
 	}
 	w.refresh()
 	row.set(0, w.events[0])
-	if row.settled.Text != "" {
-		t.Fatalf("amounts hidden but %q", row.settled.Text)
+	if settledText(row) != "" || row.amount.Text != "•••" {
+		t.Fatalf("amounts hidden but %q %q", settledText(row), row.amount.Text)
+	}
+}
+
+// Keyboard: in the add dialog Esc cancels from the key field and Enter adds
+// once the key is good; in Activity the arrows select a row, Enter opens it,
+// and "Open in Stripe" does the same for the mouse.
+func TestTheKeyboardWorksInDialogsAndActivity(t *testing.T) {
+	f := newFixture(t)
+	p := f.ui.preferences()
+	p.show()
+	p.onAdd()
+	d := p.add
+	c := p.win.Canvas()
+	if c.Focused() != d.key {
+		t.Fatal("the key field does not have the focus")
+	}
+	d.key.TypedKey(&fyne.KeyEvent{Name: fyne.KeyEscape})
+	if c.Overlays().Top() != nil {
+		t.Fatal("Esc in the key field did not cancel")
+	}
+	p.onAdd()
+	test.Type(d.key, f.key(stripesim.AllPermissions...))
+	waitUntil(t, "the check", func() bool { return !d.busy() && !d.addBtn.Disabled() })
+	d.key.TypedKey(&fyne.KeyEvent{Name: fyne.KeyReturn})
+	waitUntil(t, "the account", func() bool { return len(p.accounts) == 1 })
+	if c.Overlays().Top() != nil {
+		t.Fatal("the dialog stays after Enter added the account")
+	}
+	// Nothing focused: the canvas passes Esc to the dialog on top.
+	p.onAdd()
+	c.Unfocus()
+	p.keys.typed(&fyne.KeyEvent{Name: fyne.KeyEscape})
+	if c.Overlays().Top() != nil {
+		t.Fatal("Esc did not cancel")
+	}
+
+	ctx := context.Background()
+	evs := []notifier.Event{
+		{ID: "evt_1", Type: "charge.succeeded", Created: testNow.Unix() - 60, Object: []byte(`{"id":"ch_1","amount":4900,"currency":"usd"}`)},
+		{ID: "evt_2", Type: "charge.succeeded", Created: testNow.Unix() - 30, Object: []byte(`{"id":"ch_2","amount":500,"currency":"usd"}`)},
+	}
+	if _, err := f.store.Ingest(ctx, p.accounts[0].ID, evs, nil, false); err != nil {
+		t.Fatal(err)
+	}
+	w := f.ui.activityWindow()
+	w.show()
+	if w.win.Canvas().Focused() != w.list || !w.openBtn.Disabled() {
+		t.Fatal("Activity opens without the list focused, or with Open enabled")
+	}
+	w.list.TypedKey(&fyne.KeyEvent{Name: fyne.KeyDown})
+	w.list.TypedKey(&fyne.KeyEvent{Name: fyne.KeyDown})
+	w.list.TypedKey(&fyne.KeyEvent{Name: fyne.KeyReturn})
+	if len(f.opened) != 1 || f.opened[0] != "https://dashboard.stripe.com/test/payments/ch_1" {
+		t.Fatalf("Enter on the second row opened %v", f.opened)
+	}
+	w.list.TypedKey(&fyne.KeyEvent{Name: fyne.KeyUp})
+	test.Tap(w.openBtn)
+	if len(f.opened) != 2 || f.opened[1] != "https://dashboard.stripe.com/test/payments/ch_2" {
+		t.Fatalf("Open in Stripe opened %v", f.opened)
+	}
+}
+
+// Windows fit the screen they open on: at 150 % a 1024×768 screen is
+// 682×512 units, and neither window asks for more, nor needs more.
+func TestWindowsFitASmallScreen(t *testing.T) {
+	f := newFixture(t)
+	screen := fyne.NewSize(1024/1.5, 768/1.5)
+	f.ui.env.screen = func(fyne.Window) (fyne.Size, bool) { return screen, true }
+	key, _ := accounts.ParseKey(f.key(stripesim.AllPermissions...))
+	if _, err := f.reg.Add(context.Background(), accounts.AddRequest{Key: key, Name: "A shop with a very long name indeed, longer than any"}); err != nil {
+		t.Fatal(err)
+	}
+	f.ui.showPrefs()
+	f.ui.showActivity()
+	for _, w := range []fyne.Window{f.ui.prefs.win, f.ui.activity.win} {
+		size, needs := w.Canvas().Size(), w.Content().MinSize()
+		if size.Width > screen.Width || size.Height > screen.Height {
+			t.Errorf("%s opens at %v on a screen of %v", w.Title(), size, screen)
+		}
+		if needs.Width > screen.Width*0.9 || needs.Height > screen.Height*0.9 {
+			t.Errorf("%s needs %v on a screen of %v", w.Title(), needs, screen)
+		}
+	}
+	if got := fitSize(fyne.NewSize(720, 520), fyne.NewSize(1920, 1080)); got != fyne.NewSize(720, 520) {
+		t.Errorf("a big screen shrinks the window: %v", got)
+	}
+}
+
+// The amount has a column of its own that is never cut short, even at the
+// narrowest window and with a long account name; the account's name moves to
+// the second line and leaves when only one account is shown.
+func TestActivityNeverHidesTheMoney(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	var ids []string
+	for _, name := range []string{"A shop with a very long name indeed, longer than any window is wide", "B"} {
+		key, _ := accounts.ParseKey(f.sim.NewKey(f.sim.CreateAccount(stripesim.AccountSpec{DisplayName: name}), false, stripesim.Restricted, stripesim.AllPermissions...))
+		res, err := f.reg.Add(ctx, accounts.AddRequest{Key: key})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ids = append(ids, res.Account.ID)
+	}
+	ev := notifier.Event{ID: "evt_1", Type: "charge.dispute.created", Created: testNow.Unix(),
+		Object: []byte(`{"id":"dp_1","amount":1234567,"currency":"usd","charge":"ch_1","reason":"fraudulent"}`)}
+	if _, err := f.store.Ingest(ctx, ids[0], []notifier.Event{ev}, nil, false); err != nil {
+		t.Fatal(err)
+	}
+	w := f.ui.activityWindow()
+	w.show()
+	w.win.Resize(w.win.Content().MinSize())
+	row := newEventRow(w)
+	row.set(0, w.events[0])
+	row.Resize(fyne.NewSize(w.win.Content().MinSize().Width, row.MinSize().Height))
+	test.WidgetRenderer(row).Layout(row.Size())
+	if row.amount.Text != "$12,345.67" || row.amount.Size().Width < row.amount.MinSize().Width {
+		t.Fatalf("amount %q shown in %v of %v", row.amount.Text, row.amount.Size(), row.amount.MinSize())
+	}
+	if !strings.HasPrefix(row.body.Text, "A shop with a very long name") || row.title.Text != "New dispute" || row.title.Importance != widget.DangerImportance {
+		t.Fatalf("title %q, body %q", row.title.Text, row.body.Text)
+	}
+	w.accountFilter.SetSelectedIndex(1)
+	row.set(0, w.events[0])
+	if row.body.Text != "reason: fraudulent" {
+		t.Fatalf("one account shown, yet the body names it: %q", row.body.Text)
+	}
+}
+
+// --demo a second time shows Preferences with the demo account, not the
+// add dialog over an empty key.
+func TestDemoAgainOpensNoAddDialog(t *testing.T) {
+	f := newFixture(t)
+	if _, err := f.ui.env.addDemo(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	f.ui.start(true)
+	if top := f.ui.prefs.win.Canvas().Overlays().Top(); top != nil {
+		t.Fatal("the add dialog opened over an account that is there")
+	}
+}
+
+// The tray host updates a menu of the same shape in place: only a change
+// of structure builds it again.
+func TestTrayMenuShape(t *testing.T) {
+	item := func(l string) *fyne.MenuItem { return fyne.NewMenuItem(l, nil) }
+	a := []*fyne.MenuItem{item("Today"), item("Acme: $1.00 · 1 sale"), fyne.NewMenuItemSeparator(), item("Quit")}
+	b := []*fyne.MenuItem{item("Today"), item("Acme: $2.00 · 2 sales"), fyne.NewMenuItemSeparator(), item("Quit")}
+	c := []*fyne.MenuItem{item("⚠ 1 dispute"), fyne.NewMenuItemSeparator(), item("Today"), item("Acme: $2.00 · 2 sales"), fyne.NewMenuItemSeparator(), item("Quit")}
+	if menuShape(a) != menuShape(b) || menuShape(a) == menuShape(c) {
+		t.Fatalf("shapes %q %q %q", menuShape(a), menuShape(b), menuShape(c))
 	}
 }

@@ -295,7 +295,7 @@ func newClockPicker(changed func(string)) *clockPicker {
 }
 
 func (c *clockPicker) CreateRenderer() fyne.WidgetRenderer {
-	return widget.NewSimpleRenderer(container.NewHBox(sized(c.hour, 76), widget.NewLabel(":"), sized(c.minute, 76)))
+	return widget.NewSimpleRenderer(container.NewHBox(sized(c.hour, 64), widget.NewLabel(":"), sized(c.minute, 64)))
 }
 
 // set shows "HH:MM"; a minute off the five-minute steps (typed in an older

@@ -18,145 +18,119 @@ import (
 
 	"github.com/cashbell/cashbell/accounts"
 	"github.com/cashbell/cashbell/assets"
+	"github.com/cashbell/cashbell/notifier"
 )
+
+// prefsSize is the size Preferences asks for; a smaller screen gets less.
+var prefsSize = fyne.NewSize(720, 520)
 
 // prefsWindow is the Preferences window: an Accounts tab and a Notifications tab.
 type prefsWindow struct {
 	env    *env
 	win    fyne.Window
+	keys   *dialogKeys
 	tabs   *container.AppTabs
 	list   *widget.List
 	notifs *notificationsTab
 
 	accounts []accounts.Account
-	selected int
 
-	rename, logo, reimport, recheck, remove *widget.Button
-	mute                                    *widget.Check
-	empty                                   *widget.Label
-	keysNote                                *widget.Label
-	add                                     *addDialog
-	shown                                   bool
+	empty    *fyne.Container
+	keysNote *widget.Label
+	add      *addDialog
+	shown    bool
+	sized    bool
 }
 
 func newPrefsWindow(a fyne.App, e *env) *prefsWindow {
-	p := &prefsWindow{env: e, win: a.NewWindow("Cashbell Preferences"), selected: -1}
+	p := &prefsWindow{env: e, win: a.NewWindow("Cashbell Preferences")}
+	p.keys = newDialogKeys(p.win)
 	p.notifs = newNotificationsTab(e, p.win)
 	p.build()
-	p.win.Resize(fyne.NewSize(760, 540))
+	p.win.Resize(prefsSize)
 	return p
 }
 
 func (p *prefsWindow) build() {
 	p.list = widget.NewList(
 		func() int { return len(p.accounts) },
-		newAccountRow,
+		func() fyne.CanvasObject { return newAccountRow(p) },
 		func(id widget.ListItemID, o fyne.CanvasObject) {
 			if id < len(p.accounts) {
-				o.(*fyne.Container).Objects[0].(*accountRow).set(p.accounts[id])
+				o.(*accountRow).set(p.accounts[id])
 			}
 		})
-	p.list.OnSelected = func(id widget.ListItemID) { p.selected = id; p.updateButtons() }
-	p.list.OnUnselected = func(widget.ListItemID) { p.selected = -1; p.updateButtons() }
+	// A row is not a selection: its actions are in its own menu.
+	p.list.OnSelected = func(id widget.ListItemID) { p.list.Unselect(id) }
 
 	addBtn := widget.NewButtonWithIcon("Add account…", theme.ContentAddIcon(), p.onAdd)
 	addBtn.Importance = widget.HighImportance
-	p.rename = widget.NewButtonWithIcon("Rename…", theme.DocumentCreateIcon(), p.onRename)
-	p.logo = widget.NewButtonWithIcon("Choose logo…", theme.FileImageIcon(), p.onChooseLogo)
-	p.reimport = widget.NewButtonWithIcon("Import name and logo again", theme.DownloadIcon(), p.onReimport)
-	p.recheck = widget.NewButtonWithIcon("Check key again", theme.ViewRefreshIcon(), p.onRecheck)
-	p.remove = widget.NewButtonWithIcon("Remove…", theme.DeleteIcon(), p.onRemove)
-	p.remove.Importance = widget.DangerImportance
-	p.mute = widget.NewCheck("Mute this account's notifications", p.onMute)
-	// Not wrapped: a wrapping label in a centring container asks for a
-	// word-per-line height and stretches the window.
-	p.empty = widget.NewLabel("No accounts yet. Add one with a restricted key, or try the demo account.")
+	emptyText := widget.NewLabel("No accounts yet. Add one with a restricted key, or try the demo account.")
+	emptyText.Wrapping = fyne.TextWrapWord
+	emptyText.Alignment = fyne.TextAlignCenter
+	p.empty = container.NewVBox(layout.NewSpacer(), emptyText,
+		container.NewCenter(widget.NewButtonWithIcon("Try the demo account", theme.MediaPlayIcon(), p.onTryDemo)), layout.NewSpacer())
 
 	p.keysNote = widget.NewLabel("")
 	p.keysNote.Wrapping = fyne.TextWrapWord
 	p.keysNote.TextStyle.Italic = true
 
-	actions := container.NewGridWithColumns(3, p.rename, p.logo, p.reimport, p.recheck, p.remove, p.mute)
-	bottom := container.NewVBox(widget.NewSeparator(), actions, p.keysNote)
 	top := container.NewHBox(addBtn, layout.NewSpacer())
-	accountsTab := container.NewBorder(top, bottom, nil, nil, container.NewStack(p.list, container.NewCenter(p.empty)))
+	bottom := container.NewVBox(widget.NewSeparator(), p.keysNote)
+	accountsTab := container.NewBorder(top, bottom, nil, nil, container.NewStack(p.list, p.empty))
 
 	p.tabs = container.NewAppTabs(
 		container.NewTabItemWithIcon("Accounts", theme.AccountIcon(), container.NewPadded(accountsTab)),
 		container.NewTabItemWithIcon("Notifications", theme.MailComposeIcon(), p.notifs.build()),
 	)
 	p.win.SetContent(p.tabs)
-	p.add = newAddDialog(p.env, p.win)
-	p.updateButtons()
+	p.add = newAddDialog(p.env, p.win, p.keys)
 }
 
 func (p *prefsWindow) show() {
 	p.shown = true
 	p.refresh()
 	p.win.Show()
+	if !p.sized {
+		p.sized = true
+		p.env.fit(p.win, prefsSize)
+	}
 	p.win.RequestFocus()
 }
 
-// refresh reloads the accounts list, keeping the selection by id.
+// refresh reloads the accounts list.
 func (p *prefsWindow) refresh() {
 	ctx, cancel := p.env.ctx()
 	defer cancel()
-	var keep string
-	if p.selected >= 0 && p.selected < len(p.accounts) {
-		keep = p.accounts[p.selected].ID
-	}
 	list, err := p.env.reg.List(ctx)
 	if err != nil {
 		p.env.log.Error("listing accounts", "err", err)
 		return
 	}
 	p.accounts = list
-	p.selected = -1
-	p.list.UnselectAll()
-	for i, a := range list {
-		if a.ID == keep {
-			p.selected = i
-			p.list.Select(i)
-		}
-	}
 	p.list.Refresh()
 	p.empty.Hidden = len(list) > 0
 	p.empty.Refresh()
 	p.keysNote.SetText(p.env.keys.Summary(list))
 	p.notifs.refresh()
-	p.updateButtons()
 }
 
-func (p *prefsWindow) current() (accounts.Account, bool) {
-	if p.selected < 0 || p.selected >= len(p.accounts) {
-		return accounts.Account{}, false
-	}
-	return p.accounts[p.selected], true
-}
-
-func (p *prefsWindow) updateButtons() {
-	a, ok := p.current()
-	for _, b := range []*widget.Button{p.rename, p.logo, p.reimport, p.recheck, p.remove} {
-		if ok {
-			b.Enable()
-		} else {
-			b.Disable()
+// account returns the account with an id as last listed.
+func (p *prefsWindow) account(id string) (accounts.Account, bool) {
+	for _, a := range p.accounts {
+		if a.ID == id {
+			return a, true
 		}
 	}
-	if ok {
-		p.mute.Enable()
-		p.mute.Checked = a.Muted
-	} else {
-		p.mute.Checked = false
-		p.mute.Disable()
-	}
-	p.mute.Refresh()
+	return accounts.Account{}, false
 }
 
 // showError logs the details and tells the person what to do next.
 func (p *prefsWindow) showError(what string, err error) {
 	p.env.log.Error(what, "err", err)
-	dialog.ShowError(errors.New(accounts.Redact(err.Error())), p.win)
+	d := dialog.NewError(errors.New(accounts.Redact(err.Error())), p.win)
+	p.keys.track(d, d.Dismiss)
+	d.Show()
 }
 
 func (p *prefsWindow) onAdd() {
@@ -170,20 +144,38 @@ func (p *prefsWindow) onTryDemo() {
 	p.add.onTryDemo()
 }
 
-func (p *prefsWindow) onRename() {
-	a, ok := p.current()
+// menu is an account's actions, for the button on its row.
+func (p *prefsWindow) menu(a accounts.Account) *fyne.Menu {
+	mute := fyne.NewMenuItem("Mute notifications", func() { p.setMuted(a.ID, true) })
+	if a.Muted {
+		mute = fyne.NewMenuItem("Unmute notifications", func() { p.setMuted(a.ID, false) })
+	}
+	remove := fyne.NewMenuItem("Remove account…", func() { p.onRemove(a.ID) })
+	remove.Icon = theme.DeleteIcon()
+	return fyne.NewMenu("",
+		fyne.NewMenuItem("Refresh from Stripe", func() { p.onRefresh(a.ID) }),
+		fyne.NewMenuItem("Rename…", func() { p.onRename(a.ID) }),
+		fyne.NewMenuItem("Choose logo…", func() { p.onChooseLogo(a.ID) }),
+		mute,
+		fyne.NewMenuItem("Open in Stripe", func() { p.env.openURL(notifier.DashboardHome(source(a))) }),
+		fyne.NewMenuItemSeparator(),
+		remove,
+	)
+}
+
+func (p *prefsWindow) onRename(id string) {
+	a, ok := p.account(id)
 	if !ok {
 		return
 	}
-	entry := widget.NewEntry()
+	entry := newKeyedEntry(false)
 	entry.SetText(a.Name)
 	entry.SetPlaceHolder(a.ImportedName)
-	hint := widget.NewLabel("Leave empty to use the name from Stripe (" + a.ImportedName + ").")
+	hint := widget.NewLabel("Leave it empty to use the name from Stripe (" + a.ImportedName + ").")
 	hint.Wrapping = fyne.TextWrapWord
-	dialog.ShowCustomConfirm("Rename "+a.Name, "Rename", "Cancel", container.NewVBox(entry, hint), func(ok bool) {
-		if !ok {
-			return
-		}
+	var d *dialog.CustomDialog
+	rename := func() {
+		d.Hide()
 		ctx, cancel := p.env.ctx()
 		defer cancel()
 		if _, err := p.env.reg.Rename(ctx, a.ID, entry.Text); err != nil {
@@ -191,14 +183,20 @@ func (p *prefsWindow) onRename() {
 		}
 		p.refresh()
 		p.env.changed()
-	}, p.win)
+	}
+	save := widget.NewButton("Rename", rename)
+	save.Importance = widget.HighImportance
+	d = dialog.NewCustomWithoutButtons("Rename "+a.Name, container.NewVBox(entry, hint), p.win)
+	d.SetButtons([]fyne.CanvasObject{widget.NewButton("Cancel", d.Hide), save})
+	entry.OnSubmitted = func(string) { rename() }
+	entry.onEscape = d.Hide
+	p.keys.track(d, rename)
+	d.Resize(fyne.NewSize(min(420, p.win.Canvas().Size().Width-40), d.MinSize().Height))
+	d.Show()
+	p.win.Canvas().Focus(entry)
 }
 
-func (p *prefsWindow) onChooseLogo() {
-	a, ok := p.current()
-	if !ok {
-		return
-	}
+func (p *prefsWindow) onChooseLogo(id string) {
 	d := dialog.NewFileOpen(func(r fyne.URIReadCloser, err error) {
 		if err != nil || r == nil {
 			return
@@ -209,7 +207,7 @@ func (p *prefsWindow) onChooseLogo() {
 			p.showError("reading the logo", fmt.Errorf("that file could not be read: %w", err))
 			return
 		}
-		p.setLogo(a.ID, data)
+		p.setLogo(id, data)
 	}, p.win)
 	d.SetFilter(storage.NewExtensionFileFilter([]string{".png", ".jpg", ".jpeg", ".gif", ".ico"}))
 	d.Show()
@@ -240,17 +238,16 @@ func (p *prefsWindow) runAsync(title string, work func() error, done func(error)
 	}()
 }
 
-func (p *prefsWindow) onReimport() { p.recheckCurrent("Importing name and logo…") }
-func (p *prefsWindow) onRecheck()  { p.recheckCurrent("Checking the key…") }
-
-func (p *prefsWindow) recheckCurrent(title string) {
-	a, ok := p.current()
+// onRefresh checks the key again and imports the name and logo again: one
+// visit to Stripe answers both.
+func (p *prefsWindow) onRefresh(id string) {
+	a, ok := p.account(id)
 	if !ok {
 		return
 	}
 	var rep accounts.Report
 	var updated accounts.Account
-	p.runAsync(title, func() error {
+	p.runAsync("Refreshing "+a.Name+" from Stripe…", func() error {
 		ctx, cancel := p.env.ctx()
 		defer cancel()
 		var err error
@@ -264,23 +261,23 @@ func (p *prefsWindow) recheckCurrent(title string) {
 		case err != nil:
 			p.showError("checking the key", err)
 		case len(updated.Missing) > 0:
-			dialog.ShowCustom("Key checked", "Close", reportView(p.env, rep), p.win)
+			d := dialog.NewCustom(updated.Name+": some permissions are missing", "Close", reportView(p.env, rep), p.win)
+			p.keys.track(d, d.Hide)
+			d.Resize(fyne.NewSize(min(640, p.win.Canvas().Size().Width-40), min(460, p.win.Canvas().Size().Height-40)))
+			d.Show()
 		default:
-			dialog.ShowInformation("Key checked", updated.Name+": the key works and has every permission Cashbell asks for.", p.win)
+			inform(p.keys, p.win, "Refreshed", updated.Name+": the key works, has every permission Cashbell asks for, and the name and logo are Stripe's current ones.")
 		}
 	})
 }
 
-func (p *prefsWindow) onRemove() {
-	a, ok := p.current()
+func (p *prefsWindow) onRemove(id string) {
+	a, ok := p.account(id)
 	if !ok {
 		return
 	}
-	msg := fmt.Sprintf("Remove %s (%s mode)? Cashbell forgets its key and its stored events. Your Stripe account is not touched.", a.Name, a.Mode)
-	dialog.ShowConfirm("Remove account", msg, func(ok bool) {
-		if !ok {
-			return
-		}
+	msg := fmt.Sprintf("Cashbell forgets the key of %s (%s mode) and its stored events. Your Stripe account is not touched.", a.Name, a.Mode)
+	confirm(p.keys, p.win, "Remove "+a.Name+"?", msg, "Remove account", func() {
 		ctx, cancel := p.env.ctx()
 		defer cancel()
 		if err := p.env.reg.Remove(ctx, a.ID); err != nil {
@@ -289,35 +286,37 @@ func (p *prefsWindow) onRemove() {
 		p.refresh()
 		p.env.poll.Reload()
 		p.env.changed()
-	}, p.win)
+	})
 }
 
-func (p *prefsWindow) onMute(on bool) {
-	a, ok := p.current()
-	if !ok || a.Muted == on {
-		return
-	}
+func (p *prefsWindow) setMuted(id string, on bool) {
 	ctx, cancel := p.env.ctx()
 	defer cancel()
-	if _, err := p.env.reg.Update(ctx, a.ID, func(acc *accounts.Account) { acc.Muted = on }); err != nil {
+	if _, err := p.env.reg.Update(ctx, id, func(acc *accounts.Account) { acc.Muted = on }); err != nil {
 		p.showError("muting", err)
 	}
 	p.refresh()
+	p.env.changed()
 }
 
-// accountRow shows one account: logo, name, mode badge, masked key, status.
+// accountRow shows one account: logo, name, mode badge, masked key, status,
+// and a button with the account's actions.
 type accountRow struct {
 	widget.BaseWidget
-	logo   *canvas.Image
-	name   *widget.Label
-	badge  *badge
-	demo   *badge
-	detail *widget.Label
-	status *widget.Label
+	prefs   *prefsWindow
+	account accounts.Account
+	logo    *canvas.Image
+	name    *widget.Label
+	badge   *badge
+	demo    *badge
+	detail  *widget.Label
+	status  *widget.Label
+	actions *widget.Button
 }
 
-func newAccountRow() fyne.CanvasObject {
+func newAccountRow(p *prefsWindow) *accountRow {
 	r := &accountRow{
+		prefs:  p,
 		logo:   canvas.NewImageFromResource(assets.AccountLogo),
 		name:   widget.NewLabelWithStyle("", fyne.TextAlignLeading, fyne.TextStyle{Bold: true}),
 		badge:  newBadge(),
@@ -325,20 +324,34 @@ func newAccountRow() fyne.CanvasObject {
 		detail: widget.NewLabel(""),
 		status: widget.NewLabel(""),
 	}
+	r.name.Truncation = fyne.TextTruncateEllipsis
+	r.detail.Truncation = fyne.TextTruncateEllipsis
+	r.status.Truncation = fyne.TextTruncateEllipsis
+	r.actions = widget.NewButtonWithIcon("", theme.MoreVerticalIcon(), r.showMenu)
+	r.actions.Importance = widget.LowImportance
 	r.logo.FillMode = canvas.ImageFillContain
 	r.logo.SetMinSize(fyne.NewSize(40, 40))
 	r.ExtendBaseWidget(r)
-	return container.NewStack(r)
+	return r
 }
 
 func (r *accountRow) CreateRenderer() fyne.WidgetRenderer {
-	line1 := container.NewHBox(r.name, container.NewCenter(r.badge), container.NewCenter(r.demo))
-	line2 := container.NewHBox(r.detail, r.status)
-	return widget.NewSimpleRenderer(container.NewBorder(nil, nil, container.NewCenter(r.logo), nil,
-		container.NewVBox(line1, line2)))
+	line1 := container.NewBorder(nil, nil, nil, container.NewHBox(container.NewCenter(r.badge), container.NewCenter(r.demo)), r.name)
+	return widget.NewSimpleRenderer(container.NewBorder(nil, nil, container.NewCenter(r.logo), container.NewCenter(r.actions),
+		container.NewVBox(line1, r.detail, r.status)))
+}
+
+func (r *accountRow) showMenu() {
+	c := fyne.CurrentApp().Driver().CanvasForObject(r.actions)
+	if c == nil {
+		return
+	}
+	pos := fyne.CurrentApp().Driver().AbsolutePositionForObject(r.actions).AddXY(0, r.actions.Size().Height)
+	widget.ShowPopUpMenuAtPosition(r.prefs.menu(r.account), c, pos)
 }
 
 func (r *accountRow) set(a accounts.Account) {
+	r.account = a
 	if a.Logo != "" {
 		r.logo.Resource = nil
 		r.logo.File = a.Logo
@@ -349,23 +362,27 @@ func (r *accountRow) set(a accounts.Account) {
 	r.logo.Refresh()
 	r.name.SetText(a.Name)
 	if a.Live() {
-		r.badge.set("LIVE", color.NRGBA{R: 0x2e, G: 0x9d, B: 0x55, A: 0xff})
+		r.badge.set("LIVE", theme.ColorNameSuccess, theme.ColorNameForegroundOnSuccess)
 	} else {
-		r.badge.set("TEST", color.NRGBA{R: 0xe0, G: 0x8a, B: 0x00, A: 0xff})
+		r.badge.set("TEST", theme.ColorNameWarning, theme.ColorNameForegroundOnWarning)
 	}
 	if a.Demo {
-		r.demo.set("DEMO", color.NRGBA{R: 0x63, G: 0x5b, B: 0xff, A: 0xff})
+		r.demo.set("DEMO", theme.ColorNamePrimary, theme.ColorNameForegroundOnPrimary)
 	} else {
 		r.demo.Hide()
 	}
 	r.detail.SetText(a.KeyMasked + " · " + a.StripeAccount + " · " + keptIn(a.KeyStorage))
 	r.status.SetText(statusText(a))
-	if a.Status == accounts.StatusOK {
+	switch {
+	case a.Stopped():
+		r.status.Importance = widget.DangerImportance
+	case a.Status == accounts.StatusOK:
 		r.status.Importance = widget.SuccessImportance
-	} else {
+	default:
 		r.status.Importance = widget.WarningImportance
 	}
 	r.status.Refresh()
+	r.actions.Refresh()
 }
 
 // keptIn says where an account's key is, for its row.
@@ -376,30 +393,63 @@ func keptIn(where accounts.Storage) string {
 	return "key in keyring"
 }
 
-func statusText(a accounts.Account) string {
-	switch a.Status {
-	case accounts.StatusOK:
-		if len(a.Missing) > 0 {
-			return "OK (optional: " + strings.Join(a.Missing, ", ") + ")"
+// permissionLabel is a permission in plain words, with Stripe's name where
+// the words are Cashbell's ("Products (rak_product_read)").
+func permissionLabel(name string) string {
+	for _, p := range accounts.Permissions {
+		if p.Name == name && name != "" {
+			return p.Label + " (" + name + ")"
 		}
-		return "OK"
-	case accounts.StatusMissingPermissions:
-		return "Missing permissions: " + strings.Join(a.Missing, ", ")
-	case accounts.StatusPermissionLost:
-		return "Stripe stopped showing events to this key: check its permissions, then Check key again"
-	case accounts.StatusKeyRevoked:
-		return "Key revoked or expired — add a new key"
-	case accounts.StatusOffline:
-		return "Offline — retrying"
 	}
-	return string(a.Status)
+	return name
 }
 
-// badge is a small coloured label such as LIVE or TEST.
+func permissionLabels(names []string) string {
+	out := make([]string, len(names))
+	for i, n := range names {
+		out[i] = permissionLabel(n)
+	}
+	return strings.Join(out, ", ")
+}
+
+// statusText is an account's state in a few words; what to do about it is
+// in the row's menu (Refresh from Stripe) and in the notification that told.
+func statusText(a accounts.Account) string {
+	var s string
+	switch a.Status {
+	case accounts.StatusOK:
+		s = "Working"
+		if len(a.Missing) > 0 {
+			s = "Working, without " + permissionLabels(a.Missing)
+		}
+	case accounts.StatusMissingPermissions:
+		s = "Missing " + permissionLabels(a.Missing) + ": refresh from Stripe once added"
+	case accounts.StatusPermissionLost:
+		s = "Stopped: Stripe no longer shows this key events"
+		if len(a.Missing) > 0 {
+			s = "Stopped: Stripe now asks for " + permissionLabels(a.Missing)
+		}
+	case accounts.StatusKeyRevoked:
+		s = "Stopped: Stripe refused the key; add the account again with a new key"
+	case accounts.StatusOffline:
+		s = "Offline, retrying"
+	default:
+		s = string(a.Status)
+	}
+	if a.Muted {
+		s += " · muted"
+	}
+	return s
+}
+
+// badge is a small coloured label such as LIVE or TEST, in the theme's
+// colours so that it reads in both variants.
 type badge struct {
 	widget.BaseWidget
-	bg   *canvas.Rectangle
-	text *canvas.Text
+	bg      *canvas.Rectangle
+	text    *canvas.Text
+	fill    fyne.ThemeColorName
+	textCol fyne.ThemeColorName
 }
 
 func newBadge() *badge {
@@ -411,11 +461,19 @@ func newBadge() *badge {
 	return b
 }
 
-func (b *badge) set(text string, c color.Color) {
+func (b *badge) set(text string, fill, textColour fyne.ThemeColorName) {
 	b.text.Text = text
-	b.bg.FillColor = c
+	b.fill, b.textCol = fill, textColour
 	b.Show()
 	b.Refresh()
+}
+
+func (b *badge) Refresh() {
+	if b.fill != "" {
+		b.bg.FillColor = theme.Color(b.fill)
+		b.text.Color = theme.Color(b.textCol)
+	}
+	b.BaseWidget.Refresh()
 }
 
 func (b *badge) CreateRenderer() fyne.WidgetRenderer {

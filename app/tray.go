@@ -3,6 +3,7 @@ package app
 import (
 	"fmt"
 	"net/url"
+	"sort"
 	"strings"
 	"time"
 
@@ -22,19 +23,20 @@ type trayHost interface {
 
 // tray is the system tray icon and its menu.
 type tray struct {
-	host      trayHost // nil when the desktop has no tray
-	env       *env
-	ui        *ui
-	attention bool
-	tooltip   string
-	menu      *fyne.Menu // the last menu built, for tests
+	host    trayHost // nil when the desktop has no tray
+	env     *env
+	ui      *ui
+	icon    fyne.Resource
+	tooltip string
+	menu    *fyne.Menu // the last menu built, for tests
 }
 
 func newTray(host trayHost, e *env, u *ui) *tray {
 	return &tray{host: host, env: e, ui: u}
 }
 
-// refresh rebuilds the menu and the icon from the store.
+// refresh rebuilds the menu and the icon from the store. The host changes
+// only what changed (sniTray.SetMenu), so a menu that is open stays open.
 func (t *tray) refresh() {
 	t.menu = t.build()
 	if t.host == nil {
@@ -42,88 +44,100 @@ func (t *tray) refresh() {
 	}
 	t.host.SetMenu(t.menu)
 	t.host.SetTooltip(t.tooltip)
-	if t.attention {
-		t.host.SetIcon(assets.TrayAttention)
-	} else {
-		t.host.SetIcon(assets.Tray)
-	}
+	t.host.SetIcon(t.icon)
 }
 
-func (t *tray) build() *fyne.Menu {
+// trayState is what the tray shows, read from the store once per refresh.
+type trayState struct {
+	list    []accounts.Account
+	set     notifier.Settings
+	now     time.Time
+	sales   map[string]map[string]*currencyDay // account → currency → the day's sales
+	unseen  map[*notifier.Kind]int             // bad news not yet seen in Activity
+	recent  []notifier.Event
+	stopped []accounts.Account
+	nSales  int
+}
+
+// currencyDay is one account's sales in one currency today.
+type currencyDay struct {
+	amount int64
+	count  int
+}
+
+func (t *tray) read() trayState {
 	ctx, cancel := t.env.ctx()
 	defer cancel()
-	list, err := t.env.reg.List(ctx)
-	if err != nil {
+	st := trayState{now: t.env.now(), sales: map[string]map[string]*currencyDay{}, unseen: map[*notifier.Kind]int{}}
+	var err error
+	if st.list, err = t.env.reg.List(ctx); err != nil {
 		t.env.log.Error("tray: listing accounts", "err", err)
 	}
-	set, _ := t.env.hist.Settings(ctx)
-	now := t.env.now()
-	names := map[string]accounts.Account{}
-	for _, a := range list {
-		names[a.ID] = a
-	}
-
-	var items []*fyne.MenuItem
-	// Today's sales, per account and currency.
-	midnight := time.Date(now.Year(), now.Month(), now.Day(), 0, 0, 0, 0, now.Location())
+	st.set, _ = t.env.hist.Settings(ctx)
+	midnight := time.Date(st.now.Year(), st.now.Month(), st.now.Day(), 0, 0, 0, 0, st.now.Location())
 	today, _ := t.env.hist.Since(ctx, midnight)
-	totals := map[string]notifier.Totals{}
-	counts := map[string]int{}
-	t.attention = false
 	sales := notifier.KindByID("sale")
 	for _, e := range today {
 		if h := notifier.Decode(e, notifier.Source{}); h.Kind == sales && h.HasAmount() {
-			if totals[e.Account] == nil {
-				totals[e.Account] = notifier.Totals{}
+			if st.sales[e.Account] == nil {
+				st.sales[e.Account] = map[string]*currencyDay{}
 			}
-			totals[e.Account].Add(h.Amount, h.Currency)
-			counts[e.Account]++
+			d := st.sales[e.Account][h.Currency]
+			if d == nil {
+				d = &currencyDay{}
+				st.sales[e.Account][h.Currency] = d
+			}
+			d.amount += h.Amount
+			d.count++
+			st.nSales++
 		}
 	}
-	recent, _, _ := t.env.hist.Page(ctx, notifier.Query{Limit: 200})
-	for _, e := range recent {
-		if k := notifier.KindOf(e.Type); k != nil && k.Bad && e.Created > set.SeenUntil && e.Mark != notifier.MarkSilent {
-			t.attention = true
+	st.recent, _, _ = t.env.hist.Page(ctx, notifier.Query{Limit: 200})
+	for _, e := range st.recent {
+		if k := notifier.KindOf(e.Type); k != nil && k.Bad && e.Created > st.set.SeenUntil && e.Mark != notifier.MarkSilent {
+			st.unseen[k]++
 		}
 	}
-	for _, a := range list {
+	for _, a := range st.list {
 		if a.Stopped() {
-			t.attention = true
+			st.stopped = append(st.stopped, a)
 		}
 	}
+	return st
+}
 
-	t.tooltip = tooltip(list, counts, set, now, t.attention)
+func (t *tray) build() *fyne.Menu {
+	st := t.read()
+	names := map[string]accounts.Account{}
+	for _, a := range st.list {
+		names[a.ID] = a
+	}
+	var items []*fyne.MenuItem
+
+	// What needs the user comes first, saying what it is.
+	attention := t.attentionItems(st)
+	items = append(items, attention...)
+	if len(attention) > 0 {
+		items = append(items, fyne.NewMenuItemSeparator())
+	}
 
 	header := fyne.NewMenuItem("Today", nil)
 	header.Disabled = true
 	items = append(items, header)
-	if len(list) == 0 {
-		it := fyne.NewMenuItem("No accounts yet — add one in Preferences", nil)
-		it.Disabled = true
+	if len(st.list) == 0 {
+		it := fyne.NewMenuItem("No accounts yet — add one in Preferences", t.ui.showPrefs)
 		items = append(items, it)
 	}
-	for _, a := range list {
-		line := a.Name + ": no sales yet"
-		if n := counts[a.ID]; n > 0 {
-			amount := totals[a.ID].Format(t.env.money)
-			if set.HideAmounts {
-				amount = "•••"
-			}
-			line = fmt.Sprintf("%s: %s (%d %s)", a.Name, amount, n, plural(n, "sale", "sales"))
+	for _, a := range st.list {
+		for _, line := range t.todayLines(a, st) {
+			it := fyne.NewMenuItem(line, nil)
+			it.Disabled = true
+			items = append(items, it)
 		}
-		if a.Stopped() {
-			line = a.Name + ": key stopped working — check it in Preferences"
-		}
-		it := fyne.NewMenuItem(line, nil)
-		it.Disabled = !a.Stopped()
-		if !it.Disabled {
-			it.Action = t.ui.showPrefs
-		}
-		items = append(items, it)
 	}
 
 	items = append(items, fyne.NewMenuItemSeparator())
-	last := recent
+	last := st.recent
 	if len(last) > 5 {
 		last = last[:5]
 	}
@@ -132,14 +146,14 @@ func (t *tray) build() *fyne.Menu {
 		it.Disabled = true
 		items = append(items, it)
 	}
-	opt := notifier.TextOptions{Money: t.env.money, HideAmounts: set.HideAmounts}
+	opt := notifier.TextOptions{Money: t.env.money, HideAmounts: st.set.HideAmounts}
 	for _, e := range last {
 		h := notifier.Decode(e, source(names[e.Account]))
-		label := strings.Join(nonEmpty(h.What(), h.AmountText(opt), h.Account), " · ")
+		label := strings.Join(nonEmpty(h.Headline(opt), h.Account), " — ")
 		items = append(items, fyne.NewMenuItem(label, func() { t.env.openURL(h.Link) }))
 	}
 
-	items = append(items, fyne.NewMenuItemSeparator(), t.pauseItem(set, now), fyne.NewMenuItemSeparator(),
+	items = append(items, fyne.NewMenuItemSeparator(), t.pauseItem(st.set, st.now), fyne.NewMenuItemSeparator(),
 		fyne.NewMenuItem("Activity…", t.ui.showActivity),
 		fyne.NewMenuItem("Preferences…", t.ui.showPrefs),
 		fyne.NewMenuItemSeparator(),
@@ -147,33 +161,87 @@ func (t *tray) build() *fyne.Menu {
 	quit := fyne.NewMenuItem("Quit", t.ui.quit)
 	quit.IsQuit = true
 	items = append(items, quit)
+
+	t.tooltip = tooltip(st)
+	switch {
+	case len(attention) > 0:
+		t.icon = assets.TrayAttention
+	case st.set.Paused(st.now):
+		t.icon = assets.TrayPaused
+	default:
+		t.icon = assets.Tray
+	}
 	return fyne.NewMenu("Cashbell", items...)
+}
+
+// attentionItems are the stopped accounts ("Acme: key stopped working"),
+// opening Preferences, and the unseen bad news by kind ("1 failed
+// payment"), opening Activity.
+func (t *tray) attentionItems(st trayState) []*fyne.MenuItem {
+	var items []*fyne.MenuItem
+	for _, a := range st.stopped {
+		items = append(items, fyne.NewMenuItem("⚠ "+a.Name+": Stripe key stopped working", t.ui.showPrefs))
+	}
+	for _, k := range notifier.Kinds {
+		if n := st.unseen[k]; n > 0 {
+			items = append(items, fyne.NewMenuItem(fmt.Sprintf("⚠ %d %s", n, plural(n, k.One, k.Many)), t.ui.showActivity))
+		}
+	}
+	return items
+}
+
+// todayLines are an account's sales today, one line per currency:
+// "Acme: $120.00 · 3 sales", "Acme: ¥500 · 1 sale".
+func (t *tray) todayLines(a accounts.Account, st trayState) []string {
+	days := st.sales[a.ID]
+	if len(days) == 0 {
+		return []string{a.Name + ": no sales yet"}
+	}
+	codes := make([]string, 0, len(days))
+	for c := range days {
+		codes = append(codes, c)
+	}
+	sort.Slice(codes, func(i, j int) bool {
+		if days[codes[i]].count != days[codes[j]].count {
+			return days[codes[i]].count > days[codes[j]].count
+		}
+		return codes[i] < codes[j]
+	})
+	if st.set.HideAmounts {
+		n := 0
+		for _, d := range days {
+			n += d.count
+		}
+		return []string{fmt.Sprintf("%s: %d %s", a.Name, n, plural(n, "sale", "sales"))}
+	}
+	lines := make([]string, len(codes))
+	for i, c := range codes {
+		d := days[c]
+		lines[i] = fmt.Sprintf("%s: %s · %d %s", a.Name, t.env.money.Format(d.amount, c), d.count, plural(d.count, "sale", "sales"))
+	}
+	return lines
 }
 
 // tooltip is the one line a tray host shows on hover: what needs looking
 // at, else whether notifications are paused, else today's count of sales.
-func tooltip(list []accounts.Account, counts map[string]int, set notifier.Settings, now time.Time, attention bool) string {
-	for _, a := range list {
-		if a.Stopped() {
-			return "Cashbell: " + a.Name + "'s key stopped working"
+func tooltip(st trayState) string {
+	if len(st.stopped) > 0 {
+		return "Cashbell: " + st.stopped[0].Name + "'s key stopped working"
+	}
+	for _, k := range notifier.Kinds {
+		if n := st.unseen[k]; n > 0 {
+			return fmt.Sprintf("Cashbell: %d %s to look at", n, plural(n, k.One, k.Many))
 		}
 	}
 	switch {
-	case attention:
-		return "Cashbell: a failed payment or a dispute to look at"
-	case set.Paused(now):
-		return "Cashbell: notifications paused until " + set.PausedUntil.Local().Format("15:04")
-	case len(list) == 0:
+	case st.set.Paused(st.now):
+		return "Cashbell: notifications paused until " + st.set.PausedUntil.Local().Format("15:04")
+	case len(st.list) == 0:
 		return "Cashbell: no accounts yet"
-	}
-	sales := 0
-	for _, n := range counts {
-		sales += n
-	}
-	if sales == 0 {
+	case st.nSales == 0:
 		return "Cashbell: no sales yet today"
 	}
-	return fmt.Sprintf("Cashbell: %d %s today", sales, plural(sales, "sale", "sales"))
+	return fmt.Sprintf("Cashbell: %d %s today", st.nSales, plural(st.nSales, "sale", "sales"))
 }
 
 func (t *tray) pauseItem(set notifier.Settings, now time.Time) *fyne.MenuItem {

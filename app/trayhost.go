@@ -3,6 +3,7 @@ package app
 import (
 	"fmt"
 	"strings"
+	"sync/atomic"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/systray"
@@ -21,6 +22,21 @@ type sniTray struct {
 	do      func(func())
 	icon    fyne.Resource
 	tooltip string
+	// slots are the menu as the host shows it, and shape its structure: a
+	// new menu of the same shape changes labels, states and actions in
+	// place, so that a menu the user has open is not torn down under them.
+	slots    []*menuSlot
+	shape    string
+	rebuilds int
+}
+
+// menuSlot is one shown menu item.
+type menuSlot struct {
+	item     *systray.MenuItem // nil for a separator
+	label    string
+	disabled bool
+	action   atomic.Pointer[func()]
+	children []*menuSlot
 }
 
 // startSNITray registers the tray item on the session bus.
@@ -36,11 +52,73 @@ func startSNITray(title string, do func(func())) (*sniTray, error) {
 	return &sniTray{do: do}, nil
 }
 
-// SetMenu replaces the whole menu, as Fyne's tray does.
+// SetMenu shows m: in place when only labels, states or actions changed,
+// else by building the menu again.
 func (t *sniTray) SetMenu(m *fyne.Menu) {
+	shape := menuShape(m.Items)
+	if shape == t.shape && t.slots != nil {
+		t.update(t.slots, m.Items)
+		return
+	}
+	t.shape = shape
 	systray.ResetMenu()
-	t.add(m.Items, nil)
+	t.rebuilds++
+	t.slots = t.add(m.Items, nil)
 }
+
+// menuShape is a menu's structure without its words: items, separators and
+// submenus.
+func menuShape(items []*fyne.MenuItem) string {
+	var b strings.Builder
+	for _, it := range items {
+		switch {
+		case it.IsSeparator:
+			b.WriteByte('-')
+		case it.ChildMenu != nil:
+			b.WriteString("(" + menuShape(it.ChildMenu.Items) + ")")
+		default:
+			b.WriteByte('i')
+		}
+	}
+	return b.String()
+}
+
+func (t *sniTray) update(slots []*menuSlot, items []*fyne.MenuItem) {
+	for i, it := range items {
+		s := slots[i]
+		if s.item == nil {
+			continue
+		}
+		if label := menuLabel(it.Label); label != s.label {
+			s.label = label
+			s.item.SetTitle(label)
+		}
+		if it.Disabled != s.disabled {
+			s.disabled = it.Disabled
+			if it.Disabled {
+				s.item.Disable()
+			} else {
+				s.item.Enable()
+			}
+		}
+		s.setAction(it.Action)
+		if it.ChildMenu != nil {
+			t.update(s.children, it.ChildMenu.Items)
+		}
+	}
+}
+
+func (s *menuSlot) setAction(action func()) {
+	if action == nil {
+		s.action.Store(nil)
+		return
+	}
+	s.action.Store(&action)
+}
+
+// menuLabel is a label as dbusmenu reads it: an underscore marks an access
+// key there, and a doubled one shows as itself.
+func menuLabel(label string) string { return strings.ReplaceAll(label, "_", "__") }
 
 // SetIcon changes the icon; setting the one already shown is free.
 func (t *sniTray) SetIcon(res fyne.Resource) {
@@ -60,8 +138,11 @@ func (t *sniTray) SetTooltip(text string) {
 	systray.SetTooltip(text)
 }
 
-func (t *sniTray) add(items []*fyne.MenuItem, parent *systray.MenuItem) {
-	for _, it := range items {
+func (t *sniTray) add(items []*fyne.MenuItem, parent *systray.MenuItem) []*menuSlot {
+	slots := make([]*menuSlot, len(items))
+	for i, it := range items {
+		s := &menuSlot{}
+		slots[i] = s
 		if it.IsSeparator {
 			if parent != nil {
 				parent.AddSeparator()
@@ -70,28 +151,27 @@ func (t *sniTray) add(items []*fyne.MenuItem, parent *systray.MenuItem) {
 			}
 			continue
 		}
-		// dbusmenu reads an underscore as the mark of an access key; a
-		// doubled one shows as itself.
-		label := strings.ReplaceAll(it.Label, "_", "__")
-		var item *systray.MenuItem
+		s.label, s.disabled = menuLabel(it.Label), it.Disabled
 		if parent != nil {
-			item = parent.AddSubMenuItem(label, "")
+			s.item = parent.AddSubMenuItem(s.label, "")
 		} else {
-			item = systray.AddMenuItem(label, "")
+			s.item = systray.AddMenuItem(s.label, "")
 		}
 		if it.Disabled {
-			item.Disable()
+			s.item.Disable()
 		}
 		if it.ChildMenu != nil {
-			t.add(it.ChildMenu.Items, item)
+			s.children = t.add(it.ChildMenu.Items, s.item)
 		}
-		if action := it.Action; action != nil {
-			// ResetMenu closes ClickedCh, which ends this goroutine.
-			go func() {
-				for range item.ClickedCh {
-					t.do(action)
+		s.setAction(it.Action)
+		// ResetMenu closes ClickedCh, which ends this goroutine.
+		go func() {
+			for range s.item.ClickedCh {
+				if action := s.action.Load(); action != nil {
+					t.do(*action)
 				}
-			}()
-		}
+			}
+		}()
 	}
+	return slots
 }

@@ -285,13 +285,7 @@ func joinNonEmpty(sep string, a, b string) string {
 // dashboardURL is the Stripe Dashboard page of what happened. It is the one
 // place that knows the Dashboard's addresses.
 func dashboardURL(h Happening, live bool, connected string) string {
-	u := "https://dashboard.stripe.com/"
-	if connected != "" {
-		u += connected + "/"
-	}
-	if !live {
-		u += "test/"
-	}
+	u := dashboardBase(live, connected)
 	if h.Kind == nil || h.Object == "" {
 		return u + "events/" + h.Event.ID
 	}
@@ -300,4 +294,18 @@ func dashboardURL(h Happening, live bool, connected string) string {
 		section = h.section
 	}
 	return u + section + "/" + h.Object
+}
+
+// DashboardHome is an account's home page in the Stripe Dashboard.
+func DashboardHome(s Source) string { return dashboardBase(s.Live, s.Connected) + "dashboard" }
+
+func dashboardBase(live bool, connected string) string {
+	u := "https://dashboard.stripe.com/"
+	if connected != "" {
+		u += connected + "/"
+	}
+	if !live {
+		u += "test/"
+	}
+	return u
 }

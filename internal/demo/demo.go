@@ -17,7 +17,7 @@ import (
 const StripeAccount = "acct_1CashbellDemoShop"
 
 // Name is how the demo account introduces itself.
-const Name = "Demo Shop (demo)"
+const Name = "Demo Shop" // the DEMO badge says the rest
 
 // Every is how often the demo makes an event.
 const Every = 4 * time.Second
@@ -63,6 +63,13 @@ func (d *Demo) NewKey() (accounts.Key, error) {
 // Adopt makes a key kept from an earlier run valid again.
 func (d *Demo) Adopt(key accounts.Key) {
 	d.sim.AdoptKey(key.Reveal(), StripeAccount, false, stripesim.Restricted, stripesim.AllPermissions...)
+}
+
+// Sale makes one sale now, with a generator of its own (the running one is
+// not safe to share).
+func (d *Demo) Sale() {
+	g := d.sim.Generator(StripeAccount, false, uint64(time.Now().UnixNano())+1)
+	g.Sale(g.RandomSale())
 }
 
 // Close stops making events and stops the server.

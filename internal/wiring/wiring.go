@@ -50,8 +50,10 @@ type Main struct {
 	logo []byte
 	exit func(code int)
 
-	demoMu sync.Mutex
-	demo   *demo.Demo // running, or nil
+	demoMu    sync.Mutex
+	demo      *demo.Demo // running, or nil
+	closed    chan struct{}
+	closeOnce sync.Once
 }
 
 // Open builds everything; the caller closes the Main.
@@ -97,7 +99,7 @@ func Open(ctx context.Context, cfg Config) (*Main, error) {
 	if sink == nil {
 		sink = notifier.NewDesktop()
 	}
-	m := &Main{Dirs: dirs, Logger: cfg.Logger, Store: store, Vault: vault, Registry: reg, logo: cfg.Logo, exit: cfg.Exit,
+	m := &Main{Dirs: dirs, Logger: cfg.Logger, Store: store, Vault: vault, Registry: reg, logo: cfg.Logo, exit: cfg.Exit, closed: make(chan struct{}),
 		Service: notifier.New(notifier.Options{Store: store, Accounts: reg, Sink: sink, Interval: cfg.Interval, Logger: cfg.Logger, Icon: icon,
 			AlertIcon: alert})}
 	return m, nil
@@ -154,11 +156,43 @@ func (m *Main) AddDemo(ctx context.Context) (accounts.AddResult, error) {
 	if a, ok := demo.Account(ctx, m.Registry); ok {
 		return accounts.AddResult{Account: a}, nil
 	}
-	return dm.AddAccount(ctx, m.Registry)
+	res, err := dm.AddAccount(ctx, m.Registry)
+	if err == nil {
+		go m.firstDemoSale(res.Account.ID, dm)
+	}
+	return res, err
+}
+
+// firstDemoSale rings the demo's first sale as soon as the account's first
+// import (which is silent) is done, rather than at the demo's next tick
+// and the poller's after it.
+func (m *Main) firstDemoSale(id string, dm *demo.Demo) {
+	deadline := time.NewTimer(30 * time.Second)
+	defer deadline.Stop()
+	tick := time.NewTicker(100 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		select {
+		case <-m.closed:
+			return
+		case <-deadline.C:
+			return
+		case <-tick.C:
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		st, err := m.Store.State(ctx, id)
+		cancel()
+		if err == nil && st.Initialized {
+			dm.Sale()
+			m.Service.PollNow(id)
+			return
+		}
+	}
 }
 
 // Close stops the demo and closes the store.
 func (m *Main) Close() {
+	m.closeOnce.Do(func() { close(m.closed) })
 	m.demoMu.Lock()
 	if m.demo != nil {
 		m.demo.Close()

@@ -117,6 +117,17 @@ func Start() (*Bus, error) {
 	return b, nil
 }
 
+// Listen serves notifications on a bus that is already running, such as a
+// test's private desktop session; Close leaves that bus running.
+func Listen(addr string) (*Bus, error) {
+	b := &Bus{Address: addr, notify: make(chan struct{}, 1)}
+	if err := b.serve(); err != nil {
+		b.Close()
+		return nil, err
+	}
+	return b, nil
+}
+
 func (b *Bus) serve() error {
 	conn, err := dbus.Connect(b.Address)
 	if err != nil {
@@ -142,7 +153,9 @@ func (b *Bus) Close() {
 		_ = b.cmd.Process.Kill()
 		_ = b.cmd.Wait()
 	}
-	os.RemoveAll(b.dir)
+	if b.dir != "" {
+		os.RemoveAll(b.dir)
+	}
 }
 
 // Notifications returns every notification captured so far.
