@@ -69,9 +69,10 @@ deps-shots: deps-test
 	if [ -n "$$missing" ]; then echo "installing: $$missing"; \
 	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends $$missing; fi
 
-## screenshots: PNGs of every window into docs/screenshots
+## screenshots: PNGs of every window, light and dark, into docs/screenshots
 screenshots: build deps-shots
-	./scripts/screenshots.sh $(BIN) docs/screenshots
+	./scripts/screenshots.sh $(BIN) docs/screenshots/light light
+	./scripts/screenshots.sh $(BIN) docs/screenshots/dark dark
 
 clean:
 	rm -rf bin

@@ -139,8 +139,19 @@ func (w *activityWindow) refresh() {
 
 // happenings reads a page of events for their rows, with each account's
 // name and mode and what was kept about each event's object.
+//
+// Only what is news is listed: not the events Stripe sends alongside (the
+// settlement's charge.updated, charge.refunded where refund.created tells
+// the refund, a subscription turning active with its first payment).
 func (w *activityWindow) happenings(ctx context.Context, events []notifier.Event) ([]notifier.Happening, error) {
-	return w.env.hist.Happenings(ctx, events, func(id string) notifier.Source { return source(w.accounts[id]) })
+	all, err := w.env.hist.Happenings(ctx, events, func(id string) notifier.Source { return source(w.accounts[id]) })
+	news := all[:0]
+	for _, h := range all {
+		if h.Notifies() {
+			news = append(news, h)
+		}
+	}
+	return news, err
 }
 
 // source is what a happening needs to know about its account.
@@ -327,10 +338,14 @@ func newEventRow(w *activityWindow) *eventRow {
 var whenWidth = func() float32 { return widget.NewLabel("30 Sep 2026").MinSize().Width }
 
 func (r *eventRow) CreateRenderer() fyne.WidgetRenderer {
-	money := container.NewVBox(r.amount, r.settled)
-	right := container.NewHBox(money, container.NewGridWrap(fyne.NewSize(whenWidth(), r.when.MinSize().Height), r.when))
-	return widget.NewSimpleRenderer(container.NewBorder(nil, nil, container.NewCenter(r.logo), right,
-		container.NewVBox(r.title, r.body)))
+	// Two lines, each cut short only by what is beside it: what happened
+	// beside the amount and the time; the details beside the net.
+	when := container.NewGridWrap(fyne.NewSize(whenWidth(), r.when.MinSize().Height), r.when)
+	gap := container.NewGridWrap(fyne.NewSize(whenWidth(), 0))
+	line1 := container.NewBorder(nil, nil, nil, container.NewHBox(r.amount, when), r.title)
+	line2 := container.NewBorder(nil, nil, nil, container.NewHBox(r.settled, gap), r.body)
+	return widget.NewSimpleRenderer(container.NewBorder(nil, nil, container.NewCenter(r.logo), nil,
+		container.NewVBox(line1, line2)))
 }
 
 func (r *eventRow) set(id int, h notifier.Happening) {
@@ -345,7 +360,7 @@ func (r *eventRow) set(id int, h notifier.Happening) {
 		r.logo.File, r.logo.Resource = "", assets.AccountLogo
 	}
 	r.logo.Refresh()
-	opt := notifier.TextOptions{Money: r.w.env.money, HideAmounts: r.w.hideAmounts}
+	opt := notifier.TextOptions{Money: r.w.env.money, HideAmounts: r.w.hideAmounts, NetApart: true}
 	r.title.Importance = widget.MediumImportance
 	if h.Kind != nil && h.Kind.Bad {
 		r.title.Importance = widget.DangerImportance
@@ -365,6 +380,7 @@ func (r *eventRow) set(id int, h notifier.Happening) {
 	seg.Text = settled(h, r.w.env.money, r.w.hideAmounts)
 	r.settled.Refresh()
 	r.when.SetText(when(h.Event.CreatedTime(), r.w.env.now()))
+	r.Refresh() // the amount column's width follows its text
 }
 
 func joinDot(a, b string) string {

@@ -382,6 +382,8 @@ func TestTrayShowsTodaysSalesAndLastEvents(t *testing.T) {
 		{ID: "evt_1", Type: "charge.succeeded", Created: now.Unix() - 60, Object: []byte(`{"id":"ch_1","amount":4900,"currency":"usd"}`)},
 		{ID: "evt_2", Type: "charge.succeeded", Created: now.Unix() - 30, Object: []byte(`{"id":"ch_2","amount":500,"currency":"jpy"}`)},
 		{ID: "evt_3", Type: "charge.failed", Created: now.Unix() - 10, Object: []byte(`{"id":"ch_3","amount":900,"currency":"usd"}`)},
+		// Stripe's bookkeeping around a sale is not news of its own.
+		{ID: "evt_4", Type: "charge.updated", Created: now.Unix() - 5, Object: []byte(`{"id":"ch_1","amount":4900,"currency":"usd"}`)},
 	}
 	if _, err := f.store.Ingest(context.Background(), res.Account.ID, evs, nil, true); err != nil {
 		t.Fatal(err)
@@ -391,6 +393,9 @@ func TestTrayShowsTodaysSalesAndLastEvents(t *testing.T) {
 	f.ui.tray.refresh()
 	labels := menuLabels(host.menu)
 	joined := strings.Join(labels, "\n")
+	if strings.Contains(strings.Join(labels, "\n"), "charge updated") {
+		t.Errorf("the menu lists a settlement as news: %q", labels)
+	}
 	if labels[0] != "⚠ 1 failed payment" {
 		t.Errorf("what needs looking at is not first: %q", labels[0])
 	}

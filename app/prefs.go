@@ -381,8 +381,8 @@ func (r *accountRow) set(a accounts.Account) {
 	default:
 		r.status.Importance = widget.WarningImportance
 	}
-	r.status.Refresh()
-	r.actions.Refresh()
+	// Lay the row out again: a badge's width depends on its text.
+	r.Refresh()
 }
 
 // keptIn says where an account's key is, for its row.
@@ -424,6 +424,9 @@ func statusText(a accounts.Account) string {
 		}
 	case accounts.StatusMissingPermissions:
 		s = "Missing " + permissionLabels(a.Missing) + ": refresh from Stripe once added"
+		if len(a.Missing) > 2 {
+			s = fmt.Sprintf("Missing %d permissions: refresh from Stripe once they are added", len(a.Missing))
+		}
 	case accounts.StatusPermissionLost:
 		s = "Stopped: Stripe no longer shows this key events"
 		if len(a.Missing) > 0 {

@@ -137,9 +137,11 @@ func (t *tray) build() *fyne.Menu {
 	}
 
 	items = append(items, fyne.NewMenuItemSeparator())
-	last := st.recent
-	if len(last) > 5 {
-		last = last[:5]
+	var last []notifier.Happening
+	for _, e := range st.recent {
+		if h := notifier.Decode(e, source(names[e.Account])); h.Notifies() && len(last) < 5 {
+			last = append(last, h)
+		}
 	}
 	if len(last) == 0 {
 		it := fyne.NewMenuItem("No events yet", nil)
@@ -147,8 +149,7 @@ func (t *tray) build() *fyne.Menu {
 		items = append(items, it)
 	}
 	opt := notifier.TextOptions{Money: t.env.money, HideAmounts: st.set.HideAmounts}
-	for _, e := range last {
-		h := notifier.Decode(e, source(names[e.Account]))
+	for _, h := range last {
 		label := strings.Join(nonEmpty(h.Headline(opt), h.Account), " — ")
 		items = append(items, fyne.NewMenuItem(label, func() { t.env.openURL(h.Link) }))
 	}
@@ -190,6 +191,9 @@ func (t *tray) attentionItems(st trayState) []*fyne.MenuItem {
 	return items
 }
 
+// maxCurrencyLines is how many currencies an account's Today lines show.
+const maxCurrencyLines = 3
+
 // todayLines are an account's sales today, one line per currency:
 // "Acme: $120.00 · 3 sales", "Acme: ¥500 · 1 sale".
 func (t *tray) todayLines(a accounts.Account, st trayState) []string {
@@ -214,10 +218,17 @@ func (t *tray) todayLines(a accounts.Account, st trayState) []string {
 		}
 		return []string{fmt.Sprintf("%s: %d %s", a.Name, n, plural(n, "sale", "sales"))}
 	}
-	lines := make([]string, len(codes))
+	// One line per currency, the busiest first; past a few, the menu would
+	// not fit a screen, and Activity has the rest.
+	var lines []string
 	for i, c := range codes {
+		if i == maxCurrencyLines && len(codes) > maxCurrencyLines+1 {
+			rest := len(codes) - i
+			lines = append(lines, fmt.Sprintf("%s: and sales in %d more currencies", a.Name, rest))
+			break
+		}
 		d := days[c]
-		lines[i] = fmt.Sprintf("%s: %s · %d %s", a.Name, t.env.money.Format(d.amount, c), d.count, plural(d.count, "sale", "sales"))
+		lines = append(lines, fmt.Sprintf("%s: %s · %d %s", a.Name, t.env.money.Format(d.amount, c), d.count, plural(d.count, "sale", "sales")))
 	}
 	return lines
 }

@@ -183,6 +183,9 @@ func (h Happening) customer() string {
 type TextOptions struct {
 	Money       *Money
 	HideAmounts bool
+	// NetApart leaves the net out of the details, for a view that shows it
+	// in a column of its own.
+	NetApart bool
 	Location    *time.Location // for dates; local when nil
 }
 

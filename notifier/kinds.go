@@ -63,7 +63,7 @@ var Kinds = []*Kind{
 		},
 		body: func(h *Happening, b *body) {
 			b.add(from(h.customer()), joinNonEmpty(" ", h.Product, b.plan(h.Plan)))
-			if h.NetCurrency != "" && !b.opt.HideAmounts {
+			if h.NetCurrency != "" && !b.opt.HideAmounts && !b.opt.NetApart {
 				b.add("net " + b.money(h.Net, h.NetCurrency))
 			}
 		},

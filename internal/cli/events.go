@@ -69,6 +69,8 @@ func events(ctx context.Context, env Env, args []string) error {
 		return nil
 	}
 	tw := tabwriter.NewWriter(env.Stdout, 0, 0, 2, ' ', 0)
+	detailOpt := opt
+	detailOpt.NetApart = true // the NET column has it
 	fmt.Fprintln(tw, "TIME\tACCOUNT\tEVENT\tAMOUNT\tNET\tDETAILS")
 	for _, h := range happenings {
 		amount, net := orDash(h.AmountText(opt)), "-"
@@ -76,7 +78,7 @@ func events(ctx context.Context, env Env, args []string) error {
 			net = opt.Money.Format(h.Net, h.NetCurrency)
 		}
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", h.Event.CreatedTime().Local().Format("2006-01-02 15:04:05"), h.Event.Account,
-			h.What(), amount, net, orDash(h.Details(opt)))
+			h.What(), amount, net, orDash(h.Details(detailOpt)))
 	}
 	return tw.Flush()
 }

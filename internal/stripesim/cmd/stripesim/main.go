@@ -21,6 +21,7 @@ func main() {
 	keys := flag.String("keys", "", "write the keys to this file, one per line: full, partial, secret")
 	logo := flag.String("logo", "", "PNG to use as the account's branding icon")
 	every := flag.Duration("every", 3*time.Second, "how often to make an event")
+	failAfter := flag.Duration("fail-after", 0, "make a failed payment and a dispute this long after the start (for screenshots of bad news)")
 	flag.Parse()
 
 	var icon []byte
@@ -50,5 +51,18 @@ func main() {
 	fmt.Println(sim.URL)
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	if *failAfter > 0 {
+		go func() {
+			select {
+			case <-ctx.Done():
+				return
+			case <-time.After(*failAfter):
+			}
+			g := sim.Generator(acct, false, 7)
+			g.FailedCharge(stripesim.Sale{Amount: 12900, Currency: "usd", Email: "maria@example.com", Country: "ES", Product: "Annual plan"}, "Your card was declined.")
+			_, ch := g.Sale(stripesim.Sale{Amount: 4900, Currency: "usd", Email: "sam@example.com", Country: "US"})
+			g.Dispute(ch, "fraudulent")
+		}()
+	}
 	sim.Generator(acct, false, uint64(time.Now().UnixNano())).Run(ctx, *every)
 }
