@@ -186,7 +186,7 @@ type TextOptions struct {
 	// NetApart leaves the net out of the details, for a view that shows it
 	// in a column of its own.
 	NetApart bool
-	Location    *time.Location // for dates; local when nil
+	Location *time.Location // for dates; local when nil
 }
 
 // Text is a notification's title and body.
