@@ -871,3 +871,22 @@ func TestTrayMenuShape(t *testing.T) {
 		t.Fatalf("shapes %q %q %q", menuShape(a), menuShape(b), menuShape(c))
 	}
 }
+
+// A secret key works, with a warning that carries its weight and a button
+// to make a restricted key, not a long address to copy.
+func TestASecretKeyIsWarnedAbout(t *testing.T) {
+	f := newFixture(t)
+	p := f.ui.preferences()
+	p.show()
+	p.onAdd()
+	d := p.add
+	test.Type(d.key, f.sim.NewKey(f.acct, false, stripesim.Secret))
+	waitUntil(t, "the check", func() bool { return !d.busy() && !d.addBtn.Disabled() })
+	if d.status.text.Importance != widget.WarningImportance || !strings.Contains(d.status.Text(), "secret key") || strings.Contains(d.status.Text(), "https://") {
+		t.Fatalf("status %q (importance %v)", d.status.Text(), d.status.text.Importance)
+	}
+	test.Tap(d.create)
+	if len(f.opened) != 1 || !strings.HasPrefix(f.opened[0], "https://dashboard.stripe.com/test/apikeys/create?") {
+		t.Fatalf("opened %v", f.opened)
+	}
+}
