@@ -468,3 +468,30 @@ func TestTheFirstDemoSaleRingsAtOnce(t *testing.T) {
 		t.Fatalf("the first demo sale took %v", took)
 	}
 }
+
+// Under the C locale (C.UTF-8 is the default of many services and
+// containers) Cashbell starts in English without Fyne's locale complaint.
+func TestTheCLocaleStartsQuietly(t *testing.T) {
+	d := startDesktop(t)
+	bin := buildBinary(t)
+	cmd := exec.Command(bin)
+	for _, kv := range d.env {
+		if !strings.HasPrefix(kv, "LANG=") {
+			cmd.Env = append(cmd.Env, kv)
+		}
+	}
+	cmd.Env = append(cmd.Env, "LANG=C.UTF-8")
+	var logs strings.Builder
+	cmd.Stderr = &logs
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	d.trayMenu(t, cmd.Process.Pid) // up and running
+	_ = cmd.Process.Signal(syscall.SIGTERM)
+	testproc.Within(t, done, 10*time.Second, "cashbell stopping")
+	if strings.Contains(logs.String(), "locale") {
+		t.Fatalf("a locale complaint:\n%s", logs.String())
+	}
+}

@@ -11,6 +11,9 @@ import (
 	"sync/atomic"
 	"time"
 
+	// Before Fyne reads the locale: English, quietly, under C.UTF-8.
+	_ "cashbell.local/localeenv"
+
 	"fyne.io/fyne/v2"
 	fyneapp "fyne.io/fyne/v2/app"
 	"fyne.io/fyne/v2/driver/desktop"

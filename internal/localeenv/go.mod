@@ -1,0 +1,3 @@
+module cashbell.local/localeenv
+
+go 1.24
