@@ -18,6 +18,6 @@ func gui(ctx context.Context, m *wiring.Main, o cli.GUIOptions) error {
 	return app.Run(ctx, app.Options{
 		Registry: m.Registry, History: m.Store, Poller: m.Service, Keys: m.Vault, Logger: m.Logger,
 		Autostart: autostart.New(wiring.ConfigHome(os.Getenv), app.ID),
-		AddDemo:   m.AddDemo, WantDemo: o.WantDemo, Show: o.Show, ForceExit: m.ForceExit,
+		AddDemo:   m.AddDemo, WantDemo: o.WantDemo, Show: o.Show, ForceExit: m.ForceExit, Clicks: m.Actions(),
 	})
 }

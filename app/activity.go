@@ -239,6 +239,16 @@ func (w *activityWindow) updateCount() {
 	}
 }
 
+// showAccount filters the list to one account's events.
+func (w *activityWindow) showAccount(id string) {
+	for i, a := range w.order {
+		if a.ID == id {
+			w.accountFilter.SetSelectedIndex(i + 1)
+			return
+		}
+	}
+}
+
 func (w *activityWindow) open(id int) {
 	if id < 0 || id >= len(w.events) {
 		return

@@ -20,6 +20,7 @@ import (
 
 	"github.com/cashbell/cashbell/accounts"
 	"github.com/cashbell/cashbell/assets"
+	"github.com/cashbell/cashbell/internal/opener"
 	"github.com/cashbell/cashbell/notifier"
 )
 
@@ -89,6 +90,8 @@ type Options struct {
 	WantDemo bool
 	// Show receives when a second launch asks for the window.
 	Show <-chan struct{}
+	// Clicks receives the notifications the user clicked.
+	Clicks <-chan notifier.Action
 	// ForceExit ends the process when Fyne cannot end its own loop.
 	ForceExit func()
 }
@@ -194,7 +197,13 @@ func Run(ctx context.Context, o Options) error {
 	e := &env{
 		reg: o.Registry, hist: o.History, poll: o.Poller, addDemo: o.AddDemo, money: notifier.NewMoney(""), log: o.Logger,
 		keys: o.Keys, now: time.Now, autostart: o.Autostart, do: idle.do, screen: screenSize,
-		openURL: func(raw string) { openURL(a, raw) },
+		openURL: func(raw string) {
+			go func() {
+				if err := opener.Open(context.Background(), raw); err != nil {
+					o.Logger.Warn("a page did not open", "err", err)
+				}
+			}()
+		},
 	}
 	var host trayHost
 	if _, ok := a.(desktop.App); ok { // a desktop driver, not a phone or the test driver
@@ -223,6 +232,8 @@ func Run(ctx context.Context, o Options) error {
 				u.onChanged()
 			case <-o.Show:
 				u.env.do(u.showPrefs)
+			case c := <-o.Clicks:
+				u.env.do(func() { u.clicked(c) })
 			}
 		}
 	}()
@@ -366,6 +377,18 @@ func (u *ui) windowShown() bool {
 }
 
 func (u *ui) showPrefs()    { u.preferences().show() }
+
+// clicked follows a click on a notification: a burst shows its account's
+// events in Activity, anything else opens its page in the Dashboard.
+func (u *ui) clicked(c notifier.Action) {
+	if !c.Burst {
+		u.env.openURL(c.URL)
+		return
+	}
+	w := u.activityWindow()
+	w.show()
+	w.showAccount(c.Account)
+}
 func (u *ui) showActivity() { u.activityWindow().show() }
 
 // quit hides the windows first and quits a moment later: Fyne 2.7.1 can crash

@@ -890,3 +890,40 @@ func TestASecretKeyIsWarnedAbout(t *testing.T) {
 		t.Fatalf("opened %v", f.opened)
 	}
 }
+
+// The bell is a switch per kind: sales ring by default, others do not.
+func TestSoundSwitches(t *testing.T) {
+	f := newFixture(t)
+	p := f.ui.preferences()
+	p.show()
+	n := p.notifs
+	if !n.sounds["sale"].Checked || n.sounds["refund"].Checked {
+		t.Fatal("by default sales ring and refunds do not")
+	}
+	test.Tap(n.sounds["sale"])
+	test.Tap(n.sounds["payout"])
+	set, _ := f.store.Settings(context.Background())
+	if set.Rings(notifier.KindByID("sale")) || !set.Rings(notifier.KindByID("payout")) || set.Rings(notifier.KindByID("refund")) {
+		t.Fatalf("sounds %v", set.Sounds)
+	}
+}
+
+// A click on a notification: one happening opens its page, a burst shows
+// its account's events in Activity.
+func TestAClickOnANotification(t *testing.T) {
+	f := newFixture(t)
+	key, _ := accounts.ParseKey(f.key(stripesim.AllPermissions...))
+	res, err := f.reg.Add(context.Background(), accounts.AddRequest{Key: key})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.ui.clicked(notifier.Action{Notification: notifier.Notification{URL: "https://dashboard.stripe.com/test/payments/ch_1"}, Key: "default"})
+	if len(f.opened) != 1 || f.opened[0] != "https://dashboard.stripe.com/test/payments/ch_1" {
+		t.Fatalf("opened %v", f.opened)
+	}
+	f.ui.clicked(notifier.Action{Notification: notifier.Notification{Burst: true, Account: res.Account.ID, URL: "https://dashboard.stripe.com/test/dashboard"}, Key: "default"})
+	w := f.ui.activity
+	if w == nil || !w.shown || w.accountFilter.SelectedIndex() != 1 || len(f.opened) != 1 {
+		t.Fatal("a burst did not show its account's events")
+	}
+}

@@ -41,6 +41,7 @@ type notificationsTab struct {
 	parent fyne.Window
 
 	types       map[string]*widget.Check
+	sounds      map[string]*widget.Check
 	quiet       *widget.Check
 	quietFrom   *clockPicker
 	quietTo     *clockPicker
@@ -54,7 +55,7 @@ type notificationsTab struct {
 }
 
 func newNotificationsTab(e *env, parent fyne.Window) *notificationsTab {
-	return &notificationsTab{env: e, parent: parent, types: map[string]*widget.Check{}}
+	return &notificationsTab{env: e, parent: parent, types: map[string]*widget.Check{}, sounds: map[string]*widget.Check{}}
 }
 
 func (n *notificationsTab) build() fyne.CanvasObject {
@@ -76,6 +77,23 @@ func (n *notificationsTab) build() fyne.CanvasObject {
 		n.types[k.ID] = c
 		typeBox.Add(c)
 	}
+
+	soundBox := container.NewGridWithColumns(2)
+	for _, k := range notifier.Kinds {
+		id := k.ID
+		c := widget.NewCheck(k.Label, func(on bool) {
+			n.update(func(s *notifier.Settings) {
+				if s.Sounds == nil {
+					s.Sounds = map[string]bool{}
+				}
+				s.Sounds[id] = on
+			})
+		})
+		n.sounds[k.ID] = c
+		soundBox.Add(c)
+	}
+	soundNote := widget.NewLabel("The notification service plays the bell where it plays sounds; never in quiet hours or while paused.")
+	soundNote.Wrapping = fyne.TextWrapWord
 
 	// The switch reads with its pickers: "[x] from 22:00 to 07:00".
 	n.quiet = widget.NewCheck("from", func(on bool) { n.onQuiet(on) })
@@ -117,8 +135,10 @@ func (n *notificationsTab) build() fyne.CanvasObject {
 		widget.NewFormItem("Check Stripe every", container.NewHBox(sized(n.interval, 210))),
 	)
 	title := widget.NewLabelWithStyle("Notify me about", fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
+	ring := widget.NewLabelWithStyle("Ring a bell for", fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
 	return container.NewVScroll(container.NewPadded(container.NewVBox(
-		title, typeBox, widget.NewSeparator(), form, n.hideAmounts, n.autostart, n.problem)))
+		title, typeBox, widget.NewSeparator(), form, n.hideAmounts, n.autostart, n.problem,
+		widget.NewSeparator(), ring, soundBox, soundNote)))
 }
 
 // sized gives an entry a sensible width inside an HBox.
@@ -140,6 +160,9 @@ func (n *notificationsTab) refresh() {
 	defer func() { n.loading = false }()
 	for id, c := range n.types {
 		c.SetChecked(set.Enabled(notifier.KindByID(id)))
+	}
+	for id, c := range n.sounds {
+		c.SetChecked(set.Rings(notifier.KindByID(id)))
 	}
 	on := set.QuietFrom != "" && set.QuietTo != ""
 	n.quiet.SetChecked(on)

@@ -2,7 +2,6 @@ package app
 
 import (
 	"fmt"
-	"net/url"
 	"sort"
 	"strings"
 	"time"
@@ -305,15 +304,4 @@ func plural(n int, one, many string) string {
 		return one
 	}
 	return many
-}
-
-// openURL opens a Stripe Dashboard page in the browser.
-func openURL(a fyne.App, raw string) {
-	u, err := url.Parse(raw)
-	if err != nil || u.Scheme != "https" {
-		return
-	}
-	if err := a.OpenURL(u); err != nil {
-		fyne.LogError("opening "+raw, err)
-	}
 }

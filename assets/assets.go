@@ -24,6 +24,12 @@ var trayPausedPNG []byte
 //go:embed alert.png
 var alertPNG []byte
 
+//go:embed bell.wav
+var bellWAV []byte
+
+// BellWAV is the sound of a sale (scripts/bell makes it; CC0-1.0).
+func BellWAV() []byte { return bellWAV }
+
 // AlertPNG is the icon of bad news in notifications: a red bell with "!"
 // (256×256; scripts/icons.sh draws it).
 func AlertPNG() []byte { return alertPNG }

@@ -33,6 +33,18 @@ type Notification struct {
 	// Replaces is the id of the notification this one updates in place (a
 	// burst growing), or 0 for a new one.
 	Replaces uint32
+	// Burst stands for several happenings: clicking it shows them all
+	// (Activity), not one page of the Dashboard.
+	Burst bool
+	// Sound asks for the bell: a kind whose sound is on is in it.
+	Sound bool
+}
+
+// Action is a click on a notification: the notification, and which of its
+// actions ("default" for the notification itself, "open" for its button).
+type Action struct {
+	Notification
+	Key string
 }
 
 // deliver notifies an account's waiting events: each piece of bad news on
@@ -96,11 +108,12 @@ func (s *Service) deliver(ctx context.Context, a accounts.Account, c *client.API
 		s.keep(ctx, a, h, d)
 		t := h.Text(opt)
 		out = append(out, Notification{Title: t.Title, Body: t.Body, Icon: s.opts.AlertIcon, Account: a.ID, EventID: h.Event.ID,
-			URL: h.Link, Urgent: true})
+			URL: h.Link, Urgent: true, Sound: set.Rings(h.Kind)})
 	}
 	if more := countMarked(marks, MarkSummarised); more > 0 {
 		out = append(out, Notification{Title: fmt.Sprintf("%d more problems — %s", more, accountName(safetext.Clean(a.Name))),
-			Body: "Open Cashbell's Activity window to see each one.", Icon: s.opts.AlertIcon, Account: a.ID, Urgent: true})
+			Body: "Open Cashbell's Activity window to see each one.", Icon: s.opts.AlertIcon, Account: a.ID, Urgent: true,
+			Burst: true, URL: DashboardHome(src)})
 	}
 	var tell *Notification
 	if len(good) > 0 {
@@ -111,18 +124,19 @@ func (s *Service) deliver(ctx context.Context, a accounts.Account, c *client.API
 		s.keep(ctx, a, newest, d)
 		good[len(good)-1] = newest
 		b := s.burstFor(a.ID, now)
+		rings := false
 		for _, h := range good {
 			b.add(h)
 			marks[h.Event.ID] = MarkSummarised
+			rings = rings || set.Rings(h.Kind)
 		}
 		t := b.text(a.Name, opt)
+		tell = &Notification{Title: t.Title, Body: t.Body, Icon: s.icon(a), Account: a.ID, Replaces: b.id, Sound: rings,
+			Burst: true, URL: DashboardHome(src)}
 		if b.n == 1 {
 			marks[newest.Event.ID] = MarkNotified
 			t = newest.Text(opt)
-		}
-		tell = &Notification{Title: t.Title, Body: t.Body, Icon: s.icon(a), Account: a.ID, Replaces: b.id}
-		if b.n == 1 {
-			tell.EventID, tell.URL = newest.Event.ID, newest.Link
+			tell.Title, tell.Body, tell.EventID, tell.URL, tell.Burst = t.Title, t.Body, newest.Event.ID, newest.Link, false
 		}
 	}
 	if err := s.store.MarkEvents(ctx, a.ID, marks); err != nil {

@@ -21,18 +21,35 @@ import (
 const capsFor = time.Minute
 
 // Desktop delivers notifications over org.freedesktop.Notifications on the
-// session bus, through github.com/esiqveland/notify.
+// session bus, through github.com/esiqveland/notify, and hears which ones
+// the user clicked (ActionInvoked).
 type Desktop struct {
-	mu     sync.Mutex
-	conn   *dbus.Conn
-	caps   []string
-	capsAt time.Time
+	// SoundFile is the bell a notification with Sound asks the server to
+	// play (the sound-file hint), where the server lists "sound".
+	SoundFile string
+
+	mu      sync.Mutex
+	conn    *dbus.Conn
+	caps    []string
+	capsAt  time.Time
+	shown   map[uint32]Notification // by the server's id, for its actions
+	order   []uint32
+	actions chan Action
 }
+
+// remembered is how many notifications' actions are kept; older ones have
+// long left the screen.
+const remembered = 200
 
 var _ Sink = (*Desktop)(nil)
 
 // NewDesktop returns the desktop's notification sink; it connects on first use.
-func NewDesktop() *Desktop { return &Desktop{} }
+func NewDesktop() *Desktop {
+	return &Desktop{shown: map[uint32]Notification{}, actions: make(chan Action, 8)}
+}
+
+// Actions receives the notifications the user clicked, while Cashbell runs.
+func (d *Desktop) Actions() <-chan Action { return d.actions }
 
 // Notify shows n. A D-Bus call cannot be cancelled once sent, so a
 // notification service that hangs costs a goroutine, not the poller.
@@ -73,6 +90,18 @@ func (d *Desktop) send(n Notification) (uint32, error) {
 		ExpireTimeout: notify.ExpireTimeoutSetByNotificationServer,
 		Hints:         map[string]dbus.Variant{"desktop-entry": dbus.MakeVariant("io.cashbell.app")},
 	}
+	if slices.Contains(caps, "actions") && (n.URL != "" || n.Burst) {
+		// "default" is the notification itself, clicked; the button says
+		// where it leads (Desktop Notifications Specification, actions).
+		label := "Open in Stripe"
+		if n.Burst {
+			label = "Show in Activity"
+		}
+		note.Actions = []notify.Action{{Key: "default", Label: label}, {Key: "open", Label: label}}
+	}
+	if n.Sound && d.SoundFile != "" && slices.Contains(caps, "sound") {
+		note.AddHint(notify.Hint{ID: "sound-file", Variant: dbus.MakeVariant(iconPath(d.SoundFile))})
+	}
 	if n.Urgent {
 		// Critical notifications "should not automatically expire" (the
 		// Desktop Notifications Specification, urgency levels); 0 asks the
@@ -82,7 +111,72 @@ func (d *Desktop) send(n Notification) (uint32, error) {
 	} else {
 		note.SetUrgency(notify.UrgencyNormal)
 	}
-	return notify.SendNotification(conn, note)
+	id, err := notify.SendNotification(conn, note)
+	if err == nil && id != 0 {
+		d.remember(id, n)
+	}
+	return id, err
+}
+
+func (d *Desktop) remember(id uint32, n Notification) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if _, ok := d.shown[id]; !ok {
+		d.order = append(d.order, id)
+	}
+	d.shown[id] = n
+	if len(d.order) > remembered {
+		delete(d.shown, d.order[0])
+		d.order = d.order[1:]
+	}
+}
+
+// listen hears ActionInvoked and NotificationClosed for Cashbell's own
+// notifications. It reads the signals itself, checking each one's shape:
+// anything on the session bus can emit a signal.
+func (d *Desktop) listen(conn *dbus.Conn) error {
+	for _, member := range []string{"ActionInvoked", "NotificationClosed"} {
+		if err := conn.AddMatchSignal(dbus.WithMatchObjectPath("/org/freedesktop/Notifications"),
+			dbus.WithMatchInterface("org.freedesktop.Notifications"), dbus.WithMatchMember(member)); err != nil {
+			return err
+		}
+	}
+	signals := make(chan *dbus.Signal, 16)
+	conn.Signal(signals)
+	go func() {
+		for sig := range signals {
+			d.signal(sig)
+		}
+	}()
+	return nil
+}
+
+func (d *Desktop) signal(sig *dbus.Signal) {
+	if sig == nil || sig.Path != "/org/freedesktop/Notifications" || len(sig.Body) < 2 {
+		return
+	}
+	id, ok := sig.Body[0].(uint32)
+	if !ok {
+		return
+	}
+	switch sig.Name {
+	case "org.freedesktop.Notifications.ActionInvoked":
+		key, _ := sig.Body[1].(string)
+		d.mu.Lock()
+		n, ok := d.shown[id]
+		d.mu.Unlock()
+		if !ok || key != "default" && key != "open" {
+			return
+		}
+		select {
+		case d.actions <- Action{Notification: n, Key: key}:
+		default: // nobody is listening (a command, not the app)
+		}
+	case "org.freedesktop.Notifications.NotificationClosed":
+		d.mu.Lock()
+		delete(d.shown, id)
+		d.mu.Unlock()
+	}
 }
 
 // session returns the session bus and the server's capabilities.
@@ -92,6 +186,9 @@ func (d *Desktop) session() (*dbus.Conn, []string, error) {
 	if d.conn == nil {
 		conn, err := dbus.SessionBus()
 		if err != nil {
+			return nil, nil, err
+		}
+		if err := d.listen(conn); err != nil {
 			return nil, nil, err
 		}
 		d.conn = conn

@@ -12,12 +12,19 @@ import (
 
 // Desktop delivers notifications through beeep: the notification centre on
 // macOS, toast notifications on Windows.
-type Desktop struct{}
+type Desktop struct {
+	// SoundFile is unused here: beeep plays the system's own sound.
+	SoundFile string
+}
 
 var _ Sink = (*Desktop)(nil)
 
 // NewDesktop returns the desktop's notification sink.
 func NewDesktop() *Desktop { return &Desktop{} }
+
+// Actions never receives: beeep does not say which notification was
+// clicked.
+func (*Desktop) Actions() <-chan Action { return nil }
 
 var setAppName sync.Once
 

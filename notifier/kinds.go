@@ -19,6 +19,7 @@ type Kind struct {
 	Many  string
 	Money bool // its amounts add up, per currency, in bursts and the tray
 	Bad   bool // bad news: it asks for attention and is never folded into a burst
+	Rings bool // its notification rings the bell unless the user says otherwise
 	// Dashboard is the Dashboard section of its object ("payments/<id>").
 	Dashboard string
 
@@ -42,7 +43,7 @@ type Kind struct {
 // failed renewal by its failed charge, not by the active → past_due update;
 // a card hold (manual capture) by its capture, not by its authorisation.
 var Kinds = []*Kind{
-	{ID: "sale", Types: []string{"charge.succeeded", "charge.captured"}, Label: "Sales", One: "sale", Many: "sales", Money: true, Dashboard: "payments",
+	{ID: "sale", Types: []string{"charge.succeeded", "charge.captured"}, Label: "Sales", One: "sale", Many: "sales", Money: true, Rings: true, Dashboard: "payments",
 		decode: func(h *Happening) {
 			decodeCharge(h)
 			if h.Event.Type == "charge.captured" {

@@ -32,7 +32,8 @@ type world struct {
 	acct  accounts.Account
 	dir   string
 	// offset is how far the service's clock runs ahead of the simulator's.
-	offset atomic.Int64
+	offset  atomic.Int64
+	desktop *notifier.Desktop
 }
 
 // apart moves the service's clock on past a burst, so that what happens
@@ -64,7 +65,9 @@ func newWorldAt(t testing.TB, simOpts stripesim.Options, spec stripesim.AccountS
 		t.Fatal(err)
 	}
 	w := &world{sim: sim, store: store, reg: reg, gen: sim.Generator(id, false, 42), acct: res.Account, dir: dir}
-	o := notifier.Options{Store: store, Accounts: reg, Sink: notifier.NewDesktop(), Money: notifier.NewMoney("en-US"),
+	w.desktop = notifier.NewDesktop()
+	w.desktop.SoundFile = "/usr/share/sounds/cashbell-bell.wav"
+	o := notifier.Options{Store: store, Accounts: reg, Sink: w.desktop, Money: notifier.NewMoney("en-US"),
 		Now:  func() time.Time { return time.Now().Add(time.Duration(w.offset.Load())) },
 		Icon: "/usr/share/icons/cashbell.png", AlertIcon: "/usr/share/icons/cashbell-alert.png", InitialBackoff: 5 * time.Millisecond, MaxBackoff: 40 * time.Millisecond,
 		Interval: 20 * time.Millisecond}

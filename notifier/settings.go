@@ -31,6 +31,20 @@ type Settings struct {
 	Interval    time.Duration `json:"interval,omitempty"`     // poll interval
 	HideAmounts bool          `json:"hide_amounts,omitempty"` // for screen sharing
 	SeenUntil   int64         `json:"seen_until,omitempty"`   // events created up to here were seen in Activity
+	// Sounds are the kinds whose notifications ring, by Kind.ID, where the
+	// user changed Kind.Rings.
+	Sounds map[string]bool `json:"sounds,omitempty"`
+}
+
+// Rings reports whether a kind's notifications ask for the bell.
+func (s Settings) Rings(k *Kind) bool {
+	if k == nil {
+		return false
+	}
+	if on, ok := s.Sounds[k.ID]; ok {
+		return on
+	}
+	return k.Rings
 }
 
 // DefaultSettings are the settings of a new install: every type on.

@@ -349,3 +349,48 @@ func TestConfigDirThatCannotBeCreated(t *testing.T) {
 		t.Fatalf("%+v", r)
 	}
 }
+
+// Headless, a click on a notification opens its page through the desktop's
+// opener: a stand-in xdg-open on PATH records the address.
+func TestHeadlessOpensWhatWasClicked(t *testing.T) {
+	quietBus()
+	h := newHarness(t)
+	dir := t.TempDir()
+	opened := filepath.Join(dir, "opened")
+	script := "#!/bin/sh\nprintf '%s\\n' \"$@\" >> " + opened + "\n"
+	if err := os.WriteFile(filepath.Join(dir, "xdg-open"), []byte(script), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	h.vars["PATH"] = dir + string(os.PathListSeparator) + os.Getenv("PATH")
+	key := h.sim.NewKey(h.acct, false, stripesim.Restricted, stripesim.AllPermissions...)
+	if r := h.run(t, key, "accounts", "add"); r.code != 0 {
+		t.Fatal(r)
+	}
+	c := h.start(t, "run", "--headless", "--interval", "20ms")
+	c.waitLog(t, "first import")
+	_, ch := h.sim.Generator(h.acct, false, 3).Sale(stripesim.Sale{Amount: 4900, Currency: "usd"})
+	got := bus.WaitFor(1, 5*time.Second)
+	if len(got) != 1 {
+		t.Fatalf("no notification: %s", c.stderr.String())
+	}
+	// The user clicks; until Cashbell has read the server's answer with the
+	// notification's id, a click is not yet its own, so click again.
+	want := "https://dashboard.stripe.com/test/payments/" + ch
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		if err := bus.Invoke(got[0].ID, "default"); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(100 * time.Millisecond)
+		data, _ := os.ReadFile(opened)
+		if strings.HasPrefix(string(data), want+"\n") {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("opened %q, want %q\n%s", data, want, c.stderr.String())
+		}
+	}
+	if err := c.stop(t, syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+}

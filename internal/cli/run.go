@@ -4,8 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"time"
 
+	"github.com/cashbell/cashbell/internal/opener"
 	"github.com/cashbell/cashbell/internal/single"
 	"github.com/cashbell/cashbell/internal/wiring"
 	"github.com/cashbell/cashbell/notifier"
@@ -92,6 +94,7 @@ func runHeadless(ctx context.Context, env Env, args []string) error {
 	if err != nil {
 		return err
 	}
+	go openClicked(ctx, m.Actions(), logger)
 	logger.Info("cashbell running headless", "accounts", len(list), "store", m.Dirs.Store(), "keys", m.Vault.Where())
 	if len(list) == 0 {
 		logger.Warn("no accounts yet: add one with `cashbell accounts add` (the key is read from stdin)")
@@ -99,4 +102,19 @@ func runHeadless(ctx context.Context, env Env, args []string) error {
 	err = m.Service.Run(ctx)
 	logger.Info("cashbell stopped")
 	return err
+}
+
+// openClicked opens the Dashboard page of each notification the user
+// clicks, until ctx ends; without a window, a burst opens the account.
+func openClicked(ctx context.Context, clicks <-chan notifier.Action, logger *slog.Logger) {
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case a := <-clicks:
+			if err := opener.Open(ctx, a.URL); err != nil {
+				logger.Warn("notification clicked, but the page did not open", "err", err)
+			}
+		}
+	}
 }

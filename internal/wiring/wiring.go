@@ -54,6 +54,21 @@ type Main struct {
 	demo      *demo.Demo // running, or nil
 	closed    chan struct{}
 	closeOnce sync.Once
+	sink      notifier.Sink
+}
+
+// Actions receives the notifications the user clicked, where the sink
+// hears clicks (the desktop's on Linux); nil otherwise.
+func (m *Main) Actions() <-chan notifier.Action {
+	if s, ok := m.sink.(clickable); ok {
+		return s.Actions()
+	}
+	return nil
+}
+
+// clickable is a sink that hears which notification was clicked.
+type clickable interface {
+	Actions() <-chan notifier.Action
 }
 
 // Open builds everything; the caller closes the Main.
@@ -97,9 +112,14 @@ func Open(ctx context.Context, cfg Config) (*Main, error) {
 	}
 	sink := cfg.Sink
 	if sink == nil {
-		sink = notifier.NewDesktop()
+		desktop := notifier.NewDesktop()
+		if os.WriteFile(dirs.Bell(), assets.BellWAV(), 0o600) == nil {
+			desktop.SoundFile = dirs.Bell()
+		}
+		sink = desktop
 	}
 	m := &Main{Dirs: dirs, Logger: cfg.Logger, Store: store, Vault: vault, Registry: reg, logo: cfg.Logo, exit: cfg.Exit, closed: make(chan struct{}),
+		sink: sink,
 		Service: notifier.New(notifier.Options{Store: store, Accounts: reg, Sink: sink, Interval: cfg.Interval, Logger: cfg.Logger, Icon: icon,
 			AlertIcon: alert})}
 	return m, nil
@@ -226,6 +246,9 @@ func (d Dirs) Store() string { return filepath.Join(d.Config, "cashbell.db") }
 
 // Keys is the fallback key file.
 func (d Dirs) Keys() string { return filepath.Join(d.Config, "keys.json") }
+
+// Bell is the sound of a sale as a file, for the notification service.
+func (d Dirs) Bell() string { return filepath.Join(d.Config, "cashbell-bell.wav") }
 
 // AlertIcon is the bad-news icon as a file, for the notification service.
 func (d Dirs) AlertIcon() string { return filepath.Join(d.Config, "cashbell-alert.png") }

@@ -40,6 +40,7 @@ type Notification struct {
 	Icon     string
 	Summary  string
 	Body     string
+	Actions  []string // key, label, key, label...
 	Hints    map[string]dbus.Variant
 	Timeout  int32 // expire_timeout in ms: -1 the server's choice, 0 never
 }
@@ -165,6 +166,12 @@ func (b *Bus) Notifications() []Notification {
 	return append([]Notification(nil), b.got...)
 }
 
+// Invoke is the user clicking a notification (key "default") or one of its
+// buttons: the server emits ActionInvoked, as the specification says.
+func (b *Bus) Invoke(id uint32, key string) error {
+	return b.conn.Emit("/org/freedesktop/Notifications", "org.freedesktop.Notifications.ActionInvoked", id, key)
+}
+
 // OnScreen is what a person would see now: each notification as its last
 // update left it, in the order they first appeared.
 func (b *Bus) OnScreen() []Notification {
@@ -238,7 +245,7 @@ func (s server) Notify(appName string, replacesID uint32, icon, summary, body st
 		id = s.b.nextID
 	}
 	s.b.got = append(s.b.got, Notification{ID: id, Replaces: replacesID, AppName: appName, Icon: icon, Summary: summary, Body: body,
-		Hints: hints, Timeout: timeout})
+		Actions: actions, Hints: hints, Timeout: timeout})
 	select {
 	case s.b.notify <- struct{}{}:
 	default:

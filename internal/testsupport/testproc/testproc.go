@@ -52,7 +52,18 @@ func MaybeRun() {
 // with env added to the environment. Arguments must not contain spaces.
 func Command(env []string, args ...string) *exec.Cmd {
 	cmd := exec.Command(os.Args[0], "-test.run=^$")
-	cmd.Env = append(os.Environ(), env...)
+	// env overrides: a child reads the first of two equal names.
+	override := map[string]bool{}
+	for _, kv := range env {
+		name, _, _ := strings.Cut(kv, "=")
+		override[name] = true
+	}
+	for _, kv := range os.Environ() {
+		if name, _, _ := strings.Cut(kv, "="); !override[name] {
+			cmd.Env = append(cmd.Env, kv)
+		}
+	}
+	cmd.Env = append(cmd.Env, env...)
 	cmd.Env = append(cmd.Env, envHelper+"=1", envArgs+"="+strings.Join(args, " "))
 	return cmd
 }

@@ -1,0 +1,3 @@
+package opener
+
+func command(u string) (string, []string) { return "open", []string{u} }
