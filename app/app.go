@@ -376,7 +376,7 @@ func (u *ui) windowShown() bool {
 	return u.prefs != nil && u.prefs.shown || u.activity != nil && u.activity.shown
 }
 
-func (u *ui) showPrefs()    { u.preferences().show() }
+func (u *ui) showPrefs() { u.preferences().show() }
 
 // clicked follows a click on a notification: a burst shows its account's
 // events in Activity, anything else opens its page in the Dashboard.
