@@ -9,6 +9,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -24,9 +25,11 @@ import (
 
 // desktop is a private X display and session bus for the real binary.
 type desktop struct {
-	env  []string
-	bus  *dbus.Conn
-	home string
+	env     []string
+	bus     *dbus.Conn
+	home    string
+	addr    string
+	watcher *fakeWatcher
 }
 
 func need(t testing.TB, tools ...string) {
@@ -84,7 +87,62 @@ func startDesktop(t testing.TB) *desktop {
 		time.Sleep(20 * time.Millisecond)
 	}
 	t.Cleanup(func() { conn.Close() })
-	return &desktop{env: env, bus: conn, home: home}
+	d := &desktop{env: env, bus: conn, home: home, addr: addr}
+	d.startWatcher(t)
+	return d
+}
+
+// startDesktopWithoutTray is a desktop like GNOME without the AppIndicator
+// extension: no StatusNotifierWatcher, so tray icons show nowhere.
+func startDesktopWithoutTray(t testing.TB) *desktop {
+	d := startDesktop(t)
+	d.watcher.stop()
+	return d
+}
+
+// fakeWatcher is a StatusNotifierWatcher, the service tray hosts run: it
+// records the items that register with it.
+type fakeWatcher struct {
+	conn *dbus.Conn
+	mu   sync.Mutex
+	got  []string // the senders' unique names
+}
+
+func (w *fakeWatcher) RegisterStatusNotifierItem(sender dbus.Sender, service string) *dbus.Error {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.got = append(w.got, string(sender))
+	return nil
+}
+
+func (w *fakeWatcher) RegisterStatusNotifierHost(string) *dbus.Error { return nil }
+
+func (w *fakeWatcher) registered() []string {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return append([]string(nil), w.got...)
+}
+
+func (w *fakeWatcher) stop() { w.conn.Close() }
+
+// startWatcher runs a StatusNotifierWatcher on the desktop's bus, on a
+// connection of its own so that it can go away.
+func (d *desktop) startWatcher(t testing.TB) *fakeWatcher {
+	t.Helper()
+	conn, err := dbus.Connect(d.addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := &fakeWatcher{conn: conn}
+	if err := conn.Export(w, "/StatusNotifierWatcher", "org.kde.StatusNotifierWatcher"); err != nil {
+		t.Fatal(err)
+	}
+	if reply, err := conn.RequestName("org.kde.StatusNotifierWatcher", dbus.NameFlagDoNotQueue); err != nil || reply != dbus.RequestNameReplyPrimaryOwner {
+		t.Fatalf("owning the watcher's name: %v %v", reply, err)
+	}
+	t.Cleanup(func() { conn.Close() })
+	d.watcher = w
+	return w
 }
 
 func buildBinary(t testing.TB, flags ...string) string {
@@ -494,4 +552,59 @@ func TestTheCLocaleStartsQuietly(t *testing.T) {
 	if strings.Contains(logs.String(), "locale") {
 		t.Fatalf("a locale complaint:\n%s", logs.String())
 	}
+}
+
+// On a desktop without a tray host (GNOME without the AppIndicator
+// extension) Cashbell opens Preferences, which says what to install, and
+// logs it once; when a host appears later the item registers with it.
+func TestWithoutATrayHostPreferencesSaysWhatToDo(t *testing.T) {
+	d := startDesktopWithoutTray(t)
+	d.addAccounts(t, 1, 1) // with an account, only the missing tray opens Preferences
+	bin := buildBinary(t)
+	cmd := exec.Command(bin)
+	cmd.Env = d.env
+	var logs syncBuffer
+	cmd.Stderr = &logs
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	defer func() {
+		_ = cmd.Process.Signal(syscall.SIGTERM)
+		testproc.Within(t, done, 10*time.Second, "cashbell stopping")
+	}()
+	d.waitVisible(t, "Cashbell Preferences", true)
+	if n := strings.Count(logs.String(), "no tray host"); n != 1 {
+		t.Fatalf("told %d times that there is no tray host:\n%s", n, logs.String())
+	}
+	w := d.startWatcher(t)
+	for deadline := time.Now().Add(10 * time.Second); len(w.registered()) == 0; time.Sleep(50 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("the item never registered with the new watcher\n%s", logs.String())
+		}
+	}
+	for deadline := time.Now().Add(5 * time.Second); !strings.Contains(logs.String(), "a tray host appeared"); time.Sleep(50 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("the watcher's arrival went unnoticed\n%s", logs.String())
+		}
+	}
+}
+
+// syncBuffer is a strings.Builder a child's output and a test can share.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
 }

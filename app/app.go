@@ -158,6 +158,10 @@ type ui struct {
 	prefs    *prefsWindow
 	activity *activityWindow
 
+	// noTray: the desktop runs no tray host, so the icon shows nowhere.
+	noTray  bool
+	started bool
+
 	refreshQueued atomic.Bool
 	quitOnce      sync.Once
 	quitting      chan struct{} // closed when Quit was chosen
@@ -215,6 +219,11 @@ func Run(ctx context.Context, o Options) error {
 	}
 	u = newUI(a, e, host)
 	u.stopIdle = idle.stop
+	if host != nil {
+		if err := watchHost(func(present bool) { e.do(func() { u.trayHost(present) }) }); err != nil {
+			o.Logger.Warn("cannot tell whether a tray shows the icon", "err", err)
+		}
+	}
 
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
@@ -287,6 +296,10 @@ func (u *ui) start(wantDemo bool) {
 		u.env.log.Error("listing accounts", "err", err)
 	}
 	u.tray.refresh()
+	u.started = true
+	if u.noTray {
+		u.preferences().setNoTray(true)
+	}
 	hasDemo := false
 	for _, a := range list {
 		hasDemo = hasDemo || a.Demo
@@ -300,7 +313,7 @@ func (u *ui) start(wantDemo bool) {
 	case len(list) == 0:
 		u.preferences().show()
 		u.preferences().onAdd()
-	case u.tray.host == nil:
+	case u.tray.host == nil || u.noTray:
 		u.preferences().show() // no tray to reach the app from
 	}
 }
@@ -327,6 +340,28 @@ func (u *ui) refresh() {
 	}
 	if u.activity != nil && u.activity.shown {
 		u.activity.refresh()
+	}
+}
+
+// trayHost follows whether the desktop shows tray icons. Without a host
+// the icon is nowhere, so Preferences opens and says once what to do;
+// launching Cashbell again shows it too.
+func (u *ui) trayHost(present bool) {
+	if u.noTray == !present {
+		return
+	}
+	u.noTray = !present
+	if present {
+		u.env.log.Info("a tray host appeared: the icon is back")
+		if u.prefs != nil {
+			u.prefs.setNoTray(false)
+		}
+		return
+	}
+	u.env.log.Warn("no tray host (StatusNotifierWatcher) on this desktop: the icon cannot be shown; on GNOME install and enable the AppIndicator extension")
+	if u.started {
+		u.preferences().setNoTray(true)
+		u.preferences().show()
 	}
 }
 

@@ -37,6 +37,7 @@ type prefsWindow struct {
 
 	empty    *fyne.Container
 	keysNote *widget.Label
+	noTray   *message
 	add      *addDialog
 	shown    bool
 	sized    bool
@@ -75,7 +76,9 @@ func (p *prefsWindow) build() {
 	p.keysNote.Wrapping = fyne.TextWrapWord
 	p.keysNote.TextStyle.Italic = true
 
-	top := container.NewHBox(addBtn, layout.NewSpacer())
+	p.noTray = newMessage()
+	p.noTray.clear()
+	top := container.NewVBox(p.noTray, container.NewHBox(addBtn, layout.NewSpacer()))
 	bottom := container.NewVBox(widget.NewSeparator(), p.keysNote)
 	accountsTab := container.NewBorder(top, bottom, nil, nil, container.NewStack(p.list, p.empty))
 
@@ -96,6 +99,18 @@ func (p *prefsWindow) show() {
 		p.env.fit(p.win, prefsSize)
 	}
 	p.win.RequestFocus()
+}
+
+// setNoTray says, at the top of the window, that the desktop shows no tray
+// icons and what to do about it.
+func (p *prefsWindow) setNoTray(on bool) {
+	if !on {
+		p.noTray.clear()
+		return
+	}
+	p.noTray.set("This desktop shows no tray icons, so Cashbell's bell is not in the panel. On GNOME, install and enable "+
+		"the AppIndicator extension (gnome-shell-extension-appindicator), then log in again. Until then, close this window "+
+		"and Cashbell keeps watching; start Cashbell again to bring the window back.", widget.WarningImportance)
 }
 
 // refresh reloads the accounts list.

@@ -52,6 +52,45 @@ func startSNITray(title string, do func(func())) (*sniTray, error) {
 	return &sniTray{do: do}, nil
 }
 
+// watcherName is the bus name of the service that tray hosts run and
+// items register with (the StatusNotifierItem specification).
+const watcherName = "org.kde.StatusNotifierWatcher"
+
+// watchHost says whether a tray host can show the icon: now, and each time
+// a StatusNotifierWatcher appears on the session bus or goes away (GNOME
+// runs none without the AppIndicator extension). systray registers the
+// item again by itself when one appears.
+func watchHost(changed func(present bool)) error {
+	conn, err := dbus.SessionBus()
+	if err != nil {
+		return err
+	}
+	if err := conn.AddMatchSignal(dbus.WithMatchObjectPath("/org/freedesktop/DBus"), dbus.WithMatchInterface("org.freedesktop.DBus"),
+		dbus.WithMatchSender("org.freedesktop.DBus"), dbus.WithMatchMember("NameOwnerChanged"), dbus.WithMatchArg(0, watcherName)); err != nil {
+		return err
+	}
+	signals := make(chan *dbus.Signal, 4)
+	conn.Signal(signals)
+	var present bool
+	if err := conn.BusObject().Call("org.freedesktop.DBus.NameHasOwner", 0, watcherName).Store(&present); err != nil {
+		return err
+	}
+	changed(present)
+	go func() {
+		for sig := range signals {
+			if sig == nil || sig.Name != "org.freedesktop.DBus.NameOwnerChanged" || len(sig.Body) < 3 {
+				continue
+			}
+			if name, _ := sig.Body[0].(string); name != watcherName {
+				continue
+			}
+			owner, _ := sig.Body[2].(string)
+			changed(owner != "")
+		}
+	}()
+	return nil
+}
+
 // SetMenu shows m: in place when only labels, states or actions changed,
 // else by building the menu again.
 func (t *sniTray) SetMenu(m *fyne.Menu) {
