@@ -35,6 +35,7 @@ type activityWindow struct {
 	typeFilter    *widget.Select
 	count         *widget.Label
 	openBtn       *widget.Button
+	chart         *monthChart
 
 	accounts map[string]accounts.Account
 	order    []accounts.Account
@@ -76,7 +77,10 @@ func (w *activityWindow) build() {
 	w.list = newEventList(w)
 	// The filters say what they filter ("All accounts", "All events"), so
 	// they need no labels; the count goes under the list.
-	top := container.NewBorder(nil, nil, nil, w.openBtn, container.NewHBox(w.accountFilter, w.typeFilter))
+	filters := container.NewBorder(nil, nil, nil, w.openBtn, container.NewHBox(w.accountFilter, w.typeFilter))
+	// The window opens on the month at a glance, above the events.
+	w.chart = newMonthChart(w.env)
+	top := container.NewVBox(filters, container.NewPadded(w.chart.root), widget.NewSeparator())
 	w.win.SetContent(container.NewBorder(top, w.count, nil, nil, w.list))
 }
 
@@ -132,9 +136,63 @@ func (w *activityWindow) refresh() {
 	if !slices.Contains(options, selected) {
 		selected = options[0]
 	}
+	filterChanged := selected != w.accountFilter.Selected
 	w.accountFilter.Selected = selected
 	w.accountFilter.Refresh()
-	w.reload()
+	if filterChanged || len(w.events) == 0 || !w.addNewest() {
+		w.reload()
+	}
+}
+
+// addNewest puts the events that arrived since the list was read at its
+// top, keeping what the user scrolled to and selected; it reports false
+// when more arrived than a page, for a reload.
+func (w *activityWindow) addNewest() bool {
+	ctx, cancel := w.env.ctx()
+	defer cancel()
+	events, _, err := w.env.hist.Page(ctx, w.query())
+	if err != nil {
+		return false
+	}
+	top := w.events[0].Event.ID
+	fresh := -1
+	for i, e := range events {
+		if e.ID == top {
+			fresh = i
+			break
+		}
+	}
+	if fresh < 0 {
+		return false
+	}
+	rows, err := w.happenings(ctx, events[:fresh])
+	if err != nil {
+		return false
+	}
+	set, _ := w.env.hist.Settings(ctx)
+	if set.HideAmounts != w.hideAmounts {
+		return false // every row reads differently
+	}
+	w.events = append(rows, w.events...)
+	// What Stripe settled since (fee and net) reaches the rows it belongs
+	// to; it comes within moments of a sale, so the newest page will do.
+	recent := make([]notifier.Event, min(len(w.events), activityPage))
+	for i := range recent {
+		recent[i] = w.events[i].Event
+	}
+	if again, err := w.env.hist.Happenings(ctx, recent, func(id string) notifier.Source { return source(w.accounts[id]) }); err == nil {
+		copy(w.events, again)
+	}
+	if w.selected >= 0 {
+		w.selected += len(rows)
+		w.list.Select(w.selected)
+	}
+	w.updateCount()
+	w.list.Refresh()
+	if w.chart != nil {
+		w.chart.reload(w.chart.account, w.hideAmounts, false)
+	}
+	return true
 }
 
 // happenings reads a page of events for their rows, with each account's
@@ -194,6 +252,13 @@ func (w *activityWindow) reload() {
 	set, _ := w.env.hist.Settings(ctx)
 	w.hideAmounts = set.HideAmounts
 	w.oneAccount = len(w.order) == 1 || w.accountFilter.SelectedIndex() > 0
+	account := ""
+	if i := w.accountFilter.SelectedIndex(); i > 0 && i-1 < len(w.order) {
+		account = w.order[i-1].ID
+	}
+	if w.chart != nil {
+		w.chart.reload(account, w.hideAmounts, false)
+	}
 	w.events, w.cursor, w.more = rows, cur, len(events) == activityPage
 	w.selected = -1
 	w.list.UnselectAll()

@@ -44,6 +44,7 @@ type history interface {
 	Page(ctx context.Context, q notifier.Query) ([]notifier.Event, *notifier.Cursor, error)
 	Since(ctx context.Context, t time.Time) ([]notifier.Event, error)
 	Happenings(ctx context.Context, events []notifier.Event, source func(account string) notifier.Source) ([]notifier.Happening, error)
+	SumDays(ctx context.Context, accounts []string, today time.Time, n int) (notifier.Days, error)
 	Settings(ctx context.Context) (notifier.Settings, error)
 	SaveSettings(ctx context.Context, s notifier.Settings) error
 }

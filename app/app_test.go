@@ -457,13 +457,24 @@ func TestActivityPagesThroughALargeHistory(t *testing.T) {
 	if w.events[999].Event.ID != "evt_000" {
 		t.Fatalf("last %s", w.events[999].Event.ID)
 	}
+	// A new event while the user is far down the list joins at the top;
+	// what was scrolled to and selected stays.
+	w.list.Select(900)
+	late := notifier.Event{ID: "evt_new", Type: "charge.succeeded", Created: 1700009999, Object: []byte(`{"id":"ch_9","amount":100,"currency":"usd"}`)}
+	if _, err := f.store.Ingest(context.Background(), res.Account.ID, []notifier.Event{late}, nil, false); err != nil {
+		t.Fatal(err)
+	}
+	w.refresh()
+	if len(w.events) != 1001 || w.events[0].Event.ID != "evt_new" || w.selected != 901 || w.events[901].Event.ID != "evt_099" {
+		t.Fatalf("after a new event: %d rows, first %s, selected %d", len(w.events), w.events[0].Event.ID, w.selected)
+	}
 	w.typeFilter.SetSelectedIndex(5) // payouts paid
 	if len(w.events) != 0 || w.count.Text != "No events yet" {
 		t.Fatalf("filter: %d events", len(w.events))
 	}
 	w.typeFilter.SetSelectedIndex(0)
 	w.open(0)
-	if len(f.opened) != 1 || f.opened[0] != "https://dashboard.stripe.com/test/payments/ch_1" {
+	if len(f.opened) != 1 || f.opened[0] != "https://dashboard.stripe.com/test/payments/ch_9" {
 		t.Fatalf("opened %v", f.opened)
 	}
 }
@@ -597,7 +608,8 @@ func BenchmarkActivityWith100000Events(b *testing.B) {
 		evs := make([]notifier.Event, 1000)
 		for i := range evs {
 			n := batch*1000 + i
-			evs[i] = notifier.Event{ID: "evt_" + strconv.Itoa(n), Type: "charge.succeeded", Created: int64(1700000000 + n), Object: object}
+			// One every 20 s over the last 23 days: all of them in the chart.
+			evs[i] = notifier.Event{ID: "evt_" + strconv.Itoa(n), Type: "charge.succeeded", Created: time.Now().Unix() - int64(100000-n)*20, Object: object}
 		}
 		if _, err := f.store.Ingest(ctx, ids[batch%4], evs, nil, false); err != nil {
 			b.Fatal(err)
@@ -620,10 +632,18 @@ func BenchmarkActivityWith100000Events(b *testing.B) {
 	if len(w.events) != 11*activityPage {
 		b.Fatalf("%d events loaded", len(w.events))
 	}
+	waitUntil2(b, func() bool { return !w.chart.summing })
+	start = time.Now()
+	days, err := w.chart.sum(ctx, "", time.Now())
+	summed := time.Since(start)
+	if err != nil || days.Sales["usd"] != 100000 {
+		b.Fatalf("the month: %v, %d sales", err, days.Sales["usd"])
+	}
 	b.ReportMetric(float64(opened.Microseconds())/1000, "ms-open")
 	b.ReportMetric(float64(paged.Microseconds())/1000, "ms/page")
-	fmt.Printf("Activity over 100,000 events: opens in %s, each further page of %d in %s\n",
-		opened.Round(10*time.Microsecond), activityPage, paged.Round(10*time.Microsecond))
+	b.ReportMetric(float64(summed.Microseconds())/1000, "ms-chart")
+	fmt.Printf("Activity over 100,000 events: opens in %s, each further page of %d in %s; the 30-day chart sums them in %s (in the background)\n",
+		opened.Round(10*time.Microsecond), activityPage, paged.Round(10*time.Microsecond), summed.Round(time.Millisecond))
 }
 
 // Ctrl+W hides a window, as its close button does, and lets the idle loop
@@ -925,5 +945,78 @@ func TestAClickOnANotification(t *testing.T) {
 	w := f.ui.activity
 	if w == nil || !w.shown || w.accountFilter.SelectedIndex() != 1 || len(f.opened) != 1 {
 		t.Fatal("a burst did not show its account's events")
+	}
+}
+
+// Activity opens on the last 30 days: sales less refunds per day in the
+// busiest currency, with today's, the week's and the month's totals in the
+// user's locale, for all accounts or the one chosen; nothing is asked of
+// Stripe for it.
+func TestActivityOpensOnTheMonth(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	var ids []string
+	for _, name := range []string{"Acme", "Other"} {
+		key, _ := accounts.ParseKey(f.sim.NewKey(f.sim.CreateAccount(stripesim.AccountSpec{DisplayName: name}), false, stripesim.Restricted, stripesim.AllPermissions...))
+		res, err := f.reg.Add(ctx, accounts.AddRequest{Key: key})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ids = append(ids, res.Account.ID)
+	}
+	now := time.Now()
+	f.ui.env.now = func() time.Time { return now }
+	day := func(ago int) int64 { return now.AddDate(0, 0, -ago).Unix() }
+	evs := []notifier.Event{
+		{ID: "evt_1", Type: "charge.succeeded", Created: day(0), Object: []byte(`{"id":"ch_1","amount":4900,"currency":"usd"}`)},
+		{ID: "evt_2", Type: "charge.succeeded", Created: day(3), Object: []byte(`{"id":"ch_2","amount":10000,"currency":"usd"}`)},
+		{ID: "evt_3", Type: "refund.created", Created: day(2), APIVersion: "2025-03-31.basil", Object: []byte(`{"id":"re_1","object":"refund","amount":2500,"currency":"usd","charge":"ch_2"}`)},
+		{ID: "evt_4", Type: "charge.succeeded", Created: day(20), Object: []byte(`{"id":"ch_3","amount":100000,"currency":"usd"}`)},
+		{ID: "evt_5", Type: "charge.succeeded", Created: day(1), Object: []byte(`{"id":"ch_4","amount":500,"currency":"jpy"}`)},
+	}
+	if _, err := f.store.Ingest(ctx, ids[0], evs, nil, false); err != nil {
+		t.Fatal(err)
+	}
+	other := []notifier.Event{{ID: "evt_9", Type: "charge.succeeded", Created: day(0), Object: []byte(`{"id":"ch_9","amount":700,"currency":"usd"}`)}}
+	if _, err := f.store.Ingest(ctx, ids[1], other, nil, false); err != nil {
+		t.Fatal(err)
+	}
+	before := f.sim.Requests()
+	w := f.ui.activityWindow()
+	w.show()
+	c := w.chart
+	waitUntil(t, "the month summed", func() bool { return !c.summing && !c.summedAt.IsZero() })
+	if want := "Today $56.00 · 7 days $131.00 · 30 days $1,131.00"; c.totals.Text != want {
+		t.Fatalf("totals %q, want %q", c.totals.Text, want)
+	}
+	if c.currency.Hidden || strings.Join(c.currency.Options, ",") != "USD,JPY" || len(c.bars.values) != chartDays || c.bars.values[chartDays-1] != 5600 {
+		t.Fatalf("currencies %v, bars %v", c.currency.Options, c.bars.values)
+	}
+	c.currency.SetSelected("JPY")
+	if c.totals.Text != "Today ¥0 · 7 days ¥500 · 30 days ¥500" {
+		t.Fatalf("yen: %q", c.totals.Text)
+	}
+	w.accountFilter.SetSelectedIndex(2) // Other
+	waitUntil(t, "the account summed", func() bool { return !c.summing && c.account == ids[1] })
+	if c.totals.Text != "Today $7.00 · 7 days $7.00 · 30 days $7.00" || !c.currency.Hidden {
+		t.Fatalf("one account: %q", c.totals.Text)
+	}
+	if n := f.sim.Requests() - before; n != 0 {
+		t.Fatalf("the chart asked Stripe %d times", n)
+	}
+}
+
+// waitUntil2 runs queued UI work until cond holds (a benchmark's waitUntil).
+func waitUntil2(b *testing.B, cond func() bool) {
+	deadline := time.Now().Add(60 * time.Second)
+	for !cond() {
+		select {
+		case fn := <-queue:
+			fn()
+		case <-time.After(10 * time.Millisecond):
+		}
+		if time.Now().After(deadline) {
+			b.Fatal("timed out")
+		}
 	}
 }

@@ -141,7 +141,9 @@ func (h Happening) With(d Details) Happening {
 	if p := safetext.Clean(d.Product); p != "" {
 		h.Product = p
 	}
-	if d.NetCur != "" {
+	// The fee and net are the payment's: a refund or dispute of it shares
+	// its object, not its settlement.
+	if d.NetCur != "" && h.Kind != nil && h.Kind.ID == "sale" {
 		h.Fee, h.Net, h.NetCurrency = d.Fee, d.Net, strings.ToLower(d.NetCur)
 	}
 	if d.Plan.Currency != "" && h.Plan.Currency == "" {

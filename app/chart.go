@@ -1,0 +1,220 @@
+package app
+
+import (
+	"context"
+	"slices"
+	"strings"
+	"time"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/canvas"
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/theme"
+	"fyne.io/fyne/v2/widget"
+
+	"github.com/cashbell/cashbell/notifier"
+)
+
+// chartDays is how many days the chart shows.
+const chartDays = 30
+
+// chartEvery is how often a busy store's chart is summed again while
+// events keep arriving; a change of filter sums at once.
+const chartEvery = 30 * time.Second
+
+// monthChart is the last 30 days at a glance: sales less refunds per day in
+// one currency, with today's, the week's and the month's totals. It is
+// summed from the store, without asking Stripe.
+type monthChart struct {
+	env      *env
+	days     notifier.Days
+	hide     bool
+	currency *widget.Select
+	totals   *widget.Label
+	note     *widget.Label
+	bars     *barChart
+	from, to *widget.RichText
+	root     fyne.CanvasObject
+
+	account  string // "" for every account
+	summedAt time.Time
+	summing  bool
+}
+
+func newMonthChart(e *env) *monthChart {
+	c := &monthChart{env: e, totals: widget.NewLabelWithStyle("", fyne.TextAlignLeading, fyne.TextStyle{Bold: true}),
+		note: widget.NewLabel(""), bars: newBarChart(), from: secondaryText(""), to: secondaryText("today")}
+	c.currency = widget.NewSelect(nil, func(string) { c.show() })
+	c.totals.Truncation = fyne.TextTruncateEllipsis
+	c.note.Truncation = fyne.TextTruncateEllipsis
+	c.to.Segments[0].(*widget.TextSegment).Style.Alignment = fyne.TextAlignTrailing
+	axis := container.NewGridWithColumns(2, c.from, c.to)
+	c.root = container.NewBorder(container.NewBorder(nil, nil, nil, c.currency, container.NewVBox(c.totals)), axis, nil, nil, c.bars)
+	return c
+}
+
+// reload sums the days again, off Fyne's thread, when the filter changed or
+// the last sum is older than chartEvery.
+func (c *monthChart) reload(accountID string, hide bool, force bool) {
+	if c.summing || !force && accountID == c.account && hide == c.hide && time.Since(c.summedAt) < chartEvery {
+		return
+	}
+	c.summing = true
+	c.account, c.hide = accountID, hide
+	now := c.env.now()
+	go func() {
+		ctx, cancel := c.env.ctx()
+		defer cancel()
+		days, err := c.sum(ctx, accountID, now)
+		c.env.do(func() {
+			c.summing = false
+			if err != nil {
+				c.env.log.Error("summing the last 30 days", "err", err)
+				return
+			}
+			c.days, c.summedAt = days, time.Now()
+			c.show()
+		})
+	}()
+}
+
+func (c *monthChart) sum(ctx context.Context, accountID string, now time.Time) (notifier.Days, error) {
+	var only []string
+	if accountID != "" {
+		only = []string{accountID}
+	}
+	return c.env.hist.SumDays(ctx, only, now, chartDays)
+}
+
+// show draws the chosen currency (the busiest, at first).
+func (c *monthChart) show() {
+	currencies := c.days.Currencies()
+	upper := make([]string, len(currencies))
+	for i, cur := range currencies {
+		upper[i] = strings.ToUpper(cur)
+	}
+	chosen := strings.ToLower(c.currency.Selected)
+	if !slices.Contains(currencies, chosen) && len(currencies) > 0 {
+		chosen = currencies[0]
+	}
+	c.currency.Options = upper
+	c.currency.Selected = strings.ToUpper(chosen)
+	c.currency.Hidden = len(currencies) < 2
+	c.currency.Refresh()
+	y, m, d := c.days.Start.Date()
+	c.from.Segments[0].(*widget.TextSegment).Text = time.Date(y, m, d, 0, 0, 0, 0, time.Local).Format("2 Jan")
+	c.from.Refresh()
+	if len(currencies) == 0 {
+		c.totals.SetText("No sales in the last 30 days")
+		c.bars.set(nil)
+		return
+	}
+	money := func(v int64) string {
+		if c.hide {
+			return "•••"
+		}
+		return c.env.money.Format(v, chosen)
+	}
+	c.totals.SetText("Today " + money(c.days.Total(chosen, 1)) + " · 7 days " + money(c.days.Total(chosen, 7)) +
+		" · 30 days " + money(c.days.Total(chosen, chartDays)))
+	c.bars.set(c.days.Net[chosen])
+}
+
+// barChart draws one bar per day, scaled to the largest; a day with more
+// refunds than sales hangs below the line in the error colour.
+type barChart struct {
+	widget.BaseWidget
+	values []int64
+}
+
+func newBarChart() *barChart {
+	b := &barChart{}
+	b.ExtendBaseWidget(b)
+	return b
+}
+
+func (b *barChart) set(values []int64) {
+	b.values = values
+	b.Refresh()
+}
+
+func (b *barChart) CreateRenderer() fyne.WidgetRenderer {
+	r := &barRenderer{chart: b, line: canvas.NewRectangle(theme.Color(theme.ColorNameSeparator))}
+	r.Refresh()
+	return r
+}
+
+type barRenderer struct {
+	chart *barChart
+	line  *canvas.Rectangle
+	bars  []*canvas.Rectangle
+}
+
+func (r *barRenderer) MinSize() fyne.Size { return fyne.NewSize(chartDays*4, 72) }
+
+func (r *barRenderer) Objects() []fyne.CanvasObject {
+	out := []fyne.CanvasObject{r.line}
+	for _, bar := range r.bars {
+		out = append(out, bar)
+	}
+	return out
+}
+
+func (r *barRenderer) Destroy() {}
+
+func (r *barRenderer) Refresh() {
+	for len(r.bars) < len(r.chart.values) {
+		r.bars = append(r.bars, canvas.NewRectangle(theme.Color(theme.ColorNamePrimary)))
+	}
+	r.bars = r.bars[:len(r.chart.values)]
+	r.line.FillColor = theme.Color(theme.ColorNameSeparator)
+	for i, bar := range r.bars {
+		bar.FillColor = theme.Color(theme.ColorNamePrimary)
+		if r.chart.values[i] < 0 {
+			bar.FillColor = theme.Color(theme.ColorNameError)
+		}
+		bar.CornerRadius = 2
+	}
+	r.Layout(r.chart.Size())
+	canvas.Refresh(r.chart)
+}
+
+func (r *barRenderer) Layout(size fyne.Size) {
+	var top, bottom int64
+	for _, v := range r.chart.values {
+		top, bottom = max(top, v), min(bottom, v)
+	}
+	span := float32(top - bottom)
+	baseline := size.Height
+	if span > 0 {
+		baseline = size.Height * float32(top) / span
+	}
+	r.line.Move(fyne.NewPos(0, baseline))
+	r.line.Resize(fyne.NewSize(size.Width, 1))
+	n := float32(max(len(r.bars), 1))
+	slot := size.Width / n
+	gap := min(slot*0.25, 4)
+	for i, bar := range r.bars {
+		v := r.chart.values[i]
+		h := float32(0)
+		if span > 0 {
+			h = size.Height * float32(abs(v)) / span
+		}
+		if v != 0 {
+			h = max(h, 2) // a small day is still seen
+		}
+		y := baseline - h
+		if v < 0 {
+			y = baseline
+		}
+		bar.Move(fyne.NewPos(float32(i)*slot+gap/2, y))
+		bar.Resize(fyne.NewSize(slot-gap, h))
+	}
+}
+
+func abs(v int64) int64 {
+	if v < 0 {
+		return -v
+	}
+	return v
+}
