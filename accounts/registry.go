@@ -362,6 +362,11 @@ func (r *Registry) Update(ctx context.Context, id string, change func(*Account))
 	return a, r.records.SaveAccount(ctx, a)
 }
 
+// SetMuted turns an account's notifications off or on again.
+func (r *Registry) SetMuted(ctx context.Context, id string, muted bool) (Account, error) {
+	return r.Update(ctx, id, func(a *Account) { a.Muted = muted })
+}
+
 // Remove deletes an account, its key, its logo and all its stored events.
 func (r *Registry) Remove(ctx context.Context, id string) error {
 	a, err := r.Get(ctx, id)

@@ -180,7 +180,7 @@ func (w *activityWindow) addNewest() bool {
 	for i := range recent {
 		recent[i] = w.events[i].Event
 	}
-	if again, err := w.env.hist.Happenings(ctx, recent, func(id string) notifier.Source { return source(w.accounts[id]) }); err == nil {
+	if again, err := w.decode(ctx, recent); err == nil {
 		copy(w.events, again)
 	}
 	if w.selected >= 0 {
@@ -195,6 +195,20 @@ func (w *activityWindow) addNewest() bool {
 	return true
 }
 
+// decode reads events for their rows, with their accounts' names and
+// modes and what the store knows of their objects.
+func (w *activityWindow) decode(ctx context.Context, events []notifier.Event) ([]notifier.Happening, error) {
+	details, err := w.env.hist.Details(ctx, events)
+	out := make([]notifier.Happening, len(events))
+	for i, e := range events {
+		out[i] = notifier.Decode(e, source(w.accounts[e.Account]))
+		if i < len(details) {
+			out[i] = out[i].With(details[i])
+		}
+	}
+	return out, err
+}
+
 // happenings reads a page of events for their rows, with each account's
 // name and mode and what was kept about each event's object.
 //
@@ -202,7 +216,7 @@ func (w *activityWindow) addNewest() bool {
 // settlement's charge.updated, charge.refunded where refund.created tells
 // the refund, a subscription turning active with its first payment).
 func (w *activityWindow) happenings(ctx context.Context, events []notifier.Event) ([]notifier.Happening, error) {
-	all, err := w.env.hist.Happenings(ctx, events, func(id string) notifier.Source { return source(w.accounts[id]) })
+	all, err := w.decode(ctx, events)
 	news := all[:0]
 	for _, h := range all {
 		if h.Notifies() {

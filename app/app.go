@@ -36,14 +36,14 @@ type registry interface {
 	Rename(ctx context.Context, id, name string) (accounts.Account, error)
 	SetLogo(ctx context.Context, id string, data []byte) (accounts.Account, error)
 	Recheck(ctx context.Context, id string) (accounts.Account, accounts.Report, error)
-	Update(ctx context.Context, id string, change func(*accounts.Account)) (accounts.Account, error)
+	SetMuted(ctx context.Context, id string, muted bool) (accounts.Account, error)
 }
 
 // history is what the windows need from the event store.
 type history interface {
 	Page(ctx context.Context, q notifier.Query) ([]notifier.Event, *notifier.Cursor, error)
 	Since(ctx context.Context, t time.Time) ([]notifier.Event, error)
-	Happenings(ctx context.Context, events []notifier.Event, source func(account string) notifier.Source) ([]notifier.Happening, error)
+	Details(ctx context.Context, events []notifier.Event) ([]notifier.Details, error)
 	SumDays(ctx context.Context, accounts []string, today time.Time, n int) (notifier.Days, error)
 	Settings(ctx context.Context) (notifier.Settings, error)
 	SaveSettings(ctx context.Context, s notifier.Settings) error

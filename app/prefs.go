@@ -307,7 +307,7 @@ func (p *prefsWindow) onRemove(id string) {
 func (p *prefsWindow) setMuted(id string, on bool) {
 	ctx, cancel := p.env.ctx()
 	defer cancel()
-	if _, err := p.env.reg.Update(ctx, id, func(acc *accounts.Account) { acc.Muted = on }); err != nil {
+	if _, err := p.env.reg.SetMuted(ctx, id, on); err != nil {
 		p.showError("muting", err)
 	}
 	p.refresh()

@@ -44,20 +44,33 @@ func (s *Store) SaveDetails(ctx context.Context, account, object string, d Detai
 // Happenings decodes events for people to read, each with what is known of
 // its object, in one read of the store.
 func (s *Store) Happenings(ctx context.Context, events []Event, source func(account string) Source) ([]Happening, error) {
+	details, err := s.Details(ctx, events)
 	out := make([]Happening, len(events))
+	for i, e := range events {
+		out[i] = Decode(e, source(e.Account))
+		if i < len(details) {
+			out[i] = out[i].With(details[i])
+		}
+	}
+	return out, err
+}
+
+// Details returns what is known of each event's object (fee and net once
+// settled, the customer, the product...), in one read of the store; an
+// event whose object nothing is known of gets the zero Details.
+func (s *Store) Details(ctx context.Context, events []Event) ([]Details, error) {
+	out := make([]Details, len(events))
 	err := s.view(ctx, func(tx *bolt.Tx) error {
 		root := tx.Bucket(bucketDetails)
 		for i, e := range events {
-			h := Decode(e, source(e.Account))
-			if b := root.Bucket([]byte(e.Account)); b != nil && h.Object != "" {
-				if v := b.Get([]byte(h.Object)); v != nil {
-					var d Details
-					if json.Unmarshal(v, &d) == nil {
-						h = h.With(d)
-					}
-				}
+			object := Decode(e, Source{}).Object
+			b := root.Bucket([]byte(e.Account))
+			if b == nil || object == "" {
+				continue
 			}
-			out[i] = h
+			if v := b.Get([]byte(object)); v != nil {
+				_ = json.Unmarshal(v, &out[i]) // unreadable details are no details
+			}
 		}
 		return nil
 	})
