@@ -12,12 +12,22 @@ import (
 	"github.com/cashbell/cashbell/internal/wiring"
 )
 
-// gui runs the desktop app on what the command line opened. Build with
-// -tags nogui for a smaller binary that only runs headless.
+// gui runs the tray on what the command line opened; its windows run in
+// a process of their own (windows). Build with -tags nogui for a smaller
+// binary that only runs headless.
 func gui(ctx context.Context, m *wiring.Main, o cli.GUIOptions) error {
-	return app.Run(ctx, app.Options{
-		Registry: m.Registry, History: m.Store, Poller: m.Service, Keys: m.Vault, Logger: m.Logger,
+	return app.RunTray(ctx, app.TrayOptions{
+		Registry: m.Registry, History: m.Store, Poller: m.Service, Logger: m.Logger,
+		Windows: o.Windows, WantDemo: o.WantDemo, Show: o.Show, Clicks: m.Actions(), Changes: o.Changes,
+	})
+}
+
+// windows runs the windows of a running Cashbell until the last one closes.
+func windows(ctx context.Context, o cli.WindowsOptions) error {
+	c := o.Client
+	return app.RunWindows(ctx, app.WindowsOptions{
+		Registry: c, History: c, Poller: c, Keys: c, Logger: o.Logger, AddDemo: c.AddDemo,
 		Autostart: autostart.New(wiring.ConfigHome(os.Getenv), app.ID),
-		AddDemo:   m.AddDemo, WantDemo: o.WantDemo, Show: o.Show, ForceExit: m.ForceExit, Clicks: m.Actions(),
+		Commands:  c.Commands(ctx, o.Seq), ForceExit: func() { os.Exit(0) },
 	})
 }

@@ -38,6 +38,7 @@ func main() {
 		Stderr:  os.Stderr,
 		Getenv:  os.Getenv,
 		GUI:     gui,
+		Windows: windows,
 		Logo:    assets.AccountLogoPNG(),
 		Version: version(),
 	})

@@ -12,3 +12,6 @@ import (
 // gui is absent from a -tags nogui build: cashbell run --headless and the
 // account commands work, the tray app does not.
 var gui func(context.Context, *wiring.Main, cli.GUIOptions) error
+
+// windows is absent too.
+var windows func(context.Context, cli.WindowsOptions) error

@@ -1,12 +1,18 @@
 // Package app is Cashbell's desktop UI: the tray menu, the Preferences and
 // Activity windows and their dialogs. It is the only package that imports
 // Fyne's widgets; it reaches accounts and notifier through small interfaces.
+//
+// The tray and the windows run in two processes. RunTray, in the process
+// that keeps the store and polls, shows the tray icon over D-Bus and never
+// starts Fyne's driver, so it never loads the GL driver. RunWindows, in a
+// process the tray starts when a window is wanted (internal/remote), shows
+// the windows and ends a moment after the last one closes, taking the GL
+// driver's memory with it.
 package app
 
 import (
 	"context"
 	"log/slog"
-	"runtime/debug"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -21,6 +27,7 @@ import (
 	"github.com/cashbell/cashbell/accounts"
 	"github.com/cashbell/cashbell/assets"
 	"github.com/cashbell/cashbell/internal/opener"
+	"github.com/cashbell/cashbell/internal/remote"
 	"github.com/cashbell/cashbell/notifier"
 )
 
@@ -76,33 +83,36 @@ type startAtLogin interface {
 	Set(on bool) error
 }
 
-// Options are the services and callbacks the app is built on, all given
+// WindowsOptions are what the windows process is built on, all given
 // before it starts.
-type Options struct {
+type WindowsOptions struct {
 	Registry  registry
 	History   history
-	Poller    service
+	Poller    poller
 	Keys      keyNotes
 	Autostart startAtLogin
 	Logger    *slog.Logger
 	// AddDemo starts the demo and adds its account (or returns it).
 	AddDemo func(ctx context.Context) (accounts.AddResult, error)
-	// WantDemo opens Preferences on the demo account at start (--demo).
-	WantDemo bool
-	// Show receives when a second launch asks for the window.
-	Show <-chan struct{}
-	// Clicks receives the notifications the user clicked.
-	Clicks <-chan notifier.Action
+	// Commands are the tray's: which window to show, when to refresh, quit.
+	Commands <-chan remote.Command
 	// ForceExit ends the process when Fyne cannot end its own loop.
 	ForceExit func()
 }
 
+// idleExit is how long the windows process stays after its last window
+// closed, in case another is wanted at once.
+const idleExit = 2 * time.Second
+
 var (
 	_ registry = (*accounts.Registry)(nil)
+	_ registry = (*remote.Client)(nil)
 	_ trayHost = (*sniTray)(nil)
 	_ history  = (*notifier.Store)(nil)
+	_ history  = (*remote.Client)(nil)
 	_ service  = (*notifier.Service)(nil)
 	_ keyNotes = (*accounts.Vault)(nil)
+	_ keyNotes = (*remote.Client)(nil)
 )
 
 // env is what every window shares.
@@ -123,9 +133,9 @@ type env struct {
 	// screen is the usable size of the screen a window is on, in Fyne's
 	// units; nil or false where it cannot be known.
 	screen func(w fyne.Window) (fyne.Size, bool)
-	// do runs a UI change that comes from another goroutine on Fyne's
-	// thread: fyne.Do, waking the idle loop, in the app. It is the one way
-	// back to the widgets.
+	// do runs a change that comes from another goroutine on the UI's
+	// thread: fyne.Do in the windows, the tray's own goroutine in the tray.
+	// It is the one way back to the widgets and the menu.
 	do func(func())
 }
 
@@ -151,23 +161,19 @@ func (e *env) ctx() (context.Context, context.CancelFunc) {
 	return context.WithTimeout(context.Background(), 45*time.Second)
 }
 
-// ui holds the app and its windows.
+// ui holds the windows process's app and its windows.
 type ui struct {
 	app      fyne.App
 	env      *env
-	tray     *tray
 	prefs    *prefsWindow
 	activity *activityWindow
-
-	// noTray: the desktop runs no tray host, so the icon shows nowhere.
-	noTray  bool
-	started bool
+	// noTray: the desktop shows no tray icons; Preferences says so.
+	noTray bool
 
 	refreshQueued atomic.Bool
 	quitOnce      sync.Once
 	quitting      chan struct{} // closed when Quit was chosen
-	stopIdle      func()        // lets Fyne's loop run freely again, for Quit
-	trim          *time.Timer
+	exit          *time.Timer   // ends the process once no window is shown
 }
 
 // quitGrace is how long Fyne's loop may take to end after Quit or a signal.
@@ -191,131 +197,96 @@ func watchQuit(quitting, ran <-chan struct{}, grace time.Duration, giveUp func()
 	}
 }
 
-// Run shows the tray and windows and runs the pollers until Quit or ctx ends,
-// then stops the pollers; the caller closes the store.
-func Run(ctx context.Context, o Options) error {
+// RunWindows shows the windows the tray asks for, until the last one has
+// been closed for a moment, the tray says quit, or ctx ends.
+func RunWindows(ctx context.Context, o WindowsOptions) error {
 	a := fyneapp.NewWithID(ID)
 	a.SetIcon(assets.Icon)
 	a.Settings().SetTheme(newTheme())
-	var u *ui
-	idle := newIdleLoop(fyne.Do, func() bool { return !u.windowShown() }, 2*time.Second)
-	e := &env{
-		reg: o.Registry, hist: o.History, poll: o.Poller, addDemo: o.AddDemo, money: notifier.NewMoney(""), log: o.Logger,
-		keys: o.Keys, now: time.Now, autostart: o.Autostart, do: idle.do, screen: screenSize,
-		openURL: func(raw string) {
-			go func() {
-				if err := opener.Open(context.Background(), raw); err != nil {
-					o.Logger.Warn("a page did not open", "err", err)
-				}
-			}()
-		},
-	}
-	var host trayHost
-	if _, ok := a.(desktop.App); ok { // a desktop driver, not a phone or the test driver
-		if sni, err := startSNITray("Cashbell", e.do); err != nil {
-			o.Logger.Warn("no tray icon; Preferences stays open instead", "err", err)
-		} else {
-			host = sni
-		}
-	}
-	u = newUI(a, e, host)
-	u.stopIdle = idle.stop
-	if host != nil {
-		if err := watchHost(func(present bool) { e.do(func() { u.trayHost(present) }) }); err != nil {
-			o.Logger.Warn("cannot tell whether a tray shows the icon", "err", err)
-		}
-	}
+	e := newEnv(o.Logger, func(f func()) { fyne.Do(f) })
+	e.reg, e.hist, e.poll, e.addDemo, e.keys, e.autostart, e.screen = o.Registry, o.History, o.Poller, o.AddDemo, o.Keys, o.Autostart, screenSize
+	u := newUI(a, e)
 
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	done := make(chan struct{})
+	ready := make(chan struct{})
+	a.Lifecycle().SetOnStarted(func() { close(ready) })
 	go func() {
-		defer close(done)
-		_ = o.Poller.Run(ctx)
-	}()
-	go func() {
+		select {
+		case <-ready:
+		case <-ctx.Done():
+		}
 		for {
 			select {
 			case <-ctx.Done():
+				e.do(u.quit)
 				return
-			case <-o.Poller.Changed():
-				u.onChanged()
-			case <-o.Show:
-				u.env.do(u.showPrefs)
-			case c := <-o.Clicks:
-				u.env.do(func() { u.clicked(c) })
+			case cmd, ok := <-o.Commands:
+				if !ok {
+					e.do(u.quit)
+					return
+				}
+				e.do(func() { u.command(cmd) })
 			}
 		}
 	}()
-	quitting := make(chan struct{})
-	go func() {
-		select {
-		case <-ctx.Done():
-			u.env.do(u.quit)
-		case <-u.quitting:
-		}
-		close(quitting)
-	}()
 	ran := make(chan struct{})
-	go watchQuit(quitting, ran, quitGrace, func() {
-		o.Logger.Warn("the window toolkit did not stop in time; Cashbell stops without it")
-		cancel()
-		select {
-		case <-done:
-		case <-time.After(5 * time.Second):
-			o.Logger.Warn("the pollers did not stop in time")
-		}
+	go watchQuit(u.quitting, ran, quitGrace, func() {
+		o.Logger.Warn("the window toolkit did not stop in time; the windows stop without it")
 		o.ForceExit()
-	})
-	go idle.run()
-	a.Lifecycle().SetOnStarted(func() {
-		u.start(o.WantDemo)
 	})
 	a.Run()
 	close(ran)
-	idle.stop()
-	cancel()
-	<-done
 	return nil
 }
 
-// newUI wires the windows and the tray; host is nil when there is no tray.
-func newUI(a fyne.App, e *env, host trayHost) *ui {
-	u := &ui{app: a, env: e, stopIdle: func() {}, quitting: make(chan struct{})}
+// newEnv is what the windows and the tray share, with do as the way back
+// to their thread.
+func newEnv(log *slog.Logger, do func(func())) *env {
+	return &env{money: notifier.NewMoney(""), log: log, now: time.Now, do: do,
+		openURL: func(raw string) {
+			go func() {
+				if err := opener.Open(context.Background(), raw); err != nil {
+					log.Warn("a page did not open", "err", err)
+				}
+			}()
+		}}
+}
+
+// newUI wires the windows.
+func newUI(a fyne.App, e *env) *ui {
+	u := &ui{app: a, env: e, quitting: make(chan struct{})}
 	e.changed = u.onChanged
-	u.tray = newTray(host, e, u)
 	return u
 }
 
-// start runs once the app is up: it builds the tray and, on first launch,
-// opens Preferences at Add.
-func (u *ui) start(wantDemo bool) {
-	ctx, cancel := u.env.ctx()
-	defer cancel()
-	list, err := u.env.reg.List(ctx)
-	if err != nil {
-		u.env.log.Error("listing accounts", "err", err)
+// command does what the tray asks.
+func (u *ui) command(cmd remote.Command) {
+	if cmd.NoTray != u.noTray {
+		u.noTray = cmd.NoTray
+		if u.prefs != nil || u.noTray {
+			u.preferences().setNoTray(u.noTray)
+		}
 	}
-	u.tray.refresh()
-	u.started = true
-	if u.noTray {
-		u.preferences().setNoTray(true)
-	}
-	hasDemo := false
-	for _, a := range list {
-		hasDemo = hasDemo || a.Demo
-	}
-	switch {
-	case wantDemo && hasDemo: // --demo again: the demo is there already
-		u.preferences().show()
-	case wantDemo:
-		u.preferences().show()
-		u.preferences().onTryDemo()
-	case len(list) == 0:
-		u.preferences().show()
+	switch cmd.Kind {
+	case remote.ShowPrefs:
+		u.showPrefs()
+	case remote.ShowAdd:
+		u.showPrefs()
 		u.preferences().onAdd()
-	case u.tray.host == nil || u.noTray:
-		u.preferences().show() // no tray to reach the app from
+	case remote.ShowDemo:
+		u.showPrefs()
+		u.preferences().onTryDemo()
+	case remote.ShowActivity:
+		w := u.activityWindow()
+		w.show()
+		if cmd.Account != "" {
+			w.showAccount(cmd.Account)
+		}
+	case remote.Changed:
+		u.refresh()
+	case remote.Quit:
+		u.quit()
 	}
 }
 
@@ -332,37 +303,14 @@ func (u *ui) onChanged() {
 	}()
 }
 
-// refresh updates the tray and the windows that are open; hidden windows
-// catch up when they are shown.
+// refresh updates the windows that are open; hidden windows catch up when
+// they are shown.
 func (u *ui) refresh() {
-	u.tray.refresh()
 	if u.prefs != nil && u.prefs.shown {
 		u.prefs.refresh()
 	}
 	if u.activity != nil && u.activity.shown {
 		u.activity.refresh()
-	}
-}
-
-// trayHost follows whether the desktop shows tray icons. Without a host
-// the icon is nowhere, so Preferences opens and says once what to do;
-// launching Cashbell again shows it too.
-func (u *ui) trayHost(present bool) {
-	if u.noTray == !present {
-		return
-	}
-	u.noTray = !present
-	if present {
-		u.env.log.Info("a tray host appeared: the icon is back")
-		if u.prefs != nil {
-			u.prefs.setNoTray(false)
-		}
-		return
-	}
-	u.env.log.Warn("no tray host (StatusNotifierWatcher) on this desktop: the icon cannot be shown; on GNOME install and enable the AppIndicator extension")
-	if u.started {
-		u.preferences().setNoTray(true)
-		u.preferences().show()
 	}
 }
 
@@ -394,17 +342,23 @@ func hideOnClose(w fyne.Window, hidden func()) {
 		func(fyne.Shortcut) { hide() })
 }
 
-// windowHidden gives memory back to the system once the last window is
-// hidden: Fyne lets go of renderers and images it no longer draws a minute or
-// so later, and the Go runtime would keep the freed pages for a while.
+// windowHidden ends the windows process a moment after its last window
+// was hidden: the GL driver and the windows' caches go with it, and the
+// tray process, which never loaded them, stays small.
 func (u *ui) windowHidden() {
 	if u.windowShown() {
 		return
 	}
-	if u.trim != nil {
-		u.trim.Stop()
+	if u.exit != nil {
+		u.exit.Stop()
 	}
-	u.trim = time.AfterFunc(100*time.Second, debug.FreeOSMemory)
+	u.exit = time.AfterFunc(idleExit, func() {
+		u.env.do(func() {
+			if !u.windowShown() {
+				u.quit()
+			}
+		})
+	})
 }
 
 // windowShown reports whether a window is on screen; it runs on Fyne's thread.
@@ -414,17 +368,6 @@ func (u *ui) windowShown() bool {
 
 func (u *ui) showPrefs() { u.preferences().show() }
 
-// clicked follows a click on a notification: a burst shows its account's
-// events in Activity, anything else opens its page in the Dashboard.
-func (u *ui) clicked(c notifier.Action) {
-	if !c.Burst {
-		u.env.openURL(c.URL)
-		return
-	}
-	w := u.activityWindow()
-	w.show()
-	w.showAccount(c.Account)
-}
 func (u *ui) showActivity() { u.activityWindow().show() }
 
 // quit hides the windows first and quits a moment later: Fyne 2.7.1 can crash
@@ -436,7 +379,6 @@ func (u *ui) showActivity() { u.activityWindow().show() }
 func (u *ui) quit() {
 	u.quitOnce.Do(func() {
 		close(u.quitting)
-		u.stopIdle()
 		afterToolkit(func() {
 			for _, w := range u.app.Driver().AllWindows() {
 				w.Hide()

@@ -26,6 +26,7 @@ import (
 	"github.com/cashbell/cashbell/accounts"
 	"github.com/cashbell/cashbell/assets"
 	"github.com/cashbell/cashbell/internal/autostart"
+	"github.com/cashbell/cashbell/internal/remote"
 	"github.com/cashbell/cashbell/internal/stripesim"
 	"github.com/cashbell/cashbell/internal/testsupport/fakestripe"
 	"github.com/cashbell/cashbell/internal/testsupport/testworld"
@@ -68,6 +69,7 @@ type fixture struct {
 	queue  chan func() // UI work from goroutines, run by the test goroutine
 	app    fyne.App
 	ui     *ui
+	tray   *trayApp
 	sim    *fakestripe.Stripe
 	store  *notifier.Store
 	reg    *accounts.Registry
@@ -108,9 +110,20 @@ func newFixture(t testing.TB) *fixture {
 			return reg.Add(ctx, accounts.AddRequest{Key: key, Demo: true})
 		},
 	}
-	f.ui = newUI(a, e, nil)
+	f.ui = newUI(a, e)
+	// The tray, with the windows in this process instead of their own.
+	f.tray = &trayApp{env: e, windows: &inProcessWindows{u: f.ui}, work: make(chan func(), 64), quitting: make(chan struct{})}
+	f.tray.tray = newTray(nil, e, f.tray)
 	return f
 }
+
+// inProcessWindows hands the tray's commands to windows in this process,
+// as the windows process does through internal/remote.
+type inProcessWindows struct{ u *ui }
+
+func (w *inProcessWindows) Show(cmd remote.Command) { w.u.command(cmd) }
+func (w *inProcessWindows) Send(cmd remote.Command) { w.u.command(cmd) }
+func (w *inProcessWindows) Close()                  {}
 
 // queue is the current test's UI queue. Fyne's test driver runs fyne.Do on
 // the calling goroutine, so the tests play Fyne's main loop themselves: work
@@ -389,8 +402,8 @@ func TestTrayShowsTodaysSalesAndLastEvents(t *testing.T) {
 		t.Fatal(err)
 	}
 	host := &fakeTray{}
-	f.ui.tray.host = host
-	f.ui.tray.refresh()
+	f.tray.tray.host = host
+	f.tray.tray.refresh()
 	labels := menuLabels(host.menu)
 	joined := strings.Join(labels, "\n")
 	if strings.Contains(strings.Join(labels, "\n"), "charge updated") {
@@ -407,7 +420,7 @@ func TestTrayShowsTodaysSalesAndLastEvents(t *testing.T) {
 	if host.icon != assets.TrayAttention || host.tooltip != "Cashbell: 1 failed payment to look at" {
 		t.Fatalf("an unseen failed payment does not ask for attention: icon %v, tooltip %q", host.icon.Name(), host.tooltip)
 	}
-	for _, it := range f.ui.tray.menu.Items {
+	for _, it := range f.tray.tray.menu.Items {
 		if strings.HasPrefix(it.Label, "Payment failed") {
 			it.Action()
 		}
@@ -416,12 +429,12 @@ func TestTrayShowsTodaysSalesAndLastEvents(t *testing.T) {
 		t.Fatalf("opened %v", f.opened)
 	}
 	f.ui.showActivity() // seeing it clears the attention
-	f.ui.tray.refresh()
+	f.tray.tray.refresh()
 	if host.icon != assets.Tray || host.tooltip != "Cashbell: 2 sales today" {
 		t.Fatalf("attention stays after the Activity window was seen: icon %v, tooltip %q", host.icon.Name(), host.tooltip)
 	}
 	// Pause for an hour from the menu.
-	for _, it := range f.ui.tray.menu.Items {
+	for _, it := range f.tray.tray.menu.Items {
 		if it.Label == "Pause notifications" {
 			it.ChildMenu.Items[0].Action()
 		}
@@ -481,7 +494,7 @@ func TestActivityPagesThroughALargeHistory(t *testing.T) {
 
 func TestFirstLaunchOpensAdd(t *testing.T) {
 	f := newFixture(t)
-	f.ui.start(false)
+	f.tray.start(false)
 	if !f.ui.preferences().win.Content().Visible() || f.ui.preferences().win.Canvas().Overlays().Top() == nil {
 		t.Fatal("Preferences did not open at Add")
 	}
@@ -683,8 +696,8 @@ func TestNetworkTextIsPlainInTheTrayAndActivity(t *testing.T) {
 		t.Fatal(err)
 	}
 	host := &fakeTray{}
-	f.ui.tray.host = host
-	f.ui.tray.refresh()
+	f.tray.tray.host = host
+	f.tray.tray.refresh()
 	w := f.ui.activityWindow()
 	w.show()
 	row := newEventRow(w)
@@ -874,7 +887,7 @@ func TestDemoAgainOpensNoAddDialog(t *testing.T) {
 	if _, err := f.ui.env.addDemo(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	f.ui.start(true)
+	f.tray.start(true)
 	if top := f.ui.prefs.win.Canvas().Overlays().Top(); top != nil {
 		t.Fatal("the add dialog opened over an account that is there")
 	}
@@ -937,11 +950,11 @@ func TestAClickOnANotification(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	f.ui.clicked(notifier.Action{Notification: notifier.Notification{URL: "https://dashboard.stripe.com/test/payments/ch_1"}, Key: "default"})
+	f.tray.clicked(notifier.Action{Notification: notifier.Notification{URL: "https://dashboard.stripe.com/test/payments/ch_1"}, Key: "default"})
 	if len(f.opened) != 1 || f.opened[0] != "https://dashboard.stripe.com/test/payments/ch_1" {
 		t.Fatalf("opened %v", f.opened)
 	}
-	f.ui.clicked(notifier.Action{Notification: notifier.Notification{Burst: true, Account: res.Account.ID, URL: "https://dashboard.stripe.com/test/dashboard"}, Key: "default"})
+	f.tray.clicked(notifier.Action{Notification: notifier.Notification{Burst: true, Account: res.Account.ID, URL: "https://dashboard.stripe.com/test/dashboard"}, Key: "default"})
 	w := f.ui.activity
 	if w == nil || !w.shown || w.accountFilter.SelectedIndex() != 1 || len(f.opened) != 1 {
 		t.Fatal("a burst did not show its account's events")

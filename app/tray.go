@@ -20,17 +20,25 @@ type trayHost interface {
 	SetTooltip(text string)
 }
 
+// trayActions are what the menu does beyond reading the store: open a
+// window (in the windows process) or quit.
+type trayActions interface {
+	showPrefs()
+	showActivity()
+	quit()
+}
+
 // tray is the system tray icon and its menu.
 type tray struct {
 	host    trayHost // nil when the desktop has no tray
 	env     *env
-	ui      *ui
+	ui      trayActions
 	icon    fyne.Resource
 	tooltip string
 	menu    *fyne.Menu // the last menu built, for tests
 }
 
-func newTray(host trayHost, e *env, u *ui) *tray {
+func newTray(host trayHost, e *env, u trayActions) *tray {
 	return &tray{host: host, env: e, ui: u}
 }
 

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/cashbell/cashbell/accounts"
+	"github.com/cashbell/cashbell/internal/remote"
 	"github.com/cashbell/cashbell/internal/wiring"
 	"github.com/cashbell/cashbell/notifier"
 )
@@ -27,8 +28,11 @@ type Env struct {
 	Stdout io.Writer
 	Stderr io.Writer
 	Getenv func(string) string
-	// GUI runs the desktop app until it quits; nil when there is none.
+	// GUI runs the tray app until it quits; nil when there is none.
 	GUI func(ctx context.Context, m *wiring.Main, o GUIOptions) error
+	// Windows runs a running Cashbell's windows until the last one closes;
+	// nil when there is no GUI.
+	Windows func(ctx context.Context, o WindowsOptions) error
 	// Logo is the bundled account logo (PNG).
 	Logo []byte
 	// Version is the app's version, from FyneApp.toml.
@@ -50,6 +54,16 @@ type Env struct {
 type GUIOptions struct {
 	WantDemo bool            // --demo: add and show the demo account
 	Show     <-chan struct{} // a second launch asks for the window
+	Windows  *WindowHost     // starts and commands the windows process
+	Changes  <-chan struct{} // the windows changed accounts or settings
+}
+
+// WindowsOptions are what the windows process runs on: the tray process's
+// services through the socket, and its commands after Seq.
+type WindowsOptions struct {
+	Client *remote.Client
+	Seq    uint64
+	Logger *slog.Logger
 }
 
 // config is what wiring.Open needs, from the environment and the flags.
@@ -60,10 +74,11 @@ func (env Env) config(interval time.Duration, logger *slog.Logger) wiring.Config
 
 // command is one subcommand: its place in the tree, its usage and its work.
 type command struct {
-	path  string // "accounts add"
-	usage string // flags and arguments
-	about string
-	run   func(ctx context.Context, env Env, args []string) error
+	path   string // "accounts add"
+	usage  string // flags and arguments
+	about  string
+	run    func(ctx context.Context, env Env, args []string) error
+	hidden bool // run by Cashbell itself, not shown in the help
 }
 
 var commands []command
@@ -72,15 +87,16 @@ func init() {
 	// Set here rather than in the declaration: the commands' work reaches
 	// Main, which prints this table.
 	commands = []command{
-		{"", "[--demo] [--interval D] [--verbose]", "open the tray app", runGUI},
-		{"run", "--headless [--demo] [--interval D] [--verbose]", "poll and notify without a window", runHeadless},
-		{"accounts add", "[--name N] [--connected acct_...] [--key-file F]", "add an account; the key is read from stdin", accountsAdd},
-		{"accounts check", "[--connected acct_...] [--key-file F]", "show what a key may read; stores nothing", accountsCheck},
-		{"accounts list", "[--json]", "list accounts", accountsList},
-		{"accounts remove", "<id>", "remove an account, its key and its history", accountsRemove},
-		{"events", "[--account ID] [--limit N] [--json]", "print stored events, newest first", events},
-		{"version", "", "print the version", printVersion},
-		{"help", "[command]", "print this help, or a command's", nil},
+		{"", "[--demo] [--interval D] [--verbose]", "open the tray app", runGUI, false},
+		{"run", "--headless [--demo] [--interval D] [--verbose]", "poll and notify without a window", runHeadless, false},
+		{"accounts add", "[--name N] [--connected acct_...] [--key-file F]", "add an account; the key is read from stdin", accountsAdd, false},
+		{"accounts check", "[--connected acct_...] [--key-file F]", "show what a key may read; stores nothing", accountsCheck, false},
+		{"accounts list", "[--json]", "list accounts", accountsList, false},
+		{"accounts remove", "<id>", "remove an account, its key and its history", accountsRemove, false},
+		{"events", "[--account ID] [--limit N] [--json]", "print stored events, newest first", events, false},
+		{"version", "", "print the version", printVersion, false},
+		{"help", "[command]", "print this help, or a command's", nil, false},
+		{"windows", "", "the windows of a running Cashbell (started by it)", runWindows, true},
 	}
 }
 
@@ -97,7 +113,7 @@ func usage(w io.Writer, prefix string) {
 	}
 	fmt.Fprint(w, "Usage:\n")
 	for _, c := range commands {
-		if prefix != "" && c.path != prefix && !strings.HasPrefix(c.path, prefix+" ") {
+		if c.hidden || prefix != "" && c.path != prefix && !strings.HasPrefix(c.path, prefix+" ") {
 			continue
 		}
 		line := strings.Join(strings.Fields("cashbell "+c.path+" "+c.usage), " ")

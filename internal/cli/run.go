@@ -54,7 +54,17 @@ func runGUI(ctx context.Context, env Env, args []string) error {
 	}
 	defer release()
 	serveInstance(ctx, env, m)
-	return env.GUI(ctx, m, GUIOptions{WantDemo: *wantDemo, Show: show})
+	changes := make(chan struct{}, 1)
+	host, err := serveWindows(env, m, func() {
+		select {
+		case changes <- struct{}{}:
+		default:
+		}
+	}, logger)
+	if err != nil {
+		return err
+	}
+	return env.GUI(ctx, m, GUIOptions{WantDemo: *wantDemo, Show: show, Windows: host, Changes: changes})
 }
 
 func checkInterval(d time.Duration) error {

@@ -1,0 +1,178 @@
+package app
+
+import (
+	"context"
+	"log/slog"
+	"sync"
+
+	"github.com/cashbell/cashbell/internal/remote"
+	"github.com/cashbell/cashbell/notifier"
+)
+
+// windows is the windows process as the tray sees it: Show starts it if
+// needed and hands it a command; Send only tells a running one; Close tells
+// it to quit and waits a little.
+type windows interface {
+	Show(cmd remote.Command)
+	Send(cmd remote.Command)
+	Close()
+}
+
+// TrayOptions are what the tray process is built on.
+type TrayOptions struct {
+	Registry registry
+	History  history
+	Poller   service
+	Logger   *slog.Logger
+	// Windows shows windows in their own process.
+	Windows windows
+	// WantDemo opens Preferences on the demo account at start (--demo).
+	WantDemo bool
+	// Show receives when a second launch asks for the window.
+	Show <-chan struct{}
+	// Clicks receives the notifications the user clicked.
+	Clicks <-chan notifier.Action
+	// Changes receives after the windows changed accounts or settings.
+	Changes <-chan struct{}
+}
+
+// trayApp is the tray process: the icon and its menu, the pollers, and the
+// windows process when one is wanted. Everything it does runs on one
+// goroutine (do), as Fyne's thread does in the windows.
+type trayApp struct {
+	env     *env
+	tray    *tray
+	windows windows
+	work    chan func()
+	// noTray: no tray host shows the icon, so windows stand in for it.
+	noTray   bool
+	started  bool
+	quitOnce sync.Once
+	quitting chan struct{}
+}
+
+// RunTray shows the tray icon and runs the pollers until Quit or ctx ends,
+// then stops the pollers and the windows; the caller closes the store.
+func RunTray(ctx context.Context, o TrayOptions) error {
+	t := &trayApp{windows: o.Windows, work: make(chan func(), 64), quitting: make(chan struct{})}
+	t.env = newEnv(o.Logger, t.do)
+	t.env.reg, t.env.hist = o.Registry, o.History
+	var host trayHost
+	if sni, err := startSNITray("Cashbell", t.do); err != nil {
+		o.Logger.Warn("no tray icon; Preferences stays open instead", "err", err)
+	} else {
+		host = sni
+		if err := watchHost(func(present bool) { t.do(func() { t.hostChanged(present) }) }); err != nil {
+			o.Logger.Warn("cannot tell whether a tray shows the icon", "err", err)
+		}
+	}
+	t.tray = newTray(host, t.env, t)
+	t.env.changed = func() { t.do(t.tray.refresh) }
+
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		_ = o.Poller.Run(ctx)
+	}()
+	t.start(o.WantDemo)
+	for {
+		select {
+		case f := <-t.work:
+			f()
+		case <-o.Poller.Changed():
+			t.tray.refresh()
+			t.windows.Send(t.command(remote.Changed))
+		case <-o.Changes:
+			t.tray.refresh()
+		case <-o.Show:
+			t.showPrefs()
+		case c := <-o.Clicks:
+			t.clicked(c)
+		case <-t.quitting:
+			cancel()
+		case <-ctx.Done():
+			t.windows.Close()
+			<-done
+			return nil
+		}
+	}
+}
+
+// do runs f on the tray's goroutine.
+func (t *trayApp) do(f func()) {
+	select {
+	case t.work <- f:
+	case <-t.quitting:
+	}
+}
+
+// start builds the menu and, on first launch or without a tray, opens
+// Preferences.
+func (t *trayApp) start(wantDemo bool) {
+	ctx, cancel := t.env.ctx()
+	defer cancel()
+	list, err := t.env.reg.List(ctx)
+	if err != nil {
+		t.env.log.Error("listing accounts", "err", err)
+	}
+	t.tray.refresh()
+	t.started = true
+	hasDemo := false
+	for _, a := range list {
+		hasDemo = hasDemo || a.Demo
+	}
+	switch {
+	case wantDemo && hasDemo: // --demo again: the demo is there already
+		t.windows.Show(t.command(remote.ShowPrefs))
+	case wantDemo:
+		t.windows.Show(t.command(remote.ShowDemo))
+	case len(list) == 0:
+		t.windows.Show(t.command(remote.ShowAdd))
+	case t.tray.host == nil || t.noTray:
+		t.windows.Show(t.command(remote.ShowPrefs)) // no tray to reach the app from
+	}
+}
+
+func (t *trayApp) command(kind remote.CommandKind) remote.Command {
+	return remote.Command{Kind: kind, NoTray: t.noTray || t.tray.host == nil}
+}
+
+func (t *trayApp) showPrefs()    { t.windows.Show(t.command(remote.ShowPrefs)) }
+func (t *trayApp) showActivity() { t.windows.Show(t.command(remote.ShowActivity)) }
+
+func (t *trayApp) quit() {
+	t.quitOnce.Do(func() { close(t.quitting) })
+}
+
+// clicked follows a click on a notification: a burst shows its account's
+// events in Activity, anything else opens its page in the Dashboard.
+func (t *trayApp) clicked(c notifier.Action) {
+	if !c.Burst {
+		t.env.openURL(c.URL)
+		return
+	}
+	cmd := t.command(remote.ShowActivity)
+	cmd.Account = c.Account
+	t.windows.Show(cmd)
+}
+
+// hostChanged follows whether the desktop shows tray icons. Without a
+// host the icon is nowhere, so Preferences opens and says once what to do;
+// launching Cashbell again shows it too.
+func (t *trayApp) hostChanged(present bool) {
+	if t.noTray == !present {
+		return
+	}
+	t.noTray = !present
+	if present {
+		t.env.log.Info("a tray host appeared: the icon is back")
+		t.windows.Send(t.command(remote.Changed))
+		return
+	}
+	t.env.log.Warn("no tray host (StatusNotifierWatcher) on this desktop: the icon cannot be shown; on GNOME install and enable the AppIndicator extension")
+	if t.started {
+		t.showPrefs()
+	}
+}
