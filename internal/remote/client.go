@@ -148,9 +148,9 @@ func (c *Client) SaveSettings(ctx context.Context, s notifier.Settings) error {
 	return c.call(ctx, "SaveSettings", s, &Empty{})
 }
 
-// Where, KeyNote and Summary say where keys are kept; they are local reads
-// in the tray process, so a failed call says nothing rather than something
-// wrong.
+// Where says where new keys are kept. It and KeyNote and Summary are local
+// reads in the tray process, so a failed call says nothing rather than
+// something wrong.
 func (c *Client) Where() accounts.Storage {
 	var out accounts.Storage
 	_ = c.call(context.Background(), "Where", Empty{}, &out)
