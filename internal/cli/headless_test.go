@@ -222,7 +222,12 @@ func TestSIGKILLDuringIngestThenRestart(t *testing.T) {
 	c = h.start(t, "run", "--headless", "--interval", "30ms")
 	created := len(h.sim.EventIDs(h.acct, false))
 	c.waitLog(t, "new events")
-	time.Sleep(300 * time.Millisecond) // a few idle polls
+	// Delivered once something is on the bus (however slow the machine),
+	// then a few idle polls that must tell nothing again.
+	if got := bus.WaitFor(1, 10*time.Second); len(got) == 0 {
+		t.Fatalf("nothing was notified after the restart\n%s", c.stderr.String())
+	}
+	time.Sleep(300 * time.Millisecond)
 	if err := c.stop(t, syscall.SIGTERM); err != nil {
 		t.Fatalf("restart did not exit cleanly: %v\n%s", err, c.stderr.String())
 	}
