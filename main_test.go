@@ -503,20 +503,8 @@ func TestTheFirstDemoSaleRingsAtOnce(t *testing.T) {
 	}
 	defer notes.Close()
 	bin := buildBinary(t)
-	cmd := exec.Command(bin, "--demo")
-	cmd.Env = d.env
-	var logs strings.Builder
-	cmd.Stderr = &logs
 	start := time.Now()
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	done := make(chan error, 1)
-	go func() { done <- cmd.Wait() }()
-	defer func() {
-		_ = cmd.Process.Signal(syscall.SIGTERM)
-		testproc.Within(t, done, 10*time.Second, "cashbell stopping")
-	}()
+	_, logs := d.launch(t, bin, d.env, "--demo")
 	got := notes.WaitFor(1, 10*time.Second)
 	if len(got) == 0 || !strings.HasPrefix(got[0].Summary, "New sale · ") || !strings.HasSuffix(got[0].Summary, " — Demo Shop") {
 		t.Fatalf("no demo sale within 10 s: %+v\n%s", got, logs.String())
@@ -531,24 +519,14 @@ func TestTheFirstDemoSaleRingsAtOnce(t *testing.T) {
 // containers) Cashbell starts in English without Fyne's locale complaint.
 func TestTheCLocaleStartsQuietly(t *testing.T) {
 	d := startDesktop(t)
-	bin := buildBinary(t)
-	cmd := exec.Command(bin)
+	var env []string
 	for _, kv := range d.env {
 		if !strings.HasPrefix(kv, "LANG=") {
-			cmd.Env = append(cmd.Env, kv)
+			env = append(env, kv)
 		}
 	}
-	cmd.Env = append(cmd.Env, "LANG=C.UTF-8")
-	var logs strings.Builder
-	cmd.Stderr = &logs
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	done := make(chan error, 1)
-	go func() { done <- cmd.Wait() }()
-	d.trayMenu(t, cmd.Process.Pid) // up and running
-	_ = cmd.Process.Signal(syscall.SIGTERM)
-	testproc.Within(t, done, 10*time.Second, "cashbell stopping")
+	cmd, logs := d.launch(t, buildBinary(t), append(env, "LANG=C.UTF-8"))
+	d.trayMenu(t, cmd.Process.Pid) // up and running, past Fyne's start
 	if strings.Contains(logs.String(), "locale") {
 		t.Fatalf("a locale complaint:\n%s", logs.String())
 	}
@@ -560,20 +538,7 @@ func TestTheCLocaleStartsQuietly(t *testing.T) {
 func TestWithoutATrayHostPreferencesSaysWhatToDo(t *testing.T) {
 	d := startDesktopWithoutTray(t)
 	d.addAccounts(t, 1, 1) // with an account, only the missing tray opens Preferences
-	bin := buildBinary(t)
-	cmd := exec.Command(bin)
-	cmd.Env = d.env
-	var logs syncBuffer
-	cmd.Stderr = &logs
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	done := make(chan error, 1)
-	go func() { done <- cmd.Wait() }()
-	defer func() {
-		_ = cmd.Process.Signal(syscall.SIGTERM)
-		testproc.Within(t, done, 10*time.Second, "cashbell stopping")
-	}()
+	_, logs := d.launch(t, buildBinary(t), d.env)
 	d.waitVisible(t, "Cashbell Preferences", true)
 	if n := strings.Count(logs.String(), "no tray host"); n != 1 {
 		t.Fatalf("told %d times that there is no tray host:\n%s", n, logs.String())
@@ -591,20 +556,22 @@ func TestWithoutATrayHostPreferencesSaysWhatToDo(t *testing.T) {
 	}
 }
 
-// syncBuffer is a strings.Builder a child's output and a test can share.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  strings.Builder
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
+// launch starts the binary on the desktop; it is stopped with SIGTERM, and
+// must stop, when the test ends. Its stderr is in the returned buffer.
+func (d *desktop) launch(t *testing.T, bin string, env []string, args ...string) (*exec.Cmd, *testproc.Buffer) {
+	t.Helper()
+	cmd := exec.Command(bin, args...)
+	cmd.Env = env
+	logs := &testproc.Buffer{}
+	cmd.Stderr = logs
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	t.Cleanup(func() {
+		_ = cmd.Process.Signal(syscall.SIGTERM)
+		testproc.Within(t, done, 10*time.Second, "cashbell stopping")
+	})
+	return cmd, logs
 }

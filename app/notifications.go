@@ -59,39 +59,22 @@ func newNotificationsTab(e *env, parent fyne.Window) *notificationsTab {
 }
 
 func (n *notificationsTab) build() fyne.CanvasObject {
-	typeBox := container.NewGridWithColumns(2)
-	for _, k := range notifier.Kinds {
-		id := k.ID
-		c := widget.NewCheck(k.Label, func(on bool) {
-			n.update(func(s *notifier.Settings) {
-				if s.Disabled == nil {
-					s.Disabled = map[string]bool{}
-				}
-				if on {
-					delete(s.Disabled, id)
-				} else {
-					s.Disabled[id] = true
-				}
-			})
-		})
-		n.types[k.ID] = c
-		typeBox.Add(c)
-	}
-
-	soundBox := container.NewGridWithColumns(2)
-	for _, k := range notifier.Kinds {
-		id := k.ID
-		c := widget.NewCheck(k.Label, func(on bool) {
-			n.update(func(s *notifier.Settings) {
-				if s.Sounds == nil {
-					s.Sounds = map[string]bool{}
-				}
-				s.Sounds[id] = on
-			})
-		})
-		n.sounds[k.ID] = c
-		soundBox.Add(c)
-	}
+	typeBox := n.kindChecks(n.types, func(s *notifier.Settings, id string, on bool) {
+		if s.Disabled == nil {
+			s.Disabled = map[string]bool{}
+		}
+		if on {
+			delete(s.Disabled, id)
+		} else {
+			s.Disabled[id] = true
+		}
+	})
+	soundBox := n.kindChecks(n.sounds, func(s *notifier.Settings, id string, on bool) {
+		if s.Sounds == nil {
+			s.Sounds = map[string]bool{}
+		}
+		s.Sounds[id] = on
+	})
 	soundNote := widget.NewLabel("The notification service plays the bell where it plays sounds; never in quiet hours or while paused.")
 	soundNote.Wrapping = fyne.TextWrapWord
 
@@ -139,6 +122,18 @@ func (n *notificationsTab) build() fyne.CanvasObject {
 	return container.NewVScroll(container.NewPadded(container.NewVBox(
 		title, typeBox, widget.NewSeparator(), form, n.hideAmounts, n.autostart, n.problem,
 		widget.NewSeparator(), ring, soundBox, soundNote)))
+}
+
+// kindChecks is a switch per kind, two columns; each saves through set.
+func (n *notificationsTab) kindChecks(into map[string]*widget.Check, set func(s *notifier.Settings, id string, on bool)) *fyne.Container {
+	box := container.NewGridWithColumns(2)
+	for _, k := range notifier.Kinds {
+		id := k.ID
+		c := widget.NewCheck(k.Label, func(on bool) { n.update(func(s *notifier.Settings) { set(s, id, on) }) })
+		into[id] = c
+		box.Add(c)
+	}
+	return box
 }
 
 // sized gives an entry a sensible width inside an HBox.

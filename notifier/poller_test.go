@@ -5,6 +5,7 @@ import (
 	"errors"
 	"slices"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -76,6 +77,25 @@ func newWorldAt(t testing.TB, simOpts stripesim.Options, spec stripesim.AccountS
 	}
 	w.svc = notifier.New(o)
 	return w
+}
+
+// run runs the service until the test ends or stop is called, and waits
+// for the account's first import.
+func (w *world) run(t *testing.T) (ctx context.Context, stop func()) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { _ = w.svc.Run(ctx); close(done) }()
+	var once sync.Once
+	stop = func() {
+		once.Do(func() {
+			cancel()
+			testproc.Within(t, done, 10*time.Second, "the pollers stopping")
+		})
+	}
+	t.Cleanup(stop)
+	waitFor(t, func() bool { st, _ := w.store.State(ctx, w.acct.ID); return st.Initialized })
+	return ctx, stop
 }
 
 func (w *world) poll(t *testing.T) {
@@ -313,10 +333,7 @@ func TestFiltersPauseMuteAndMinimum(t *testing.T) {
 
 func TestStormsBackOffAndLoseNothing(t *testing.T) {
 	w := newWorld(t, stripesim.AllPermissions)
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() { _ = w.svc.Run(ctx); close(done) }()
-	waitFor(t, func() bool { st, _ := w.store.State(ctx, w.acct.ID); return st.Initialized })
+	ctx, stop := w.run(t)
 
 	w.sim.Inject(fakestripe.Fault{Kind: fakestripe.RateLimit, Path: "/v1/events", Times: 8})
 	var ids []string
@@ -334,8 +351,7 @@ func TestStormsBackOffAndLoseNothing(t *testing.T) {
 	waitFor(t, func() bool { n, _ := w.store.Count(ctx, w.acct.ID); return n == 10 })
 	waitFor(t, func() bool { out, _ := w.store.Outbox(ctx, w.acct.ID); return len(out) == 0 })
 	waitFor(t, func() bool { a, _ := w.reg.Get(ctx, w.acct.ID); return a.Status == accounts.StatusOK })
-	cancel()
-	testproc.Within(t, done, 10*time.Second, "the pollers stopping")
+	stop()
 	marks, _ := w.store.Marks(context.Background(), w.acct.ID)
 	for _, id := range ids {
 		if marks[id] != notifier.MarkNotified && marks[id] != notifier.MarkSummarised {
@@ -361,11 +377,7 @@ func TestStormsBackOffAndLoseNothing(t *testing.T) {
 
 func TestRevokedKeyStopsPollingAndTellsOnce(t *testing.T) {
 	w := newWorld(t, stripesim.AllPermissions)
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	done := make(chan struct{})
-	go func() { _ = w.svc.Run(ctx); close(done) }()
-	waitFor(t, func() bool { st, _ := w.store.State(ctx, w.acct.ID); return st.Initialized })
+	ctx, stop := w.run(t)
 	key, _ := w.reg.Key(w.acct.ID, w.acct.KeyStorage)
 	w.sim.RevokeKey(key.Reveal())
 	waitFor(t, func() bool { a, _ := w.reg.Get(ctx, w.acct.ID); return a.Status == accounts.StatusKeyRevoked })
@@ -394,8 +406,7 @@ func TestRevokedKeyStopsPollingAndTellsOnce(t *testing.T) {
 	w.svc.Reload()
 	w.gen.Sale(stripesim.Sale{Amount: 700, Currency: "usd"})
 	waitFor(t, func() bool { n, _ := w.store.Count(ctx, w.acct.ID); return n == 1 })
-	cancel()
-	testproc.Within(t, done, 10*time.Second, "the pollers stopping")
+	stop()
 }
 
 func TestCatchUpAfterAStop(t *testing.T) {
@@ -609,11 +620,7 @@ func TestCustomerTextArrivesAsPlainText(t *testing.T) {
 // resumes once the permission is back and the key is checked again.
 func TestAKeyThatLosesAPermissionStopsAndSaysWhich(t *testing.T) {
 	w := newWorld(t, stripesim.AllPermissions)
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	done := make(chan struct{})
-	go func() { _ = w.svc.Run(ctx); close(done) }()
-	waitFor(t, func() bool { st, _ := w.store.State(ctx, w.acct.ID); return st.Initialized })
+	ctx, stop := w.run(t)
 	key, _ := w.reg.Key(w.acct.ID, w.acct.KeyStorage)
 	var rest []string
 	for _, p := range stripesim.AllPermissions {
@@ -652,6 +659,5 @@ func TestAKeyThatLosesAPermissionStopsAndSaysWhich(t *testing.T) {
 	w.svc.Reload()
 	w.gen.Sale(stripesim.Sale{Amount: 700, Currency: "usd"})
 	waitFor(t, func() bool { n, _ := w.store.Count(ctx, w.acct.ID); return n == 1 })
-	cancel()
-	testproc.Within(t, done, 10*time.Second, "the pollers stopping")
+	stop()
 }
