@@ -25,7 +25,6 @@ import (
 
 	"github.com/cashbell/cashbell/accounts"
 	"github.com/cashbell/cashbell/assets"
-	"github.com/cashbell/cashbell/internal/autostart"
 	"github.com/cashbell/cashbell/internal/remote"
 	"github.com/cashbell/cashbell/internal/stripesim"
 	"github.com/cashbell/cashbell/internal/testsupport/fakestripe"
@@ -97,7 +96,7 @@ func newFixture(t testing.TB) *fixture {
 	e := &env{
 		reg: reg, hist: store, poll: f.poll, money: notifier.NewMoney("en-US"),
 		log: slog.New(slog.NewTextHandler(io.Discard, nil)), keys: fileKeyNotes{},
-		now: func() time.Time { return testNow }, autostart: &autostart.Entry{Path: filepath.Join(dir, "autostart", ID+".desktop"), Exec: func() (string, error) { return "/usr/bin/cashbell", nil }},
+		now: func() time.Time { return testNow }, autostart: testAutostart(t, dir),
 		openURL: func(u string) { f.opened = append(f.opened, u) },
 		do:      func(fn func()) { f.queue <- fn },
 		addDemo: func(ctx context.Context) (accounts.AddResult, error) {

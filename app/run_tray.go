@@ -95,6 +95,9 @@ func RunTray(ctx context.Context, o TrayOptions) error {
 		case <-ctx.Done():
 			t.windows.Close()
 			<-done
+			if host != nil {
+				stopSystray()
+			}
 			return nil
 		}
 	}

@@ -1,17 +1,17 @@
 package app
 
 import (
-	"fmt"
 	"strings"
 	"sync/atomic"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/systray"
-	"github.com/godbus/dbus/v5"
 )
 
-// sniTray shows the tray icon and its menu as a StatusNotifierItem through
-// fyne.io/systray, the library under Fyne's own tray.
+// sniTray shows the tray icon and its menu through fyne.io/systray, the
+// library under Fyne's own tray: a StatusNotifierItem on Linux and the BSDs
+// (trayhost_sni.go), the notification area on Windows (trayhost_windows.go),
+// the menu bar on macOS (trayhost_other.go).
 //
 // Fyne's desktop.App tray also creates a hidden window with an OpenGL
 // context, only to hear about quit requests. That context loads the GL
@@ -39,56 +39,14 @@ type menuSlot struct {
 	children []*menuSlot
 }
 
-// startSNITray registers the tray item on the session bus.
+// startSNITray shows the tray item.
 func startSNITray(title string, do func(func())) (*sniTray, error) {
-	// systray only logs a missing bus and then crashes when it ends.
-	if _, err := dbus.SessionBus(); err != nil {
-		return nil, fmt.Errorf("no tray without a D-Bus session bus: %w", err)
+	if err := startSystray(); err != nil {
+		return nil, err
 	}
-	start, _ := systray.RunWithExternalLoop(nil, nil)
-	start()
 	// Some tray hosts crash on an item without a title (fyne-io/fyne#3678).
 	systray.SetTitle(title)
 	return &sniTray{do: do}, nil
-}
-
-// watcherName is the bus name of the service that tray hosts run and
-// items register with (the StatusNotifierItem specification).
-const watcherName = "org.kde.StatusNotifierWatcher"
-
-// watchHost says whether a tray host can show the icon: now, and each time
-// a StatusNotifierWatcher appears on the session bus or goes away (GNOME
-// runs none without the AppIndicator extension). systray registers the
-// item again by itself when one appears.
-func watchHost(changed func(present bool)) error {
-	conn, err := dbus.SessionBus()
-	if err != nil {
-		return err
-	}
-	if err := conn.AddMatchSignal(dbus.WithMatchObjectPath("/org/freedesktop/DBus"), dbus.WithMatchInterface("org.freedesktop.DBus"),
-		dbus.WithMatchSender("org.freedesktop.DBus"), dbus.WithMatchMember("NameOwnerChanged"), dbus.WithMatchArg(0, watcherName)); err != nil {
-		return err
-	}
-	signals := make(chan *dbus.Signal, 4)
-	conn.Signal(signals)
-	var present bool
-	if err := conn.BusObject().Call("org.freedesktop.DBus.NameHasOwner", 0, watcherName).Store(&present); err != nil {
-		return err
-	}
-	changed(present)
-	go func() {
-		for sig := range signals {
-			if sig == nil || sig.Name != "org.freedesktop.DBus.NameOwnerChanged" || len(sig.Body) < 3 {
-				continue
-			}
-			if name, _ := sig.Body[0].(string); name != watcherName {
-				continue
-			}
-			owner, _ := sig.Body[2].(string)
-			changed(owner != "")
-		}
-	}()
-	return nil
 }
 
 // SetMenu shows m: in place when only labels, states or actions changed,
@@ -155,17 +113,13 @@ func (s *menuSlot) setAction(action func()) {
 	s.action.Store(&action)
 }
 
-// menuLabel is a label as dbusmenu reads it: an underscore marks an access
-// key there, and a doubled one shows as itself.
-func menuLabel(label string) string { return strings.ReplaceAll(label, "_", "__") }
-
 // SetIcon changes the icon; setting the one already shown is free.
 func (t *sniTray) SetIcon(res fyne.Resource) {
 	if t.icon == res {
 		return
 	}
 	t.icon = res
-	systray.SetIcon(res.Content())
+	systray.SetIcon(osIcon(res.Content()))
 }
 
 // SetTooltip changes the text shown on hover, when it changed.

@@ -13,7 +13,9 @@ import (
 // Desktop delivers notifications through beeep: the notification centre on
 // macOS, toast notifications on Windows.
 type Desktop struct {
-	// SoundFile is unused here: beeep plays the system's own sound.
+	// SoundFile is unused here: beeep's notifications are silent toasts
+	// (Windows) and banners (macOS), so nothing rings, as where a Linux
+	// server lists no "sound".
 	SoundFile string
 }
 

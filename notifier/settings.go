@@ -163,18 +163,28 @@ func FormatMinimum(milli int64) string {
 }
 
 func isReadOnlyFS(err error) bool {
-	return errors.Is(err, syscall.EROFS) || errors.Is(err, syscall.EACCES)
+	return errors.Is(err, syscall.EROFS) || errors.Is(err, syscall.EACCES) || isAny(err, readOnlyErrnos)
 }
 
 // isNoSpace tells a full disk. bbolt formats some errors with %s, so the
 // text is read too.
 func isNoSpace(err error) bool {
-	if errors.Is(err, syscall.ENOSPC) || errors.Is(err, syscall.EDQUOT) || errors.Is(err, syscall.EFBIG) {
+	full := append([]error{syscall.ENOSPC, syscall.EDQUOT, syscall.EFBIG}, noSpaceErrnos...)
+	if isAny(err, full) {
 		return true
 	}
 	msg := err.Error()
-	for _, s := range []string{syscall.ENOSPC.Error(), syscall.EDQUOT.Error(), syscall.EFBIG.Error()} {
-		if strings.Contains(msg, s) {
+	for _, e := range full {
+		if strings.Contains(msg, e.Error()) {
+			return true
+		}
+	}
+	return false
+}
+
+func isAny(err error, targets []error) bool {
+	for _, t := range targets {
+		if errors.Is(err, t) {
 			return true
 		}
 	}

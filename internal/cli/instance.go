@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/cashbell/cashbell/internal/wiring"
@@ -64,27 +65,35 @@ func served(args []string) bool {
 
 // serveInstance answers commands from other cashbell processes with the
 // running instance's services until ctx ends.
-func serveInstance(ctx context.Context, env Env, d *wiring.Main) {
+// show, when not nil, brings the window forward for a second launch that
+// could not reach this one over D-Bus (Windows, macOS).
+func serveInstance(ctx context.Context, env Env, d *wiring.Main, show func()) (stop func()) {
 	path := socketPath(env, d.Dirs)
 	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 		d.Logger.Warn("commands cannot reach this Cashbell", "err", err)
-		return
+		return func() {}
 	}
 	_ = os.Remove(path) // a socket left by a Cashbell that was killed
 	l, err := net.Listen("unix", path)
 	if err != nil {
 		d.Logger.Warn("commands cannot reach this Cashbell", "err", err)
-		return
+		return func() {}
 	}
 	if err := os.Chmod(path, 0o600); err != nil {
 		l.Close()
 		d.Logger.Warn("commands cannot reach this Cashbell", "err", err)
-		return
+		return func() {}
+	}
+	var once sync.Once
+	stop = func() {
+		once.Do(func() {
+			l.Close()
+			_ = os.Remove(path)
+		})
 	}
 	go func() {
 		<-ctx.Done()
-		l.Close()
-		_ = os.Remove(path)
+		stop()
 	}()
 	go func() {
 		for {
@@ -92,16 +101,23 @@ func serveInstance(ctx context.Context, env Env, d *wiring.Main) {
 			if err != nil {
 				return
 			}
-			go answer(ctx, env, d, conn)
+			go answer(ctx, env, d, conn, show)
 		}
 	}()
+	return stop
 }
 
-func answer(ctx context.Context, env Env, d *wiring.Main, conn net.Conn) {
+func answer(ctx context.Context, env Env, d *wiring.Main, conn net.Conn, show func()) {
 	defer conn.Close()
 	_ = conn.SetDeadline(time.Now().Add(serveTimeout))
 	var req request
-	if err := json.NewDecoder(io.LimitReader(conn, maxRequest)).Decode(&req); err != nil || !served(req.Args) {
+	err := json.NewDecoder(io.LimitReader(conn, maxRequest)).Decode(&req)
+	if err == nil && show != nil && slices.Equal(req.Args, []string{"show"}) {
+		show()
+		_ = json.NewEncoder(conn).Encode(reply{})
+		return
+	}
+	if err != nil || !served(req.Args) {
 		_ = json.NewEncoder(conn).Encode(reply{Code: 2, Stderr: "cashbell: this command is not served by the running Cashbell\n"})
 		return
 	}
@@ -112,6 +128,17 @@ func answer(ctx context.Context, env Env, d *wiring.Main, conn net.Conn) {
 		Getenv: env.Getenv, running: d})
 	d.Logger.Debug("served a command", "command", req.Args[0], "code", code)
 	_ = json.NewEncoder(conn).Encode(reply{Code: code, Stdout: out.String(), Stderr: errOut.String()})
+}
+
+// showRunning asks a running Cashbell to bring its window forward through
+// the instance socket, and reports whether it did.
+func showRunning(ctx context.Context, env Env) bool {
+	dirs, err := wiring.FindDirs(env.Getenv)
+	if err != nil {
+		return false
+	}
+	code, err := forward(ctx, env, dirs, request{Args: []string{"show"}})
+	return err == nil && code == 0
 }
 
 // errNoInstance means no running Cashbell answered; the command runs here.

@@ -31,7 +31,7 @@ func runGUI(ctx context.Context, env Env, args []string) error {
 	}
 	logger := NewLogger(env.Stderr, *verbose)
 	m, err := wiring.Open(ctx, env.config(*interval, logger))
-	if errors.Is(err, notifier.ErrAlreadyRunning) && single.Activate(ctx) {
+	if errors.Is(err, notifier.ErrAlreadyRunning) && (single.Activate(ctx) || showRunning(ctx, env)) {
 		fmt.Fprintln(env.Stdout, "Cashbell is already running; its window was brought forward.")
 		return nil
 	}
@@ -53,7 +53,12 @@ func runGUI(ctx context.Context, env Env, args []string) error {
 		logger.Warn("not registered as the single instance", "err", err)
 	}
 	defer release()
-	serveInstance(ctx, env, m)
+	defer serveInstance(ctx, env, m, func() {
+		select {
+		case show <- struct{}{}:
+		default:
+		}
+	})() // gone before Cashbell is
 	changes := make(chan struct{}, 1)
 	host, err := serveWindows(env, m, func() {
 		select {
@@ -99,7 +104,7 @@ func runHeadless(ctx context.Context, env Env, args []string) error {
 			return err
 		}
 	}
-	serveInstance(ctx, env, m)
+	defer serveInstance(ctx, env, m, nil)() // gone before Cashbell is
 	list, err := m.Registry.List(ctx)
 	if err != nil {
 		return err

@@ -35,8 +35,7 @@ func MaybeRun() {
 	}
 	if limit := os.Getenv(EnvFileSizeLimit); limit != "" {
 		n, _ := strconv.ParseUint(limit, 10, 64)
-		signal.Ignore(syscall.SIGXFSZ)
-		if err := syscall.Setrlimit(syscall.RLIMIT_FSIZE, &syscall.Rlimit{Cur: n, Max: n}); err != nil {
+		if err := limitFileSize(n); err != nil {
 			fmt.Fprintln(os.Stderr, "setrlimit:", err)
 			os.Exit(3)
 		}

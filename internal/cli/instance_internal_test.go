@@ -1,0 +1,44 @@
+package cli
+
+import (
+	"context"
+	"io"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/cashbell/cashbell/internal/wiring"
+)
+
+// A second launch that cannot use D-Bus (Windows, macOS) brings the running
+// window forward through the instance socket; a headless Cashbell, which
+// has no window, says no.
+func TestASecondLaunchShowsTheWindowThroughTheSocket(t *testing.T) {
+	home := t.TempDir()
+	vars := map[string]string{"HOME": home, "XDG_CONFIG_HOME": filepath.Join(home, "config"), "XDG_RUNTIME_DIR": filepath.Join(home, "run"),
+		"CASHBELL_KEYRING": "file"}
+	env := Env{Getenv: func(k string) string { return vars[k] }, Stdout: io.Discard, Stderr: io.Discard}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	m, err := wiring.Open(ctx, env.config(0, NewLogger(io.Discard, false)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer m.Close()
+	shown := make(chan struct{}, 1)
+	stop := serveInstance(ctx, env, m, func() { shown <- struct{}{} })
+	if !showRunning(ctx, env) {
+		t.Fatal("the running Cashbell did not answer show")
+	}
+	select {
+	case <-shown:
+	case <-time.After(2 * time.Second):
+		t.Fatal("the window was not asked for")
+	}
+	stop()
+	stop = serveInstance(ctx, env, m, nil) // headless
+	defer stop()
+	if showRunning(ctx, env) {
+		t.Fatal("a headless Cashbell claimed to show a window")
+	}
+}
