@@ -375,9 +375,9 @@ func TestTrayMenuOverDBus(t *testing.T) {
 	}
 }
 
-// An app with accounts starts as a tray icon alone, with Fyne's loop parked
-// (see app/idle.go). Tray clicks must still wake it, and both Quit and SIGTERM
-// must still end it cleanly.
+// An app with accounts starts as a tray icon alone, with no Fyne driver in
+// the tray process (see app/run_tray.go). Tray clicks must still open
+// windows, and both Quit and SIGTERM must still end it cleanly.
 func TestIdleAppWakesForTheTray(t *testing.T) {
 	d := startDesktop(t)
 	d.addAccounts(t, 1, 3)
