@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
 	"net/http"
 	"time"
 
@@ -40,11 +41,15 @@ func (s *Service) Poll(ctx context.Context, id string) error {
 	var added int
 	switch {
 	case st.Rebuild:
-		added, err = s.fetch(ctx, c, params, a.ID, &st, oldest, false)
+		quiet := st.QuietThrough
+		if quiet == 0 {
+			quiet = math.MaxInt64
+		}
+		added, err = s.fetch(ctx, c, params, a.ID, &st, oldest, quiet)
 	case !st.Initialized:
-		added, err = s.firstImport(ctx, c, params, a.ID, &st)
+		added, err = s.firstImport(ctx, c, params, a.ID, &st, oldest)
 	default:
-		added, err = s.fetch(ctx, c, params, a.ID, &st, max(st.NewestCreated-int64(Overlap/time.Second), oldest), true)
+		added, err = s.fetch(ctx, c, params, a.ID, &st, max(st.NewestCreated-int64(Overlap/time.Second), oldest), 0)
 	}
 	if err != nil {
 		return err
@@ -193,10 +198,12 @@ func compact(raw json.RawMessage) json.RawMessage {
 	return b.Bytes()
 }
 
-// firstImport stores an account's last FirstImport events without notifying.
-// When there are more, it also stores the rest of the overlap window silently,
-// so that the next poll's look back does not take them for new events.
-func (s *Service) firstImport(ctx context.Context, c *client.API, base stripe.Params, id string, st *PollState) (int, error) {
+// firstImport stores an account's last FirstImport events without notifying,
+// so that Activity has them at once. When there are more, it goes on to the
+// rest of Stripe's 30 days, silently too, so that the month's chart is whole
+// from the start; that refill is recorded in st before it begins, so a crash
+// partway resumes it, and what is created meanwhile is still news.
+func (s *Service) firstImport(ctx context.Context, c *client.API, base stripe.Params, id string, st *PollState, oldest int64) (int, error) {
 	page, err := s.listPage(ctx, c, base, &stripe.EventListParams{ListParams: stripe.ListParams{Limit: stripe.Int64(FirstImport)}})
 	if err != nil {
 		return 0, err
@@ -207,13 +214,16 @@ func (s *Service) firstImport(ctx context.Context, c *client.API, base stripe.Pa
 	if len(events) > 0 {
 		st.NewestCreated = events[len(events)-1].Created
 	}
+	if page.HasMore {
+		st.Rebuild, st.QuietThrough = true, st.NewestCreated
+	}
 	added, err := s.store.Ingest(ctx, id, events, st, false)
 	if err != nil {
 		return len(added), err
 	}
 	n := len(added)
 	if page.HasMore {
-		more, err := s.fetch(ctx, c, base, id, st, st.NewestCreated-int64(Overlap/time.Second), false)
+		more, err := s.fetch(ctx, c, base, id, st, oldest, st.QuietThrough)
 		n += more
 		if err != nil {
 			return n, err
@@ -226,7 +236,9 @@ func (s *Service) firstImport(ctx context.Context, c *client.API, base stripe.Pa
 // fetch pages through every event created at or after gte, storing each page
 // as it comes; the poll state moves forward only with the last page, so a crash
 // partway re-reads from the same place and de-duplication drops the repeats.
-func (s *Service) fetch(ctx context.Context, c *client.API, base stripe.Params, id string, st *PollState, gte int64, notify bool) (int, error) {
+// Events created at or before quietThrough are stored silently; later ones
+// are news.
+func (s *Service) fetch(ctx context.Context, c *client.API, base stripe.Params, id string, st *PollState, gte, quietThrough int64) (int, error) {
 	p := &stripe.EventListParams{
 		ListParams:   stripe.ListParams{Limit: stripe.Int64(pageSize)},
 		CreatedRange: &stripe.RangeQueryParams{GreaterThanOrEqual: gte},
@@ -252,11 +264,16 @@ func (s *Service) fetch(ctx context.Context, c *client.API, base stripe.Params, 
 		var state *PollState
 		if last {
 			st.NewestCreated = newest
-			st.Initialized, st.Rebuild = true, false
+			st.Initialized, st.Rebuild, st.QuietThrough = true, false, 0
 			state = st
 		}
-		added, err := s.store.Ingest(ctx, id, events, state, notify)
+		quiet, news := splitAt(events, quietThrough)
+		added, err := s.store.Ingest(ctx, id, quiet, nil, false)
 		total += len(added)
+		if err == nil {
+			added, err = s.store.Ingest(ctx, id, news, state, true)
+			total += len(added)
+		}
 		if err != nil {
 			return total, err
 		}
@@ -268,4 +285,17 @@ func (s *Service) fetch(ctx context.Context, c *client.API, base stripe.Params, 
 		}
 		p.StartingAfter = stripe.String(page.Data[len(page.Data)-1].ID)
 	}
+}
+
+// splitAt parts events, keeping their order, into those created at or before
+// t and those created after.
+func splitAt(events []Event, t int64) (through, after []Event) {
+	for _, e := range events {
+		if e.Created <= t {
+			through = append(through, e)
+		} else {
+			after = append(after, e)
+		}
+	}
+	return through, after
 }

@@ -120,6 +120,54 @@ func quiet() {
 // settle waits a moment for notifications that are still on their way.
 func settle(n int) []testbus.Notification { return bus.WaitFor(n, 3*time.Second) }
 
+// Stripe lists 30 days of events and the month's chart is drawn from the
+// store, so a first import goes on past its first 50 to the whole month,
+// silently; a refill cut short resumes where it was, and a sale made
+// meanwhile still rings.
+func TestTheFirstImportFillsTheMonth(t *testing.T) {
+	w := newWorld(t, stripesim.AllPermissions)
+	ctx := context.Background()
+	now := time.Now()
+	for _, day := range append(days(29, 1), days(40, 31)...) {
+		for hour := range 4 {
+			w.gen.At(now.AddDate(0, 0, -day).Add(time.Duration(hour)*time.Hour)).Sale(stripesim.Sale{Amount: 1000, Currency: "usd"})
+		}
+	}
+	// The first page comes; the refill's second page does not.
+	w.sim.Inject(fakestripe.Fault{Kind: fakestripe.ServerError, Path: "/v1/events", After: 2})
+	if err := w.svc.Poll(ctx, w.acct.ID); err == nil {
+		t.Fatal("a poll whose refill failed reported no error")
+	}
+	if n, _ := w.store.Count(ctx, w.acct.ID); n <= notifier.FirstImport {
+		t.Fatalf("stored %d before the refill failed, want the first %d and a page more", n, notifier.FirstImport)
+	}
+	w.gen.Sale(stripesim.Sale{Amount: 4900, Currency: "usd", Email: "new@example.com"})
+	w.poll(t)
+	sums, err := w.store.SumDays(ctx, []string{w.acct.ID}, now, 30)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := sums.Total("usd", 30), int64(29*4*1000+4900); got != want {
+		t.Errorf("30 days of sales: %d cents, want %d (29 days of 4 $10 sales and today's $49)", got, want)
+	}
+	got := settle(1)
+	if len(got) != 1 || !strings.Contains(got[0].Summary, "$49.00") {
+		t.Fatalf("notifications %+v, want one, for the $49.00 sale made during the refill", got)
+	}
+	if st, _ := w.store.State(ctx, w.acct.ID); st.Rebuild || !st.Initialized {
+		t.Errorf("state after the refill: %+v", st)
+	}
+}
+
+// days counts from one day down to another.
+func days(from, to int) []int {
+	var ds []int
+	for d := from; d >= to; d-- {
+		ds = append(ds, d)
+	}
+	return ds
+}
+
 func TestFirstImportIsSilentThenEverySaleRings(t *testing.T) {
 	w := newWorld(t, stripesim.AllPermissions)
 	for range 60 {

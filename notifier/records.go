@@ -22,8 +22,12 @@ import (
 // PollState is what the poller remembers about an account between polls.
 type PollState struct {
 	Initialized   bool  `json:"initialized"`       // the first import is done
-	Rebuild       bool  `json:"rebuild,omitempty"` // refill 30 days silently (after a corrupt store)
+	Rebuild       bool  `json:"rebuild,omitempty"` // refill 30 days (after a corrupt store, or after a first import)
 	NewestCreated int64 `json:"newest_created"`    // creation time of the newest event seen
+	// QuietThrough is, during a refill, the creation time up to which events
+	// are stored silently; later ones are news. Zero: all are silent, since
+	// a damaged store cannot say what was told.
+	QuietThrough int64 `json:"quiet_through,omitempty"`
 }
 
 var _ accounts.Records = (*Store)(nil)

@@ -31,7 +31,7 @@ dbus-monitor --session "interface='org.freedesktop.Notifications',member='Notify
 # A simulated Stripe for a second account (it has a failed payment and a
 # dispute 40 s in), and the demo account for the first.
 (cd "$ROOT" && go build -o "$W/stripesim" ./internal/stripesim/cmd/stripesim)
-"$W/stripesim" -keys "$W/keys" -url-file "$W/url" -logo "$ROOT/assets/icon.png" -every 5s -fail-after 45s >/dev/null & PIDS+=($!)
+"$W/stripesim" -keys "$W/keys" -url-file "$W/url" -logo "$ROOT/assets/icon.png" -every 5s -fail-after 45s -history 29 >/dev/null & PIDS+=($!)
 SIM_START=$(date +%s)
 until [ -s "$W/url" ] && [ -s "$W/keys" ]; do sleep 0.05; done
 export CASHBELL_API_BASE=$(cat "$W/url")

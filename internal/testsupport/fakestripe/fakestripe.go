@@ -124,6 +124,7 @@ type Fault struct {
 	Kind   FaultKind
 	Path   string        // only requests whose path starts with Path; all when empty
 	Times  int           // how many requests it hits; 1 when zero, forever when negative
+	After  int           // how many matching requests it lets through first
 	Status int           // for ServerError
 	Delay  time.Duration // for Slow
 	Size   int           // for Huge
@@ -168,6 +169,10 @@ func (s *Stripe) nextFault(path string) *Fault {
 	for i, f := range s.faults {
 		if !strings.HasPrefix(path, f.Path) {
 			continue
+		}
+		if f.After > 0 {
+			f.After--
+			return nil
 		}
 		hit := *f
 		if f.Times > 0 {

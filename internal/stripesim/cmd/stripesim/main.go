@@ -8,6 +8,7 @@ import (
 	"context"
 	"flag"
 	"fmt"
+	"math/rand/v2"
 	"os"
 	"os/signal"
 	"syscall"
@@ -22,6 +23,7 @@ func main() {
 	logo := flag.String("logo", "", "PNG to use as the account's branding icon")
 	every := flag.Duration("every", 3*time.Second, "how often to make an event")
 	failAfter := flag.Duration("fail-after", 0, "make a failed payment and a dispute this long after the start (for screenshots of bad news)")
+	history := flag.Int("history", 0, "make this many days of past sales in US dollars, a few a day (for the chart's screenshots; Stripe lists 30 days of events)")
 	flag.Parse()
 
 	var icon []byte
@@ -51,6 +53,7 @@ func main() {
 	fmt.Println(sim.URL)
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	pastSales(sim.Generator(acct, false, 11), *history, time.Now())
 	if *failAfter > 0 {
 		go func() {
 			select {
@@ -65,4 +68,25 @@ func main() {
 		}()
 	}
 	sim.Generator(acct, false, uint64(time.Now().UnixNano())).Run(ctx, *every)
+}
+
+// pastSales makes 2 to 7 dollar sales on each of the days before now, more on
+// weekdays, and refunds one in twelve.
+func pastSales(g *stripesim.Generator, days int, now time.Time) {
+	rng := rand.New(rand.NewPCG(uint64(days), 42))
+	for day := days; day >= 1; day-- {
+		date := now.AddDate(0, 0, -day)
+		sales := 2 + rng.IntN(4)
+		if wd := date.Weekday(); wd != time.Saturday && wd != time.Sunday {
+			sales += 2
+		}
+		for range sales {
+			at := time.Date(date.Year(), date.Month(), date.Day(), 8+rng.IntN(12), rng.IntN(60), 0, 0, date.Location())
+			amount := int64(1900 + 1000*rng.IntN(12))
+			_, charge := g.At(at).Sale(stripesim.Sale{Amount: amount, Currency: "usd", Email: "buyer@example.com", Country: "US"})
+			if rng.IntN(12) == 0 {
+				g.At(at.Add(time.Hour)).Refund(charge, amount)
+			}
+		}
+	}
 }
