@@ -130,7 +130,7 @@ func TestTheFirstImportFillsTheMonth(t *testing.T) {
 	now := time.Now()
 	for _, day := range append(days(29, 1), days(40, 31)...) {
 		for hour := range 4 {
-			w.gen.At(now.AddDate(0, 0, -day).Add(time.Duration(hour)*time.Hour)).Sale(stripesim.Sale{Amount: 1000, Currency: "usd"})
+			w.gen.At(now.AddDate(0, 0, -day).Add(time.Duration(hour) * time.Hour)).Sale(stripesim.Sale{Amount: 1000, Currency: "usd"})
 		}
 	}
 	// The first page comes; the refill's second page does not.
