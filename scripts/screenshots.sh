@@ -80,7 +80,7 @@ hide_all
 # after the simulator started, and the poller's next look after that.
 while [ $(( $(date +%s) - SIM_START )) -lt 43 ]; do sleep 0.5; done
 dunstctl close-all 2>/dev/null || true
-until grep -q "Payment failed" "$W/notify.log"; do sleep 0.3; done
+until grep -q "maria@example.com" "$W/notify.log"; do sleep 0.3; done # the failure -fail-after makes
 sleep 1.5
 import -window root -crop 340x420+684+40 +repage "$OUT/notification-bad-news.png"
 dunstctl close-all 2>/dev/null || true
