@@ -5,43 +5,47 @@ package autostart
 import (
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
+	"path/filepath"
+	"runtime"
 
+	"github.com/go-ole/go-ole"
+	"github.com/go-ole/go-ole/oleutil"
+	"golang.org/x/sys/windows"
 	"golang.org/x/sys/windows/registry"
 )
 
-const (
-	// runKey lists, under HKEY_CURRENT_USER, the programs Windows starts
-	// when this user logs in.
-	runKey = `Software\Microsoft\Windows\CurrentVersion\Run`
-	// approvedKey is where Task Manager's Startup apps page records an entry
-	// the user turned off; the Run value itself stays.
-	approvedKey = `Software\Microsoft\Windows\CurrentVersion\Explorer\StartupApproved\Run`
-)
+// approvedKey is where Task Manager's Startup apps page records, under
+// HKEY_CURRENT_USER, a Startup folder item the user turned off; the
+// shortcut itself stays in the folder.
+const approvedKey = `Software\Microsoft\Windows\CurrentVersion\Explorer\StartupApproved\StartupFolder`
 
-// Entry is a value in HKCU\…\CurrentVersion\Run whose data is the command
-// line Windows runs at login.
+// Entry is a shortcut in the user's Startup folder, which Windows opens
+// when this user logs in. The user can see it there, and remove it.
 type Entry struct {
-	Key         string                 // under HKEY_CURRENT_USER; runKey by default
+	Dir         string                 // the Startup folder; the user's own (FOLDERID_Startup) by default
 	ApprovedKey string                 // Task Manager's on/off switches; approvedKey by default
-	Name        string                 // the value's name: the app ID
+	Name        string                 // the shortcut's name, without ".lnk"
 	Exec        func() (string, error) // the program to start; os.Executable by default
 }
 
-// New returns the entry; configHome is unused on Windows.
+// New returns the entry; configHome is unused on Windows, and the shortcut
+// is named after the app, as the user sees it in the Startup folder.
 func New(configHome, appID string) *Entry {
-	return &Entry{Key: runKey, ApprovedKey: approvedKey, Name: appID, Exec: os.Executable}
+	dir, _ := windows.KnownFolderPath(windows.FOLDERID_Startup, 0)
+	return &Entry{Dir: dir, ApprovedKey: approvedKey, Name: "Cashbell", Exec: os.Executable}
 }
 
-// Enabled reports whether Cashbell starts at login: the Run value is there
+func (e *Entry) file() string { return e.Name + ".lnk" }
+
+// Enabled reports whether Cashbell starts at login: the shortcut is there
 // and Task Manager has not turned it off.
 func (e *Entry) Enabled() bool {
-	k, err := registry.OpenKey(registry.CURRENT_USER, e.Key, registry.QUERY_VALUE)
-	if err != nil {
+	if e.Dir == "" {
 		return false
 	}
-	defer k.Close()
-	if _, _, err := k.GetStringValue(e.Name); err != nil {
+	if _, err := os.Stat(filepath.Join(e.Dir, e.file())); err != nil {
 		return false
 	}
 	return !e.turnedOff()
@@ -55,30 +59,74 @@ func (e *Entry) turnedOff() bool {
 		return false
 	}
 	defer k.Close()
-	b, _, err := k.GetBinaryValue(e.Name)
+	b, _, err := k.GetBinaryValue(e.file())
 	return err == nil && len(b) > 0 && b[0]&1 == 1
 }
 
-// Set writes or removes the entry. Writing it also clears Task Manager's
+// Set writes or removes the shortcut. Writing it also clears Task Manager's
 // switch, so that turning it on here turns it on.
 func (e *Entry) Set(on bool) error {
-	if err := deleteValue(e.ApprovedKey, e.Name); err != nil {
+	if e.Dir == "" {
+		return errors.New("Windows did not say where this user's Startup folder is")
+	}
+	if err := deleteValue(e.ApprovedKey, e.file()); err != nil {
 		return err
 	}
+	path := filepath.Join(e.Dir, e.file())
 	if !on {
-		return deleteValue(e.Key, e.Name)
+		if err := os.Remove(path); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return err
+		}
+		return nil
 	}
 	exe, err := e.Exec()
 	if err != nil {
 		return fmt.Errorf("finding Cashbell's program file: %w", err)
 	}
-	k, _, err := registry.CreateKey(registry.CURRENT_USER, e.Key, registry.SET_VALUE)
-	if err != nil {
+	if err := os.MkdirAll(e.Dir, 0o700); err != nil {
 		return err
 	}
-	defer k.Close()
-	// A Windows path cannot hold a quote, so quoting it is enough.
-	return k.SetStringValue(e.Name, `"`+exe+`"`)
+	return writeShortcut(path, exe)
+}
+
+// writeShortcut saves a .lnk at path that starts target, through the
+// shell's own WScript.Shell object (COM without cgo, by go-ole), so that
+// the file is whatever Explorer itself would write.
+func writeShortcut(path, target string) (err error) {
+	runtime.LockOSThread() // COM's apartment belongs to the thread
+	defer runtime.UnlockOSThread()
+	if err := ole.CoInitializeEx(0, ole.COINIT_APARTMENTTHREADED); err != nil {
+		var oleErr *ole.OleError
+		if !errors.As(err, &oleErr) || oleErr.Code() != 1 { // S_FALSE: already initialised here
+			return fmt.Errorf("starting COM: %w", err)
+		}
+	}
+	defer ole.CoUninitialize()
+	unknown, err := oleutil.CreateObject("WScript.Shell")
+	if err != nil {
+		return fmt.Errorf("making a shortcut: %w", err)
+	}
+	defer unknown.Release()
+	shell, err := unknown.QueryInterface(ole.IID_IDispatch)
+	if err != nil {
+		return fmt.Errorf("making a shortcut: %w", err)
+	}
+	defer shell.Release()
+	made, err := oleutil.CallMethod(shell, "CreateShortcut", path)
+	if err != nil {
+		return fmt.Errorf("making a shortcut: %w", err)
+	}
+	link := made.ToIDispatch()
+	defer link.Release()
+	for _, p := range [][2]string{{"TargetPath", target}, {"WorkingDirectory", filepath.Dir(target)}, {"Description", "Cashbell: Stripe sales notifications"}} {
+		if _, err := oleutil.PutProperty(link, p[0], p[1]); err != nil {
+			return fmt.Errorf("making a shortcut (%s): %w", p[0], err)
+		}
+	}
+	if _, err := oleutil.CallMethod(link, "Save"); err != nil {
+		return fmt.Errorf("saving the shortcut in the Startup folder: %w", err)
+	}
+	return nil
 }
 
 // deleteValue removes a value, and is content when it or its key is absent.
