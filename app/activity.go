@@ -190,7 +190,7 @@ func (w *activityWindow) addNewest() bool {
 	w.updateCount()
 	w.list.Refresh()
 	if w.chart != nil {
-		w.chart.reload(w.chart.account, w.hideAmounts, false)
+		w.chart.reload(w.filteredAccount(), w.hideAmounts, false)
 	}
 	return true
 }
@@ -247,6 +247,14 @@ func (w *activityWindow) query() notifier.Query {
 }
 
 // reload reads the first page for the current filters.
+// filteredAccount is the account chosen in the filter; "" for all.
+func (w *activityWindow) filteredAccount() string {
+	if i := w.accountFilter.SelectedIndex(); i > 0 && i-1 < len(w.order) {
+		return w.order[i-1].ID
+	}
+	return ""
+}
+
 func (w *activityWindow) reload() {
 	if w.list == nil || w.count == nil {
 		return
@@ -266,12 +274,8 @@ func (w *activityWindow) reload() {
 	set, _ := w.env.hist.Settings(ctx)
 	w.hideAmounts = set.HideAmounts
 	w.oneAccount = len(w.order) == 1 || w.accountFilter.SelectedIndex() > 0
-	account := ""
-	if i := w.accountFilter.SelectedIndex(); i > 0 && i-1 < len(w.order) {
-		account = w.order[i-1].ID
-	}
 	if w.chart != nil {
-		w.chart.reload(account, w.hideAmounts, false)
+		w.chart.reload(w.filteredAccount(), w.hideAmounts, false)
 	}
 	w.events, w.cursor, w.more = rows, cur, len(events) == activityPage
 	w.selected = -1

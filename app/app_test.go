@@ -1016,6 +1016,25 @@ func TestActivityOpensOnTheMonth(t *testing.T) {
 	if n := f.sim.Requests() - before; n != 0 {
 		t.Fatalf("the chart asked Stripe %d times", n)
 	}
+
+	// A click on a burst opens a new Activity on its account while the
+	// month of every account is still being summed: the account's figures
+	// win, and hiding amounts meanwhile hides them.
+	w.win.Hide()
+	f.ui.activity = nil
+	w = f.ui.activityWindow()
+	w.show()
+	c = w.chart
+	w.showAccount(ids[1])
+	if !c.summing {
+		t.Fatal("the first sum was over before the click; the test proves nothing")
+	}
+	w.hideAmounts = true
+	c.reload(w.filteredAccount(), true, false)
+	waitUntil(t, "the clicked account summed", func() bool { return !c.summing && !c.summedAt.IsZero() })
+	if c.account != ids[1] || c.totals.Text != "Today ••• · 7 days ••• · 30 days •••" || c.days.Total("usd", chartDays) != 700 {
+		t.Fatalf("after a click while summing: account %s, %q, $%d over 30 days", c.account, c.totals.Text, c.days.Total("usd", chartDays))
+	}
 }
 
 // waitUntil2 runs queued UI work until cond holds (a benchmark's waitUntil).

@@ -39,6 +39,9 @@ type monthChart struct {
 	account  string // "" for every account
 	summedAt time.Time
 	summing  bool
+	// again is the account to sum for once the running sum ends: the
+	// filter changed, or events came, while it ran.
+	again *string
 }
 
 func newMonthChart(e *env) *monthChart {
@@ -54,13 +57,25 @@ func newMonthChart(e *env) *monthChart {
 }
 
 // reload sums the days again, off Fyne's thread, when the filter changed or
-// the last sum is older than chartEvery.
+// the last sum is older than chartEvery; hiding amounts only redraws.
 func (c *monthChart) reload(accountID string, hide bool, force bool) {
-	if c.summing || !force && accountID == c.account && hide == c.hide && time.Since(c.summedAt) < chartEvery {
+	if hide != c.hide {
+		c.hide = hide
+		if !c.summedAt.IsZero() {
+			c.show()
+		}
+	}
+	if c.summing {
+		if force || accountID != c.account {
+			c.again = &accountID
+		}
+		return
+	}
+	if !force && accountID == c.account && time.Since(c.summedAt) < chartEvery {
 		return
 	}
 	c.summing = true
-	c.account, c.hide = accountID, hide
+	c.account = accountID
 	now := c.env.now()
 	go func() {
 		ctx, cancel := c.env.ctx()
@@ -68,12 +83,18 @@ func (c *monthChart) reload(accountID string, hide bool, force bool) {
 		days, err := c.sum(ctx, accountID, now)
 		c.env.do(func() {
 			c.summing = false
-			if err != nil {
+			again := c.again
+			c.again = nil
+			switch {
+			case err != nil:
 				c.env.log.Error("summing the last 30 days", "err", err)
-				return
+			case again == nil || *again == accountID:
+				c.days, c.summedAt = days, time.Now()
+				c.show()
 			}
-			c.days, c.summedAt = days, time.Now()
-			c.show()
+			if again != nil { // another account's figures are not shown meanwhile
+				c.reload(*again, c.hide, true)
+			}
 		})
 	}()
 }
