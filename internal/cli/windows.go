@@ -115,6 +115,8 @@ func runWindows(ctx context.Context, env Env, args []string) error {
 	if addr == "" || token == "" {
 		return fmt.Errorf("%w: `cashbell windows` is started by a running Cashbell", errUsage)
 	}
+	// The token is not handed on to what this process starts (a browser).
+	_ = os.Unsetenv(remote.EnvToken)
 	seq, _ := strconv.ParseUint(env.Getenv(remote.EnvSeq), 10, 64)
 	logger := NewLogger(env.Stderr, false)
 	c, err := remote.Dial(ctx, addr, token)

@@ -30,9 +30,30 @@ func Open(ctx context.Context, raw string) error {
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	name, args := command(u.String())
-	out, err := exec.CommandContext(ctx, name, args...).CombinedOutput()
-	if err != nil {
-		return fmt.Errorf("opening the browser with %s: %w: %s", name, err, strings.TrimSpace(string(out)))
+	cmd := exec.CommandContext(ctx, name, args...)
+	out := &capped{max: 2048}
+	cmd.Stdout, cmd.Stderr = out, out
+	// A browser started by the opener keeps its output open for as long as
+	// it runs; past the opener's own exit, Wait stops waiting for it.
+	cmd.WaitDelay = time.Second
+	if err := cmd.Run(); err != nil && !errors.Is(err, exec.ErrWaitDelay) {
+		return fmt.Errorf("opening the browser with %s: %w: %s", name, err, strings.TrimSpace(out.String()))
 	}
 	return nil
 }
+
+// capped keeps the first max bytes written to it: enough of an opener's
+// complaint for a log line.
+type capped struct {
+	max int
+	buf []byte
+}
+
+func (c *capped) Write(p []byte) (int, error) {
+	if room := c.max - len(c.buf); room > 0 {
+		c.buf = append(c.buf, p[:min(room, len(p))]...)
+	}
+	return len(p), nil
+}
+
+func (c *capped) String() string { return string(c.buf) }

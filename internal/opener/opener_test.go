@@ -8,6 +8,7 @@ import (
 	"runtime"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/cashbell/cashbell/internal/opener"
 )
@@ -36,5 +37,26 @@ func TestOpenHandsTheDashboardToTheDesktopsOpener(t *testing.T) {
 		if err := opener.Open(context.Background(), bad); !errors.Is(err, opener.ErrNotStripe) {
 			t.Errorf("%s: %v", bad, err)
 		}
+	}
+}
+
+// An opener that starts the browser and returns leaves the browser holding
+// its output; Open returns when the opener does, not when the browser ends.
+func TestOpenDoesNotWaitForTheBrowser(t *testing.T) {
+	if runtime.GOOS != "linux" {
+		t.Skip("xdg-open is the Linux opener")
+	}
+	dir := t.TempDir()
+	script := "#!/bin/sh\nsleep 30 &\nexit 0\n"
+	if err := os.WriteFile(filepath.Join(dir, "xdg-open"), []byte(script), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("PATH", dir+string(os.PathListSeparator)+os.Getenv("PATH"))
+	start := time.Now()
+	if err := opener.Open(context.Background(), "https://dashboard.stripe.com/payments"); err != nil {
+		t.Fatal(err)
+	}
+	if took := time.Since(start); took > 5*time.Second {
+		t.Fatalf("Open took %s: it waited for the browser", took)
 	}
 }
