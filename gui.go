@@ -28,6 +28,6 @@ func windows(ctx context.Context, o cli.WindowsOptions) error {
 	return app.RunWindows(ctx, app.WindowsOptions{
 		Registry: c, History: c, Poller: c, Keys: c, Logger: o.Logger, AddDemo: c.AddDemo,
 		Autostart: autostart.New(wiring.ConfigHome(os.Getenv), app.ID),
-		Commands:  c.Commands(ctx, o.Seq), ForceExit: func() { os.Exit(0) },
+		Commands:  c.Commands(ctx, o.Seq), Leave: c.Leave, ForceExit: func() { os.Exit(0) },
 	})
 }

@@ -609,6 +609,38 @@ func TestWithoutATrayHostPreferencesSaysWhatToDo(t *testing.T) {
 	}
 }
 
+// Windows are drawn by a process of their own that ends soon after the
+// last window closes (its GL driver and font caches go with it), and the
+// next click starts another.
+func TestTheWindowsProcessEndsWithTheLastWindow(t *testing.T) {
+	d := startDesktop(t)
+	d.addAccounts(t, 1, 1)
+	cmd, logs := d.launch(t, buildBinary(t), d.env)
+	children := func() []string {
+		b, _ := os.ReadFile(fmt.Sprintf("/proc/%d/task/%d/children", cmd.Process.Pid, cmd.Process.Pid))
+		return strings.Fields(string(b))
+	}
+	d.click(t, cmd.Process.Pid, "Preferences…")
+	d.waitVisible(t, "Cashbell Preferences", true)
+	first := children()
+	if len(first) != 1 {
+		t.Fatalf("%d child processes with Preferences open, want the windows process", len(first))
+	}
+	d.xdotool(t, "windowfocus", "--sync", d.windowID(t, "Cashbell Preferences"))
+	d.xdotool(t, "key", "ctrl+w")
+	d.waitVisible(t, "Cashbell Preferences", false)
+	for deadline := time.Now().Add(15 * time.Second); len(children()) > 0; time.Sleep(100 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("the windows process still runs 15 s after its last window closed\n%s", logs.String())
+		}
+	}
+	d.click(t, cmd.Process.Pid, "Activity…")
+	d.waitVisible(t, "Cashbell Activity", true)
+	if again := children(); len(again) != 1 || again[0] == first[0] {
+		t.Fatalf("child processes %v after %v ended, want a new windows process", again, first)
+	}
+}
+
 // A tray host that goes away (the AppIndicator extension turned off, the
 // panel restarting for good) leaves no icon, so Preferences opens and says
 // so, once.

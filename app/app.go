@@ -96,6 +96,9 @@ type WindowsOptions struct {
 	AddDemo func(ctx context.Context) (accounts.AddResult, error)
 	// Commands are the tray's: which window to show, when to refresh, quit.
 	Commands <-chan remote.Command
+	// Leave asks the tray whether the process may end, having done every
+	// command up to the one numbered; no means more came meanwhile.
+	Leave func(ctx context.Context, done uint64) bool
 	// ForceExit ends the process when Fyne cannot end its own loop.
 	ForceExit func()
 }
@@ -171,6 +174,8 @@ type ui struct {
 	noTray bool
 
 	refreshQueued atomic.Bool
+	leave         func(ctx context.Context, done uint64) bool
+	done          uint64 // the number of the last command done
 	quitOnce      sync.Once
 	quitting      chan struct{} // closed when Quit was chosen
 	exit          *time.Timer   // ends the process once no window is shown
@@ -206,6 +211,7 @@ func RunWindows(ctx context.Context, o WindowsOptions) error {
 	e := newEnv(o.Logger, func(f func()) { fyne.Do(f) })
 	e.reg, e.hist, e.poll, e.addDemo, e.keys, e.autostart, e.screen = o.Registry, o.History, o.Poller, o.AddDemo, o.Keys, o.Autostart, screenSize
 	u := newUI(a, e)
+	u.leave = o.Leave
 
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
@@ -262,6 +268,7 @@ func newUI(a fyne.App, e *env) *ui {
 
 // command does what the tray asks.
 func (u *ui) command(cmd remote.Command) {
+	u.done = max(u.done, cmd.Seq)
 	if cmd.NoTray != u.noTray {
 		u.noTray = cmd.NoTray
 		if u.prefs != nil || u.noTray {
@@ -354,9 +361,26 @@ func (u *ui) windowHidden() {
 	}
 	u.exit = time.AfterFunc(idleExit, func() {
 		u.env.do(func() {
-			if !u.windowShown() {
-				u.quit()
+			if u.windowShown() {
+				return
 			}
+			if u.leave == nil {
+				u.quit()
+				return
+			}
+			done := u.done
+			go func() {
+				ctx, cancel := u.env.ctx()
+				defer cancel()
+				ok := u.leave(ctx, done)
+				u.env.do(func() {
+					if ok {
+						u.quit()
+					} else {
+						u.windowHidden() // a command came meanwhile; try again after it
+					}
+				})
+			}()
 		})
 	})
 }

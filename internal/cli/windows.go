@@ -46,15 +46,15 @@ func serveWindows(env Env, m *wiring.Main, changed func(), logger *slog.Logger) 
 	return &WindowHost{srv: srv, exe: exe, env: os.Environ(), logger: logger}, nil
 }
 
-// Show hands cmd to the windows process, starting one if none runs.
+// Show hands cmd to the windows process, starting one if none runs or the
+// one running is on its way out.
 func (h *WindowHost) Show(cmd remote.Command) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	if h.running {
-		h.srv.Send(cmd)
+	if h.running && h.srv.Send(cmd) {
 		return
 	}
-	seq := h.srv.Seq()
+	seq := h.srv.Resume()
 	h.srv.Send(cmd)
 	c := exec.Command(h.exe, "windows")
 	c.Env = append(append([]string(nil), h.env...), h.srv.Env()...)
@@ -72,7 +72,9 @@ func (h *WindowHost) Show(cmd remote.Command) {
 			h.logger.Warn("the windows process ended", "err", err)
 		}
 		h.mu.Lock()
-		h.running = false
+		if h.proc == c.Process { // not already followed by another
+			h.running = false
+		}
 		h.mu.Unlock()
 		close(done)
 	}()

@@ -175,6 +175,16 @@ func (c *Client) PollNow(id string) {
 	_ = c.call(context.Background(), "PollNow", IDArgs{ID: id}, &Empty{})
 }
 
+// Leave asks the tray whether the windows process may end, having done
+// every command up to done; an unreachable tray lets it.
+func (c *Client) Leave(ctx context.Context, done uint64) bool {
+	var ok bool
+	if err := c.call(ctx, "Leave", NextArgs{After: done}, &ok); err != nil {
+		return true
+	}
+	return ok
+}
+
 // Commands delivers the tray's commands queued after seq until ctx ends or
 // the tray is gone (then a Quit), and closes.
 func (c *Client) Commands(ctx context.Context, after uint64) <-chan Command {

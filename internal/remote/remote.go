@@ -35,6 +35,7 @@ type Command struct {
 	Kind    CommandKind
 	Account string // the account Activity shows, when one
 	NoTray  bool   // the desktop shows no tray icons: Preferences says so
+	Seq     uint64 // its place in the queue, given by Send
 }
 
 // CommandKind names a command.

@@ -129,7 +129,7 @@ func TestTheWindowsCallsCrossTheSocket(t *testing.T) {
 	cctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	cmds := c.Commands(cctx, start)
-	for _, want := range []remote.Command{{Kind: remote.ShowActivity, Account: "acct_x"}, {Kind: remote.ShowPrefs, NoTray: true}} {
+	for _, want := range []remote.Command{{Kind: remote.ShowActivity, Account: "acct_x", Seq: start + 1}, {Kind: remote.ShowPrefs, NoTray: true, Seq: start + 2}} {
 		select {
 		case got := <-cmds:
 			if got != want {
@@ -139,15 +139,36 @@ func TestTheWindowsCallsCrossTheSocket(t *testing.T) {
 			t.Fatalf("no command %+v", want)
 		}
 	}
+
+	// The windows may leave only when they have done every command; after
+	// that, a command is refused, so that the tray starts new windows
+	// instead of handing it to a process on its way out.
+	if c.Leave(ctx, start+1) {
+		t.Fatal("left with a command not done")
+	}
+	if !srv.Send(remote.Command{Kind: remote.Changed}) || c.Leave(ctx, start+2) {
+		t.Fatal("left with a command sent after it was read")
+	}
+	if !c.Leave(ctx, start+3) {
+		t.Fatal("not let go with every command done")
+	}
+	if srv.Send(remote.Command{Kind: remote.ShowPrefs}) {
+		t.Fatal("a command was handed to windows that are leaving")
+	}
+	if seq := srv.Resume(); seq != start+3 || !srv.Send(remote.Command{Kind: remote.ShowPrefs}) {
+		t.Fatalf("new windows are not served (they read after %d)", seq)
+	}
 	// The tray going away is a Quit.
 	srv.Close()
-	select {
-	case got := <-cmds:
-		if got.Kind != remote.Quit {
-			t.Fatalf("after the tray closed: %+v", got)
+	for _, want := range []remote.CommandKind{remote.Changed, remote.ShowPrefs, remote.Quit} {
+		select {
+		case got := <-cmds:
+			if got.Kind != want {
+				t.Fatalf("after the tray closed: %+v, want %s", got, want)
+			}
+		case <-time.After(5 * time.Second):
+			t.Fatal("the windows were not told the tray is gone")
 		}
-	case <-time.After(5 * time.Second):
-		t.Fatal("the windows were not told the tray is gone")
 	}
 	if _, err := c.List(ctx); !errors.Is(err, remote.ErrTrayGone) && err == nil {
 		t.Fatalf("a call to a closed tray: %v", err)

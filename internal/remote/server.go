@@ -44,7 +44,10 @@ type Server struct {
 	commands []queued
 	wake     chan struct{} // closed and replaced when a command is queued
 	closed   bool
-	conns    map[net.Conn]bool
+	// leaving: the windows process said it goes, having done every command
+	// queued; Send queues nothing more until Resume.
+	leaving bool
+	conns   map[net.Conn]bool
 }
 
 type queued struct {
@@ -94,17 +97,47 @@ func (s *Server) Seq() uint64 {
 	return s.seq
 }
 
-// Send queues a command for the windows process.
-func (s *Server) Send(cmd Command) {
+// Send queues a command for the windows process. It reports false, and
+// queues nothing, once that process has said it is leaving: the caller
+// starts another (Resume).
+func (s *Server) Send(cmd Command) bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if s.leaving {
+		return false
+	}
 	s.seq++
+	cmd.Seq = s.seq
 	s.commands = append(s.commands, queued{s.seq, cmd})
 	if len(s.commands) > 64 {
 		s.commands = s.commands[len(s.commands)-64:]
 	}
 	close(s.wake)
 	s.wake = make(chan struct{})
+	return true
+}
+
+// Resume takes commands again, for a windows process started now; it
+// reads those after the returned number (EnvSeq).
+func (s *Server) Resume() uint64 {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.leaving = false
+	return s.seq
+}
+
+// leave lets the windows process go when it has done every command up to
+// done and none came after; from then on Send refuses, so that a window
+// asked for in that moment is shown by a new process, not lost with this
+// one.
+func (s *Server) leave(done uint64) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.seq > done {
+		return false
+	}
+	s.leaving = true
+	return true
 }
 
 // Close stops serving and removes the socket.
@@ -367,5 +400,10 @@ func (v *service) PollNow(args IDArgs, _ *Empty) error {
 
 func (v *service) Next(args NextArgs, reply *NextReply) error {
 	*reply = v.s.next(args.After)
+	return nil
+}
+
+func (v *service) Leave(args NextArgs, reply *bool) error {
+	*reply = v.s.leave(args.After)
 	return nil
 }
