@@ -652,6 +652,14 @@ func TestATrayHostThatGoesAwayOpensPreferences(t *testing.T) {
 	if d.visible("Cashbell Preferences") {
 		t.Fatal("Preferences opened while the tray icon was shown")
 	}
+	// A panel that restarts is back in a moment: no window, nothing said.
+	d.watcher.conn.Close()
+	time.Sleep(500 * time.Millisecond)
+	d.startWatcher(t)
+	time.Sleep(2500 * time.Millisecond) // past the grace a host has to come back
+	if d.visible("Cashbell Preferences") || strings.Contains(logs.String(), "no tray host") {
+		t.Fatalf("a tray host that came back within the grace opened Preferences\n%s", logs.String())
+	}
 	d.watcher.conn.Close()
 	d.waitVisible(t, "Cashbell Preferences", true)
 	if n := strings.Count(logs.String(), "no tray host"); n != 1 {

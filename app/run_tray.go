@@ -4,6 +4,7 @@ import (
 	"context"
 	"log/slog"
 	"sync"
+	"time"
 
 	"github.com/cashbell/cashbell/internal/remote"
 	"github.com/cashbell/cashbell/notifier"
@@ -45,11 +46,19 @@ type trayApp struct {
 	windows windows
 	work    chan func()
 	// noTray: no tray host shows the icon, so windows stand in for it.
-	noTray   bool
-	started  bool
-	quitOnce sync.Once
-	quitting chan struct{}
+	noTray  bool
+	started bool
+	// hostKnown: the first word on the tray host came; toldNoHost: its
+	// absence was said and Preferences opened.
+	hostKnown, toldNoHost bool
+	hostChanges           int // counts the host's comings and goings, so a late timer knows it is late
+	quitOnce              sync.Once
+	quitting              chan struct{}
 }
+
+// hostGrace is how long a tray host that went away has to come back
+// before Preferences opens in its place.
+const hostGrace = 2 * time.Second
 
 // RunTray shows the tray icon and runs the pollers until Quit or ctx ends,
 // then stops the pollers and the windows; the caller closes the store.
@@ -163,19 +172,40 @@ func (t *trayApp) clicked(c notifier.Action) {
 
 // hostChanged follows whether the desktop shows tray icons. Without a
 // host the icon is nowhere, so Preferences opens and says once what to do;
-// launching Cashbell again shows it too.
+// launching Cashbell again shows it too. A host that goes away while
+// Cashbell runs is given hostGrace to come back (a panel restarting), so
+// that a flap opens no window.
 func (t *trayApp) hostChanged(present bool) {
+	first := !t.hostKnown
+	t.hostKnown = true
 	if t.noTray == !present {
 		return
 	}
 	t.noTray = !present
+	t.hostChanges++
+	change := t.hostChanges
 	if present {
-		t.env.log.Info("a tray host appeared: the icon is back")
+		if t.toldNoHost {
+			t.toldNoHost = false
+			t.env.log.Info("a tray host appeared: the icon is back")
+		}
 		t.windows.Send(t.command(remote.Changed))
 		return
 	}
-	t.env.log.Warn("no tray host (StatusNotifierWatcher) on this desktop: the icon cannot be shown; on GNOME install and enable the AppIndicator extension")
-	if t.started {
-		t.showPrefs()
+	wait := hostGrace
+	if first {
+		wait = 0
 	}
+	time.AfterFunc(wait, func() {
+		t.do(func() {
+			if t.hostChanges != change || t.toldNoHost {
+				return
+			}
+			t.toldNoHost = true
+			t.env.log.Warn("no tray host (StatusNotifierWatcher) on this desktop: the icon cannot be shown; on GNOME install and enable the AppIndicator extension")
+			if t.started {
+				t.showPrefs()
+			}
+		})
+	})
 }
