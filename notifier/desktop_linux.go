@@ -27,6 +27,9 @@ type Desktop struct {
 	// SoundFile is the bell a notification with Sound asks the server to
 	// play (the sound-file hint), where the server lists "sound".
 	SoundFile string
+	// NoWindows: no Activity window to show (headless), so a burst's
+	// button says it opens the account in Stripe, which is what it does.
+	NoWindows bool
 
 	mu      sync.Mutex
 	conn    *dbus.Conn
@@ -94,7 +97,7 @@ func (d *Desktop) send(n Notification) (uint32, error) {
 		// "default" is the notification itself, clicked; the button says
 		// where it leads (Desktop Notifications Specification, actions).
 		label := "Open in Stripe"
-		if n.Burst {
+		if n.Burst && !d.NoWindows {
 			label = "Show in Activity"
 		}
 		note.Actions = []notify.Action{{Key: "default", Label: label}, {Key: "open", Label: label}}

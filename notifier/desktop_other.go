@@ -17,6 +17,8 @@ type Desktop struct {
 	// (Windows) and banners (macOS), so nothing rings, as where a Linux
 	// server lists no "sound".
 	SoundFile string
+	// NoWindows is unused here: beeep's notifications have no buttons.
+	NoWindows bool
 }
 
 var _ Sink = (*Desktop)(nil)

@@ -395,6 +395,16 @@ func TestHeadlessOpensWhatWasClicked(t *testing.T) {
 			t.Fatalf("opened %q, want %q\n%s", data, want, c.stderr.String())
 		}
 	}
+	// A second sale makes the notification a burst; with no Activity
+	// window here, its button says where it does lead.
+	h.sim.Generator(h.acct, false, 4).Sale(stripesim.Sale{Amount: 2500, Currency: "usd"})
+	got = bus.WaitFor(2, 5*time.Second)
+	if len(got) != 2 {
+		t.Fatalf("no burst: %s", c.stderr.String())
+	}
+	if actions := strings.Join(got[1].Actions, "|"); actions != "default|Open in Stripe|open|Open in Stripe" {
+		t.Fatalf("a headless burst offers %q", actions)
+	}
 	if err := c.stop(t, syscall.SIGTERM); err != nil {
 		t.Fatal(err)
 	}

@@ -93,7 +93,9 @@ func runHeadless(ctx context.Context, env Env, args []string) error {
 		return err
 	}
 	logger := NewLogger(env.Stderr, *verbose)
-	m, err := wiring.Open(ctx, env.config(*interval, logger))
+	cfg := env.config(*interval, logger)
+	cfg.NoWindows = true
+	m, err := wiring.Open(ctx, cfg)
 	if err != nil {
 		return err
 	}

@@ -10,6 +10,7 @@
 package wiring
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"io"
@@ -36,6 +37,9 @@ type Config struct {
 	Keyring  accounts.Keyring // the system keyring when nil
 	Interval time.Duration    // overrides the stored poll interval when not zero
 	Exit     func(code int)   // os.Exit when nil
+	// NoWindows: nothing shows Activity (headless), so a burst's button
+	// offers the account's Dashboard instead.
+	NoWindows bool
 }
 
 // Main is an open Cashbell: its folder, store, keys, accounts and poller.
@@ -103,19 +107,20 @@ func Open(ctx context.Context, cfg Config) (*Main, error) {
 	vault := openVault(cfg, dirs)
 	reg := accounts.NewRegistry(accounts.Options{Records: store, Keys: vault, Connector: conn, LogoDir: dirs.Logos(), Logger: cfg.Logger})
 	icon := ""
-	if len(cfg.Logo) > 0 && os.WriteFile(dirs.Icon(), cfg.Logo, 0o600) == nil {
+	if len(cfg.Logo) > 0 && writeAsset(dirs.Icon(), cfg.Logo) == nil {
 		icon = dirs.Icon()
 	}
 	alert := ""
-	if os.WriteFile(dirs.AlertIcon(), assets.AlertPNG(), 0o600) == nil {
+	if writeAsset(dirs.AlertIcon(), assets.AlertPNG()) == nil {
 		alert = dirs.AlertIcon()
 	}
 	sink := cfg.Sink
 	if sink == nil {
 		desktop := notifier.NewDesktop()
-		if os.WriteFile(dirs.Bell(), assets.BellWAV(), 0o600) == nil {
+		if writeAsset(dirs.Bell(), assets.BellWAV()) == nil {
 			desktop.SoundFile = dirs.Bell()
 		}
+		desktop.NoWindows = cfg.NoWindows
 		sink = desktop
 	}
 	m := &Main{Dirs: dirs, Logger: cfg.Logger, Store: store, Vault: vault, Registry: reg, logo: cfg.Logo, exit: cfg.Exit, closed: make(chan struct{}),
@@ -290,4 +295,27 @@ func ConfigHome(getenv func(string) string) string {
 		return filepath.Join(home, ".config")
 	}
 	return ""
+}
+
+// writeAsset puts a bundled file where the notification server reads it
+// by path. A file that is already right is left alone, and a new one
+// replaces the old in one rename, so that a server reading it while a
+// command runs never finds half a file.
+func writeAsset(path string, data []byte) error {
+	if old, err := os.ReadFile(path); err == nil && bytes.Equal(old, data) {
+		return nil
+	}
+	tmp, err := os.CreateTemp(filepath.Dir(path), ".asset-*")
+	if err != nil {
+		return err
+	}
+	defer os.Remove(tmp.Name()) // after a successful rename, nothing is there
+	if _, err := tmp.Write(data); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Close(); err != nil {
+		return err
+	}
+	return os.Rename(tmp.Name(), path)
 }
