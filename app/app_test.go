@@ -1029,8 +1029,15 @@ func TestActivityOpensOnTheMonth(t *testing.T) {
 	if !c.summing {
 		t.Fatal("the first sum was over before the click; the test proves nothing")
 	}
-	w.hideAmounts = true
-	c.reload(w.filteredAccount(), true, false)
+	set, _ := f.store.Settings(ctx)
+	set.HideAmounts = true
+	if err := f.store.SaveSettings(ctx, set); err != nil {
+		t.Fatal(err)
+	}
+	w.reload() // as after the switch in the tray
+	if !c.summing {
+		t.Fatal("the first sum was over before amounts were hidden")
+	}
 	waitUntil(t, "the clicked account summed", func() bool { return !c.summing && !c.summedAt.IsZero() })
 	if c.account != ids[1] || c.totals.Text != "Today ••• · 7 days ••• · 30 days •••" || c.days.Total("usd", chartDays) != 700 {
 		t.Fatalf("after a click while summing: account %s, %q, $%d over 30 days", c.account, c.totals.Text, c.days.Total("usd", chartDays))
