@@ -194,46 +194,56 @@ type menuItem struct {
 	label string
 }
 
-// trayMenu reads the tray menu of process pid over com.canonical.dbusmenu.
+// trayMenu reads the tray menu of process pid over com.canonical.dbusmenu,
+// waiting up to 10 s for it.
 func (d *desktop) trayMenu(t testing.TB, pid int) []menuItem {
 	t.Helper()
-	name := "org.kde.StatusNotifierItem-" + itoa(pid) + "-1"
 	deadline := time.Now().Add(10 * time.Second)
 	for {
-		var rev uint32
-		var layout struct {
-			ID       int32
-			Props    map[string]dbus.Variant
-			Children []dbus.Variant
-		}
-		err := d.bus.Object(name, "/StatusNotifierMenu").Call("com.canonical.dbusmenu.GetLayout", 0, int32(0), int32(-1), []string{}).Store(&rev, &layout)
-		if err == nil && len(layout.Children) > 0 {
-			var items []menuItem
-			var visit func(children []dbus.Variant)
-			visit = func(children []dbus.Variant) {
-				for _, c := range children {
-					fields, ok := c.Value().([]any)
-					if !ok || len(fields) != 3 {
-						continue
-					}
-					id, _ := fields[0].(int32)
-					props, _ := fields[1].(map[string]dbus.Variant)
-					label, _ := props["label"].Value().(string)
-					// dbusmenu doubles an underscore that is not an access key.
-					items = append(items, menuItem{id, strings.ReplaceAll(label, "__", "_")})
-					if kids, ok := fields[2].([]dbus.Variant); ok {
-						visit(kids)
-					}
-				}
-			}
-			visit(layout.Children)
+		items, err := d.readMenu(pid)
+		if err == nil && len(items) > 0 {
 			return items
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("no tray menu from %s: %v", name, err)
+			t.Fatalf("no tray menu from process %d: %v", pid, err)
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
+}
+
+// readMenu reads the tray menu once.
+func (d *desktop) readMenu(pid int) ([]menuItem, error) {
+	name := "org.kde.StatusNotifierItem-" + itoa(pid) + "-1"
+	var rev uint32
+	var layout struct {
+		ID       int32
+		Props    map[string]dbus.Variant
+		Children []dbus.Variant
+	}
+	err := d.bus.Object(name, "/StatusNotifierMenu").Call("com.canonical.dbusmenu.GetLayout", 0, int32(0), int32(-1), []string{}).Store(&rev, &layout)
+	if err != nil {
+		return nil, err
+	}
+	var items []menuItem
+	var visit func(children []dbus.Variant)
+	visit = func(children []dbus.Variant) {
+		for _, c := range children {
+			fields, ok := c.Value().([]any)
+			if !ok || len(fields) != 3 {
+				continue
+			}
+			id, _ := fields[0].(int32)
+			props, _ := fields[1].(map[string]dbus.Variant)
+			label, _ := props["label"].Value().(string)
+			// dbusmenu doubles an underscore that is not an access key.
+			items = append(items, menuItem{id, strings.ReplaceAll(label, "__", "_")})
+			if kids, ok := fields[2].([]dbus.Variant); ok {
+				visit(kids)
+			}
+		}
+	}
+	visit(layout.Children)
+	return items, nil
 }
 
 // trayTooltip reads the title of the tray item's tooltip.
@@ -256,22 +266,47 @@ func (d *desktop) trayTooltip(t testing.TB, pid int) string {
 func (d *desktop) click(t testing.TB, pid int, label string) {
 	t.Helper()
 	// systray adds items one at a time, so a menu read early may not have
-	// the item yet.
+	// the item yet; and a menu rebuilt (new ids) as the click arrives drops
+	// it, as it would a user's, so then the click is made again.
 	var seen []menuItem
+	clicked := int32(-1)
 	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
-		seen = d.trayMenu(t, pid)
+		if clicked < 0 {
+			seen = d.trayMenu(t, pid)
+		} else if items, err := d.readMenu(pid); err == nil && len(items) > 0 {
+			seen = items
+		} else {
+			return // the app went away with the click (Quit)
+		}
+		id, found := int32(-1), false
 		for _, it := range seen {
 			if it.label == label {
-				call := d.bus.Object("org.kde.StatusNotifierItem-"+itoa(pid)+"-1", "/StatusNotifierMenu").
-					Call("com.canonical.dbusmenu.Event", 0, it.id, "clicked", dbus.MakeVariant(int32(0)), uint32(0))
-				if call.Err != nil {
-					t.Fatalf("click %q: %v", label, call.Err)
-				}
-				return
+				id, found = it.id, true
+				break
 			}
 		}
+		switch {
+		case !found && clicked >= 0:
+			return // the click took effect and its item went
+		case !found:
+			continue
+		case id == clicked:
+			return // the item the click went to is still there
+		}
+		call := d.bus.Object("org.kde.StatusNotifierItem-"+itoa(pid)+"-1", "/StatusNotifierMenu").
+			Call("com.canonical.dbusmenu.Event", 0, id, "clicked", dbus.MakeVariant(int32(0)), uint32(0))
+		if call.Err != nil {
+			if clicked >= 0 {
+				return // the app went away with the click (Quit)
+			}
+			t.Fatalf("click %q: %v", label, call.Err)
+		}
+		clicked = id
+		time.Sleep(100 * time.Millisecond)
 	}
-	t.Fatalf("no menu item %q in %+v", label, seen)
+	if clicked < 0 {
+		t.Fatalf("no menu item %q in %+v", label, seen)
+	}
 }
 
 func (d *desktop) visible(name string) bool {
@@ -428,20 +463,21 @@ func TestIdleAppWakesForTheTray(t *testing.T) {
 	d := startDesktop(t)
 	d.addAccounts(t, 1, 3)
 	bin := buildBinary(t)
-	start := func() (*exec.Cmd, chan error, *strings.Builder) {
+	start := func() (*exec.Cmd, chan error, *testproc.Buffer) {
 		cmd := exec.Command(bin)
 		cmd.Env = d.env
-		logs := &strings.Builder{}
+		logs := &testproc.Buffer{}
 		cmd.Stderr = logs
 		if err := cmd.Start(); err != nil {
 			t.Fatal(err)
 		}
+		d.logs = logs
 		t.Cleanup(func() { _ = cmd.Process.Kill() })
 		done := make(chan error, 1)
 		go func() { done <- cmd.Wait() }()
 		return cmd, done, logs
 	}
-	exited := func(done chan error, logs *strings.Builder, what string) {
+	exited := func(done chan error, logs *testproc.Buffer, what string) {
 		t.Helper()
 		select {
 		case err := <-done:
