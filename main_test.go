@@ -33,6 +33,7 @@ type desktop struct {
 	addr    string
 	watcher *fakeWatcher
 	logs    *testproc.Buffer // what the last launched Cashbell wrote, for failures
+	xvfb    int              // its process id
 }
 
 func need(t testing.TB, tools ...string) {
@@ -64,12 +65,15 @@ func startDesktop(t testing.TB) *desktop {
 		t.Fatal(err)
 	}
 	w.Close()
-	t.Cleanup(func() { _ = x.Process.Kill(); _ = x.Wait() })
+	// SIGTERM lets Xvfb remove its lock file and socket; a display number
+	// left with stale ones is taken by the next test's Xvfb.
+	t.Cleanup(func() { _ = testproc.Stop(t, x, syscall.SIGTERM, 3*time.Second) })
 	line, err := bufio.NewReader(r).ReadString('\n')
 	if err != nil {
 		t.Fatalf("Xvfb gave no display: %v", err)
 	}
 	env = append(env, "DISPLAY=:"+strings.TrimSpace(line))
+	xvfb := x.Process.Pid
 
 	addr := "unix:path=" + filepath.Join(dir, "bus")
 	b := exec.Command("dbus-daemon", "--session", "--nofork", "--nopidfile", "--address="+addr)
@@ -90,7 +94,7 @@ func startDesktop(t testing.TB) *desktop {
 		time.Sleep(20 * time.Millisecond)
 	}
 	t.Cleanup(func() { conn.Close() })
-	d := &desktop{env: env, bus: conn, home: home, addr: addr}
+	d := &desktop{env: env, bus: conn, home: home, addr: addr, xvfb: xvfb}
 	d.startWatcher(t)
 	return d
 }
@@ -327,7 +331,8 @@ func (d *desktop) waitVisible(t testing.TB, name string, want bool) {
 			if d.logs != nil {
 				logs = d.logs.String()
 			}
-			t.Fatalf("window %q visible=%v, want %v\n%s", name, !want, want, logs)
+			_, err := os.Stat(fmt.Sprintf("/proc/%d", d.xvfb))
+			t.Fatalf("window %q visible=%v, want %v (Xvfb running: %v)\n%s", name, !want, want, err == nil, logs)
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
