@@ -59,7 +59,10 @@ func startDesktop(t testing.TB) *desktop {
 		"XDG_RUNTIME_DIR=" + run, "LANG=en_US.UTF-8", "NO_AT_BRIDGE=1", "CASHBELL_KEYRING=file", "PATH=" + os.Getenv("PATH")}
 
 	r, w, _ := os.Pipe()
-	x := exec.Command("Xvfb", "-displayfd", "3", "-screen", "0", "1024x768x24", "-nolisten", "tcp")
+	// -noreset: Xvfb otherwise resets when its last client leaves, and a
+	// client connecting during the reset can be refused ("Failed to open
+	// display"); the tray process holds no X connection, so that happens.
+	x := exec.Command("Xvfb", "-displayfd", "3", "-screen", "0", "1024x768x24", "-nolisten", "tcp", "-noreset")
 	x.ExtraFiles = []*os.File{w}
 	if err := x.Start(); err != nil {
 		t.Fatal(err)

@@ -16,7 +16,7 @@ export HOME=$W/home XDG_CONFIG_HOME=$W/home/.config XDG_CACHE_HOME=$W/home/.cach
 export LANG=en_US.UTF-8 NO_AT_BRIDGE=1 CASHBELL_KEYRING=file FYNE_THEME=$VARIANT
 mkdir -p "$HOME" "$XDG_RUNTIME_DIR"; chmod 700 "$XDG_RUNTIME_DIR"
 exec 5> >(cat > "$W/displayfd")
-Xvfb -displayfd 5 -screen 0 1024x768x24 -nolisten tcp >/dev/null 2>&1 & PIDS+=($!)
+Xvfb -displayfd 5 -screen 0 1024x768x24 -nolisten tcp -noreset >/dev/null 2>&1 & PIDS+=($!)
 until [ -s "$W/displayfd" ]; do sleep 0.05; done; export DISPLAY=:$(head -1 "$W/displayfd")
 PIDS+=($(dbus-daemon --session --fork --address="unix:path=$W/bus" --print-pid=1))
 export DBUS_SESSION_BUS_ADDRESS="unix:path=$W/bus"
