@@ -1,6 +1,7 @@
 package notifier
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"slices"
@@ -25,6 +26,7 @@ type Days struct {
 func (s *Store) SumDays(ctx context.Context, accounts []string, today time.Time, n int) (Days, error) {
 	sum := newDaySum(today, n)
 	from := historyKey(sum.days.Start.Unix(), 0)
+	back := historyKey(sum.days.Start.Add(-lookBack).Unix(), 0)
 	err := s.view(ctx, func(tx *bolt.Tx) error {
 		return tx.Bucket(bucketHistory).ForEachBucket(func(name []byte) error {
 			if len(accounts) > 0 && !slices.Contains(accounts, string(name)) {
@@ -41,11 +43,39 @@ func (s *Store) SumDays(ctx context.Context, accounts []string, today time.Time,
 				}
 				sum.add(e)
 			}
+			if len(sum.unknown) == 0 {
+				return nil
+			}
+			defer clear(sum.unknown) // what is not found stays counted whole
+			// Rarely (a refund, before acacia, of a charge older than the
+			// window), the events before the window are read, newest first.
+			k, v := c.Seek(from)
+			if k == nil {
+				k, v = c.Last()
+			} else {
+				k, v = c.Prev()
+			}
+			for ; k != nil && bytes.Compare(k, back) >= 0; k, v = c.Prev() {
+				if err := ctx.Err(); err != nil {
+					return err
+				}
+				e, err := decodeEvent(string(name), k, v)
+				if err != nil {
+					return err
+				}
+				if !sum.before(e) {
+					break
+				}
+			}
 			return nil
 		})
 	})
 	return sum.days, err
 }
+
+// lookBack bounds how far before the window SumDays reads to learn what a
+// charge had refunded already.
+const lookBack = 90 * 24 * time.Hour
 
 // daySum adds events up, oldest first. Sales count once each (holds only
 // at capture); a refund counts on the day it was made, by its own amount:
@@ -57,13 +87,23 @@ type daySum struct {
 	n        int
 	loc      *time.Location
 	refunded map[string]int64 // charge id → running total seen
+	// unknown are charges whose first word in the window was a running
+	// total (charge.refunded before acacia): refunds made before the window
+	// are in it, and are taken out once the events before it are read.
+	unknown map[string]firstRefund
+}
+
+// firstRefund is where a charge's running total was counted whole.
+type firstRefund struct {
+	day      int
+	currency string
 }
 
 func newDaySum(today time.Time, n int) *daySum {
 	y, m, d := today.Date()
 	start := time.Date(y, m, d-n+1, 0, 0, 0, 0, today.Location())
 	return &daySum{days: Days{Start: start, Net: map[string][]int64{}, Sales: map[string]int{}}, n: n,
-		loc: today.Location(), refunded: map[string]int64{}}
+		loc: today.Location(), refunded: map[string]int64{}, unknown: map[string]firstRefund{}}
 }
 
 // moneyFields are the few fields of a charge or refund the sums need.
@@ -88,6 +128,7 @@ func (s *daySum) add(e Event) {
 		return
 	}
 	sale := false
+	_, known := s.refunded[o.ID]
 	switch e.Type {
 	case "charge.succeeded":
 		if o.Captured != nil && !*o.Captured {
@@ -110,6 +151,11 @@ func (s *daySum) add(e Event) {
 		return
 	}
 	cur := strings.ToLower(o.Currency)
+	if sale {
+		s.refunded[o.ID] += 0 // known from its start: nothing refunded before
+	} else if e.Type == "charge.refunded" && !known {
+		s.unknown[o.ID] = firstRefund{day, cur}
+	}
 	if s.days.Net[cur] == nil {
 		s.days.Net[cur] = make([]int64, s.n)
 	}
@@ -117,6 +163,29 @@ func (s *daySum) add(e Event) {
 	if sale {
 		s.days.Sales[cur]++
 	}
+}
+
+// before takes in an event from before the window, newest first: the
+// charge's last running total, or its sale (nothing refunded yet), says
+// how much of the total counted in the window was refunded before it. It
+// reports whether any charge is still unknown.
+func (s *daySum) before(e Event) bool {
+	if e.Type != "charge.refunded" && e.Type != "charge.succeeded" && e.Type != "charge.captured" {
+		return len(s.unknown) > 0
+	}
+	var o moneyFields
+	if json.Unmarshal(e.Object, &o) != nil {
+		return len(s.unknown) > 0
+	}
+	first, ok := s.unknown[o.ID]
+	if !ok {
+		return len(s.unknown) > 0
+	}
+	if e.Type == "charge.refunded" {
+		s.days.Net[first.currency][first.day] += o.AmountRefunded
+	}
+	delete(s.unknown, o.ID)
+	return len(s.unknown) > 0
 }
 
 // dayIndex is how many local days t is after start (midnight); days are

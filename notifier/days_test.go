@@ -1,10 +1,14 @@
 package notifier
 
 import (
+	"context"
 	"fmt"
+	"path/filepath"
 	"sort"
 	"testing"
 	"time"
+
+	"github.com/cashbell/cashbell/accounts"
 )
 
 // The chart's sums are exact: sales count once, holds only at capture, a
@@ -57,5 +61,52 @@ func TestSumDays(t *testing.T) {
 	}
 	if c := d.Currencies(); len(c) != 2 || c[0] != "usd" {
 		t.Fatalf("currencies %v", c)
+	}
+}
+
+// Before acacia a refund is told by the charge's running total. A charge
+// refunded in part before the chart's 30 days and again within them counts
+// only what the second refund added, learnt from the events before the
+// window; one whose history the store lacks counts its total, as before.
+func TestSumDaysTakesOutRefundsMadeBeforeTheWindow(t *testing.T) {
+	ctx := context.Background()
+	s, err := Open(filepath.Join(t.TempDir(), "cashbell.db"), OpenOptions{Timeout: 200 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	today := time.Date(2026, 11, 25, 15, 0, 0, 0, time.UTC)
+	at := func(daysAgo int) int64 { return today.AddDate(0, 0, -daysAgo).Unix() }
+	old := "2024-06-20"
+	byAccount := map[string][]Event{
+		"acct_a": {
+			{ID: "evt_1", Type: "charge.succeeded", Created: at(45), Object: []byte(`{"id":"ch_1","amount":5000,"currency":"usd"}`)},
+			{ID: "evt_2", Type: "charge.refunded", Created: at(40), APIVersion: old, Object: []byte(`{"id":"ch_1","amount":5000,"amount_refunded":1000,"currency":"usd"}`)},
+			{ID: "evt_3", Type: "charge.refunded", Created: at(5), APIVersion: old, Object: []byte(`{"id":"ch_1","amount":5000,"amount_refunded":3000,"currency":"usd"}`)},
+			// Sold before the window, first refunded within it.
+			{ID: "evt_4", Type: "charge.succeeded", Created: at(35), Object: []byte(`{"id":"ch_2","amount":700,"currency":"usd"}`)},
+			{ID: "evt_5", Type: "charge.refunded", Created: at(3), APIVersion: old, Object: []byte(`{"id":"ch_2","amount":700,"amount_refunded":700,"currency":"usd"}`)},
+		},
+		// No earlier history here: the total is all that is known.
+		"acct_b": {
+			{ID: "evt_9", Type: "charge.refunded", Created: at(2), APIVersion: old, Object: []byte(`{"id":"ch_9","amount":900,"amount_refunded":400,"currency":"usd"}`)},
+		},
+	}
+	for id, evs := range byAccount {
+		if err := s.SaveAccount(ctx, accounts.Account{ID: id}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.Ingest(ctx, id, evs, nil, false); err != nil {
+			t.Fatal(err)
+		}
+	}
+	d, err := s.SumDays(ctx, nil, today, 30)
+	if err != nil {
+		t.Fatal(err)
+	}
+	usd := d.Net["usd"]
+	if usd[29-5] != -2000 || usd[29-3] != -700 || usd[29-2] != -400 || d.Total("usd", 30) != -3100 {
+		t.Fatalf("refunds by day: 5 days ago %d (want -2000), 3 days ago %d (want -700), 2 days ago %d (want -400); 30 days %d",
+			usd[29-5], usd[29-3], usd[29-2], d.Total("usd", 30))
 	}
 }
