@@ -49,8 +49,8 @@ func (s *Store) SumDays(ctx context.Context, accounts []string, today time.Time,
 			defer clear(sum.unknown) // what is not found stays counted whole
 			// Rarely (a refund, before acacia, of a charge older than the
 			// window), the events before the window are read, newest first.
-			k, v := c.Seek(from)
-			if k == nil {
+			var k, v []byte
+			if first, _ := c.Seek(from); first == nil {
 				k, v = c.Last()
 			} else {
 				k, v = c.Prev()
