@@ -12,6 +12,8 @@ import (
 	"time"
 
 	"github.com/zalando/go-keyring"
+
+	"github.com/cashbell/cashbell/internal/atomicfile"
 )
 
 // Storage says where a key is kept.
@@ -217,27 +219,7 @@ func (v *Vault) updateFile(change func(map[string]string)) error {
 	if err := os.MkdirAll(filepath.Dir(v.file), 0o700); err != nil {
 		return fmt.Errorf("creating %s: %w", filepath.Dir(v.file), err)
 	}
-	tmp, err := os.CreateTemp(filepath.Dir(v.file), ".keys-*")
-	if err != nil {
-		return fmt.Errorf("writing the key file: %w", err)
-	}
-	defer os.Remove(tmp.Name())
-	if err := tmp.Chmod(0o600); err != nil {
-		tmp.Close()
-		return fmt.Errorf("writing the key file: %w", err)
-	}
-	if _, err := tmp.Write(data); err != nil {
-		tmp.Close()
-		return fmt.Errorf("writing the key file: %w", err)
-	}
-	if err := tmp.Sync(); err != nil {
-		tmp.Close()
-		return fmt.Errorf("writing the key file: %w", err)
-	}
-	if err := tmp.Close(); err != nil {
-		return fmt.Errorf("writing the key file: %w", err)
-	}
-	if err := os.Rename(tmp.Name(), v.file); err != nil {
+	if err := atomicfile.Write(v.file, data, 0o600); err != nil {
 		return fmt.Errorf("writing the key file: %w", err)
 	}
 	return nil
