@@ -359,30 +359,30 @@ func (u *ui) windowHidden() {
 	if u.exit != nil {
 		u.exit.Stop()
 	}
-	u.exit = time.AfterFunc(idleExit, func() {
-		u.env.do(func() {
-			if u.windowShown() {
-				return
-			}
-			if u.leave == nil {
-				u.quit()
-				return
-			}
-			done := u.done
-			go func() {
-				ctx, cancel := u.env.ctx()
-				defer cancel()
-				ok := u.leave(ctx, done)
-				u.env.do(func() {
-					if ok {
-						u.quit()
-					} else {
-						u.windowHidden() // a command came meanwhile; try again after it
-					}
-				})
-			}()
-		})
-	})
+	u.exit = time.AfterFunc(idleExit, func() { u.env.do(u.leaveIfIdle) })
+}
+
+// leaveIfIdle ends the process when no window is shown and the tray agrees
+// that every command was done; a command that came meanwhile is done
+// first, and the process tries again after it.
+func (u *ui) leaveIfIdle() {
+	if u.windowShown() {
+		return
+	}
+	if u.leave == nil {
+		u.quit()
+		return
+	}
+	done := u.done
+	go func() { // a call to the tray, off Fyne's thread
+		ctx, cancel := u.env.ctx()
+		defer cancel()
+		if u.leave(ctx, done) {
+			u.env.do(u.quit)
+		} else {
+			u.env.do(u.windowHidden)
+		}
+	}()
 }
 
 // windowShown reports whether a window is on screen; it runs on Fyne's thread.

@@ -170,21 +170,17 @@ func (s *daySum) add(e Event) {
 // how much of the total counted in the window was refunded before it. It
 // reports whether any charge is still unknown.
 func (s *daySum) before(e Event) bool {
-	if e.Type != "charge.refunded" && e.Type != "charge.succeeded" && e.Type != "charge.captured" {
-		return len(s.unknown) > 0
-	}
 	var o moneyFields
-	if json.Unmarshal(e.Object, &o) != nil {
+	charge := e.Type == "charge.refunded" || e.Type == "charge.succeeded" || e.Type == "charge.captured"
+	if !charge || json.Unmarshal(e.Object, &o) != nil {
 		return len(s.unknown) > 0
 	}
-	first, ok := s.unknown[o.ID]
-	if !ok {
-		return len(s.unknown) > 0
+	if first, ok := s.unknown[o.ID]; ok {
+		if e.Type == "charge.refunded" {
+			s.days.Net[first.currency][first.day] += o.AmountRefunded
+		}
+		delete(s.unknown, o.ID)
 	}
-	if e.Type == "charge.refunded" {
-		s.days.Net[first.currency][first.day] += o.AmountRefunded
-	}
-	delete(s.unknown, o.ID)
 	return len(s.unknown) > 0
 }
 

@@ -53,7 +53,10 @@ func historyKey(created int64, seq uint64) []byte {
 func (s *Store) Ingest(ctx context.Context, account string, events []Event, st *PollState, notify bool) ([]Event, error) {
 	if len(events) == 0 {
 		// An idle poll changes nothing: no write, no sync, no disk woken.
-		if cur, err := s.State(ctx, account); err == nil && (st == nil || cur == *st) {
+		if st == nil {
+			return nil, nil
+		}
+		if cur, err := s.State(ctx, account); err == nil && cur == *st {
 			return nil, nil
 		}
 	}

@@ -123,7 +123,7 @@ func TestTheWindowsCallsCrossTheSocket(t *testing.T) {
 
 	// Commands arrive in order, only those after the windows' start.
 	srv.Send(remote.Command{Kind: remote.Changed})
-	start := srv.Seq()
+	start := srv.Resume() // as when the windows process starts
 	srv.Send(remote.Command{Kind: remote.ShowActivity, Account: "acct_x"})
 	srv.Send(remote.Command{Kind: remote.ShowPrefs, NoTray: true})
 	cctx, cancel := context.WithCancel(ctx)

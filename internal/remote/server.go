@@ -89,14 +89,6 @@ func Listen(path string, backend *Backend) (*Server, error) {
 // Env is what the windows process needs to call back.
 func (s *Server) Env() []string { return []string{EnvAddr + "=" + s.path, EnvToken + "=" + s.token} }
 
-// Seq is the number of the last command queued; a windows process started
-// now reads the commands after it (EnvSeq).
-func (s *Server) Seq() uint64 {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.seq
-}
-
 // Send queues a command for the windows process. It reports false, and
 // queues nothing, once that process has said it is leaving: the caller
 // starts another (Resume).
