@@ -15,9 +15,18 @@ import (
 
 // Sink shows notifications on the desktop.
 type Sink interface {
-	// Notify shows n and returns the id the notification service gave it,
-	// or 0 where there are no ids.
-	Notify(ctx context.Context, n Notification) (uint32, error)
+	// Notify shows ns in order and returns the id the notification service
+	// gave each, or 0 where there are no ids. It writes them all before it
+	// waits for any answer.
+	Notify(ctx context.Context, ns ...Notification) ([]uint32, error)
+}
+
+// A readier is a Sink that needs a moment before it can show anything (a
+// bus to connect to, a server's capabilities to read). deliver lets it take
+// that moment before events are marked as told, not between the mark and
+// the showing, where a crash would lose them.
+type readier interface {
+	Ready(ctx context.Context) error
 }
 
 // Notification is one desktop notification.
@@ -38,7 +47,16 @@ type Notification struct {
 	Burst bool
 	// Sound asks for the bell: a kind whose sound is on is in it.
 	Sound bool
+	// Events are the ids of the events whose happenings this notification
+	// (or this update of a burst) announces for the first time. The desktop
+	// sends them as a hint, so that what a person was shown can be
+	// accounted for, event by event, from the session bus alone.
+	Events []string
 }
+
+// EventsHint is the notification hint that lists the ids of the events a
+// notification announces (Notification.Events), where the desktop has hints.
+const EventsHint = "x-cashbell-events"
 
 // Action is a click on a notification: the notification, and which of its
 // actions ("default" for the notification itself, "open" for its button).
@@ -108,12 +126,12 @@ func (s *Service) deliver(ctx context.Context, a accounts.Account, c *client.API
 		s.keep(ctx, a, h, d)
 		t := h.Text(opt)
 		out = append(out, Notification{Title: t.Title, Body: t.Body, Icon: s.opts.AlertIcon, Account: a.ID, EventID: h.Event.ID,
-			URL: h.Link, Urgent: true, Sound: set.Rings(h.Kind)})
+			URL: h.Link, Urgent: true, Sound: set.Rings(h.Kind), Events: []string{h.Event.ID}})
 	}
-	if more := countMarked(marks, MarkSummarised); more > 0 {
-		out = append(out, Notification{Title: fmt.Sprintf("%d more problems — %s", more, accountName(safetext.Clean(a.Name))),
+	if more := markedAs(marks, MarkSummarised); len(more) > 0 {
+		out = append(out, Notification{Title: fmt.Sprintf("%d more problems — %s", len(more), accountName(safetext.Clean(a.Name))),
 			Body: "Open Cashbell's Activity window to see each one.", Icon: s.opts.AlertIcon, Account: a.ID, Urgent: true,
-			Burst: true, URL: DashboardHome(src)})
+			Burst: true, URL: DashboardHome(src), Events: more})
 	}
 	var tell *Notification
 	if len(good) > 0 {
@@ -125,46 +143,60 @@ func (s *Service) deliver(ctx context.Context, a accounts.Account, c *client.API
 		good[len(good)-1] = newest
 		b := s.burstFor(a.ID, now)
 		rings := false
+		ids := make([]string, 0, len(good))
 		for _, h := range good {
 			b.add(h)
 			marks[h.Event.ID] = MarkSummarised
 			rings = rings || set.Rings(h.Kind)
+			ids = append(ids, h.Event.ID)
 		}
 		t := b.text(a.Name, opt)
 		tell = &Notification{Title: t.Title, Body: t.Body, Icon: s.icon(a), Account: a.ID, Replaces: b.id, Sound: rings,
-			Burst: true, URL: DashboardHome(src)}
+			Burst: true, URL: DashboardHome(src), Events: ids}
 		if b.n == 1 {
 			marks[newest.Event.ID] = MarkNotified
 			t = newest.Text(opt)
 			tell.Title, tell.Body, tell.EventID, tell.URL, tell.Burst = t.Title, t.Body, newest.Event.ID, newest.Link, false
 		}
 	}
+	if tell != nil {
+		out = append(out, *tell)
+	}
+	if r, ok := s.opts.Sink.(readier); ok && len(out) > 0 {
+		if err := r.Ready(ctx); err != nil {
+			s.log.Debug("notification service not ready", "err", err)
+		}
+	}
 	if err := s.store.MarkEvents(ctx, a.ID, marks); err != nil {
 		return err
 	}
-	for _, n := range out {
-		if _, err := s.opts.Sink.Notify(ctx, n); err != nil {
-			s.log.Warn("notification not shown", "account", a.ID, "err", err)
-		}
+	if len(out) == 0 {
+		return nil
+	}
+	ids, err := s.opts.Sink.Notify(ctx, out...)
+	if err != nil {
+		s.log.Warn("notification not shown", "account", a.ID, "err", err)
 	}
 	if tell != nil {
-		id, err := s.opts.Sink.Notify(ctx, *tell)
-		if err != nil {
-			s.log.Warn("notification not shown", "account", a.ID, "err", err)
+		var id uint32 // 0 starts a new burst next time
+		if len(ids) == len(out) {
+			id = ids[len(ids)-1]
 		}
 		s.burstShown(a.ID, id)
 	}
 	return nil
 }
 
-func countMarked(marks map[string]Mark, m Mark) int {
-	n := 0
-	for _, v := range marks {
+// markedAs returns the ids of the events marked m, sorted.
+func markedAs(marks map[string]Mark, m Mark) []string {
+	var ids []string
+	for id, v := range marks {
 		if v == m {
-			n++
+			ids = append(ids, id)
 		}
 	}
-	return n
+	slices.Sort(ids)
+	return ids
 }
 
 // keep stores what enrichment learnt about a happening's object.

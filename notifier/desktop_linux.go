@@ -4,6 +4,7 @@ package notifier
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"path/filepath"
 	"slices"
@@ -54,34 +55,73 @@ func NewDesktop() *Desktop {
 // Actions receives the notifications the user clicked, while Cashbell runs.
 func (d *Desktop) Actions() <-chan Action { return d.actions }
 
-// Notify shows n. A D-Bus call cannot be cancelled once sent, so a
-// notification service that hangs costs a goroutine, not the poller.
-func (d *Desktop) Notify(ctx context.Context, n Notification) (uint32, error) {
+// Ready connects to the session bus and reads the server's capabilities, so
+// that Notify, which deliver calls right after marking events as told, has
+// nothing left to do but write.
+func (d *Desktop) Ready(context.Context) error {
+	_, _, err := d.session()
+	return err
+}
+
+// Notify shows ns in order. Every call is written to the bus before any
+// answer is awaited: events are marked as told just before, and a crash
+// between the two loses what was not yet written. A D-Bus call cannot be
+// cancelled once sent, so a notification service that hangs costs a
+// goroutine, not the poller.
+func (d *Desktop) Notify(ctx context.Context, ns ...Notification) ([]uint32, error) {
 	type sent struct {
-		id  uint32
+		ids []uint32
 		err error
 	}
 	done := make(chan sent, 1)
 	go func() {
-		id, err := d.send(n)
-		done <- sent{id, err}
+		ids, err := d.send(ns)
+		done <- sent{ids, err}
 	}()
 	select {
 	case r := <-done:
 		if r.err != nil {
-			return 0, fmt.Errorf("showing a notification (is a notification service running?): %w", r.err)
+			return r.ids, fmt.Errorf("showing a notification (is a notification service running?): %w", r.err)
 		}
-		return r.id, nil
+		return r.ids, nil
 	case <-ctx.Done():
-		return 0, ctx.Err()
+		return make([]uint32, len(ns)), ctx.Err()
 	}
 }
 
-func (d *Desktop) send(n Notification) (uint32, error) {
+func (d *Desktop) send(ns []Notification) ([]uint32, error) {
+	ids := make([]uint32, len(ns))
 	conn, caps, err := d.session()
 	if err != nil {
-		return 0, err
+		return ids, err
 	}
+	obj := conn.Object("org.freedesktop.Notifications", "/org/freedesktop/Notifications")
+	calls := make([]*dbus.Call, len(ns))
+	for i, n := range ns {
+		note := d.note(n, caps)
+		actions := []string{}
+		for _, a := range note.Actions {
+			actions = append(actions, a.Key, a.Label)
+		}
+		calls[i] = obj.Go("org.freedesktop.Notifications.Notify", 0, nil, note.AppName, note.ReplacesID, note.AppIcon,
+			note.Summary, note.Body, actions, note.Hints, int32(note.ExpireTimeout.Milliseconds()))
+	}
+	var errs []error
+	for i, c := range calls {
+		<-c.Done
+		if err := c.Store(&ids[i]); err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		if ids[i] != 0 {
+			d.remember(ids[i], ns[i])
+		}
+	}
+	return ids, errors.Join(errs...)
+}
+
+// note is n as the notification server is asked to show it.
+func (d *Desktop) note(n Notification, caps []string) notify.Notification {
 	body := n.Body
 	if slices.Contains(caps, "body-markup") {
 		// The server reads the body as markup: text written by customers
@@ -102,6 +142,12 @@ func (d *Desktop) send(n Notification) (uint32, error) {
 		}
 		note.Actions = []notify.Action{{Key: "default", Label: label}, {Key: "open", Label: label}}
 	}
+	if len(n.Events) > 0 {
+		// A vendor hint ("x-" prefixed, Desktop Notifications
+		// Specification, hints): servers ignore it, and anyone reading the
+		// bus (dbus-monitor, the soak test) sees which events were told.
+		note.AddHint(notify.Hint{ID: EventsHint, Variant: dbus.MakeVariant(n.Events)})
+	}
 	if n.Sound && d.SoundFile != "" && slices.Contains(caps, "sound") {
 		note.AddHint(notify.Hint{ID: "sound-file", Variant: dbus.MakeVariant(iconPath(d.SoundFile))})
 	}
@@ -114,11 +160,7 @@ func (d *Desktop) send(n Notification) (uint32, error) {
 	} else {
 		note.SetUrgency(notify.UrgencyNormal)
 	}
-	id, err := notify.SendNotification(conn, note)
-	if err == nil && id != 0 {
-		d.remember(id, n)
-	}
-	return id, err
+	return note
 }
 
 func (d *Desktop) remember(id uint32, n Notification) {

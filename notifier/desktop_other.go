@@ -4,6 +4,7 @@ package notifier
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sync"
 
@@ -32,19 +33,26 @@ func (*Desktop) Actions() <-chan Action { return nil }
 
 var setAppName sync.Once
 
-// Notify shows n. beeep cannot be cancelled, so a notification service that
-// hangs costs a goroutine, not the poller.
-func (*Desktop) Notify(ctx context.Context, n Notification) (uint32, error) {
+// Notify shows ns in order. beeep cannot be cancelled, so a notification
+// service that hangs costs a goroutine, not the poller. beeep gives no ids:
+// each notification is new.
+func (*Desktop) Notify(ctx context.Context, ns ...Notification) ([]uint32, error) {
 	setAppName.Do(func() { beeep.AppName = "Cashbell" })
 	done := make(chan error, 1)
-	go func() { done <- beeep.Notify(n.Title, n.Body, n.Icon) }()
+	go func() {
+		var errs []error
+		for _, n := range ns {
+			errs = append(errs, beeep.Notify(n.Title, n.Body, n.Icon))
+		}
+		done <- errors.Join(errs...)
+	}()
 	select {
 	case err := <-done:
 		if err != nil {
-			return 0, fmt.Errorf("showing a notification: %w", err)
+			return make([]uint32, len(ns)), fmt.Errorf("showing a notification: %w", err)
 		}
-		return 0, nil // beeep gives no ids: each notification is new
+		return make([]uint32, len(ns)), nil
 	case <-ctx.Done():
-		return 0, ctx.Err()
+		return make([]uint32, len(ns)), ctx.Err()
 	}
 }

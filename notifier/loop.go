@@ -24,6 +24,8 @@ var errKeyRevoked = fmt.Errorf("%w: the key was refused; check it again in Prefe
 var errGone = errors.New("account removed")
 
 func (s *Service) watch(ctx context.Context, id string, kick <-chan struct{}) {
+	// A loop that stops (a refused key) answers whoever still waits on it.
+	defer s.answerWaiting(id, errStopped)
 	b := backoff.NewExponentialBackOff()
 	b.InitialInterval = s.opts.InitialBackoff
 	b.MaxInterval = s.opts.MaxBackoff
@@ -35,7 +37,7 @@ func (s *Service) watch(ctx context.Context, id string, kick <-chan struct{}) {
 	defer timer.Stop()
 	<-timer.C
 	for {
-		err := s.Poll(ctx, id)
+		err := s.pollFor(ctx, id)
 		if ctx.Err() != nil {
 			return
 		}
@@ -81,6 +83,21 @@ func (s *Service) watch(ctx context.Context, id string, kick <-chan struct{}) {
 		case <-timer.C:
 		}
 	}
+}
+
+// answerWaiting answers the CheckNow callers still waiting on id's loop.
+func (s *Service) answerWaiting(id string, err error) {
+	for _, w := range s.takeWaiting(id) {
+		w <- err
+	}
+}
+
+func (s *Service) takeWaiting(id string) []chan error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	waiting := s.waiting[id]
+	delete(s.waiting, id)
+	return waiting
 }
 
 // isKeyRefused: the key can no longer read the account's events at all

@@ -67,7 +67,8 @@ type Service struct {
 
 	mu       sync.Mutex
 	kicks    map[string]chan struct{}
-	products map[string]string // "<account>/<prod_id>" -> name
+	waiting  map[string][]chan error // CheckNow callers, by account, for the next poll
+	products map[string]string       // "<account>/<prod_id>" -> name
 	clients  map[string]apiClient
 	bursts   map[string]*burst // by account
 }
@@ -90,7 +91,7 @@ func New(opts Options) *Service {
 		opts.InitialBackoff = 2 * time.Second
 	}
 	return &Service{opts: opts, store: opts.Store, log: opts.Logger, now: opts.Now,
-		reload: make(chan struct{}, 1), changes: make(chan struct{}, 1), kicks: map[string]chan struct{}{}, products: map[string]string{}, clients: map[string]apiClient{}, bursts: map[string]*burst{}}
+		reload: make(chan struct{}, 1), changes: make(chan struct{}, 1), kicks: map[string]chan struct{}{}, waiting: map[string][]chan error{}, products: map[string]string{}, clients: map[string]apiClient{}, bursts: map[string]*burst{}}
 }
 
 // Reload makes Run pick up added, removed and re-checked accounts.
@@ -118,6 +119,46 @@ func (s *Service) PollNow(accountID string) {
 		default:
 		}
 	}
+}
+
+// CheckNow polls an account at once, as the user's "Check now" does, cutting
+// short any backoff after failures, and returns that poll's error. The
+// account's own loop makes the poll, so that two polls of one account never
+// deliver the same events at the same time.
+func (s *Service) CheckNow(ctx context.Context, accountID string) error {
+	if a, err := s.account(ctx, accountID); err != nil {
+		return err
+	} else if a.Stopped() {
+		return errKeyRevoked
+	}
+	done := make(chan error, 1)
+	s.mu.Lock()
+	_, running := s.kicks[accountID]
+	if running {
+		s.waiting[accountID] = append(s.waiting[accountID], done)
+	}
+	s.mu.Unlock()
+	if !running {
+		return errStopped
+	}
+	s.PollNow(accountID)
+	select {
+	case err := <-done:
+		return err
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// pollFor makes one poll of the loop of id and answers the CheckNow callers
+// that were waiting when it began.
+func (s *Service) pollFor(ctx context.Context, id string) error {
+	waiting := s.takeWaiting(id)
+	err := s.Poll(ctx, id)
+	for _, w := range waiting {
+		w <- err
+	}
+	return err
 }
 
 // Run polls every account until ctx ends, starting and stopping loops as
@@ -176,6 +217,7 @@ func (s *Service) Run(ctx context.Context) error {
 				delete(s.kicks, id)
 				delete(s.clients, id)
 				s.mu.Unlock()
+				s.answerWaiting(id, errGone)
 			}
 		}
 		select {

@@ -94,6 +94,7 @@ func init() {
 		{"accounts list", "[--json]", "list accounts", accountsList, false},
 		{"accounts remove", "<id>", "remove an account, its key and its history", accountsRemove, false},
 		{"events", "[--account ID] [--limit N] [--json]", "print stored events, newest first", events, false},
+		{"check-now", "[--account ID]", "make the running Cashbell poll at once", checkNow, false},
 		{"version", "", "print the version", printVersion, false},
 		{"help", "[command]", "print this help, or a command's", nil, false},
 		{"windows", "", "the windows of a running Cashbell (started by it)", runWindows, true},

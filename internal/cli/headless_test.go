@@ -172,6 +172,55 @@ func TestCommandsWorkWhileCashbellRuns(t *testing.T) {
 	}
 }
 
+// "Check now" makes the running Cashbell poll at once, and cuts short the
+// backoff after failures; without a running Cashbell it says how to start one.
+func TestCheckNowPollsAtOnceAndCutsTheBackoffShort(t *testing.T) {
+	quietBus()
+	h := newHarness(t)
+	if r := h.run(t, "", "check-now"); r.code != 1 || !strings.Contains(r.stderr, "Cashbell is not running") ||
+		!strings.Contains(r.stderr, "cashbell run --headless") {
+		t.Fatalf("check-now with nothing running: %+v", r)
+	}
+	key := h.sim.NewKey(h.acct, false, stripesim.Restricted, stripesim.AllPermissions...)
+	if r := h.run(t, key, "accounts", "add"); r.code != 0 {
+		t.Fatal(r)
+	}
+	c := h.start(t, "run", "--headless", "--interval", "1h")
+	c.waitLog(t, "first import")
+	gen := h.sim.Generator(h.acct, false, 1)
+	gen.Sale(stripesim.Sale{Amount: 4900, Currency: "usd", Email: "jane@example.com"})
+	// An hour's interval: only check-now can have fetched the sale.
+	r := h.run(t, "", "check-now")
+	if r.code != 0 || !regexp.MustCompile(`Acme\s+\d+\s+up to date`).MatchString(r.stdout) {
+		t.Fatalf("check-now: %+v", r)
+	}
+	if r := h.run(t, "", "events"); !strings.Contains(r.stdout, "jane@example.com") {
+		t.Fatalf("the sale check-now fetched is not stored: %+v", r)
+	}
+	// Stripe fails: the poll's error is said, with exit status 1, and the
+	// loop backs off.
+	h.sim.Inject(fakestripe.Fault{Kind: fakestripe.ServerError, Path: "/v1/events", Times: -1})
+	if r := h.run(t, "", "check-now"); r.code != 1 || !strings.Contains(r.stdout, "Acme") ||
+		!strings.Contains(r.stderr, "1 of 1 accounts could not be polled") {
+		t.Fatalf("check-now while Stripe fails: %+v", r)
+	}
+	c.waitLog(t, "poll failed; backing off")
+	h.sim.ClearFaults()
+	gen.Sale(stripesim.Sale{Amount: 1200, Currency: "usd", Email: "li@example.com"})
+	if r := h.run(t, "", "check-now", "--account", h.acct+"-test"); r.code != 0 || !strings.Contains(r.stdout, "up to date") {
+		t.Fatalf("check-now after the fault: %+v", r)
+	}
+	if r := h.run(t, "", "events"); !strings.Contains(r.stdout, "li@example.com") {
+		t.Fatalf("the backoff was not cut short: %+v", r)
+	}
+	if r := h.run(t, "", "check-now", "--account", "nope"); r.code != 1 || !strings.Contains(r.stderr, "no such account") {
+		t.Fatalf("check-now of an unknown account: %+v", r)
+	}
+	if err := c.stop(t, syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+}
+
 // A SIGKILL partway through ingest, then a restart: every event is stored once,
 // none is lost, and none is notified twice.
 func TestSIGKILLDuringIngestThenRestart(t *testing.T) {

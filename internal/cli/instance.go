@@ -24,7 +24,7 @@ import (
 // store themselves. Without a running instance they open the store as usual.
 
 // servedCommands are the commands a running instance answers.
-var servedCommands = [][]string{{"events"}, {"accounts", "list"}, {"accounts", "add"}, {"accounts", "remove"}}
+var servedCommands = [][]string{{"events"}, {"accounts", "list"}, {"accounts", "add"}, {"accounts", "remove"}, {"check-now"}}
 
 // Limits on the instance channel.
 const (

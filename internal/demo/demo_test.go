@@ -16,7 +16,9 @@ import (
 
 type nopSink struct{}
 
-func (nopSink) Notify(context.Context, notifier.Notification) (uint32, error) { return 0, nil }
+func (nopSink) Notify(_ context.Context, ns ...notifier.Notification) ([]uint32, error) {
+	return make([]uint32, len(ns)), nil
+}
 
 // The demo is attached, added and removed while pollers read the registry:
 // under -race this proves the demo connector is handed over safely.

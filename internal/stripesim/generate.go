@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"maps"
 	"math/rand/v2"
+	"slices"
 	"strings"
 	"time"
 )
@@ -146,14 +147,18 @@ func (g *Generator) Run(ctx context.Context, every time.Duration) {
 	}
 }
 
-// EventIDs lists the ids of every event created in an account and mode, oldest first.
-func (s *Sim) EventIDs(accountID string, live bool) []string {
+// EventIDs lists the ids of every event created in an account and mode,
+// oldest first; with types, only the events of those types (what a listing
+// with types[] returns).
+func (s *Sim) EventIDs(accountID string, live bool, types ...string) []string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	ds := s.mustAccount(accountID).data(live)
-	ids := make([]string, len(ds.events))
-	for i, e := range ds.events {
-		ids[i] = e.id
+	ids := make([]string, 0, len(ds.events))
+	for _, e := range ds.events {
+		if len(types) == 0 || slices.Contains(types, e.typ) {
+			ids = append(ids, e.id)
+		}
 	}
 	return ids
 }

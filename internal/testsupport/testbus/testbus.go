@@ -64,6 +64,9 @@ type Bus struct {
 	nextID uint32
 	fail   bool
 	caps   []string
+	// received is called with each notification once it is recorded and
+	// before the sender gets its reply.
+	received func(Notification)
 }
 
 // ErrNoDaemon means dbus-daemon is not installed.
@@ -205,6 +208,16 @@ func (b *Bus) SetCapabilities(caps []string) {
 	b.caps = caps
 }
 
+// OnNotify calls f with each notification the server has recorded, before
+// the sender hears back: a test can end the sender at the one moment when
+// the notification is on the screen and the sender does not know it yet.
+// nil stops the calls.
+func (b *Bus) OnNotify(f func(Notification)) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.received = f
+}
+
 // Fail makes the server refuse notifications, like a daemon in trouble.
 func (b *Bus) Fail(fail bool) {
 	b.mu.Lock()
@@ -244,11 +257,15 @@ func (s server) Notify(appName string, replacesID uint32, icon, summary, body st
 		s.b.nextID++
 		id = s.b.nextID
 	}
-	s.b.got = append(s.b.got, Notification{ID: id, Replaces: replacesID, AppName: appName, Icon: icon, Summary: summary, Body: body,
-		Actions: actions, Hints: hints, Timeout: timeout})
+	n := Notification{ID: id, Replaces: replacesID, AppName: appName, Icon: icon, Summary: summary, Body: body,
+		Actions: actions, Hints: hints, Timeout: timeout}
+	s.b.got = append(s.b.got, n)
 	select {
 	case s.b.notify <- struct{}{}:
 	default:
+	}
+	if s.b.received != nil {
+		s.b.received(n)
 	}
 	return id, nil
 }

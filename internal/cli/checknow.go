@@ -1,0 +1,95 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"text/tabwriter"
+	"time"
+
+	"github.com/cashbell/cashbell/accounts"
+	"github.com/cashbell/cashbell/internal/wiring"
+)
+
+// checkNowTimeout bounds how long `cashbell check-now` waits for the polls.
+const checkNowTimeout = 45 * time.Second
+
+// checkNow asks the running Cashbell to poll every account (or one) at once,
+// as the tray's "Check now" does, and prints what each poll found. The
+// running instance's own loops make the polls, so this works only while
+// Cashbell runs.
+func checkNow(ctx context.Context, env Env, args []string) error {
+	fs := newFlags("check-now")
+	only := fs.String("account", "", "")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	d := env.running
+	if d == nil {
+		dirs, err := wiring.FindDirs(env.Getenv)
+		if err != nil {
+			return err
+		}
+		code, err := forward(ctx, env, dirs, request{Args: append([]string{"check-now"}, args...)})
+		if errors.Is(err, errNoInstance) {
+			return errors.New("Cashbell is not running, so nothing polls: start it with `cashbell` or `cashbell run --headless`")
+		}
+		if err != nil {
+			return err
+		}
+		return exitStatus(code)
+	}
+	list, err := d.Registry.List(ctx)
+	if err != nil {
+		return err
+	}
+	ctx, cancel := context.WithTimeout(ctx, checkNowTimeout)
+	defer cancel()
+	type result struct {
+		a   accounts.Account
+		err error
+	}
+	results := make(chan result, len(list))
+	asked := 0
+	for _, a := range list {
+		if *only != "" && a.ID != *only {
+			continue
+		}
+		asked++
+		go func() { results <- result{a, d.Service.CheckNow(ctx, a.ID)} }()
+	}
+	if *only != "" && asked == 0 {
+		return fmt.Errorf("%w (%q)", accounts.ErrNotFound, *only)
+	}
+	byID := map[string]error{}
+	for range asked {
+		r := <-results
+		byID[r.a.ID] = r.err
+	}
+	tw := tabwriter.NewWriter(env.Stdout, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "ID\tNAME\tEVENTS\tRESULT")
+	failed := 0
+	for _, a := range list {
+		err, ok := byID[a.ID]
+		if !ok {
+			continue
+		}
+		n, cerr := d.Store.Count(ctx, a.ID)
+		if cerr != nil {
+			return cerr
+		}
+		outcome := "up to date"
+		if err != nil {
+			failed++
+			outcome = oneLine(accounts.Redact(err.Error()))
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%d\t%s\n", a.ID, a.Name, n, outcome)
+	}
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	if failed > 0 {
+		return fmt.Errorf("%d of %d accounts could not be polled; Cashbell keeps retrying them by itself", failed, asked)
+	}
+	return nil
+}
