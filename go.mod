@@ -20,6 +20,8 @@ require (
 	golang.org/x/term v0.47.0
 )
 
+require github.com/Microsoft/go-winio v0.6.4 // indirect
+
 require (
 	cashbell.local/localeenv v0.0.0
 	git.sr.ht/~jackmordaunt/go-toast v1.1.2 // indirect

@@ -5,7 +5,7 @@
 // The tray and the windows run in two processes. RunTray, in the process
 // that keeps the store and polls, shows the tray icon over D-Bus and never
 // starts Fyne's driver, so it never loads the GL driver. RunWindows, in a
-// process the tray starts when a window is wanted (internal/remote), shows
+// process the tray starts when a window is wanted (internal/local), shows
 // the windows and ends a moment after the last one closes, taking the GL
 // driver's memory with it.
 package app
@@ -27,7 +27,7 @@ import (
 	"github.com/cashbell/cashbell/accounts"
 	"github.com/cashbell/cashbell/assets"
 	"github.com/cashbell/cashbell/internal/opener"
-	"github.com/cashbell/cashbell/internal/remote"
+	"github.com/cashbell/cashbell/internal/local"
 	"github.com/cashbell/cashbell/notifier"
 )
 
@@ -95,7 +95,7 @@ type WindowsOptions struct {
 	// AddDemo starts the demo and adds its account (or returns it).
 	AddDemo func(ctx context.Context) (accounts.AddResult, error)
 	// Commands are the tray's: which window to show, when to refresh, quit.
-	Commands <-chan remote.Command
+	Commands <-chan local.Command
 	// Leave asks the tray whether the process may end, having done every
 	// command up to the one numbered; no means more came meanwhile.
 	Leave func(ctx context.Context, done uint64) bool
@@ -109,13 +109,13 @@ const idleExit = 2 * time.Second
 
 var (
 	_ registry = (*accounts.Registry)(nil)
-	_ registry = (*remote.Client)(nil)
+	_ registry = (*local.Client)(nil)
 	_ trayHost = (*sniTray)(nil)
 	_ history  = (*notifier.Store)(nil)
-	_ history  = (*remote.Client)(nil)
+	_ history  = (*local.Client)(nil)
 	_ service  = (*notifier.Service)(nil)
 	_ keyNotes = (*accounts.Vault)(nil)
-	_ keyNotes = (*remote.Client)(nil)
+	_ keyNotes = (*local.Client)(nil)
 )
 
 // env is what every window shares.
@@ -267,7 +267,7 @@ func newUI(a fyne.App, e *env) *ui {
 }
 
 // command does what the tray asks.
-func (u *ui) command(cmd remote.Command) {
+func (u *ui) command(cmd local.Command) {
 	u.done = max(u.done, cmd.Seq)
 	if cmd.NoTray != u.noTray {
 		u.noTray = cmd.NoTray
@@ -276,23 +276,23 @@ func (u *ui) command(cmd remote.Command) {
 		}
 	}
 	switch cmd.Kind {
-	case remote.ShowPrefs:
+	case local.ShowPrefs:
 		u.showPrefs()
-	case remote.ShowAdd:
+	case local.ShowAdd:
 		u.showPrefs()
 		u.preferences().onAdd()
-	case remote.ShowDemo:
+	case local.ShowDemo:
 		u.showPrefs()
 		u.preferences().onTryDemo()
-	case remote.ShowActivity:
+	case local.ShowActivity:
 		w := u.activityWindow()
 		w.show()
 		if cmd.Account != "" {
 			w.showAccount(cmd.Account)
 		}
-	case remote.Changed:
+	case local.Changed:
 		u.refresh()
-	case remote.Quit:
+	case local.Quit:
 		u.quit()
 	}
 }

@@ -25,7 +25,7 @@ import (
 
 	"github.com/cashbell/cashbell/accounts"
 	"github.com/cashbell/cashbell/assets"
-	"github.com/cashbell/cashbell/internal/remote"
+	"github.com/cashbell/cashbell/internal/local"
 	"github.com/cashbell/cashbell/internal/stripesim"
 	"github.com/cashbell/cashbell/internal/testsupport/fakestripe"
 	"github.com/cashbell/cashbell/internal/testsupport/testworld"
@@ -117,11 +117,11 @@ func newFixture(t testing.TB) *fixture {
 }
 
 // inProcessWindows hands the tray's commands to windows in this process,
-// as the windows process does through internal/remote.
+// as the windows process does through internal/local.
 type inProcessWindows struct{ u *ui }
 
-func (w *inProcessWindows) Show(cmd remote.Command) { w.u.command(cmd) }
-func (w *inProcessWindows) Send(cmd remote.Command) { w.u.command(cmd) }
+func (w *inProcessWindows) Show(cmd local.Command) { w.u.command(cmd) }
+func (w *inProcessWindows) Send(cmd local.Command) { w.u.command(cmd) }
 func (w *inProcessWindows) Close()                  {}
 
 // queue is the current test's UI queue. Fyne's test driver runs fyne.Do on

@@ -6,7 +6,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/cashbell/cashbell/internal/remote"
+	"github.com/cashbell/cashbell/internal/local"
 	"github.com/cashbell/cashbell/notifier"
 )
 
@@ -14,8 +14,8 @@ import (
 // needed and hands it a command; Send only tells a running one; Close tells
 // it to quit and waits a little.
 type windows interface {
-	Show(cmd remote.Command)
-	Send(cmd remote.Command)
+	Show(cmd local.Command)
+	Send(cmd local.Command)
 	Close()
 }
 
@@ -92,7 +92,7 @@ func RunTray(ctx context.Context, o TrayOptions) error {
 			f()
 		case <-o.Poller.Changed():
 			t.tray.refresh()
-			t.windows.Send(t.command(remote.Changed))
+			t.windows.Send(t.command(local.Changed))
 		case <-o.Changes:
 			t.tray.refresh()
 		case <-o.Show:
@@ -137,22 +137,22 @@ func (t *trayApp) start(wantDemo bool) {
 	}
 	switch {
 	case wantDemo && hasDemo: // --demo again: the demo is there already
-		t.windows.Show(t.command(remote.ShowPrefs))
+		t.windows.Show(t.command(local.ShowPrefs))
 	case wantDemo:
-		t.windows.Show(t.command(remote.ShowDemo))
+		t.windows.Show(t.command(local.ShowDemo))
 	case len(list) == 0:
-		t.windows.Show(t.command(remote.ShowAdd))
+		t.windows.Show(t.command(local.ShowAdd))
 	case t.tray.host == nil || t.noTray:
-		t.windows.Show(t.command(remote.ShowPrefs)) // no tray to reach the app from
+		t.windows.Show(t.command(local.ShowPrefs)) // no tray to reach the app from
 	}
 }
 
-func (t *trayApp) command(kind remote.CommandKind) remote.Command {
-	return remote.Command{Kind: kind, NoTray: t.noTray || t.tray.host == nil}
+func (t *trayApp) command(kind local.CommandKind) local.Command {
+	return local.Command{Kind: kind, NoTray: t.noTray || t.tray.host == nil}
 }
 
-func (t *trayApp) showPrefs()    { t.windows.Show(t.command(remote.ShowPrefs)) }
-func (t *trayApp) showActivity() { t.windows.Show(t.command(remote.ShowActivity)) }
+func (t *trayApp) showPrefs()    { t.windows.Show(t.command(local.ShowPrefs)) }
+func (t *trayApp) showActivity() { t.windows.Show(t.command(local.ShowActivity)) }
 
 func (t *trayApp) quit() {
 	t.quitOnce.Do(func() { close(t.quitting) })
@@ -165,7 +165,7 @@ func (t *trayApp) clicked(c notifier.Action) {
 		t.env.openURL(c.URL)
 		return
 	}
-	cmd := t.command(remote.ShowActivity)
+	cmd := t.command(local.ShowActivity)
 	cmd.Account = c.Account
 	t.windows.Show(cmd)
 }
@@ -189,7 +189,7 @@ func (t *trayApp) hostChanged(present bool) {
 			t.toldNoHost = false
 			t.env.log.Info("a tray host appeared: the icon is back")
 		}
-		t.windows.Send(t.command(remote.Changed))
+		t.windows.Send(t.command(local.Changed))
 		return
 	}
 	wait := hostGrace

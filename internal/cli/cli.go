@@ -16,7 +16,7 @@ import (
 	"time"
 
 	"github.com/cashbell/cashbell/accounts"
-	"github.com/cashbell/cashbell/internal/remote"
+	"github.com/cashbell/cashbell/internal/local"
 	"github.com/cashbell/cashbell/internal/wiring"
 	"github.com/cashbell/cashbell/notifier"
 )
@@ -59,9 +59,9 @@ type GUIOptions struct {
 }
 
 // WindowsOptions are what the windows process runs on: the tray process's
-// services through the socket, and its commands after Seq.
+// services through the local channel, and its commands after Seq.
 type WindowsOptions struct {
-	Client *remote.Client
+	Client *local.Client
 	Seq    uint64
 	Logger *slog.Logger
 }

@@ -3,56 +3,26 @@ package cli
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"net"
-	"os"
-	"path/filepath"
 	"slices"
 	"strings"
-	"sync"
-	"time"
 
+	"github.com/cashbell/cashbell/internal/local"
 	"github.com/cashbell/cashbell/internal/wiring"
 )
 
 // The running Cashbell holds the store, and bbolt's lock is exclusive, so
-// commands such as `cashbell events` are served by it over a local socket
-// (mode 0600, in a folder only the user can enter) instead of opening the
-// store themselves. Without a running instance they open the store as usual.
+// commands such as `cashbell events` are served by it over the local
+// endpoint (internal/local) instead of opening the store themselves.
+// Without a running instance they open the store as usual.
 
 // servedCommands are the commands a running instance answers.
 var servedCommands = [][]string{{"events"}, {"accounts", "list"}, {"accounts", "add"}, {"accounts", "remove"}, {"check-now"}}
 
-// Limits on the instance channel.
-const (
-	maxRequest   = 64 << 10
-	maxReply     = 64 << 20
-	serveTimeout = 60 * time.Second
-	dialTimeout  = 2 * time.Second
-)
-
-type request struct {
-	Args  []string `json:"args"`
-	Stdin string   `json:"stdin"` // a key for accounts add, read by the client
-}
-
-type reply struct {
-	Code   int    `json:"code"`
-	Stdout string `json:"stdout"`
-	Stderr string `json:"stderr"`
-}
-
-// socketPath is where the running instance listens: the user's runtime
-// folder when there is one, else Cashbell's config folder.
-func socketPath(env Env, dirs wiring.Dirs) string {
-	if run := env.Getenv("XDG_RUNTIME_DIR"); filepath.IsAbs(run) {
-		return filepath.Join(run, "cashbell", "instance.sock")
-	}
-	return filepath.Join(dirs.Config, "instance.sock")
-}
+type request = local.CLIRequest
 
 func served(args []string) bool {
 	for _, c := range servedCommands {
@@ -63,82 +33,58 @@ func served(args []string) bool {
 	return false
 }
 
-// serveInstance answers commands from other cashbell processes with the
-// running instance's services until ctx ends.
-// show, when not nil, brings the window forward for a second launch that
-// could not reach this one over D-Bus (Windows, macOS).
-func serveInstance(ctx context.Context, env Env, d *wiring.Main, show func()) (stop func()) {
-	path := socketPath(env, d.Dirs)
-	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
-		d.Logger.Warn("commands cannot reach this Cashbell", "err", err)
-		return func() {}
-	}
-	_ = os.Remove(path) // a socket left by a Cashbell that was killed
-	l, err := net.Listen("unix", path)
-	if err != nil {
-		d.Logger.Warn("commands cannot reach this Cashbell", "err", err)
-		return func() {}
-	}
-	if err := os.Chmod(path, 0o600); err != nil {
-		l.Close()
-		d.Logger.Warn("commands cannot reach this Cashbell", "err", err)
-		return func() {}
-	}
-	var once sync.Once
-	stop = func() {
-		once.Do(func() {
-			l.Close()
-			_ = os.Remove(path)
-		})
-	}
-	go func() {
-		<-ctx.Done()
-		stop()
-	}()
-	go func() {
-		for {
-			conn, err := l.Accept()
-			if err != nil {
-				return
-			}
-			go answer(ctx, env, d, conn, show)
-		}
-	}()
-	return stop
+// endpoint is where the running Cashbell of this config folder listens.
+func endpoint(env Env, dirs wiring.Dirs) (string, error) {
+	return local.Path(dirs.Config, env.Getenv("XDG_RUNTIME_DIR"))
 }
 
-func answer(ctx context.Context, env Env, d *wiring.Main, conn net.Conn, show func()) {
-	defer conn.Close()
-	_ = conn.SetDeadline(time.Now().Add(serveTimeout))
-	var req request
-	err := json.NewDecoder(io.LimitReader(conn, maxRequest)).Decode(&req)
-	if err == nil && show != nil && slices.Equal(req.Args, []string{"show"}) {
+// serveLocal serves the running instance's endpoint, to other cashbell
+// processes and to its windows process, until stop. show, when not nil,
+// brings the window forward for a second launch; changed is called after a
+// window changed accounts or settings.
+func serveLocal(env Env, d *wiring.Main, show, changed func()) (srv *local.Server, stop func()) {
+	var l net.Listener
+	path, err := endpoint(env, d.Dirs)
+	if err == nil {
+		l, err = local.Listen(path)
+	}
+	if err != nil {
+		d.Logger.Warn("commands cannot reach this Cashbell", "err", err)
+		l = nil // its windows are still served, on the sockets handed to them
+	}
+	srv = local.Serve(l, local.Backend{Registry: d.Registry, Store: d.Store, Poller: d.Service, Keys: d.Vault,
+		AddDemo: d.AddDemo, Changed: changed, Logger: d.Logger,
+		CLI: func(ctx context.Context, req local.CLIRequest) local.CLIReply { return answer(ctx, env, d, req, show) }})
+	return srv, srv.Close
+}
+
+func answer(ctx context.Context, env Env, d *wiring.Main, req local.CLIRequest, show func()) local.CLIReply {
+	if show != nil && slices.Equal(req.Args, []string{"show"}) {
 		show()
-		_ = json.NewEncoder(conn).Encode(reply{})
-		return
+		return local.CLIReply{}
 	}
-	if err != nil || !served(req.Args) {
-		_ = json.NewEncoder(conn).Encode(reply{Code: 2, Stderr: "cashbell: this command is not served by the running Cashbell\n"})
-		return
+	if !served(req.Args) {
+		return local.CLIReply{Code: 2, Stderr: "cashbell: this command is not served by the running Cashbell\n"}
 	}
-	ctx, cancel := context.WithTimeout(ctx, serveTimeout)
-	defer cancel()
 	var out, errOut bytes.Buffer
 	code := Main(ctx, Env{Args: req.Args, Stdin: strings.NewReader(req.Stdin), Stdout: &out, Stderr: &errOut,
 		Getenv: env.Getenv, running: d})
 	d.Logger.Debug("served a command", "command", req.Args[0], "code", code)
-	_ = json.NewEncoder(conn).Encode(reply{Code: code, Stdout: out.String(), Stderr: errOut.String()})
+	return local.CLIReply{Code: code, Stdout: out.String(), Stderr: errOut.String()}
 }
 
-// showRunning asks a running Cashbell to bring its window forward through
-// the instance socket, and reports whether it did.
-func showRunning(ctx context.Context, env Env) bool {
+// showRunning asks a running Cashbell to bring its window forward, and
+// says why it did not.
+func showRunning(ctx context.Context, env Env) error {
 	dirs, err := wiring.FindDirs(env.Getenv)
 	if err != nil {
-		return false
+		return err
 	}
 	code, err := forward(ctx, env, dirs, request{Args: []string{"show"}})
-	return err == nil && code == 0
+	if err == nil && code != 0 {
+		return errors.New("the running Cashbell has no window: it runs headless")
+	}
+	return err
 }
 
 // errNoInstance means no running Cashbell answered; the command runs here.
@@ -146,23 +92,20 @@ var errNoInstance = errors.New("no running Cashbell")
 
 // forward asks a running instance to run the command, and copies its answer.
 func forward(ctx context.Context, env Env, dirs wiring.Dirs, req request) (int, error) {
-	var dialer net.Dialer
-	dctx, cancel := context.WithTimeout(ctx, dialTimeout)
-	defer cancel()
-	conn, err := dialer.DialContext(dctx, "unix", socketPath(env, dirs))
+	path, err := endpoint(env, dirs)
 	if err != nil {
+		return 0, errNoInstance // none can listen where there is no folder for it
+	}
+	c := local.NewClient(local.DialPath(path))
+	defer c.Close()
+	rep, err := c.RunCLI(ctx, req)
+	switch {
+	case errors.Is(err, local.ErrNotYours):
+		return 0, err // never run the command as if nobody were there
+	case errors.Is(err, local.ErrGone):
 		return 0, errNoInstance
-	}
-	defer conn.Close()
-	stop := context.AfterFunc(ctx, func() { _ = conn.SetDeadline(time.Now()) })
-	defer stop()
-	_ = conn.SetDeadline(time.Now().Add(serveTimeout + dialTimeout))
-	if err := json.NewEncoder(conn).Encode(req); err != nil {
-		return 0, fmt.Errorf("talking to the running Cashbell: %w", err)
-	}
-	var rep reply
-	if err := json.NewDecoder(io.LimitReader(conn, maxReply)).Decode(&rep); err != nil {
-		return 0, fmt.Errorf("talking to the running Cashbell: %w", err)
+	case err != nil:
+		return 0, err
 	}
 	io.WriteString(env.Stdout, rep.Stdout)
 	io.WriteString(env.Stderr, rep.Stderr)

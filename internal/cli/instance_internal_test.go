@@ -4,15 +4,15 @@ import (
 	"context"
 	"io"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/cashbell/cashbell/internal/wiring"
 )
 
-// A second launch that cannot use D-Bus (Windows, macOS) brings the running
-// window forward through the instance socket; a headless Cashbell, which
-// has no window, says no.
+// A second launch brings the running window forward through the local
+// endpoint; a headless Cashbell, which has no window, says no.
 func TestASecondLaunchShowsTheWindowThroughTheSocket(t *testing.T) {
 	home := t.TempDir()
 	vars := map[string]string{"HOME": home, "XDG_CONFIG_HOME": filepath.Join(home, "config"), "XDG_RUNTIME_DIR": filepath.Join(home, "run"),
@@ -26,9 +26,9 @@ func TestASecondLaunchShowsTheWindowThroughTheSocket(t *testing.T) {
 	}
 	defer m.Close()
 	shown := make(chan struct{}, 1)
-	stop := serveInstance(ctx, env, m, func() { shown <- struct{}{} })
-	if !showRunning(ctx, env) {
-		t.Fatal("the running Cashbell did not answer show")
+	_, stop := serveLocal(env, m, func() { shown <- struct{}{} }, nil)
+	if err := showRunning(ctx, env); err != nil {
+		t.Fatalf("the running Cashbell did not answer show: %v", err)
 	}
 	select {
 	case <-shown:
@@ -36,9 +36,9 @@ func TestASecondLaunchShowsTheWindowThroughTheSocket(t *testing.T) {
 		t.Fatal("the window was not asked for")
 	}
 	stop()
-	stop = serveInstance(ctx, env, m, nil) // headless
+	_, stop = serveLocal(env, m, nil, nil) // headless
 	defer stop()
-	if showRunning(ctx, env) {
-		t.Fatal("a headless Cashbell claimed to show a window")
+	if err := showRunning(ctx, env); err == nil || !strings.Contains(err.Error(), "headless") {
+		t.Fatalf("a headless Cashbell claimed to show a window: %v", err)
 	}
 }

@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"github.com/cashbell/cashbell/internal/opener"
-	"github.com/cashbell/cashbell/internal/single"
 	"github.com/cashbell/cashbell/internal/wiring"
 	"github.com/cashbell/cashbell/notifier"
 )
@@ -31,7 +30,10 @@ func runGUI(ctx context.Context, env Env, args []string) error {
 	}
 	logger := NewLogger(env.Stderr, *verbose)
 	m, err := wiring.Open(ctx, env.config(*interval, logger))
-	if errors.Is(err, notifier.ErrAlreadyRunning) && (single.Activate(ctx) || showRunning(ctx, env)) {
+	if errors.Is(err, notifier.ErrAlreadyRunning) {
+		if serr := showRunning(ctx, env); serr != nil {
+			return fmt.Errorf("%w; it did not bring its window forward: %w", err, serr)
+		}
 		fmt.Fprintln(env.Stdout, "Cashbell is already running; its window was brought forward.")
 		return nil
 	}
@@ -42,34 +44,26 @@ func runGUI(ctx context.Context, env Env, args []string) error {
 	m.ResumeDemo(ctx)
 	ctx, stop := context.WithCancel(ctx)
 	defer stop()
-	show := make(chan struct{}, 1)
-	release, err := single.Serve(func() {
-		select {
-		case show <- struct{}{}:
-		default:
-		}
-	})
-	if err != nil {
-		logger.Warn("not registered as the single instance", "err", err)
-	}
-	defer release()
-	defer serveInstance(ctx, env, m, func() {
-		select {
-		case show <- struct{}{}:
-		default:
-		}
-	})() // gone before Cashbell is
-	changes := make(chan struct{}, 1)
-	host, err := serveWindows(env, m, func() {
-		select {
-		case changes <- struct{}{}:
-		default:
-		}
-	}, logger)
+	show, changes := make(chan struct{}, 1), make(chan struct{}, 1)
+	srv, closeLocal := serveLocal(env, m, signal(show), signal(changes))
+	defer closeLocal() // gone before Cashbell is
+	pipe, _ := endpoint(env, m.Dirs)
+	host, err := newWindowHost(srv, pipe, logger)
 	if err != nil {
 		return err
 	}
 	return env.GUI(ctx, m, GUIOptions{WantDemo: *wantDemo, Show: show, Windows: host, Changes: changes})
+}
+
+// signal returns a function that signals ch without waiting; signals that
+// nobody has read yet are merged into one.
+func signal(ch chan struct{}) func() {
+	return func() {
+		select {
+		case ch <- struct{}{}:
+		default:
+		}
+	}
 }
 
 func checkInterval(d time.Duration) error {
@@ -106,7 +100,8 @@ func runHeadless(ctx context.Context, env Env, args []string) error {
 			return err
 		}
 	}
-	defer serveInstance(ctx, env, m, nil)() // gone before Cashbell is
+	_, closeLocal := serveLocal(env, m, nil, nil)
+	defer closeLocal() // gone before Cashbell is
 	list, err := m.Registry.List(ctx)
 	if err != nil {
 		return err

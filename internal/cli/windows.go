@@ -5,24 +5,28 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
 	"os"
 	"os/exec"
-	"path/filepath"
+	"runtime"
 	"strconv"
 	"sync"
 	"time"
 
-	"github.com/cashbell/cashbell/internal/remote"
-	"github.com/cashbell/cashbell/internal/wiring"
+	"github.com/cashbell/cashbell/internal/local"
 )
+
+// envPipe names the endpoint for a windows process that cannot be handed
+// connected sockets (Windows): the pipe only this user can open.
+const envPipe = "CASHBELL_PIPE"
 
 // WindowHost starts the windows process when a window is wanted and hands
 // it the tray's commands; the process ends by itself a moment after its
 // last window closes.
 type WindowHost struct {
-	srv    *remote.Server
+	srv    *local.Server
 	exe    string
-	env    []string
+	pipe   string // the endpoint, where sockets cannot be handed over
 	logger *slog.Logger
 
 	mu      sync.Mutex
@@ -31,24 +35,17 @@ type WindowHost struct {
 	proc    *os.Process
 }
 
-// serveWindows serves the tray process's services to its windows process.
-func serveWindows(env Env, m *wiring.Main, changed func(), logger *slog.Logger) (*WindowHost, error) {
+func newWindowHost(srv *local.Server, pipe string, logger *slog.Logger) (*WindowHost, error) {
 	exe, err := os.Executable()
 	if err != nil {
 		return nil, err
 	}
-	path := filepath.Join(filepath.Dir(socketPath(env, m.Dirs)), "windows.sock")
-	srv, err := remote.Listen(path, &remote.Backend{Registry: m.Registry, Store: m.Store, Poller: m.Service, Keys: m.Vault,
-		AddDemo: m.AddDemo, Changed: changed})
-	if err != nil {
-		return nil, fmt.Errorf("the windows cannot reach this Cashbell: %w", err)
-	}
-	return &WindowHost{srv: srv, exe: exe, env: os.Environ(), logger: logger}, nil
+	return &WindowHost{srv: srv, exe: exe, pipe: pipe, logger: logger}, nil
 }
 
 // Show hands cmd to the windows process, starting one if none runs or the
 // one running is on its way out.
-func (h *WindowHost) Show(cmd remote.Command) {
+func (h *WindowHost) Show(cmd local.Command) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	if h.running && h.srv.Send(cmd) {
@@ -56,13 +53,32 @@ func (h *WindowHost) Show(cmd remote.Command) {
 	}
 	seq := h.srv.Resume()
 	h.srv.Send(cmd)
-	c := exec.Command(h.exe, "windows")
-	c.Env = append(append([]string(nil), h.env...), h.srv.Env()...)
-	c.Env = append(c.Env, remote.EnvSeq+"="+strconv.FormatUint(seq, 10))
+	c := exec.Command(h.exe, "windows", "--after", strconv.FormatUint(seq, 10))
 	c.Stdout, c.Stderr = os.Stderr, os.Stderr
+	var trayEnds []net.Conn
+	for range 2 { // one for the calls, one for the stream of commands
+		tray, child, err := local.Pair()
+		if errors.Is(err, errors.ErrUnsupported) {
+			c.Env = append(os.Environ(), envPipe+"="+h.pipe)
+			break
+		}
+		if err != nil {
+			h.logger.Error("the windows did not start", "err", err)
+			return
+		}
+		defer child.Close() // the child has its own copy once started
+		c.ExtraFiles = append(c.ExtraFiles, child)
+		trayEnds = append(trayEnds, tray)
+	}
 	if err := c.Start(); err != nil {
 		h.logger.Error("the windows did not start", "err", err)
+		for _, t := range trayEnds {
+			t.Close()
+		}
 		return
+	}
+	for _, t := range trayEnds {
+		go h.srv.Attach(t)
 	}
 	h.running, h.proc, h.done = true, c.Process, make(chan struct{})
 	done := h.done
@@ -81,7 +97,7 @@ func (h *WindowHost) Show(cmd remote.Command) {
 }
 
 // Send hands cmd to a running windows process; with none, it is dropped.
-func (h *WindowHost) Send(cmd remote.Command) {
+func (h *WindowHost) Send(cmd local.Command) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	if h.running {
@@ -89,13 +105,12 @@ func (h *WindowHost) Send(cmd remote.Command) {
 	}
 }
 
-// Close tells the windows process to quit, waits for it a little, and
-// stops serving.
+// Close tells the windows process to quit and waits for it a little.
 func (h *WindowHost) Close() {
 	h.mu.Lock()
 	running, done, proc := h.running, h.done, h.proc
 	h.mu.Unlock()
-	h.srv.Send(remote.Command{Kind: remote.Quit})
+	h.srv.Send(local.Command{Kind: local.Quit})
 	if running {
 		select {
 		case <-done:
@@ -104,27 +119,46 @@ func (h *WindowHost) Close() {
 			<-done
 		}
 	}
-	h.srv.Close()
 }
 
 // runWindows is the windows process: it calls back the tray process that
-// started it and shows what it is asked to.
+// started it, through the sockets it was handed, and shows what it is
+// asked to.
 func runWindows(ctx context.Context, env Env, args []string) error {
+	fs := newFlags("windows")
+	after := fs.Uint64("after", 0, "")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
 	if env.Windows == nil {
 		return errors.New("this build has no window")
 	}
-	addr, token := env.Getenv(remote.EnvAddr), env.Getenv(remote.EnvToken)
-	if addr == "" || token == "" {
-		return fmt.Errorf("%w: `cashbell windows` is started by a running Cashbell", errUsage)
+	if noDisplay(env.Getenv) {
+		return errors.New("there is no display to draw windows on (neither DISPLAY nor WAYLAND_DISPLAY is set)")
 	}
-	// The token is not handed on to what this process starts (a browser).
-	_ = os.Unsetenv(remote.EnvToken)
-	seq, _ := strconv.ParseUint(env.Getenv(remote.EnvSeq), 10, 64)
-	logger := NewLogger(env.Stderr, false)
-	c, err := remote.Dial(ctx, addr, token)
-	if err != nil {
-		return err
+	dial := local.DialPath(env.Getenv(envPipe))
+	if env.Getenv(envPipe) == "" {
+		calls, err := local.Inherited(0)
+		if err != nil {
+			return fmt.Errorf("%w: `cashbell windows` is started by a running Cashbell (%w)", errUsage, err)
+		}
+		stream, err := local.Inherited(1)
+		if err != nil {
+			calls.Close()
+			return fmt.Errorf("%w: `cashbell windows` is started by a running Cashbell (%w)", errUsage, err)
+		}
+		dial = local.Handed(stream, calls)
 	}
+	c := local.NewClient(dial)
 	defer c.Close()
-	return env.Windows(ctx, WindowsOptions{Client: c, Seq: seq, Logger: logger})
+	return env.Windows(ctx, WindowsOptions{Client: c, Seq: *after, Logger: NewLogger(env.Stderr, false)})
+}
+
+// noDisplay: on an X11 or Wayland desktop, no display was given.
+func noDisplay(getenv func(string) string) bool {
+	switch runtime.GOOS {
+	case "windows", "darwin":
+		return false
+	}
+	return getenv("DISPLAY") == "" && getenv("WAYLAND_DISPLAY") == ""
 }

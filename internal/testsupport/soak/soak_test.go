@@ -253,10 +253,10 @@ func storedAll(t *testing.T, out string, sim *fakestripe.Stripe, ids []string, w
 // result is what the soak found.
 type result struct {
 	created, stored, worth, announced, notifications, updates int
-	silent, unworthy, pending, disagree                      int
-	neverStored, unshown, unannounced                        int // lost
-	twice, unknown                                           int // duplicated
-	problems                                                 []string
+	silent, unworthy, pending, disagree                       int
+	neverStored, unshown, unannounced                         int // lost
+	twice, unknown                                            int // duplicated
+	problems                                                  []string
 }
 
 func (r *result) lost() int       { return r.neverStored + r.unshown + r.unannounced }
