@@ -26,8 +26,8 @@ import (
 
 	"github.com/cashbell/cashbell/accounts"
 	"github.com/cashbell/cashbell/assets"
-	"github.com/cashbell/cashbell/internal/opener"
 	"github.com/cashbell/cashbell/internal/local"
+	"github.com/cashbell/cashbell/internal/opener"
 	"github.com/cashbell/cashbell/notifier"
 )
 

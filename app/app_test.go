@@ -122,7 +122,7 @@ type inProcessWindows struct{ u *ui }
 
 func (w *inProcessWindows) Show(cmd local.Command) { w.u.command(cmd) }
 func (w *inProcessWindows) Send(cmd local.Command) { w.u.command(cmd) }
-func (w *inProcessWindows) Close()                  {}
+func (w *inProcessWindows) Close()                 {}
 
 // queue is the current test's UI queue. Fyne's test driver runs fyne.Do on
 // the calling goroutine, so the tests play Fyne's main loop themselves: work
