@@ -59,9 +59,15 @@ func TestClickingANotificationIsHeard(t *testing.T) {
 	if a := clicked(t, w); !a.Burst || a.Account != w.acct.ID {
 		t.Fatalf("burst click %+v", a)
 	}
-	// Someone else's notification, or a made-up action, is not Cashbell's.
+	// Someone else's notification, or a made-up action, is not Cashbell's;
+	// and a click forged by another program on the bus is not a click.
 	_ = bus.Invoke(9999, "default")
 	_ = bus.Invoke(n.ID, "delete-everything")
+	for _, key := range []string{"default", "open"} {
+		if err := bus.Forge(n.ID, key); err != nil {
+			t.Fatal(err)
+		}
+	}
 	select {
 	case a := <-w.desktop.Actions():
 		t.Fatalf("heard %+v", a)

@@ -34,6 +34,7 @@ type Desktop struct {
 
 	mu      sync.Mutex
 	conn    *dbus.Conn
+	owner   string // the unique name of the notification service, "" when none
 	caps    []string
 	capsAt  time.Time
 	shown   map[uint32]Notification // by the server's id, for its actions
@@ -95,7 +96,7 @@ func (d *Desktop) send(ns []Notification) ([]uint32, error) {
 	if err != nil {
 		return ids, err
 	}
-	obj := conn.Object("org.freedesktop.Notifications", "/org/freedesktop/Notifications")
+	obj := conn.Object(notifications, "/org/freedesktop/Notifications")
 	calls := make([]*dbus.Call, len(ns))
 	for i, n := range ns {
 		note := d.note(n, caps)
@@ -176,36 +177,86 @@ func (d *Desktop) remember(id uint32, n Notification) {
 	}
 }
 
-// listen hears ActionInvoked and NotificationClosed for Cashbell's own
-// notifications. It reads the signals itself, checking each one's shape:
-// anything on the session bus can emit a signal.
+// The notification service's well-known name, and the bus's own.
+const (
+	notifications = "org.freedesktop.Notifications"
+	busDaemon     = "org.freedesktop.DBus"
+)
+
+// listen hears ActionInvoked and NotificationClosed from the current owner
+// of org.freedesktop.Notifications only: anything on the session bus can
+// emit a signal, and a forged click must not open pages. The owner's
+// unique name is followed through NameOwnerChanged, in the match rules and
+// in the handler. The caller holds d.mu.
 func (d *Desktop) listen(conn *dbus.Conn) error {
-	for _, member := range []string{"ActionInvoked", "NotificationClosed"} {
-		if err := conn.AddMatchSignal(dbus.WithMatchObjectPath("/org/freedesktop/Notifications"),
-			dbus.WithMatchInterface("org.freedesktop.Notifications"), dbus.WithMatchMember(member)); err != nil {
-			return err
-		}
+	if err := conn.AddMatchSignal(dbus.WithMatchSender(busDaemon), dbus.WithMatchInterface(busDaemon),
+		dbus.WithMatchMember("NameOwnerChanged"), dbus.WithMatchArg(0, notifications)); err != nil {
+		return err
 	}
+	// No owner yet: the service is started by the first notification.
+	_ = conn.BusObject().Call(busDaemon+".GetNameOwner", 0, notifications).Store(&d.owner)
+	matchOwner(conn, "", d.owner)
 	signals := make(chan *dbus.Signal, 16)
 	conn.Signal(signals)
 	go func() {
 		for sig := range signals {
-			d.signal(sig)
+			d.signal(conn, sig)
 		}
 	}()
 	return nil
 }
 
-func (d *Desktop) signal(sig *dbus.Signal) {
-	if sig == nil || sig.Path != "/org/freedesktop/Notifications" || len(sig.Body) < 2 {
+// follow listens to the notification service's new owner instead of the
+// old; the old one's ids mean nothing to the new.
+func (d *Desktop) follow(conn *dbus.Conn, owner string) {
+	d.mu.Lock()
+	old := d.owner
+	d.owner = owner
+	d.shown, d.order = map[uint32]Notification{}, nil
+	d.mu.Unlock()
+	matchOwner(conn, old, owner)
+}
+
+// matchOwner moves the match rules of the service's signals from the old
+// owner to the new.
+func matchOwner(conn *dbus.Conn, old, owner string) {
+	for _, member := range []string{"ActionInvoked", "NotificationClosed"} {
+		rule := func(sender string) []dbus.MatchOption {
+			return []dbus.MatchOption{dbus.WithMatchSender(sender), dbus.WithMatchObjectPath("/org/freedesktop/Notifications"),
+				dbus.WithMatchInterface(notifications), dbus.WithMatchMember(member)}
+		}
+		if old != "" {
+			_ = conn.RemoveMatchSignal(rule(old)...)
+		}
+		if owner != "" {
+			_ = conn.AddMatchSignal(rule(owner)...)
+		}
+	}
+}
+
+func (d *Desktop) signal(conn *dbus.Conn, sig *dbus.Signal) {
+	if sig == nil || len(sig.Body) < 2 {
 		return
 	}
+	if sig.Name == busDaemon+".NameOwnerChanged" {
+		name, _ := sig.Body[0].(string)
+		owner, _ := sig.Body[len(sig.Body)-1].(string)
+		if sig.Sender == busDaemon && name == notifications {
+			d.follow(conn, owner)
+		}
+		return
+	}
+	// The match rules already name the owner, but the connection is the
+	// process's shared one: other code's rules may let other senders in.
+	d.mu.Lock()
+	fromOwner := d.owner != "" && sig.Sender == d.owner
+	d.mu.Unlock()
 	id, ok := sig.Body[0].(uint32)
-	if !ok {
+	if !fromOwner || !ok || sig.Path != "/org/freedesktop/Notifications" {
 		return
 	}
 	switch sig.Name {
-	case "org.freedesktop.Notifications.ActionInvoked":
+	case notifications + ".ActionInvoked":
 		key, _ := sig.Body[1].(string)
 		d.mu.Lock()
 		n, ok := d.shown[id]
@@ -217,7 +268,7 @@ func (d *Desktop) signal(sig *dbus.Signal) {
 		case d.actions <- Action{Notification: n, Key: key}:
 		default: // nobody is listening (a command, not the app)
 		}
-	case "org.freedesktop.Notifications.NotificationClosed":
+	case notifications + ".NotificationClosed":
 		d.mu.Lock()
 		delete(d.shown, id)
 		d.mu.Unlock()

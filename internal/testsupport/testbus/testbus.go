@@ -175,6 +175,17 @@ func (b *Bus) Invoke(id uint32, key string) error {
 	return b.conn.Emit("/org/freedesktop/Notifications", "org.freedesktop.Notifications.ActionInvoked", id, key)
 }
 
+// Forge emits ActionInvoked as another program on the bus could: from a
+// connection of its own, not the notification server's.
+func (b *Bus) Forge(id uint32, key string) error {
+	conn, err := dbus.Connect(b.Address)
+	if err != nil {
+		return err
+	}
+	defer conn.Close()
+	return conn.Emit("/org/freedesktop/Notifications", "org.freedesktop.Notifications.ActionInvoked", id, key)
+}
+
 // OnScreen is what a person would see now: each notification as its last
 // update left it, in the order they first appeared.
 func (b *Bus) OnScreen() []Notification {
