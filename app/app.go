@@ -140,6 +140,8 @@ type env struct {
 	// thread: fyne.Do in the windows, the tray's own goroutine in the tray.
 	// It is the one way back to the widgets and the menu.
 	do func(func())
+	// inPlace makes fetch run its work on the calling goroutine.
+	inPlace bool
 }
 
 // fit sizes a shown window to want, or to what its screen has room for:
@@ -157,6 +159,20 @@ func (e *env) fit(w fyne.Window, want fyne.Size) {
 // fitSize is want, shrunk to 90 % of the screen where it would not fit.
 func fitSize(want, screen fyne.Size) fyne.Size {
 	return fyne.NewSize(min(want.Width, screen.Width*0.9), min(want.Height, screen.Height*0.9))
+}
+
+// fetch runs work away from the UI's thread (in the windows process its
+// reads are calls to the tray), then what it returns on the UI's thread;
+// where inPlace is set (the app's tests), both at once.
+func (e *env) fetch(work func() (apply func())) {
+	if e.inPlace {
+		work()()
+		return
+	}
+	go func() {
+		apply := work()
+		e.do(apply)
+	}()
 }
 
 // ctx gives UI actions a bounded context: every network call has a timeout.

@@ -99,6 +99,7 @@ func newFixture(t testing.TB) *fixture {
 		now: func() time.Time { return testNow }, autostart: testAutostart(t, dir),
 		openURL: func(u string) { f.opened = append(f.opened, u) },
 		do:      func(fn func()) { f.queue <- fn },
+		inPlace: true,
 		addDemo: func(ctx context.Context) (accounts.AddResult, error) {
 			conn, err := accounts.NewConnector(sim.URL)
 			if err != nil {

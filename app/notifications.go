@@ -141,16 +141,9 @@ func sized(o fyne.CanvasObject, width float32) fyne.CanvasObject {
 	return container.NewGridWrap(fyne.NewSize(width, o.MinSize().Height), o)
 }
 
-// refresh shows the stored settings. The minimum amount is left alone while
+// show shows the stored settings. The minimum amount is left alone while
 // it is being typed in or holds something not yet accepted.
-func (n *notificationsTab) refresh() {
-	ctx, cancel := n.env.ctx()
-	defer cancel()
-	set, err := n.env.hist.Settings(ctx)
-	if err != nil {
-		n.env.log.Error("reading settings", "err", err)
-		return
-	}
+func (n *notificationsTab) show(set notifier.Settings) {
 	n.loading = true
 	defer func() { n.loading = false }()
 	for id, c := range n.types {

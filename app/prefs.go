@@ -113,21 +113,36 @@ func (p *prefsWindow) setNoTray(on bool) {
 		"and Cashbell keeps watching; start Cashbell again to bring the window back.", widget.WarningImportance)
 }
 
-// refresh reloads the accounts list.
+// refresh reloads the accounts and the settings away from the UI's
+// thread (in the windows process each read is a call to the tray), and
+// shows them when they come.
 func (p *prefsWindow) refresh() {
-	ctx, cancel := p.env.ctx()
-	defer cancel()
-	list, err := p.env.reg.List(ctx)
-	if err != nil {
-		p.env.log.Error("listing accounts", "err", err)
-		return
-	}
-	p.accounts = list
-	p.list.Refresh()
-	p.empty.Hidden = len(list) > 0
-	p.empty.Refresh()
-	p.keysNote.SetText(p.env.keys.Summary(list))
-	p.notifs.refresh()
+	p.env.fetch(func() func() {
+		ctx, cancel := p.env.ctx()
+		defer cancel()
+		list, err := p.env.reg.List(ctx)
+		var summary string
+		if err == nil {
+			summary = p.env.keys.Summary(list)
+		}
+		set, serr := p.env.hist.Settings(ctx)
+		return func() {
+			if err != nil {
+				p.env.log.Error("listing accounts", "err", err)
+				return
+			}
+			p.accounts = list
+			p.list.Refresh()
+			p.empty.Hidden = len(list) > 0
+			p.empty.Refresh()
+			p.keysNote.SetText(summary)
+			if serr != nil {
+				p.env.log.Error("reading settings", "err", serr)
+				return
+			}
+			p.notifs.show(set)
+		}
+	})
 }
 
 // account returns the account with an id as last listed.

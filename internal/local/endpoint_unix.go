@@ -77,7 +77,7 @@ func Listen(path string) (net.Listener, error) {
 		l.Close()
 		return nil, err
 	}
-	return &limitListener{Listener: l, admit: checkPeer}, nil
+	return newLimitListener(l, checkPeer), nil
 }
 
 // Dial connects to path and checks that the listener is this user's.

@@ -39,7 +39,7 @@ func Listen(path string) (net.Listener, error) {
 		}
 		return nil, err
 	}
-	return &limitListener{Listener: l}, nil
+	return newLimitListener(l, nil), nil
 }
 
 // Dial connects to the pipe at path and checks that the process serving it

@@ -2,41 +2,47 @@ package local
 
 import (
 	"net"
-	"sync/atomic"
+	"sync"
 )
 
-// limitListener serves at most maxConns connections at once, and drops a
-// connection that admit refuses before anything is read from it.
+// limitListener serves at most maxConns connections at once: past that,
+// callers wait in the backlog, as with x/net's netutil.LimitListener, until
+// a connection ends (an idle one ends after headerTimeout). A connection
+// that admit refuses is closed before anything is read from it.
 type limitListener struct {
 	net.Listener
 	admit func(net.Conn) error
-	open  atomic.Int32
+	slots chan struct{}
+}
+
+func newLimitListener(l net.Listener, admit func(net.Conn) error) *limitListener {
+	return &limitListener{Listener: l, admit: admit, slots: make(chan struct{}, maxConns)}
 }
 
 func (l *limitListener) Accept() (net.Conn, error) {
 	for {
+		l.slots <- struct{}{}
 		c, err := l.Listener.Accept()
 		if err != nil {
-			return nil, err // net/http backs off on temporary errors
+			<-l.slots
+			return nil, err // net/http backs off on temporary errors (EMFILE)
 		}
-		if l.admit != nil && l.admit(c) != nil || l.open.Load() >= maxConns {
+		if l.admit != nil && l.admit(c) != nil {
 			c.Close()
+			<-l.slots
 			continue
 		}
-		l.open.Add(1)
-		return &countedConn{Conn: c, open: &l.open}, nil
+		return &slotConn{Conn: c, release: func() { <-l.slots }}, nil
 	}
 }
 
-type countedConn struct {
+type slotConn struct {
 	net.Conn
-	open   *atomic.Int32
-	closed atomic.Bool
+	release func()
+	once    sync.Once
 }
 
-func (c *countedConn) Close() error {
-	if c.closed.CompareAndSwap(false, true) {
-		c.open.Add(-1)
-	}
+func (c *slotConn) Close() error {
+	c.once.Do(c.release)
 	return c.Conn.Close()
 }

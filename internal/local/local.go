@@ -36,7 +36,7 @@ const (
 	maxCommand    = 64 << 10
 	maxConns      = 32 // connections served at once
 	callTimeout   = 60 * time.Second
-	headerTimeout = 5 * time.Second // a connection that says nothing is dropped
+	headerTimeout = 2 * time.Second // a connection that says nothing is dropped
 	dialTimeout   = 2 * time.Second
 )
 
