@@ -347,7 +347,7 @@ func TestTheWindowsProcessSaysWhatItLacks(t *testing.T) {
 		var out, errOut bytes.Buffer
 		started := false
 		code := cli.Main(context.Background(), cli.Env{Args: []string{"windows"}, Stdin: strings.NewReader(""), Stdout: &out, Stderr: &errOut,
-			Getenv: func(k string) string { return tc.vars[k] },
+			Getenv:  func(k string) string { return tc.vars[k] },
 			Windows: func(context.Context, cli.WindowsOptions) error { started = true; return nil }})
 		if code == 0 || started || !strings.Contains(errOut.String(), tc.want) {
 			t.Fatalf("%v: exit %d, %q", tc.vars, code, errOut.String())
