@@ -174,9 +174,7 @@ func (s *Service) deliver(ctx context.Context, a accounts.Account, c *client.API
 		return nil
 	}
 	ids, err := s.opts.Sink.Notify(ctx, out...)
-	if err != nil {
-		s.log.Warn("notification not shown", "account", a.ID, "err", err)
-	}
+	s.shown(err)
 	if tell != nil {
 		var id uint32 // 0 starts a new burst next time
 		if len(ids) == len(out) {
@@ -197,6 +195,21 @@ func markedAs(marks map[string]Mark, m Mark) []string {
 	}
 	slices.Sort(ids)
 	return ids
+}
+
+// shown logs a failure of the desktop's notifications once, not at every
+// poll (a desktop without a notification service fails them all), and says
+// when they work again. The events stay marked as told either way: the
+// tray, Activity and `cashbell events` still show them.
+func (s *Service) shown(err error) {
+	switch {
+	case err != nil && !s.sinkFailing.Swap(true):
+		s.log.Warn("notifications cannot be shown; events are still stored and shown in Activity", "err", err)
+	case err != nil:
+		s.log.Debug("notification not shown", "err", err)
+	case s.sinkFailing.Swap(false):
+		s.log.Info("notifications are shown again")
+	}
 }
 
 // keep stores what enrichment learnt about a happening's object.

@@ -167,9 +167,8 @@ func (s *Service) keyRefused(ctx context.Context, id string, cause error) {
 		n.Title = "Stripe stopped showing events to Cashbell — " + name
 		n.Body = fmt.Sprintf("Stripe refused to show events to the key %s. Check the key's permissions in the Stripe Dashboard, then check it again in Cashbell's Preferences.", a.KeyMasked)
 	}
-	if _, err := s.opts.Sink.Notify(ctx, n); err != nil {
-		s.log.Warn("notification not shown", "err", err)
-	}
+	_, err = s.opts.Sink.Notify(ctx, n)
+	s.shown(err)
 }
 
 func (s *Service) changed(string) {

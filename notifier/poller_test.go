@@ -1,8 +1,10 @@
 package notifier_test
 
 import (
+	"bytes"
 	"context"
 	"errors"
+	"log/slog"
 	"slices"
 	"strings"
 	"sync"
@@ -500,15 +502,37 @@ func TestRebuildAfterDamageIsSilentAndCovers30Days(t *testing.T) {
 	}
 }
 
+// A notification service that refuses everything (Wine has none that
+// works) loses no event, marks each as told so that nothing is shown late
+// or twice, and is said once in the log, not at every poll; its return is
+// said too.
 func TestNotificationServiceDownLosesNoEvents(t *testing.T) {
-	w := newWorld(t, stripesim.AllPermissions)
+	var logs bytes.Buffer
+	w := newWorld(t, stripesim.AllPermissions, func(o *notifier.Options) {
+		o.Logger = slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelInfo}))
+	})
 	w.poll(t)
 	bus.Fail(true)
+	for range 3 {
+		w.apart()
+		w.gen.Sale(stripesim.Sale{Amount: 100, Currency: "usd"})
+		w.poll(t)
+	}
+	bus.Fail(false)
+	if n, _ := w.store.Count(context.Background(), w.acct.ID); n != 3 {
+		t.Fatalf("stored %d", n)
+	}
+	if out, _ := w.store.Outbox(context.Background(), w.acct.ID); len(out) != 0 {
+		t.Fatalf("%d events still wait", len(out))
+	}
+	if n := strings.Count(logs.String(), "notifications cannot be shown"); n != 1 {
+		t.Fatalf("said %d times:\n%s", n, logs.String())
+	}
+	w.apart()
 	w.gen.Sale(stripesim.Sale{Amount: 100, Currency: "usd"})
 	w.poll(t)
-	bus.Fail(false)
-	if n, _ := w.store.Count(context.Background(), w.acct.ID); n != 1 {
-		t.Fatalf("stored %d", n)
+	if !strings.Contains(logs.String(), "notifications are shown again") {
+		t.Fatalf("the return is not said:\n%s", logs.String())
 	}
 }
 

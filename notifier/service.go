@@ -4,6 +4,7 @@ import (
 	"context"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/stripe/stripe-go/v76"
@@ -71,6 +72,8 @@ type Service struct {
 	products map[string]string       // "<account>/<prod_id>" -> name
 	clients  map[string]apiClient
 	bursts   map[string]*burst // by account
+	// sinkFailing: the last notification could not be shown.
+	sinkFailing atomic.Bool
 }
 
 // New returns a Service.

@@ -145,11 +145,15 @@ func (c *Client) known() State {
 	return st
 }
 
-// Where, KeyNote and Summary answer from the newest State: Preferences
-// asks them right after listing the accounts.
-func (c *Client) Where() accounts.Storage                { return c.known().Where }
-func (c *Client) KeyNote(where accounts.Storage) string  { return c.known().KeyNotes[where] }
-func (c *Client) Summary(list []accounts.Account) string { return c.known().Summary }
+// Where says where new keys are kept. It, KeyNote and Summary answer from
+// the newest State: Preferences asks them right after listing the accounts.
+func (c *Client) Where() accounts.Storage { return c.known().Where }
+
+// KeyNote says what keeping a key in where means.
+func (c *Client) KeyNote(where accounts.Storage) string { return c.known().KeyNotes[where] }
+
+// Summary says where the listed accounts' keys are kept.
+func (c *Client) Summary([]accounts.Account) string { return c.known().Summary }
 
 func (c *Client) account(ctx context.Context, in AccountCall) (accounts.AddResult, error) {
 	r, err := call[AccountCall, AccountReply](ctx, c, "/v1/account", in)

@@ -37,7 +37,7 @@ const (
 	maxConns      = 32 // connections served at once
 	callTimeout   = 60 * time.Second
 	headerTimeout = 2 * time.Second // a connection that says nothing is dropped
-	dialTimeout   = 2 * time.Second
+	dialTimeout   = 5 * time.Second
 )
 
 // name is the endpoint's name for a config folder: two Cashbells of one
