@@ -16,7 +16,7 @@ APT_WINDOWS := gcc-mingw-w64-x86-64-win32
 
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: all run build build-headless build-windows vet-cross test bench lint package screenshots soak soak-run deps deps-test deps-shots deps-windows clean
+.PHONY: all run build build-headless build-windows vet-cross test bench lint package screenshots soak soak-run deps deps-test deps-shots deps-windows deps-wine test-windows clean
 
 all: build
 
@@ -51,6 +51,15 @@ deps-windows:
 build-windows: deps-windows
 	GOOS=windows GOARCH=amd64 CGO_ENABLED=1 CC=x86_64-w64-mingw32-gcc $(GO) build -ldflags "-H windowsgui" -o bin/cashbell.exe .
 	GOOS=windows GOARCH=amd64 CGO_ENABLED=0 $(GO) build -tags nogui -o bin/cashbell-cli.exe .
+
+## deps-wine: Wine 8 (Debian's wine64) to run the Windows binaries
+deps-wine: deps-windows deps-test
+	@dpkg -s wine64 >/dev/null 2>&1 || { $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends wine64; }
+
+## test-windows: run bin/cashbell.exe and bin/cashbell-cli.exe under Wine 8
+## against the simulator, in a throw-away prefix (scripts/wine)
+test-windows: build-windows deps-wine
+	CASHBELL_WINE_BIN=$(CURDIR)/bin $(GO) test -count=1 -v -timeout 10m ./internal/testsupport/wine/
 
 ## vet-cross: go vet for Windows (with cgo) and for macOS (every package that
 ## needs no cgo, and the command line)

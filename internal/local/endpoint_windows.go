@@ -39,6 +39,15 @@ func Listen(path string) (net.Listener, error) {
 		}
 		return nil, err
 	}
+	// Under Wine 8 a client of the pipe's first instance (the one made with
+	// FILE_FLAG_FIRST_PIPE_INSTANCE) cannot end its process afterwards; a
+	// connection of our own takes that instance, so that commands get the
+	// next ones.
+	go func() {
+		if c, err := winio.DialPipe(path, nil); err == nil {
+			c.Close()
+		}
+	}()
 	return newLimitListener(l, nil), nil
 }
 

@@ -116,3 +116,15 @@ func Stop(t testing.TB, cmd *exec.Cmd, sig os.Signal, d time.Duration) error {
 	}
 	return nil
 }
+
+// WaitFor waits until the output in b says what, or fails the test after d.
+func WaitFor(t testing.TB, b *Buffer, what string, d time.Duration) {
+	t.Helper()
+	deadline := time.Now().Add(d)
+	for !strings.Contains(b.String(), what) {
+		if time.Now().After(deadline) {
+			t.Fatalf("%q was not said within %s:\n%s", what, d, b.String())
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
