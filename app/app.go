@@ -232,7 +232,10 @@ func RunWindows(ctx context.Context, o WindowsOptions) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	ready := make(chan struct{})
-	a.Lifecycle().SetOnStarted(func() { close(ready) })
+	a.Lifecycle().SetOnStarted(func() {
+		o.Logger.Debug("the window toolkit started")
+		close(ready)
+	})
 	go func() {
 		select {
 		case <-ready:
@@ -248,6 +251,7 @@ func RunWindows(ctx context.Context, o WindowsOptions) error {
 					e.do(u.quit)
 					return
 				}
+				o.Logger.Debug("a command from the tray", "kind", cmd.Kind)
 				e.do(func() { u.command(cmd) })
 			}
 		}

@@ -151,7 +151,9 @@ func runWindows(ctx context.Context, env Env, args []string) error {
 	}
 	c := local.NewClient(dial)
 	defer c.Close()
-	return env.Windows(ctx, WindowsOptions{Client: c, Seq: *after, Logger: NewLogger(env.Stderr, false)})
+	logger := NewLogger(env.Stderr, env.Getenv("CASHBELL_VERBOSE") != "")
+	logger.Debug("the windows process starts", "after", *after)
+	return env.Windows(ctx, WindowsOptions{Client: c, Seq: *after, Logger: logger})
 }
 
 // noDisplay: on an X11 or Wayland desktop, no display was given.
