@@ -86,6 +86,12 @@ func RunTray(ctx context.Context, o TrayOptions) error {
 		_ = o.Poller.Run(ctx)
 	}()
 	t.start(o.WantDemo)
+	return runTray(func() error { return t.loop(ctx, cancel, o, host, done) })
+}
+
+// loop is the tray's goroutine: its work, the pollers' news, the windows'
+// changes, second launches and clicks, until Quit or ctx ends.
+func (t *trayApp) loop(ctx context.Context, cancel context.CancelFunc, o TrayOptions, host trayHost, done <-chan struct{}) error {
 	for {
 		select {
 		case f := <-t.work:

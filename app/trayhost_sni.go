@@ -25,6 +25,10 @@ func startSystray() error {
 // stopSystray: the item leaves the bus with the process.
 func stopSystray() {}
 
+// runTray runs the tray's loop on the calling goroutine: the
+// StatusNotifierItem lives on the session bus, not in a window loop.
+func runTray(loop func() error) error { return loop() }
+
 // osIcon is the icon as systray takes it here: PNG.
 func osIcon(png []byte) []byte { return png }
 

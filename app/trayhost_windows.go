@@ -46,6 +46,10 @@ func stopSystray() {
 	}
 }
 
+// runTray runs the tray's loop on the calling goroutine: systray pumps its
+// window's messages on a thread of its own (startSystray).
+func runTray(loop func() error) error { return loop() }
+
 // osIcon is the icon as the notification area takes it: an ICO file.
 func osIcon(b []byte) []byte {
 	img, err := png.Decode(bytes.NewReader(b))
