@@ -5,7 +5,9 @@ go 1.26.8
 require (
 	fyne.io/fyne/v2 v2.7.1
 	fyne.io/systray v1.11.1-0.20250603113521-ca66a66d8b58
+	git.sr.ht/~jackmordaunt/go-toast/v2 v2.0.3
 	github.com/BurntSushi/toml v1.5.0
+	github.com/Microsoft/go-winio v0.6.4
 	github.com/bojanz/currency v1.4.2
 	github.com/cenkalti/backoff/v4 v4.3.0
 	github.com/esiqveland/notify v0.13.3
@@ -19,8 +21,6 @@ require (
 	golang.org/x/sys v0.49.0
 	golang.org/x/term v0.47.0
 )
-
-require github.com/Microsoft/go-winio v0.6.4 // indirect
 
 require (
 	cashbell.local/localeenv v0.0.0

@@ -1,4 +1,4 @@
-//go:build !(linux || freebsd || netbsd || openbsd)
+//go:build !(linux || freebsd || netbsd || openbsd || windows)
 
 package notifier
 
@@ -12,11 +12,10 @@ import (
 )
 
 // Desktop delivers notifications through beeep: the notification centre on
-// macOS, toast notifications on Windows.
+// macOS.
 type Desktop struct {
-	// SoundFile is unused here: beeep's notifications are silent toasts
-	// (Windows) and banners (macOS), so nothing rings, as where a Linux
-	// server lists no "sound".
+	// SoundFile is unused here: beeep's banners are silent, so nothing
+	// rings, as where a Linux server lists no "sound".
 	SoundFile string
 	// NoWindows is unused here: beeep's notifications have no buttons.
 	NoWindows bool
