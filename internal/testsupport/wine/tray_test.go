@@ -103,6 +103,33 @@ func (w *windows) shot(win xwindow) image.Image {
 	return img
 }
 
+// menuItem opens the tray icon's menu with a right click and clicks the
+// item fromBottom pixels above the menu's bottom edge.
+func (w *windows) menuItem(sysTray xwindow, fromBottom int, logs *testproc.Buffer) {
+	w.t.Helper()
+	before := map[string]bool{}
+	for _, win := range w.xwindows("") {
+		before[win.id] = true
+	}
+	if _, err := w.x("mousemove", strconv.Itoa(sysTray.x+9), strconv.Itoa(sysTray.y+9), "click", "3"); err != nil {
+		w.t.Fatal(err)
+	}
+	var menu xwindow
+	for deadline := time.Now().Add(10 * time.Second); menu.id == "" && time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
+		for _, win := range w.xwindows("") {
+			if !before[win.id] && win.w > 50 && win.h > 50 {
+				menu = win
+			}
+		}
+	}
+	if menu.id == "" {
+		w.t.Fatalf("the tray's menu did not open\n%s", logs.String())
+	}
+	if _, err := w.x("mousemove", strconv.Itoa(menu.x+30), strconv.Itoa(menu.y+menu.h-fromBottom), "click", "1"); err != nil {
+		w.t.Fatal(err)
+	}
+}
+
 // colours counts the distinct colours of an image: a window that drew
 // nothing has one or two.
 func colours(img image.Image) int {
@@ -156,45 +183,31 @@ func TestTheTrayUnderWine(t *testing.T) {
 	if code, out, errOut := w.run("", "accounts", "list"); code != 0 || !strings.Contains(out, id) {
 		t.Fatalf("accounts list while the tray runs: exit %d\n%s%s", code, out, errOut)
 	}
-	// A second launch hands over and ends; the first shows Preferences.
+	// Preferences from the tray's menu (a right click on the icon; the item
+	// two above Quit, past a separator), drawn by the windows process,
+	// which reaches the tray through the pipe.
+	w.menuItem(sysTray, 37, logs)
+	prefs := w.waitWindow("Cashbell Preferences", 60*time.Second, logs)
+	if n := colours(w.shot(prefs)); n < 8 {
+		t.Fatalf("Preferences drew nothing (%d colours)\n%s", n, logs.String())
+	}
+	// Wine's tray is at the top left, where Preferences opened over it:
+	// with no window manager, the test moves it aside.
+	if _, err := w.x("windowmove", prefs.id, "300", "200"); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(300 * time.Millisecond)
+	// A second launch hands over and ends.
 	second := w.command("cashbell.exe")
 	out, err := second.CombinedOutput()
 	if err != nil || !strings.Contains(string(out), "already running; its window was brought forward") {
 		t.Fatalf("second launch: %v\n%s", err, out)
 	}
-	prefs := w.waitWindow("Cashbell Preferences", 60*time.Second, logs)
-	if n := colours(w.shot(prefs)); n < 8 {
-		t.Fatalf("Preferences drew nothing (%d colours)\n%s", n, logs.String())
+	if !strings.Contains(logs.String(), "kind=prefs") {
+		t.Fatalf("the windows process got no Preferences command:\n%s", logs.String())
 	}
-
-	// Quit from the tray's menu: right click on the icon, then the menu's
-	// last item. Wine's tray is at the top left, where Preferences opened
-	// over it: with no window manager, the test moves it aside.
-	if _, err := w.x("windowmove", prefs.id, "300", "200"); err != nil {
-		t.Fatal(err)
-	}
-	time.Sleep(300 * time.Millisecond)
-	before := map[string]bool{}
-	for _, win := range w.xwindows("") {
-		before[win.id] = true
-	}
-	if _, err := w.x("mousemove", strconv.Itoa(sysTray.x+9), strconv.Itoa(sysTray.y+9), "click", "3"); err != nil {
-		t.Fatal(err)
-	}
-	var menu xwindow
-	for deadline := time.Now().Add(10 * time.Second); menu.id == "" && time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
-		for _, win := range w.xwindows("") {
-			if !before[win.id] && win.w > 50 && win.h > 50 {
-				menu = win
-			}
-		}
-	}
-	if menu.id == "" {
-		t.Fatalf("the tray's menu did not open\n%s", logs.String())
-	}
-	if _, err := w.x("mousemove", strconv.Itoa(menu.x+30), strconv.Itoa(menu.y+menu.h-10), "click", "1"); err != nil {
-		t.Fatal(err)
-	}
+	// Quit, the menu's last item.
+	w.menuItem(sysTray, 10, logs)
 	if err := testproc.Within(t, done, 30*time.Second, "Cashbell quitting from its menu"); err != nil || tray.ProcessState.ExitCode() != 0 {
 		t.Fatalf("Quit: %v (exit %d)\n%s", err, tray.ProcessState.ExitCode(), logs.String())
 	}
