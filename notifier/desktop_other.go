@@ -4,8 +4,6 @@ package notifier
 
 import (
 	"context"
-	"errors"
-	"fmt"
 	"sync"
 
 	"github.com/gen2brain/beeep"
@@ -37,21 +35,5 @@ var setAppName sync.Once
 // each notification is new.
 func (*Desktop) Notify(ctx context.Context, ns ...Notification) ([]uint32, error) {
 	setAppName.Do(func() { beeep.AppName = "Cashbell" })
-	done := make(chan error, 1)
-	go func() {
-		var errs []error
-		for _, n := range ns {
-			errs = append(errs, beeep.Notify(n.Title, n.Body, n.Icon))
-		}
-		done <- errors.Join(errs...)
-	}()
-	select {
-	case err := <-done:
-		if err != nil {
-			return make([]uint32, len(ns)), fmt.Errorf("showing a notification: %w", err)
-		}
-		return make([]uint32, len(ns)), nil
-	case <-ctx.Done():
-		return make([]uint32, len(ns)), ctx.Err()
-	}
+	return notifyEach(ctx, ns, func(n Notification) error { return beeep.Notify(n.Title, n.Body, n.Icon) })
 }

@@ -4,8 +4,6 @@ package notifier
 
 import (
 	"context"
-	"errors"
-	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -55,23 +53,7 @@ func (d *Desktop) Actions() <-chan Action { return d.actions }
 // Runtime gives no ids: each toast is new.
 func (d *Desktop) Notify(ctx context.Context, ns ...Notification) ([]uint32, error) {
 	d.register.Do(d.setUp)
-	done := make(chan error, 1)
-	go func() {
-		var errs []error
-		for _, n := range ns {
-			errs = append(errs, d.toast(n).Push())
-		}
-		done <- errors.Join(errs...)
-	}()
-	select {
-	case err := <-done:
-		if err != nil {
-			return make([]uint32, len(ns)), fmt.Errorf("showing a notification: %w", err)
-		}
-		return make([]uint32, len(ns)), nil
-	case <-ctx.Done():
-		return make([]uint32, len(ns)), ctx.Err()
-	}
+	return notifyEach(ctx, ns, func(n Notification) error { return d.toast(n).Push() })
 }
 
 // setUp tells Windows who Cashbell is and how to call it back.
