@@ -207,12 +207,15 @@ func (d *Desktop) listen(conn *dbus.Conn) error {
 }
 
 // follow listens to the notification service's new owner instead of the
-// old; the old one's ids mean nothing to the new.
+// old; the old one's ids mean nothing to the new. A first owner (the
+// service started by Cashbell's first notification) keeps what was shown.
 func (d *Desktop) follow(conn *dbus.Conn, owner string) {
 	d.mu.Lock()
 	old := d.owner
 	d.owner = owner
-	d.shown, d.order = map[uint32]Notification{}, nil
+	if old != "" && old != owner {
+		d.shown, d.order = map[uint32]Notification{}, nil
+	}
 	d.mu.Unlock()
 	matchOwner(conn, old, owner)
 }
