@@ -2,6 +2,7 @@ package app
 
 import (
 	"context"
+	"maps"
 	"slices"
 	"strconv"
 	"strings"
@@ -99,31 +100,44 @@ func (w *activityWindow) show() {
 
 // markSeen clears the tray's attention for failures and disputes seen here.
 func (w *activityWindow) markSeen() {
-	ctx, cancel := w.env.ctx()
-	defer cancel()
-	set, err := w.env.hist.Settings(ctx)
-	if err != nil {
-		return
-	}
 	now := w.env.now().Unix()
-	if set.SeenUntil >= now {
-		return
-	}
-	set.SeenUntil = now
-	if err := w.env.hist.SaveSettings(ctx, set); err == nil {
-		w.env.changed()
-	}
+	w.env.fetch(func() func() {
+		ctx, cancel := w.env.ctx()
+		defer cancel()
+		set, err := w.env.hist.Settings(ctx)
+		if err != nil || set.SeenUntil >= now {
+			return func() {}
+		}
+		set.SeenUntil = now
+		if err := w.env.hist.SaveSettings(ctx, set); err != nil {
+			return func() {}
+		}
+		return w.env.changed
+	})
 }
 
-// refresh reloads the account names and the first page, if the window is open.
+// refresh reloads the account names and the newest events, if the window
+// is open. Like every read of Activity's, it is made away from the UI's
+// thread (in the windows process each is a call to the tray) and shown
+// when it comes.
 func (w *activityWindow) refresh() {
-	ctx, cancel := w.env.ctx()
-	defer cancel()
-	list, err := w.env.reg.List(ctx)
-	if err != nil {
-		w.env.log.Error("listing accounts", "err", err)
-		return
-	}
+	w.env.fetch(func() func() {
+		ctx, cancel := w.env.ctx()
+		defer cancel()
+		list, err := w.env.reg.List(ctx)
+		return func() {
+			if err != nil {
+				w.env.log.Error("listing accounts", "err", err)
+				return
+			}
+			w.showAccounts(list)
+		}
+	})
+}
+
+// showAccounts puts the accounts in the filter, then adds the newest events
+// or, when the filter changed, reads the first page again.
+func (w *activityWindow) showAccounts(list []accounts.Account) {
 	w.order = list
 	w.accounts = map[string]accounts.Account{}
 	options := []string{"All accounts"}
@@ -139,69 +153,69 @@ func (w *activityWindow) refresh() {
 	filterChanged := selected != w.accountFilter.Selected
 	w.accountFilter.Selected = selected
 	w.accountFilter.Refresh()
-	if filterChanged || len(w.events) == 0 || !w.addNewest() {
+	if filterChanged || len(w.events) == 0 {
 		w.reload()
+		return
 	}
+	w.addNewest()
 }
 
 // addNewest puts the events that arrived since the list was read at its
-// top, keeping what the user scrolled to and selected; it reports false
-// when more arrived than a page, for a reload.
-func (w *activityWindow) addNewest() bool {
-	ctx, cancel := w.env.ctx()
-	defer cancel()
-	events, _, err := w.env.hist.Page(ctx, w.query())
-	if err != nil {
-		return false
+// top, keeping what the user scrolled to and selected; when more arrived
+// than a page, or amounts were hidden or shown meanwhile, it reads the
+// first page again.
+func (w *activityWindow) addNewest() {
+	q, top, names := w.query(), w.events[0].Event.ID, maps.Clone(w.accounts)
+	shown := make([]notifier.Event, min(len(w.events), activityPage))
+	for i := range shown {
+		shown[i] = w.events[i].Event
 	}
-	top := w.events[0].Event.ID
-	fresh := -1
-	for i, e := range events {
-		if e.ID == top {
-			fresh = i
-			break
+	w.env.fetch(func() func() {
+		ctx, cancel := w.env.ctx()
+		defer cancel()
+		events, _, err := w.env.hist.Page(ctx, q)
+		fresh := slices.IndexFunc(events, func(e notifier.Event) bool { return e.ID == top })
+		if err != nil || fresh < 0 {
+			return w.reload
 		}
-	}
-	if fresh < 0 {
-		return false
-	}
-	rows, err := w.happenings(ctx, events[:fresh])
-	if err != nil {
-		return false
-	}
-	set, _ := w.env.hist.Settings(ctx)
-	if set.HideAmounts != w.hideAmounts {
-		return false // every row reads differently
-	}
-	w.events = append(rows, w.events...)
-	// What Stripe settled since (fee and net) reaches the rows it belongs
-	// to; it comes within moments of a sale, so the newest page will do.
-	recent := make([]notifier.Event, min(len(w.events), activityPage))
-	for i := range recent {
-		recent[i] = w.events[i].Event
-	}
-	if again, err := w.decode(ctx, recent); err == nil {
-		copy(w.events, again)
-	}
-	if w.selected >= 0 {
-		w.selected += len(rows)
-		w.list.Select(w.selected)
-	}
-	w.updateCount()
-	w.list.Refresh()
-	if w.chart != nil {
-		w.chart.reload(w.filteredAccount(), w.hideAmounts, false)
-	}
-	return true
+		rows, err := w.happenings(ctx, names, events[:fresh])
+		set, serr := w.env.hist.Settings(ctx)
+		if err != nil || serr != nil {
+			return w.reload
+		}
+		// What Stripe settled since (fee and net) reaches the rows it
+		// belongs to; it comes within moments of a sale, so the newest
+		// page will do.
+		again, aerr := w.decode(ctx, names, shown)
+		return func() {
+			if set.HideAmounts != w.hideAmounts {
+				w.reload() // every row reads differently
+				return
+			}
+			if aerr == nil && len(w.events) >= len(again) && w.events[0].Event.ID == top {
+				copy(w.events, again)
+			}
+			w.events = append(rows, w.events...)
+			if w.selected >= 0 {
+				w.selected += len(rows)
+				w.list.Select(w.selected)
+			}
+			w.updateCount()
+			w.list.Refresh()
+			if w.chart != nil {
+				w.chart.reload(w.filteredAccount(), w.hideAmounts, false)
+			}
+		}
+	})
 }
 
 // decode reads events for their rows, with their accounts' names and
 // modes and what the store knows of their objects.
-func (w *activityWindow) decode(ctx context.Context, events []notifier.Event) ([]notifier.Happening, error) {
+func (w *activityWindow) decode(ctx context.Context, names map[string]accounts.Account, events []notifier.Event) ([]notifier.Happening, error) {
 	details, err := w.env.hist.Details(ctx, events)
 	out := make([]notifier.Happening, len(events))
 	for i, e := range events {
-		out[i] = notifier.Decode(e, source(w.accounts[e.Account]))
+		out[i] = notifier.Decode(e, source(names[e.Account]))
 		if i < len(details) {
 			out[i] = out[i].With(details[i])
 		}
@@ -215,8 +229,8 @@ func (w *activityWindow) decode(ctx context.Context, events []notifier.Event) ([
 // Only what is news is listed: not the events Stripe sends alongside (the
 // settlement's charge.updated, charge.refunded where refund.created tells
 // the refund, a subscription turning active with its first payment).
-func (w *activityWindow) happenings(ctx context.Context, events []notifier.Event) ([]notifier.Happening, error) {
-	all, err := w.decode(ctx, events)
+func (w *activityWindow) happenings(ctx context.Context, names map[string]accounts.Account, events []notifier.Event) ([]notifier.Happening, error) {
+	all, err := w.decode(ctx, names, events)
 	news := all[:0]
 	for _, h := range all {
 		if h.Notifies() {
@@ -259,55 +273,60 @@ func (w *activityWindow) reload() {
 	if w.list == nil || w.count == nil {
 		return
 	}
-	ctx, cancel := w.env.ctx()
-	defer cancel()
-	events, cur, err := w.env.hist.Page(ctx, w.query())
-	if err != nil {
-		w.env.log.Error("reading events", "err", err)
-		return
-	}
-	rows, err := w.happenings(ctx, events)
-	if err != nil {
-		w.env.log.Error("reading events", "err", err)
-		return
-	}
-	set, _ := w.env.hist.Settings(ctx)
-	w.hideAmounts = set.HideAmounts
-	w.oneAccount = len(w.order) == 1 || w.accountFilter.SelectedIndex() > 0
-	if w.chart != nil {
-		w.chart.reload(w.filteredAccount(), w.hideAmounts, false)
-	}
-	w.events, w.cursor, w.more = rows, cur, len(events) == activityPage
-	w.selected = -1
-	w.list.UnselectAll()
-	w.openBtn.Disable()
-	w.updateCount()
-	w.list.Refresh()
+	q, names := w.query(), maps.Clone(w.accounts)
+	w.env.fetch(func() func() {
+		ctx, cancel := w.env.ctx()
+		defer cancel()
+		events, cur, err := w.env.hist.Page(ctx, q)
+		var rows []notifier.Happening
+		if err == nil {
+			rows, err = w.happenings(ctx, names, events)
+		}
+		set, _ := w.env.hist.Settings(ctx)
+		return func() {
+			if err != nil {
+				w.env.log.Error("reading events", "err", err)
+				return
+			}
+			w.hideAmounts = set.HideAmounts
+			w.oneAccount = len(w.order) == 1 || w.accountFilter.SelectedIndex() > 0
+			if w.chart != nil {
+				w.chart.reload(w.filteredAccount(), w.hideAmounts, false)
+			}
+			w.events, w.cursor, w.more = rows, cur, len(events) == activityPage
+			w.selected = -1
+			w.list.UnselectAll()
+			w.openBtn.Disable()
+			w.updateCount()
+			w.list.Refresh()
+		}
+	})
 }
 
 // loadMore appends the next page after the current frame.
 func (w *activityWindow) loadMore() {
 	w.loading = true
-	go w.env.do(func() {
-		defer func() { w.loading = false }()
-		q := w.query()
-		q.Before = w.cursor
+	q, names := w.query(), maps.Clone(w.accounts)
+	q.Before = w.cursor
+	w.env.fetch(func() func() {
 		ctx, cancel := w.env.ctx()
 		defer cancel()
 		events, cur, err := w.env.hist.Page(ctx, q)
-		if err != nil {
-			w.env.log.Error("reading events", "err", err)
-			return
+		var rows []notifier.Happening
+		if err == nil {
+			rows, err = w.happenings(ctx, names, events)
 		}
-		rows, err := w.happenings(ctx, events)
-		if err != nil {
-			w.env.log.Error("reading events", "err", err)
-			return
+		return func() {
+			w.loading = false
+			if err != nil {
+				w.env.log.Error("reading events", "err", err)
+				return
+			}
+			w.events = append(w.events, rows...)
+			w.cursor, w.more = cur, len(events) == activityPage
+			w.updateCount()
+			w.list.Refresh()
 		}
-		w.events = append(w.events, rows...)
-		w.cursor, w.more = cur, len(events) == activityPage
-		w.updateCount()
-		w.list.Refresh()
 	})
 }
 

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"fyne.io/fyne/v2"
@@ -39,6 +40,7 @@ const (
 type notificationsTab struct {
 	env    *env
 	parent fyne.Window
+	saving sync.Mutex // one change of the settings at a time
 
 	types       map[string]*widget.Check
 	sounds      map[string]*widget.Check
@@ -176,26 +178,32 @@ func (n *notificationsTab) show(set notifier.Settings) {
 }
 
 // update changes one setting and stores it; every control changes only
-// its own, so none undoes another's.
-func (n *notificationsTab) update(change func(*notifier.Settings)) bool {
+// its own, so none undoes another's. The store is read and written away
+// from the UI's thread, one change at a time.
+func (n *notificationsTab) update(change func(*notifier.Settings)) {
 	if n.loading {
-		return false
+		return
 	}
-	ctx, cancel := n.env.ctx()
-	defer cancel()
-	set, err := n.env.hist.Settings(ctx)
-	if err == nil {
-		change(&set)
-		err = n.env.hist.SaveSettings(ctx, set)
-	}
-	if err != nil {
-		n.env.log.Error("saving settings", "err", err)
-		n.showProblem(fmt.Sprintf("Settings could not be saved: %v. Check that Cashbell's folder is writable, then try again.", err))
-		return false
-	}
-	n.problem.Hide()
-	n.env.changed()
-	return true
+	n.env.fetch(func() func() {
+		n.saving.Lock()
+		defer n.saving.Unlock()
+		ctx, cancel := n.env.ctx()
+		defer cancel()
+		set, err := n.env.hist.Settings(ctx)
+		if err == nil {
+			change(&set)
+			err = n.env.hist.SaveSettings(ctx, set)
+		}
+		return func() {
+			if err != nil {
+				n.env.log.Error("saving settings", "err", err)
+				n.showProblem(fmt.Sprintf("Settings could not be saved: %v. Check that Cashbell's folder is writable, then try again.", err))
+				return
+			}
+			n.problem.Hide()
+			n.env.changed()
+		}
+	})
 }
 
 func (n *notificationsTab) showProblem(text string) {

@@ -1,6 +1,7 @@
 package app
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"image/color"
@@ -206,13 +207,11 @@ func (p *prefsWindow) onRename(id string) {
 	var d *dialog.CustomDialog
 	rename := func() {
 		d.Hide()
-		ctx, cancel := p.env.ctx()
-		defer cancel()
-		if _, err := p.env.reg.Rename(ctx, a.ID, entry.Text); err != nil {
-			p.showError("renaming", err)
-		}
-		p.refresh()
-		p.env.changed()
+		name := entry.Text
+		p.change("renaming", func(ctx context.Context) error {
+			_, err := p.env.reg.Rename(ctx, a.ID, name)
+			return err
+		})
 	}
 	save := widget.NewButton("Rename", rename)
 	save.Importance = widget.HighImportance
@@ -244,14 +243,27 @@ func (p *prefsWindow) onChooseLogo(id string) {
 }
 
 func (p *prefsWindow) setLogo(id string, data []byte) {
-	ctx, cancel := p.env.ctx()
-	defer cancel()
-	if _, err := p.env.reg.SetLogo(ctx, id, data); err != nil {
-		p.showError("setting the logo", err)
-		return
-	}
-	p.refresh()
-	p.env.changed()
+	p.change("setting the logo", func(ctx context.Context) error {
+		_, err := p.env.reg.SetLogo(ctx, id, data)
+		return err
+	})
+}
+
+// change makes a change to an account away from the UI's thread, then says
+// what went wrong, if anything, and shows the accounts as they are now.
+func (p *prefsWindow) change(what string, work func(ctx context.Context) error) {
+	p.env.fetch(func() func() {
+		ctx, cancel := p.env.ctx()
+		defer cancel()
+		err := work(ctx)
+		return func() {
+			if err != nil {
+				p.showError(what, err)
+			}
+			p.refresh()
+			p.env.changed()
+		}
+	})
 }
 
 // runAsync runs slow work (it talks to Stripe) off Fyne's thread with a
@@ -308,25 +320,19 @@ func (p *prefsWindow) onRemove(id string) {
 	}
 	msg := fmt.Sprintf("Cashbell forgets the key of %s (%s mode) and its stored events. Your Stripe account is not touched.", a.Name, a.Mode)
 	confirm(p.keys, p.win, "Remove "+a.Name+"?", msg, "Remove account", func() {
-		ctx, cancel := p.env.ctx()
-		defer cancel()
-		if err := p.env.reg.Remove(ctx, a.ID); err != nil {
-			p.showError("removing the account", err)
-		}
-		p.refresh()
-		p.env.poll.Reload()
-		p.env.changed()
+		p.change("removing the account", func(ctx context.Context) error {
+			err := p.env.reg.Remove(ctx, a.ID)
+			p.env.poll.Reload()
+			return err
+		})
 	})
 }
 
 func (p *prefsWindow) setMuted(id string, on bool) {
-	ctx, cancel := p.env.ctx()
-	defer cancel()
-	if _, err := p.env.reg.SetMuted(ctx, id, on); err != nil {
-		p.showError("muting", err)
-	}
-	p.refresh()
-	p.env.changed()
+	p.change("muting", func(ctx context.Context) error {
+		_, err := p.env.reg.SetMuted(ctx, id, on)
+		return err
+	})
 }
 
 // accountRow shows one account: logo, name, mode badge, masked key, status,
