@@ -193,25 +193,31 @@ func (d *Desktop) listen(conn *dbus.Conn) error {
 		dbus.WithMatchMember("NameOwnerChanged"), dbus.WithMatchArg(0, notifications)); err != nil {
 		return err
 	}
-	// No owner yet: the service is started by the first notification.
-	_ = conn.BusObject().Call(busDaemon+".GetNameOwner", 0, notifications).Store(&d.owner)
-	matchOwner(conn, "", d.owner)
-	signals := make(chan *dbus.Signal, 16)
+	// Signals are heard before the owner is asked, so that a change in
+	// between is not lost.
+	signals := make(chan *dbus.Signal, 64)
 	conn.Signal(signals)
 	go func() {
 		for sig := range signals {
 			d.signal(conn, sig)
 		}
 	}()
+	// No owner yet: the service is started by the first notification.
+	_ = conn.BusObject().Call(busDaemon+".GetNameOwner", 0, notifications).Store(&d.owner)
+	matchOwner(conn, "", d.owner)
 	return nil
 }
 
 // follow listens to the notification service's new owner instead of the
 // old; the old one's ids mean nothing to the new. A first owner (the
 // service started by Cashbell's first notification) keeps what was shown.
-func (d *Desktop) follow(conn *dbus.Conn, owner string) {
+func (d *Desktop) follow(conn *dbus.Conn, from, owner string) {
 	d.mu.Lock()
 	old := d.owner
+	if from != old && old != "" {
+		d.mu.Unlock()
+		return // an older change, come late: the owner is already newer
+	}
 	d.owner = owner
 	if old != "" && old != owner {
 		d.shown, d.order = map[uint32]Notification{}, nil
@@ -241,11 +247,12 @@ func (d *Desktop) signal(conn *dbus.Conn, sig *dbus.Signal) {
 	if sig == nil || len(sig.Body) < 2 {
 		return
 	}
-	if sig.Name == busDaemon+".NameOwnerChanged" {
+	if sig.Name == busDaemon+".NameOwnerChanged" && len(sig.Body) == 3 {
 		name, _ := sig.Body[0].(string)
-		owner, _ := sig.Body[len(sig.Body)-1].(string)
+		from, _ := sig.Body[1].(string)
+		owner, _ := sig.Body[2].(string)
 		if sig.Sender == busDaemon && name == notifications {
-			d.follow(conn, owner)
+			d.follow(conn, from, owner)
 		}
 		return
 	}

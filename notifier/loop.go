@@ -23,9 +23,22 @@ var errKeyRevoked = fmt.Errorf("%w: the key was refused; check it again in Prefe
 // errGone means the account was removed.
 var errGone = errors.New("account removed")
 
-func (s *Service) watch(ctx context.Context, id string, kick <-chan struct{}) {
-	// A loop that stops (a refused key) answers whoever still waits on it.
-	defer s.answerWaiting(id, errStopped)
+func (s *Service) watch(ctx context.Context, id string, kick chan struct{}) {
+	// A loop that stops (a refused key, a key that cannot be read) is no
+	// longer there to kick, and answers whoever still waits on it, in one
+	// step: a CheckNow after it finds no loop instead of waiting for ever.
+	defer func() {
+		s.mu.Lock()
+		if s.kicks[id] == kick {
+			delete(s.kicks, id)
+		}
+		waiting := s.waiting[id]
+		delete(s.waiting, id)
+		s.mu.Unlock()
+		for _, w := range waiting {
+			w <- errStopped
+		}
+	}()
 	b := backoff.NewExponentialBackOff()
 	b.InitialInterval = s.opts.InitialBackoff
 	b.MaxInterval = s.opts.MaxBackoff

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"net"
 	"os"
 	"os/exec"
 	"runtime"
@@ -55,30 +54,29 @@ func (h *WindowHost) Show(cmd local.Command) {
 	h.srv.Send(cmd)
 	c := exec.Command(h.exe, "windows", "--after", strconv.FormatUint(seq, 10))
 	c.Stdout, c.Stderr = os.Stderr, os.Stderr
-	var trayEnds []net.Conn
-	for range 2 { // one for the calls, one for the stream of commands
-		tray, child, err := local.Pair()
-		if errors.Is(err, errors.ErrUnsupported) {
-			c.Env = append(os.Environ(), envPipe+"="+h.pipe)
-			break
-		}
-		if err != nil {
-			h.logger.Error("the windows did not start", "err", err)
-			return
-		}
+	// One connected socket, on which the windows process speaks HTTP/2 to
+	// the tray; where there are none to hand over (Windows), it opens the
+	// pipe only this user can open.
+	tray, child, err := local.Pair()
+	switch {
+	case errors.Is(err, errors.ErrUnsupported):
+		c.Env = append(os.Environ(), envPipe+"="+h.pipe)
+	case err != nil:
+		h.logger.Error("the windows did not start", "err", err)
+		return
+	default:
 		defer child.Close() // the child has its own copy once started
-		c.ExtraFiles = append(c.ExtraFiles, child)
-		trayEnds = append(trayEnds, tray)
+		c.ExtraFiles = []*os.File{child}
 	}
 	if err := c.Start(); err != nil {
 		h.logger.Error("the windows did not start", "err", err)
-		for _, t := range trayEnds {
-			t.Close()
+		if tray != nil {
+			tray.Close()
 		}
 		return
 	}
-	for _, t := range trayEnds {
-		go h.srv.Attach(t)
+	if tray != nil {
+		go h.srv.Attach(tray)
 	}
 	h.running, h.proc, h.done = true, c.Process, make(chan struct{})
 	done := h.done
@@ -136,20 +134,16 @@ func runWindows(ctx context.Context, env Env, args []string) error {
 	if noDisplay(env.Getenv) {
 		return errors.New("there is no display to draw windows on (neither DISPLAY nor WAYLAND_DISPLAY is set)")
 	}
-	dial := local.DialPath(env.Getenv(envPipe))
-	if env.Getenv(envPipe) == "" {
-		calls, err := local.Inherited(0)
+	var c *local.Client
+	if pipe := env.Getenv(envPipe); pipe != "" {
+		c = local.NewClient(local.DialPath(pipe))
+	} else {
+		tray, err := local.Inherited(0)
 		if err != nil {
 			return fmt.Errorf("%w: `cashbell windows` is started by a running Cashbell (%w)", errUsage, err)
 		}
-		stream, err := local.Inherited(1)
-		if err != nil {
-			calls.Close()
-			return fmt.Errorf("%w: `cashbell windows` is started by a running Cashbell (%w)", errUsage, err)
-		}
-		dial = local.Handed(stream, calls)
+		c = local.NewHandedClient(tray)
 	}
-	c := local.NewClient(dial)
 	defer c.Close()
 	logger := NewLogger(env.Stderr, env.Getenv("CASHBELL_VERBOSE") != "")
 	logger.Debug("the windows process starts", "after", *after)

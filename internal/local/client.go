@@ -30,35 +30,55 @@ type Client struct {
 	last State // the newest State, for where keys are kept
 }
 
-// NewClient calls through the connections dial gives: two at most, one
-// for the stream of commands and one for the calls.
+// NewClient calls through the connections dial gives: HTTP/1.1, a
+// connection a call, for the command line and the named pipe.
 func NewClient(dial func(ctx context.Context) (net.Conn, error)) *Client {
+	return newClient(dial, nil)
+}
+
+// NewHandedClient calls over the one connection a parent handed over,
+// with unencrypted HTTP/2 over it: the stream of commands and any number of
+// calls share it, and a call given up on ends its stream, not the
+// connection.
+func NewHandedClient(c net.Conn) *Client {
+	var once sync.Once
+	dial := func(context.Context) (net.Conn, error) {
+		var got net.Conn
+		once.Do(func() { got = c })
+		if got == nil {
+			return nil, errors.New("the connection to the tray was lost")
+		}
+		return got, nil
+	}
+	var h2 http.Protocols
+	h2.SetUnencryptedHTTP2(true)
+	return newClient(dial, &h2)
+}
+
+func newClient(dial func(ctx context.Context) (net.Conn, error), protocols *http.Protocols) *Client {
 	return &Client{hc: &http.Client{Transport: &http.Transport{
-		DialContext:        func(ctx context.Context, _, _ string) (net.Conn, error) { return dial(ctx) },
-		MaxConnsPerHost:    2,
+		DialContext: func(ctx context.Context, _, _ string) (net.Conn, error) {
+			c, err := dial(ctx)
+			if err != nil {
+				return nil, &dialError{err}
+			}
+			return c, nil
+		},
+		Protocols:          protocols,
 		DisableCompression: true,
 	}}}
 }
 
+// dialError marks a failure to reach the running Cashbell at all, as
+// against an answer cut short.
+type dialError struct{ err error }
+
+func (e *dialError) Error() string { return e.err.Error() }
+func (e *dialError) Unwrap() error { return e.err }
+
 // DialPath is a dial function for the endpoint at path.
 func DialPath(path string) func(ctx context.Context) (net.Conn, error) {
 	return func(ctx context.Context) (net.Conn, error) { return Dial(ctx, path) }
-}
-
-// Handed is a dial function that gives the connections a parent handed
-// over, once each.
-func Handed(conns ...net.Conn) func(ctx context.Context) (net.Conn, error) {
-	var mu sync.Mutex
-	return func(context.Context) (net.Conn, error) {
-		mu.Lock()
-		defer mu.Unlock()
-		if len(conns) == 0 {
-			return nil, ErrGone
-		}
-		c := conns[0]
-		conns = conns[1:]
-		return c, nil
-	}
 }
 
 // Close hangs up, without waiting: under Wine 8, closing a named pipe
@@ -83,19 +103,28 @@ func call[In, Out any](ctx context.Context, c *Client, path string, in In) (Out,
 		return a.Value, err
 	}
 	resp, err := c.hc.Do(req)
-	if err != nil {
-		if ctx.Err() != nil {
-			return a.Value, ctx.Err()
-		}
+	var dialErr *dialError
+	switch {
+	case err == nil:
+	case ctx.Err() != nil:
+		return a.Value, ctx.Err()
+	case errors.As(err, &dialErr) && errors.Is(err, ErrNotYours):
+		return a.Value, err
+	case errors.As(err, &dialErr):
 		return a.Value, fmt.Errorf("%w: %w", ErrGone, err)
+	default:
+		return a.Value, fmt.Errorf("the running Cashbell's answer was cut short: %w", err)
 	}
-	defer resp.Body.Close()
+	defer func() {
+		_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10)) // so that the connection serves again
+		resp.Body.Close()
+	}()
 	if resp.StatusCode != http.StatusOK {
 		msg, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<10))
 		return a.Value, fmt.Errorf("the running Cashbell refused the call: %s", bytes.TrimSpace(msg))
 	}
 	if err := gob.NewDecoder(io.LimitReader(resp.Body, maxReply)).Decode(&a); err != nil {
-		return a.Value, fmt.Errorf("%w: %w", ErrGone, err)
+		return a.Value, fmt.Errorf("the running Cashbell's answer was cut short or larger than %d MiB: %w", maxReply>>20, err)
 	}
 	if a.Err != "" {
 		return a.Value, errors.New(a.Err) // the running Cashbell's own sentence

@@ -78,12 +78,12 @@ func checkServer(c net.Conn) error {
 	}
 	p, err := windows.OpenProcess(windows.PROCESS_QUERY_LIMITED_INFORMATION, false, pid)
 	if err != nil {
-		return fmt.Errorf("the process serving the pipe %w", ErrNotYours)
+		return fmt.Errorf("cannot tell who serves the pipe: %w", err)
 	}
 	defer windows.CloseHandle(p)
 	var tok windows.Token
 	if err := windows.OpenProcessToken(p, windows.TOKEN_QUERY, &tok); err != nil {
-		return fmt.Errorf("the process serving the pipe %w", ErrNotYours)
+		return fmt.Errorf("cannot tell who serves the pipe: %w", err)
 	}
 	defer tok.Close()
 	theirs, err := userSID(tok)

@@ -1,6 +1,7 @@
 package local
 
 import (
+	"errors"
 	"net"
 	"sync"
 )
@@ -25,7 +26,13 @@ func (l *limitListener) Accept() (net.Conn, error) {
 		c, err := l.Listener.Accept()
 		if err != nil {
 			<-l.slots
-			return nil, err // net/http backs off on temporary errors (EMFILE)
+			if errors.Is(err, net.ErrClosed) {
+				return nil, err
+			}
+			// net/http backs off and accepts again on a temporary error
+			// (EMFILE); go-winio's errors never say they are, so every
+			// error but a closed listener is taken as one.
+			return nil, temporary{err}
 		}
 		if l.admit != nil && l.admit(c) != nil {
 			c.Close()
@@ -35,6 +42,12 @@ func (l *limitListener) Accept() (net.Conn, error) {
 		return &slotConn{Conn: c, release: func() { <-l.slots }}, nil
 	}
 }
+
+type temporary struct{ error }
+
+func (temporary) Temporary() bool { return true }
+func (temporary) Timeout() bool   { return false }
+func (t temporary) Unwrap() error { return t.error }
 
 type slotConn struct {
 	net.Conn

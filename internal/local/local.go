@@ -32,7 +32,7 @@ import (
 // Limits on the channel.
 const (
 	maxRequest    = 4 << 20  // a logo is 1 MiB at most
-	maxReply      = 16 << 20 // a page of events, 256 KiB each at worst
+	maxReply      = 64 << 20 // `cashbell events --json --limit 100000`
 	maxCommand    = 64 << 10
 	maxConns      = 32 // connections served at once
 	callTimeout   = 60 * time.Second

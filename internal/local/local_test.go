@@ -154,21 +154,17 @@ func TestTheWindowsCallsCrossTheChannel(t *testing.T) {
 	srv := local.Serve(nil, local.Backend{Registry: w.Reg, Store: w.Store, Poller: p,
 		Keys: accounts.OpenVault(filepath.Join(t.TempDir(), "keys.json"), true), Changed: func() { changed <- struct{}{} }})
 	defer srv.Close()
-	var handed []net.Conn
-	for range 2 {
-		tray, child, err := local.Pair()
-		if err != nil {
-			t.Fatal(err)
-		}
-		go srv.Attach(tray)
-		c, err := net.FileConn(child)
-		child.Close()
-		if err != nil {
-			t.Fatal(err)
-		}
-		handed = append(handed, c)
+	tray, child, err := local.Pair()
+	if err != nil {
+		t.Fatal(err)
 	}
-	c := local.NewClient(local.Handed(handed...))
+	go srv.Attach(tray)
+	handed, err := net.FileConn(child)
+	child.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := local.NewHandedClient(handed)
 	defer c.Close()
 	ctx := context.Background()
 
@@ -264,7 +260,26 @@ func TestTheWindowsCallsCrossTheChannel(t *testing.T) {
 	if got := next(); got != (local.Command{Kind: local.ShowPrefs, NoTray: true, Seq: start + 2}) || time.Since(sent) > time.Second {
 		t.Fatalf("command %+v after %s", got, time.Since(sent))
 	}
-	// A call still goes through while the stream is open.
+	// Calls still go through while the stream is open on the same handed
+	// connection: one given up on, a large answer, and one after both.
+	gone, cancelGone := context.WithTimeout(ctx, time.Nanosecond)
+	defer cancelGone()
+	if _, err := c.List(gone); err == nil {
+		t.Fatal("a call past its deadline was answered")
+	}
+	var big []notifier.Event
+	for i := range 60 {
+		big = append(big, notifier.Event{ID: fmt.Sprintf("evt_big%d", i), Type: "charge.succeeded", Created: now.Unix() - 1,
+			Object: []byte(`{"id":"ch_big","amount":100,"currency":"usd","description":"` + strings.Repeat("x", 8000) + `"}`)})
+	}
+	if _, err := w.Store.Ingest(ctx, res.Account.ID, big, nil, false); err != nil {
+		t.Fatal(err)
+	}
+	for range 3 {
+		if page, _, err := c.Page(ctx, notifier.Query{Limit: 100}); err != nil || len(page) != 61 {
+			t.Fatalf("a page of 480 KB: %v, %d events", err, len(page))
+		}
+	}
 	if _, err := c.List(ctx); err != nil {
 		t.Fatal(err)
 	}

@@ -1,4 +1,4 @@
-//go:build !(windows || linux || darwin || freebsd || dragonfly)
+//go:build !(windows || linux || darwin || freebsd)
 
 package local
 

@@ -68,11 +68,20 @@ func Serve(l net.Listener, b Backend) *Server {
 	errLog := slog.NewLogLogger(b.Logger.Handler(), slog.LevelDebug)
 	s.public = &http.Server{Handler: mux, ReadHeaderTimeout: headerTimeout, IdleTimeout: 30 * time.Second,
 		MaxHeaderBytes: 16 << 10, ErrorLog: errLog}
-	s.private = &http.Server{Handler: mux, MaxHeaderBytes: 16 << 10, ErrorLog: errLog}
-	if l != nil {
-		go s.public.Serve(l)
+	// The windows process calls over the one connection it was handed,
+	// with unencrypted HTTP/2 (NewHandedClient).
+	var h2 http.Protocols
+	h2.SetUnencryptedHTTP2(true)
+	s.private = &http.Server{Handler: mux, MaxHeaderBytes: 16 << 10, ErrorLog: errLog, Protocols: &h2}
+	serve := func(srv *http.Server, l net.Listener) {
+		if err := srv.Serve(l); !errors.Is(err, http.ErrServerClosed) {
+			b.Logger.Warn("the local endpoint stopped serving", "err", err)
+		}
 	}
-	go s.private.Serve(s.handed)
+	if l != nil {
+		go serve(s.public, l)
+	}
+	go serve(s.private, s.handed)
 	return s
 }
 
@@ -96,8 +105,11 @@ func (s *Server) Close() {
 	s.mu.Unlock()
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 	defer cancel()
-	_ = s.public.Shutdown(ctx)
-	_ = s.private.Shutdown(ctx)
+	for _, srv := range []*http.Server{s.public, s.private} {
+		if srv.Shutdown(ctx) != nil {
+			srv.Close() // calls still under way end before the store closes
+		}
+	}
 	s.handed.Close()
 }
 
@@ -107,7 +119,7 @@ func (s *Server) Close() {
 func (s *Server) Send(cmd Command) bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.leaving {
+	if s.leaving || s.closed {
 		return false
 	}
 	s.seq++
