@@ -277,11 +277,7 @@ func (w *activityWindow) reload() {
 	w.env.fetch(func() func() {
 		ctx, cancel := w.env.ctx()
 		defer cancel()
-		events, cur, err := w.env.hist.Page(ctx, q)
-		var rows []notifier.Happening
-		if err == nil {
-			rows, err = w.happenings(ctx, names, events)
-		}
+		rows, cur, full, err := w.page(ctx, q, names)
 		set, _ := w.env.hist.Settings(ctx)
 		return func() {
 			if err != nil {
@@ -293,7 +289,7 @@ func (w *activityWindow) reload() {
 			if w.chart != nil {
 				w.chart.reload(w.filteredAccount(), w.hideAmounts, false)
 			}
-			w.events, w.cursor, w.more = rows, cur, len(events) == activityPage
+			w.events, w.cursor, w.more = rows, cur, full
 			w.selected = -1
 			w.list.UnselectAll()
 			w.openBtn.Disable()
@@ -301,6 +297,17 @@ func (w *activityWindow) reload() {
 			w.list.Refresh()
 		}
 	})
+}
+
+// page reads a page of q's events for their rows; full says there may be
+// more after it.
+func (w *activityWindow) page(ctx context.Context, q notifier.Query, names map[string]accounts.Account) (
+	rows []notifier.Happening, cur *notifier.Cursor, full bool, err error) {
+	events, cur, err := w.env.hist.Page(ctx, q)
+	if err == nil {
+		rows, err = w.happenings(ctx, names, events)
+	}
+	return rows, cur, len(events) == activityPage, err
 }
 
 // loadMore appends the next page after the current frame.
@@ -311,11 +318,7 @@ func (w *activityWindow) loadMore() {
 	w.env.fetch(func() func() {
 		ctx, cancel := w.env.ctx()
 		defer cancel()
-		events, cur, err := w.env.hist.Page(ctx, q)
-		var rows []notifier.Happening
-		if err == nil {
-			rows, err = w.happenings(ctx, names, events)
-		}
+		rows, cur, full, err := w.page(ctx, q, names)
 		return func() {
 			w.loading = false
 			if err != nil {
@@ -323,7 +326,7 @@ func (w *activityWindow) loadMore() {
 				return
 			}
 			w.events = append(w.events, rows...)
-			w.cursor, w.more = cur, len(events) == activityPage
+			w.cursor, w.more = cur, full
 			w.updateCount()
 			w.list.Refresh()
 		}
