@@ -3,6 +3,7 @@ package notifier
 import (
 	"context"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 
@@ -67,8 +68,9 @@ type Action struct {
 
 // deliver notifies an account's waiting events: each piece of bad news on
 // its own, and the good news as one notification that grows in place while
-// more arrives (a burst). A single happening reads as itself. Each event is decoded once, and marked in the store
-// before anything is shown, so none is ever shown twice.
+// more arrives (a burst). A single happening reads as itself. Each event is
+// decoded once, and marked in the store just before the notification that
+// tells it is shown, so none is ever shown twice.
 func (s *Service) deliver(ctx context.Context, a accounts.Account, c *client.API, params stripe.Params) error {
 	pending, err := s.store.Outbox(ctx, a.ID)
 	if err != nil || len(pending) == 0 {
@@ -167,20 +169,38 @@ func (s *Service) deliver(ctx context.Context, a accounts.Account, c *client.API
 			s.log.Debug("notification service not ready", "err", err)
 		}
 	}
-	if err := s.store.MarkEvents(ctx, a.ID, marks); err != nil {
-		return err
-	}
-	if len(out) == 0 {
-		return nil
-	}
-	ids, err := s.opts.Sink.Notify(ctx, out...)
-	s.shown(err)
-	if tell != nil {
-		var id uint32 // 0 starts a new burst next time
-		if len(ids) == len(out) {
-			id = ids[len(ids)-1]
+	// The events no notification tells are marked at once; each
+	// notification's own just before it is written to the bus. A crash
+	// between two notifications of a poll leaves the later ones' events to
+	// be told after the restart: once, never twice, none lost.
+	rest := maps.Clone(marks)
+	for _, n := range out {
+		for _, id := range n.Events {
+			delete(rest, id)
 		}
-		s.burstShown(a.ID, id)
+	}
+	if len(rest) > 0 || len(out) == 0 {
+		if err := s.store.MarkEvents(ctx, a.ID, rest); err != nil {
+			return err
+		}
+	}
+	for i, n := range out {
+		told := make(map[string]Mark, len(n.Events))
+		for _, id := range n.Events {
+			told[id] = marks[id]
+		}
+		if err := s.store.MarkEvents(ctx, a.ID, told); err != nil {
+			return err
+		}
+		ids, err := s.opts.Sink.Notify(ctx, n)
+		s.shown(err)
+		if tell != nil && i == len(out)-1 {
+			var id uint32 // 0 starts a new burst next time
+			if len(ids) == 1 {
+				id = ids[0]
+			}
+			s.burstShown(a.ID, id)
+		}
 	}
 	return nil
 }
