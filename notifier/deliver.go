@@ -16,10 +16,9 @@ import (
 
 // Sink shows notifications on the desktop.
 type Sink interface {
-	// Notify shows ns in order and returns the id the notification service
-	// gave each, or 0 where there are no ids. It writes them all before it
-	// waits for any answer.
-	Notify(ctx context.Context, ns ...Notification) ([]uint32, error)
+	// Notify shows n and returns the id the notification service gave it,
+	// or 0 where there are no ids.
+	Notify(ctx context.Context, n Notification) (uint32, error)
 }
 
 // A readier is a Sink that needs a moment before it can show anything (a
@@ -179,7 +178,7 @@ func (s *Service) deliver(ctx context.Context, a accounts.Account, c *client.API
 			delete(rest, id)
 		}
 	}
-	if len(rest) > 0 || len(out) == 0 {
+	if len(rest) > 0 {
 		if err := s.store.MarkEvents(ctx, a.ID, rest); err != nil {
 			return err
 		}
@@ -192,14 +191,10 @@ func (s *Service) deliver(ctx context.Context, a accounts.Account, c *client.API
 		if err := s.store.MarkEvents(ctx, a.ID, told); err != nil {
 			return err
 		}
-		ids, err := s.opts.Sink.Notify(ctx, n)
+		id, err := s.opts.Sink.Notify(ctx, n)
 		s.shown(err)
 		if tell != nil && i == len(out)-1 {
-			var id uint32 // 0 starts a new burst next time
-			if len(ids) == 1 {
-				id = ids[0]
-			}
-			s.burstShown(a.ID, id)
+			s.burstShown(a.ID, id) // 0 starts a new burst next time
 		}
 	}
 	return nil

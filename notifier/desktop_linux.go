@@ -4,7 +4,6 @@ package notifier
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"path/filepath"
 	"slices"
@@ -64,61 +63,39 @@ func (d *Desktop) Ready(context.Context) error {
 	return err
 }
 
-// Notify shows ns in order. Every call is written to the bus before any
-// answer is awaited: events are marked as told just before, and a crash
-// between the two loses what was not yet written. A D-Bus call cannot be
-// cancelled once sent, so a notification service that hangs costs a
-// goroutine, not the poller.
-func (d *Desktop) Notify(ctx context.Context, ns ...Notification) ([]uint32, error) {
+// Notify shows n. A D-Bus call cannot be cancelled once sent, so a
+// notification service that hangs costs a goroutine, not the poller.
+func (d *Desktop) Notify(ctx context.Context, n Notification) (uint32, error) {
 	type sent struct {
-		ids []uint32
+		id  uint32
 		err error
 	}
 	done := make(chan sent, 1)
 	go func() {
-		ids, err := d.send(ns)
-		done <- sent{ids, err}
+		id, err := d.send(n)
+		done <- sent{id, err}
 	}()
 	select {
 	case r := <-done:
 		if r.err != nil {
-			return r.ids, fmt.Errorf("showing a notification (is a notification service running?): %w", r.err)
+			return 0, fmt.Errorf("showing a notification (is a notification service running?): %w", r.err)
 		}
-		return r.ids, nil
+		return r.id, nil
 	case <-ctx.Done():
-		return make([]uint32, len(ns)), ctx.Err()
+		return 0, ctx.Err()
 	}
 }
 
-func (d *Desktop) send(ns []Notification) ([]uint32, error) {
-	ids := make([]uint32, len(ns))
+func (d *Desktop) send(n Notification) (uint32, error) {
 	conn, caps, err := d.session()
 	if err != nil {
-		return ids, err
+		return 0, err
 	}
-	obj := conn.Object(notifications, "/org/freedesktop/Notifications")
-	calls := make([]*dbus.Call, len(ns))
-	for i, n := range ns {
-		note := d.note(n, caps)
-		actions := []string{}
-		for _, a := range note.Actions {
-			actions = append(actions, a.Key, a.Label)
-		}
-		calls[i] = obj.Go("org.freedesktop.Notifications.Notify", 0, nil, note.AppName, note.ReplacesID, note.AppIcon,
-			note.Summary, note.Body, actions, note.Hints, int32(note.ExpireTimeout.Milliseconds()))
+	id, err := notify.SendNotification(conn, d.note(n, caps))
+	if err == nil && id != 0 {
+		d.remember(id, n)
 	}
-	var errs []error
-	for i, c := range calls {
-		<-c.Done
-		if err := c.Store(&ids[i]); err != nil {
-			errs = append(errs, err)
-			continue
-		}
-		if ids[i] != 0 {
-			d.remember(ids[i], ns[i])
-		}
-	}
-	return ids, errors.Join(errs...)
+	return id, err
 }
 
 // note is n as the notification server is asked to show it.

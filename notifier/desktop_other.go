@@ -30,10 +30,8 @@ func (*Desktop) Actions() <-chan Action { return nil }
 
 var setAppName sync.Once
 
-// Notify shows ns in order. beeep cannot be cancelled, so a notification
-// service that hangs costs a goroutine, not the poller. beeep gives no ids:
-// each notification is new.
-func (*Desktop) Notify(ctx context.Context, ns ...Notification) ([]uint32, error) {
+// Notify shows n. beeep gives no ids: each notification is new.
+func (*Desktop) Notify(ctx context.Context, n Notification) (uint32, error) {
 	setAppName.Do(func() { beeep.AppName = "Cashbell" })
-	return notifyEach(ctx, ns, func(n Notification) error { return beeep.Notify(n.Title, n.Body, n.Icon) })
+	return showAsync(ctx, func() error { return beeep.Notify(n.Title, n.Body, n.Icon) })
 }

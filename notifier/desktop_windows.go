@@ -48,12 +48,12 @@ func NewDesktop() *Desktop {
 // click on any other toast opens its page without Cashbell.
 func (d *Desktop) Actions() <-chan Action { return d.actions }
 
-// Notify shows ns in order. A toast that Windows refuses (Wine has no
-// Windows Runtime) is an error, which the service logs once. The Windows
-// Runtime gives no ids: each toast is new.
-func (d *Desktop) Notify(ctx context.Context, ns ...Notification) ([]uint32, error) {
+// Notify shows n. A toast that Windows refuses (Wine has no Windows
+// Runtime) is an error, which the service logs once. The Windows Runtime
+// gives no ids: each toast is new.
+func (d *Desktop) Notify(ctx context.Context, n Notification) (uint32, error) {
 	d.register.Do(d.setUp)
-	return notifyEach(ctx, ns, func(n Notification) error { return d.toast(n).Push() })
+	return showAsync(ctx, func() error { return d.toast(n).Push() })
 }
 
 // setUp tells Windows who Cashbell is and how to call it back.

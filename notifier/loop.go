@@ -27,15 +27,15 @@ func (s *Service) watch(ctx context.Context, id string, kick chan struct{}) {
 	// A loop that stops (a refused key, a key that cannot be read) is no
 	// longer there to kick, and answers whoever still waits on it, in one
 	// step: a CheckNow after it finds no loop instead of waiting for ever.
+	// No CheckNow registers once the kick is gone, so the waiters taken
+	// after are all there are.
 	defer func() {
 		s.mu.Lock()
 		if s.kicks[id] == kick {
 			delete(s.kicks, id)
 		}
-		waiting := s.waiting[id]
-		delete(s.waiting, id)
 		s.mu.Unlock()
-		for _, w := range waiting {
+		for _, w := range s.takeWaiting(id) {
 			w <- errStopped
 		}
 	}()
@@ -98,13 +98,7 @@ func (s *Service) watch(ctx context.Context, id string, kick chan struct{}) {
 	}
 }
 
-// answerWaiting answers the CheckNow callers still waiting on id's loop.
-func (s *Service) answerWaiting(id string, err error) {
-	for _, w := range s.takeWaiting(id) {
-		w <- err
-	}
-}
-
+// takeWaiting takes the CheckNow callers waiting on id's loop.
 func (s *Service) takeWaiting(id string) []chan error {
 	s.mu.Lock()
 	defer s.mu.Unlock()

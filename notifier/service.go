@@ -220,7 +220,6 @@ func (s *Service) Run(ctx context.Context) error {
 				delete(s.kicks, id)
 				delete(s.clients, id)
 				s.mu.Unlock()
-				s.answerWaiting(id, errGone)
 			}
 		}
 		select {

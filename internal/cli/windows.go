@@ -138,7 +138,7 @@ func runWindows(ctx context.Context, env Env, args []string) error {
 	if pipe := env.Getenv(envPipe); pipe != "" {
 		c = local.NewClient(local.DialPath(pipe))
 	} else {
-		tray, err := local.Inherited(0)
+		tray, err := local.Inherited()
 		if err != nil {
 			return fmt.Errorf("%w: `cashbell windows` is started by a running Cashbell (%w)", errUsage, err)
 		}

@@ -16,9 +16,7 @@ import (
 
 type nopSink struct{}
 
-func (nopSink) Notify(_ context.Context, ns ...notifier.Notification) ([]uint32, error) {
-	return make([]uint32, len(ns)), nil
-}
+func (nopSink) Notify(context.Context, notifier.Notification) (uint32, error) { return 0, nil }
 
 // The demo is attached, added and removed while pollers read the registry:
 // under -race this proves the demo connector is handed over safely.

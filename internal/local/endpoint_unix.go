@@ -142,10 +142,10 @@ func Pair() (tray net.Conn, child *os.File, err error) {
 	return tray, os.NewFile(uintptr(fds[1]), "cashbell-windows"), nil
 }
 
-// Inherited is the connection a parent handed this process as file i of its
-// ExtraFiles (descriptor 3+i).
-func Inherited(i int) (net.Conn, error) {
-	f := os.NewFile(uintptr(3+i), "cashbell-tray")
+// Inherited is the connection a parent handed this process as the first
+// of its ExtraFiles (descriptor 3).
+func Inherited() (net.Conn, error) {
+	f := os.NewFile(3, "cashbell-tray")
 	if f == nil {
 		return nil, errors.New("no channel to the tray was handed over")
 	}

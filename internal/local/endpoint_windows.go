@@ -115,4 +115,4 @@ func Pair() (net.Conn, *os.File, error) {
 }
 
 // Inherited is never handed over on Windows.
-func Inherited(int) (net.Conn, error) { return nil, errors.ErrUnsupported }
+func Inherited() (net.Conn, error) { return nil, errors.ErrUnsupported }
