@@ -60,7 +60,7 @@ func codecs() (*zstd.Encoder, *zstd.Decoder) {
 }
 
 // markCodes are how marks are written in the marks bucket.
-var markCodes = map[Mark]byte{"": 0, MarkSilent: 1, MarkNotified: 2, MarkSummarised: 3, MarkSkipped: 4}
+var markCodes = map[Mark]byte{"": 0, MarkSilent: 1, MarkNotified: 2, MarkSummarised: 3, MarkSkipped: 4, MarkRepeat: 5}
 
 func markOf(code byte) Mark {
 	for m, c := range markCodes {

@@ -3,10 +3,8 @@ package notifier
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"slices"
 	"sort"
-	"strings"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
@@ -17,6 +15,7 @@ import (
 type Days struct {
 	Start time.Time          // midnight of the first day
 	Net   map[string][]int64 // currency → sales less refunds per day, in minor units
+	In    map[string][]int64 // currency → sales per day, in minor units
 	Sales map[string]int     // currency → how many sales, to order the currencies
 }
 
@@ -77,20 +76,33 @@ func (s *Store) SumDays(ctx context.Context, accounts []string, today time.Time,
 // charge had refunded already.
 const lookBack = 90 * 24 * time.Hour
 
-// daySum adds events up, oldest first. Sales count once each (holds only
-// at capture); a refund counts on the day it was made, by its own amount:
-// a refund object's amount, or for a charge.refunded (versions before
-// acacia, whose amount_refunded is the charge's running total) what that
-// total grew by since the charge's last refund seen.
+// daySum adds events up, oldest first, as happenings: a sale is what
+// Happening.MoneyIn says (holds only at capture), and a refund counts once,
+// on the day it was made, by its own amount, whichever of Stripe's events
+// for it come and in whatever order: refund.created names the refund,
+// charge.refunded only the charge's running total. Per charge, the sum
+// keeps how much it has taken out; each event takes out only what goes
+// beyond that, and a failed refund puts its amount back once.
 type daySum struct {
 	days     Days
 	n        int
 	loc      *time.Location
-	refunded map[string]int64 // charge id → running total seen
+	charges  map[string]*chargeRefunds
+	refunds  map[string]bool // refund ids counted
+	failures map[string]bool // failed refund ids counted
 	// unknown are charges whose first word in the window was a running
-	// total (charge.refunded before acacia): refunds made before the window
-	// are in it, and are taken out once the events before it are read.
+	// total: refunds made before the window are in it, and are taken out
+	// once the events before it are read.
 	unknown map[string]firstRefund
+}
+
+// chargeRefunds is what the sum knows of one charge's refunds.
+type chargeRefunds struct {
+	counted int64 // taken out of the days so far
+	objects int64 // the refunds seen by id, less those that failed
+	// fromStart: its sale was seen, so nothing was refunded before.
+	// totalSeen: a running total of it was seen.
+	fromStart, totalSeen bool
 }
 
 // firstRefund is where a charge's running total was counted whole.
@@ -102,67 +114,89 @@ type firstRefund struct {
 func newDaySum(today time.Time, n int) *daySum {
 	y, m, d := today.Date()
 	start := time.Date(y, m, d-n+1, 0, 0, 0, 0, today.Location())
-	return &daySum{days: Days{Start: start, Net: map[string][]int64{}, Sales: map[string]int{}}, n: n,
-		loc: today.Location(), refunded: map[string]int64{}, unknown: map[string]firstRefund{}}
+	return &daySum{days: Days{Start: start, Net: map[string][]int64{}, In: map[string][]int64{}, Sales: map[string]int{}}, n: n,
+		loc: today.Location(), charges: map[string]*chargeRefunds{}, refunds: map[string]bool{}, failures: map[string]bool{},
+		unknown: map[string]firstRefund{}}
 }
 
-// moneyFields are the few fields of a charge or refund the sums need.
-type moneyFields struct {
-	ID             string `json:"id"`
-	Amount         int64  `json:"amount"`
-	AmountCaptured int64  `json:"amount_captured"`
-	AmountRefunded int64  `json:"amount_refunded"`
-	Currency       string `json:"currency"`
-	Captured       *bool  `json:"captured"`
+// counted reads only the events whose kind moves money.
+func counted(e Event) bool {
+	k := KindOf(e.Type)
+	return k != nil && (k.ID == KindSale || k.ID == KindRefund || k.ID == KindFailedRefund)
+}
+
+func (s *daySum) charge(id string) *chargeRefunds {
+	c := s.charges[id]
+	if c == nil {
+		c = &chargeRefunds{}
+		s.charges[id] = c
+	}
+	return c
 }
 
 func (s *daySum) add(e Event) {
+	if !counted(e) {
+		return
+	}
+	h := Decode(e, Source{})
+	if !h.HasAmount() && h.Kind.ID != KindRefund {
+		return
+	}
+	day := dayIndex(s.days.Start, e.CreatedTime().In(s.loc))
+	inWindow := day >= 0 && day < s.n
 	var amount int64
-	var o moneyFields
-	switch e.Type {
-	case "charge.succeeded", "charge.captured", "refund.created", "charge.refunded":
-		if json.Unmarshal(e.Object, &o) != nil || o.Currency == "" {
+	switch {
+	case h.MoneyIn():
+		s.charge(h.Object).fromStart = true
+		if inWindow {
+			s.put(day, h.Currency, h.Amount, h.Amount)
+			s.days.Sales[h.Currency]++
+		}
+		return
+	case h.Kind.ID == KindRefund && h.refund != "":
+		if s.refunds[h.refund] {
 			return
 		}
+		s.refunds[h.refund] = true
+		c := s.charge(h.refs.charge)
+		c.objects += h.Amount
+		amount = -max(0, c.objects-c.counted)
+		c.counted = max(c.counted, c.objects)
+	case h.Kind.ID == KindRefund: // charge.refunded: the running total
+		c := s.charge(h.Object)
+		if !c.fromStart && !c.totalSeen && inWindow {
+			s.unknown[h.Object] = firstRefund{day, h.Currency}
+		}
+		c.totalSeen = true
+		amount = -max(0, h.Refunded-c.counted)
+		c.counted = max(c.counted, h.Refunded)
+	case h.Kind.ID == KindFailedRefund && h.Notifies():
+		if s.failures[h.refund] {
+			return
+		}
+		s.failures[h.refund] = true
+		c := s.charge(h.refs.charge)
+		if s.refunds[h.refund] {
+			c.objects -= h.Amount
+		}
+		amount = min(h.Amount, c.counted)
+		c.counted -= amount
 	default:
 		return
 	}
-	sale := false
-	_, known := s.refunded[o.ID]
-	switch e.Type {
-	case "charge.succeeded":
-		if o.Captured != nil && !*o.Captured {
-			return // a hold: the sale is its capture
-		}
-		amount, sale = o.Amount, true
-	case "charge.captured":
-		amount, sale = o.AmountCaptured, true
-	case "refund.created":
-		amount = -o.Amount
-	case "charge.refunded":
-		if refundEvents(e.APIVersion) {
-			return // refund.created told it
-		}
-		amount = -(o.AmountRefunded - s.refunded[o.ID])
-		s.refunded[o.ID] = o.AmountRefunded
+	if inWindow && amount != 0 {
+		s.put(day, h.Currency, amount, 0)
 	}
-	day := dayIndex(s.days.Start, e.CreatedTime().In(s.loc))
-	if day < 0 || day >= s.n {
-		return
-	}
-	cur := strings.ToLower(o.Currency)
-	if sale {
-		s.refunded[o.ID] += 0 // known from its start: nothing refunded before
-	} else if e.Type == "charge.refunded" && !known {
-		s.unknown[o.ID] = firstRefund{day, cur}
-	}
+}
+
+// put adds to a day's net, and to its sales.
+func (s *daySum) put(day int, cur string, net, in int64) {
 	if s.days.Net[cur] == nil {
 		s.days.Net[cur] = make([]int64, s.n)
+		s.days.In[cur] = make([]int64, s.n)
 	}
-	s.days.Net[cur][day] += amount
-	if sale {
-		s.days.Sales[cur]++
-	}
+	s.days.Net[cur][day] += net
+	s.days.In[cur][day] += in
 }
 
 // before takes in an event from before the window, newest first: the
@@ -170,16 +204,19 @@ func (s *daySum) add(e Event) {
 // how much of the total counted in the window was refunded before it. It
 // reports whether any charge is still unknown.
 func (s *daySum) before(e Event) bool {
-	var o moneyFields
-	charge := e.Type == "charge.refunded" || e.Type == "charge.succeeded" || e.Type == "charge.captured"
-	if !charge || json.Unmarshal(e.Object, &o) != nil {
+	if !counted(e) {
 		return len(s.unknown) > 0
 	}
-	if first, ok := s.unknown[o.ID]; ok {
-		if e.Type == "charge.refunded" {
-			s.days.Net[first.currency][first.day] += o.AmountRefunded
-		}
-		delete(s.unknown, o.ID)
+	h := Decode(e, Source{})
+	first, ok := s.unknown[h.Object]
+	if !ok || h.Kind.ID == KindFailedRefund {
+		return len(s.unknown) > 0
+	}
+	if e.Type == "charge.refunded" {
+		s.days.Net[first.currency][first.day] += h.Refunded
+	}
+	if e.Type == "charge.refunded" || h.Kind.ID == KindSale {
+		delete(s.unknown, h.Object)
 	}
 	return len(s.unknown) > 0
 }

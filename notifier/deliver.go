@@ -83,6 +83,15 @@ func (s *Service) deliver(ctx context.Context, a accounts.Account, c *client.API
 	silenced := set.Paused(now) || set.Quiet(now.Local()) || a.Muted
 	src := Source{Name: a.Name, Live: a.Live(), Connected: a.ConnectedID()}
 	marks := make(map[string]Mark, len(pending))
+	keys := map[string]string{} // event id → the happening it tells, where several events can
+	claimed := map[string]bool{}
+	told := func(key string) bool {
+		if !claimed[key] {
+			got, err := s.store.Told(ctx, a.ID, []string{key})
+			claimed[key] = err == nil && got[key]
+		}
+		return claimed[key]
+	}
 	var chosen []Happening
 	for _, e := range pending {
 		if slices.Contains(settlements, e.Type) {
@@ -91,16 +100,34 @@ func (s *Service) deliver(ctx context.Context, a accounts.Account, c *client.API
 			continue
 		}
 		h := Decode(e, src)
-		if silenced || !set.Enabled(h.Kind) || !h.Notifies() {
+		if !h.Notifies() {
 			marks[e.ID] = MarkSkipped
 			continue
 		}
-		if h.pending() { // its amount is not in the event: learn it before judging
+		if h.pending() { // what it is, or its amount, is not in the event: learn it before judging
 			var d Details
 			h, d = s.enrich(ctx, c, params, a, h)
 			s.keep(ctx, a, h, d)
+			if !h.Notifies() {
+				marks[e.ID] = MarkSkipped
+				continue
+			}
 		}
-		if belowMinimum(h, set.Minimum) {
+		// Several events can tell one happening (a refund): the first one
+		// tells it, even while notifications are held back, and the others
+		// repeat it.
+		if !h.pickRefund(told) {
+			marks[e.ID] = MarkRepeat
+			continue
+		}
+		if k := h.Key(); k != "" {
+			if told(k) {
+				marks[e.ID] = MarkRepeat
+				continue
+			}
+			claimed[k], keys[e.ID] = true, k
+		}
+		if silenced || !set.Enabled(h.Kind) || belowMinimum(h, set.Minimum) {
 			marks[e.ID] = MarkSkipped
 			continue
 		}
@@ -179,7 +206,7 @@ func (s *Service) deliver(ctx context.Context, a accounts.Account, c *client.API
 		}
 	}
 	if len(rest) > 0 {
-		if err := s.store.MarkEvents(ctx, a.ID, rest); err != nil {
+		if err := s.store.MarkEvents(ctx, a.ID, rest, keys); err != nil {
 			return err
 		}
 	}
@@ -188,7 +215,7 @@ func (s *Service) deliver(ctx context.Context, a accounts.Account, c *client.API
 		for _, id := range n.Events {
 			told[id] = marks[id]
 		}
-		if err := s.store.MarkEvents(ctx, a.ID, told); err != nil {
+		if err := s.store.MarkEvents(ctx, a.ID, told, keys); err != nil {
 			return err
 		}
 		id, err := s.opts.Sink.Notify(ctx, n)

@@ -52,17 +52,18 @@ func (s *Service) enrich(ctx context.Context, c *client.API, base stripe.Params,
 			logErr("charge", err)
 		}
 	}
+	var refunds []refundSeen
 	if r.lastRefund && !missing[accounts.PermChargeRead] {
-		// charge.refunded carries the running total; the charge's newest
-		// refund is the one this event is about (List refunds: newest first,
-		// charge: "Only return refunds for the charge specified").
+		// charge.refunded carries the running total and names no refund: the
+		// charge's refunds (List refunds, newest first; charge: "Only return
+		// refunds for the charge specified") say which it can be.
 		lp := &stripe.RefundListParams{Charge: stripe.String(h.Object)}
 		lp.Context, lp.StripeAccount = ctx, base.StripeAccount
-		lp.Limit, lp.Single = stripe.Int64(1), true
+		lp.Limit, lp.Single = stripe.Int64(100), true
 		it := c.Refunds.List(lp)
-		if it.Next() {
+		for it.Next() {
 			re := it.Refund()
-			d.Amount, d.Currency = re.Amount, string(re.Currency)
+			refunds = append(refunds, refundSeen{id: re.ID, amount: re.Amount, currency: string(re.Currency), created: re.Created})
 		}
 		logErr("refund", it.Err())
 	}
@@ -84,6 +85,13 @@ func (s *Service) enrich(ctx context.Context, c *client.API, base stripe.Params,
 		p := &stripe.InvoiceParams{Params: params()}
 		if inv, err := c.Invoices.Get(r.invoice, p); err == nil {
 			d.Reason = string(inv.BillingReason)
+			d.PaidWith = paidWithOf(idOf(inv.Charge), inv.PaidOutOfBand)
+			for _, da := range inv.TotalDiscountAmounts {
+				d.Discount += da.Amount
+			}
+			if inv.StartingBalance < 0 {
+				d.Credit = min(-inv.StartingBalance, inv.Total)
+			}
 			if inv.Lines != nil && len(inv.Lines.Data) > 0 && inv.Lines.Data[0].Price != nil {
 				line := inv.Lines.Data[0]
 				if line.Price.Recurring != nil {
@@ -101,7 +109,16 @@ func (s *Service) enrich(ctx context.Context, c *client.API, base stripe.Params,
 	if r.product != "" {
 		d.Product = s.productName(ctx, c, base, a, r.product, missing)
 	}
-	return h.With(d), d
+	h = h.With(d)
+	h.refunds = refunds
+	return h, d
+}
+
+func idOf(ch *stripe.Charge) string {
+	if ch == nil {
+		return ""
+	}
+	return ch.ID
 }
 
 // settle reads a balance transaction: the fee and what is left, in the

@@ -37,6 +37,25 @@ type Happening struct {
 	o, prev obj    // the event's object and previous attributes, decoded once
 	section string // the Dashboard section, when not the kind's
 	refs    refs
+	refund  string // the refund's id, once known
+	invoice firstInvoice
+	// refunds are the charge's refunds, newest first, when charge.refunded
+	// was enriched: which of them the event tells is chosen at delivery.
+	refunds []refundSeen
+}
+
+// firstInvoice is what a sign-up's first invoice says beyond its amount.
+type firstInvoice struct {
+	subtotal, discount, credit int64
+	paidWith                   string // paidByCharge, paidOutOfBand, paidOtherwise; "" until known
+}
+
+// refundSeen is one of a charge's refunds.
+type refundSeen struct {
+	id       string
+	amount   int64
+	currency string
+	created  int64
 }
 
 // Price is a price as a plan shows it: "$49.00/month".
@@ -62,7 +81,50 @@ type refs struct {
 // pending reports whether the happening needs enrichment before it can be
 // judged (its amount is not in the event).
 func (h Happening) pending() bool {
-	return h.refs.lastRefund || h.Currency == "" && h.refs.charge != ""
+	undecided := h.Event.Type == "invoice.paid" && h.invoice.paidWith == "" // basil dropped invoice.charge
+	return h.refs.lastRefund || h.Currency == "" && h.refs.charge != "" || undecided
+}
+
+// Key names what happened when several events can tell it, so that it is
+// told once: a refund by its id, whichever of refund.created and
+// charge.refunded comes first. It is "" for an event that is its own
+// happening.
+func (h Happening) Key() string {
+	if h.Kind == nil || h.refund == "" {
+		return ""
+	}
+	switch h.Kind.ID {
+	case KindRefund:
+		return "refund/" + h.refund
+	case KindFailedRefund:
+		return "refund_failed/" + h.refund
+	}
+	return ""
+}
+
+// pickRefund chooses which of its charge's refunds a charge.refunded tells:
+// the oldest one made by the event's time that is not told yet. It reports
+// false when every one is told (the event repeats them). Without the list
+// (no permission, a failed read) the event stands for itself.
+func (h *Happening) pickRefund(told func(key string) bool) bool {
+	if h.Event.Type != "charge.refunded" || len(h.refunds) == 0 {
+		return true
+	}
+	for i := len(h.refunds) - 1; i >= 0; i-- {
+		r := h.refunds[i]
+		if r.created > h.Event.Created || told("refund/"+r.id) {
+			continue
+		}
+		h.refund, h.Amount, h.Currency = r.id, r.amount, strings.ToLower(r.currency)
+		return true
+	}
+	return false
+}
+
+// MoneyIn reports whether the happening is money coming in: a sale that
+// was captured. The tray, the chart, Activity and every total ask it.
+func (h Happening) MoneyIn() bool {
+	return h.Kind != nil && h.Kind.ID == KindSale && h.HasAmount() && h.Notifies()
 }
 
 // Source is what a happening needs to know about its account.
@@ -102,6 +164,10 @@ type Details struct {
 	Currency string `json:"currency,omitempty"`
 	Refunded int64  `json:"refunded,omitempty"`
 	Charged  int64  `json:"charged,omitempty"`
+	// What a sign-up's first invoice took off its price, and how it was paid.
+	Discount int64  `json:"discount,omitempty"`
+	Credit   int64  `json:"credit,omitempty"`
+	PaidWith string `json:"paid_with,omitempty"`
 }
 
 // merge adds what d learnt to what was known before.
@@ -126,6 +192,9 @@ func (known Details) merge(d Details) Details {
 	}
 	if d.Charged != 0 {
 		known.Refunded, known.Charged = d.Refunded, d.Charged
+	}
+	if d.PaidWith != "" {
+		known.Discount, known.Credit, known.PaidWith = d.Discount, d.Credit, d.PaidWith
 	}
 	return known
 }
@@ -158,6 +227,9 @@ func (h Happening) With(d Details) Happening {
 	}
 	if d.Charged != 0 {
 		h.Refunded, h.Charged = d.Refunded, d.Charged
+	}
+	if d.PaidWith != "" {
+		h.invoice.paidWith, h.invoice.discount, h.invoice.credit = d.PaidWith, d.Discount, d.Credit
 	}
 	return h
 }

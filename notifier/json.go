@@ -83,6 +83,18 @@ func (o obj) id(path ...string) string {
 }
 
 // first is the first item of a list such as items or lines.
+// list is an array of objects, such as total_discount_amounts.
+func (o obj) list(key string) []obj {
+	items, _ := o.get(key).([]any)
+	out := make([]obj, 0, len(items))
+	for _, it := range items {
+		if m, ok := it.(map[string]any); ok {
+			out = append(out, m)
+		}
+	}
+	return out
+}
+
 func (o obj) first(listKey string) obj {
 	items, _ := o.get(listKey, "data").([]any)
 	if len(items) == 0 {

@@ -34,6 +34,23 @@ type Kind struct {
 	worth func(h *Happening) bool
 }
 
+// Kind ids: settings, filters and totals refer to kinds by them.
+const (
+	KindSale               = "sale"
+	KindRefund             = "refund"
+	KindFailedRefund       = "failed_refund"
+	KindFailedPayment      = "failed_payment"
+	KindDispute            = "dispute"
+	KindDisputeClosed      = "dispute_closed"
+	KindEarlyFraudWarning  = "early_fraud_warning"
+	KindPayout             = "payout"
+	KindFailedPayout       = "failed_payout"
+	KindNewSubscription    = "new_subscription"
+	KindSubscriptionChange = "subscription_change"
+	KindCancellation       = "cancellation"
+	KindTrialEnding        = "trial_ending"
+)
+
 // Kinds lists every kind, in the order Preferences and Activity show them.
 //
 // One notification per happening: Stripe sends several events for one thing
@@ -43,7 +60,7 @@ type Kind struct {
 // failed renewal by its failed charge, not by the active → past_due update;
 // a card hold (manual capture) by its capture, not by its authorisation.
 var Kinds = []*Kind{
-	{ID: "sale", Types: []string{"charge.succeeded", "charge.captured"}, Label: "Sales", One: "sale", Many: "sales", Money: true, Rings: true, Dashboard: "payments",
+	{ID: KindSale, Types: []string{"charge.succeeded", "charge.captured"}, Label: "Sales", One: "sale", Many: "sales", Money: true, Rings: true, Dashboard: "payments",
 		decode: func(h *Happening) {
 			decodeCharge(h)
 			if h.Event.Type == "charge.captured" {
@@ -63,7 +80,7 @@ var Kinds = []*Kind{
 			return "New sale"
 		},
 		body: func(h *Happening, b *body) {
-			b.add(from(h.customer()), joinNonEmpty(" ", h.Product, b.plan(h.Plan)))
+			b.add(from(h.customer()), joinNonEmpty(" ", h.Product, b.plan(h.Plan)), b.firstInvoice(h))
 			if h.NetCurrency != "" && !b.opt.HideAmounts && !b.opt.NetApart {
 				b.add("net " + b.money(h.Net, h.NetCurrency))
 			}
@@ -74,7 +91,15 @@ var Kinds = []*Kind{
 			captured, known := h.o.boolean("captured")
 			return h.Event.Type == "charge.captured" || captured || !known
 		}},
-	{ID: "refund", Types: []string{"refund.created", "charge.refunded"}, Label: "Refunds", One: "refund", Many: "refunds", Money: true, Dashboard: "payments",
+	// Stripe sends several events for one refund, and which of them come
+	// depends on the version: from 2024-10-28.acacia refund.created for every
+	// refund ("Previously, these events were only sent for refunds without a
+	// corresponding charge", changelog acacia refund-webhook-update), and
+	// charge.refunded on every version. Whether an older account also gets
+	// refund.created is not documented, so neither is trusted to come alone:
+	// each refund is told once, by its id (Happening.Key), by whichever
+	// event comes first.
+	{ID: KindRefund, Types: []string{"refund.created", "charge.refunded"}, Label: "Refunds", One: "refund", Many: "refunds", Money: true, Dashboard: "payments",
 		decode: decodeRefund,
 		title:  fixed("Refund"),
 		body: func(h *Happening, b *body) {
@@ -82,22 +107,20 @@ var Kinds = []*Kind{
 			if h.Charged > 0 && h.Refunded != h.Amount && !b.opt.HideAmounts {
 				b.add(b.money(h.Refunded, h.Currency) + " of " + b.money(h.Charged, h.Currency) + " refunded in all")
 			}
-		},
-		// From 2024-10-28.acacia every refund has refund.created, and
-		// charge.refunded says the same again (Stripe's changelog, acacia
-		// refund-webhook-update); before, charge.refunded is the only word.
-		worth: func(h *Happening) bool { return h.Event.Type == "refund.created" || !refundEvents(h.Event.APIVersion) }},
-	{ID: "failed_refund", Types: []string{"refund.failed", "charge.refund.updated"}, Label: "Failed refunds", One: "failed refund", Many: "failed refunds",
+		}},
+	// A refund fails after it was announced: refund.failed (acacia and
+	// later), refund.updated and charge.refund.updated ("Occurs whenever a
+	// refund is updated on selected payment methods") may all say so; each
+	// failed refund is one red notification, by its id.
+	{ID: KindFailedRefund, Types: []string{"refund.failed", "refund.updated", "charge.refund.updated"}, Label: "Failed refunds", One: "failed refund", Many: "failed refunds",
 		Money: true, Bad: true, Dashboard: "payments",
 		decode: decodeRefund,
 		title:  fixed("Refund failed"),
 		body: func(h *Happening, b *body) {
 			b.add(to(h.customer()), reason(h.o.text("failure_reason")))
 		},
-		// charge.refund.updated ("a refund is updated on selected payment
-		// methods") is news only when the refund failed.
 		worth: func(h *Happening) bool { return h.o.str("status") == "failed" }},
-	{ID: "failed_payment", Types: []string{"charge.failed"}, Label: "Failed payments", One: "failed payment", Many: "failed payments",
+	{ID: KindFailedPayment, Types: []string{"charge.failed"}, Label: "Failed payments", One: "failed payment", Many: "failed payments",
 		Money: true, Bad: true, Dashboard: "payments",
 		decode: decodeCharge,
 		title: func(h *Happening) string {
@@ -109,7 +132,7 @@ var Kinds = []*Kind{
 		body: func(h *Happening, b *body) {
 			b.add(from(h.customer()), joinNonEmpty(" ", h.Product, b.plan(h.Plan)), h.o.text("failure_message"))
 		}},
-	{ID: "dispute", Types: []string{"charge.dispute.created"}, Label: "Disputes", One: "dispute", Many: "disputes",
+	{ID: KindDispute, Types: []string{"charge.dispute.created"}, Label: "Disputes", One: "dispute", Many: "disputes",
 		Money: true, Bad: true, Dashboard: "disputes",
 		decode: decodeDispute,
 		title:  fixed("New dispute"),
@@ -121,7 +144,7 @@ var Kinds = []*Kind{
 		}},
 	// charge.dispute.closed: "Occurs when a dispute is closed and the dispute
 	// status changes to lost, warning_closed, or won" (Stripe's event types).
-	{ID: "dispute_closed", Types: []string{"charge.dispute.closed"}, Label: "Disputes closed", One: "dispute closed", Many: "disputes closed",
+	{ID: KindDisputeClosed, Types: []string{"charge.dispute.closed"}, Label: "Disputes closed", One: "dispute closed", Many: "disputes closed",
 		Money: true, Dashboard: "disputes",
 		decode: decodeDispute,
 		title: func(h *Happening) string {
@@ -137,7 +160,7 @@ var Kinds = []*Kind{
 	// radar.early_fraud_warning.created: the card's issuer says a payment
 	// looks fraudulent; the object names the charge, not its amount
 	// (stripe/openapi fixtures3.json).
-	{ID: "early_fraud_warning", Types: []string{"radar.early_fraud_warning.created"}, Label: "Early fraud warnings",
+	{ID: KindEarlyFraudWarning, Types: []string{"radar.early_fraud_warning.created"}, Label: "Early fraud warnings",
 		One: "early fraud warning", Many: "early fraud warnings", Money: true, Bad: true, Dashboard: "payments",
 		decode: func(h *Happening) {
 			h.refs.charge = h.o.id("charge")
@@ -147,7 +170,7 @@ var Kinds = []*Kind{
 		body: func(h *Happening, b *body) {
 			b.add(from(h.customer()), strings.ReplaceAll(h.o.text("fraud_type"), "_", " "))
 		}},
-	{ID: "payout", Types: []string{"payout.paid"}, Label: "Payouts paid", One: "payout", Many: "payouts", Money: true, Dashboard: "payouts",
+	{ID: KindPayout, Types: []string{"payout.paid"}, Label: "Payouts paid", One: "payout", Many: "payouts", Money: true, Dashboard: "payouts",
 		decode: decodeAmount,
 		title:  fixed("Payout paid"),
 		body: func(h *Happening, b *body) {
@@ -155,14 +178,26 @@ var Kinds = []*Kind{
 				b.add("arriving " + b.date(at))
 			}
 		}},
-	{ID: "failed_payout", Types: []string{"payout.failed"}, Label: "Failed payouts", One: "failed payout", Many: "failed payouts",
+	{ID: KindFailedPayout, Types: []string{"payout.failed"}, Label: "Failed payouts", One: "failed payout", Many: "failed payouts",
 		Money: true, Bad: true, Dashboard: "payouts",
 		decode: decodeAmount,
 		title:  fixed("Payout failed"),
 		body:   func(h *Happening, b *body) { b.add(h.o.text("failure_message")) }},
-	{ID: "new_subscription", Types: []string{"customer.subscription.created"}, Label: "New trials and free subscriptions",
+	// A sign-up whose first invoice no charge paid (a first month free, a
+	// credit balance, paid out of band) is announced by invoice.paid, with
+	// billing_reason subscription_create ("A new subscription was created",
+	// Invoice.billing_reason in stripe/openapi); one that a charge paid, by
+	// that charge. A trial or a free plan has a first invoice of nothing,
+	// and is announced by customer.subscription.created.
+	{ID: KindNewSubscription, Types: []string{"customer.subscription.created", "invoice.paid"}, Label: "New trials and free subscriptions",
 		One: "new subscription", Many: "new subscriptions", Dashboard: "subscriptions",
-		decode: decodeSubscription,
+		decode: func(h *Happening) {
+			if h.Event.Type == "invoice.paid" {
+				decodeFirstInvoice(h)
+				return
+			}
+			decodeSubscription(h)
+		},
 		title: func(h *Happening) string {
 			if h.o.str("status") == "trialing" {
 				return "New trial"
@@ -170,16 +205,19 @@ var Kinds = []*Kind{
 			return "New subscription"
 		},
 		body: func(h *Happening, b *body) {
-			b.add(h.customer(), joinNonEmpty(" · ", h.Product, b.plan(h.Plan)))
+			b.add(h.customer(), joinNonEmpty(" · ", h.Product, b.plan(h.Plan)), b.firstInvoice(h))
 			if end, ok := h.o.num("trial_end"); ok && end > 0 && h.o.str("status") == "trialing" {
 				b.add("trial ends " + b.date(end))
 			}
 		},
 		// A paid subscription is announced by its first payment.
 		worth: func(h *Happening) bool {
+			if h.Event.Type == "invoice.paid" {
+				return h.Reason == "subscription_create" && h.invoice.subtotal > 0 && h.invoice.paidWith != paidByCharge
+			}
 			return h.o.str("status") == "trialing" || h.o.str("status") == "active" && h.Plan.Amount == 0
 		}},
-	{ID: "subscription_change", Types: []string{"customer.subscription.updated"}, Label: "Subscription changes",
+	{ID: KindSubscriptionChange, Types: []string{"customer.subscription.updated"}, Label: "Subscription changes",
 		One: "subscription change", Many: "subscription changes", Dashboard: "subscriptions",
 		decode: decodeSubscription,
 		title:  fixed("Subscription changed"),
@@ -188,12 +226,12 @@ var Kinds = []*Kind{
 			b.add(subscriptionChanges(h, b)...)
 		},
 		worth: func(h *Happening) bool { return len(subscriptionChanges(h, &body{})) > 0 }},
-	{ID: "cancellation", Types: []string{"customer.subscription.deleted"}, Label: "Cancelled subscriptions",
+	{ID: KindCancellation, Types: []string{"customer.subscription.deleted"}, Label: "Cancelled subscriptions",
 		One: "cancellation", Many: "cancellations", Dashboard: "subscriptions",
 		decode: decodeSubscription,
 		title:  fixed("Subscription cancelled"),
 		body:   func(h *Happening, b *body) { b.add(h.customer(), joinNonEmpty(" · ", h.Product, b.plan(h.Plan))) }},
-	{ID: "trial_ending", Types: []string{"customer.subscription.trial_will_end"}, Label: "Trials ending",
+	{ID: KindTrialEnding, Types: []string{"customer.subscription.trial_will_end"}, Label: "Trials ending",
 		One: "trial ending", Many: "trial endings", Dashboard: "subscriptions",
 		decode: decodeSubscription,
 		title:  fixed("Trial ending soon"),
@@ -293,8 +331,9 @@ func decodeCharge(h *Happening) {
 }
 
 // decodeRefund reads a refund: a Refund object (refund.created, refund.failed,
-// charge.refund.updated), or a charge whose amount_refunded is the running
-// total (charge.refunded), whose newest refund is this one.
+// refund.updated, charge.refund.updated), or a charge whose amount_refunded
+// is the running total (charge.refunded), which names none of its refunds:
+// which one it tells is learnt from the charge's list of refunds.
 func decodeRefund(h *Happening) {
 	if h.Event.Type == "charge.refunded" {
 		decodeCharge(h)
@@ -305,8 +344,86 @@ func decodeRefund(h *Happening) {
 		return
 	}
 	decodeAmount(h)
+	h.refund = h.o.str("id")
 	h.refs = refs{charge: h.o.id("charge")}
 	h.Object = h.refs.charge // the Dashboard shows a refund on its payment
+}
+
+// decodeFirstInvoice reads a paid invoice: what was paid, for which plan,
+// and how (Invoice: amount_paid, subtotal, total_discount_amounts,
+// starting_balance; before basil also charge and paid_out_of_band, which
+// basil removed; stripe/openapi fixtures3.json).
+func decodeFirstInvoice(h *Happening) {
+	h.Amount, _ = h.o.num("amount_paid")
+	h.Currency = strings.ToLower(h.o.str("currency"))
+	h.Customer = h.o.text("customer_email")
+	h.Reason = h.o.text("billing_reason")
+	h.refs = refs{customer: h.o.id("customer"), invoice: h.o.str("id")}
+	if line := h.o.first("lines"); line.sub("price") != nil {
+		h.Plan = priceOf(line.sub("price"), line)
+		h.refs.product = line.sub("price").id("product")
+	}
+	h.invoice.subtotal, _ = h.o.num("subtotal")
+	for _, d := range h.o.list("total_discount_amounts") {
+		n, _ := d.num("amount")
+		h.invoice.discount += n
+	}
+	if bal, _ := h.o.num("starting_balance"); bal < 0 {
+		total, _ := h.o.num("total")
+		h.invoice.credit = min(-bal, total)
+	}
+	if h.o.has("charge") {
+		outOfBand, _ := h.o.boolean("paid_out_of_band")
+		h.invoice.paidWith = paidWithOf(h.o.id("charge"), outOfBand)
+	}
+}
+
+// paidWithOf says how an invoice was paid, from its charge and
+// paid_out_of_band (versions before basil, and every read through
+// stripe-go, which asks for 2023-10-16).
+func paidWithOf(charge string, outOfBand bool) string {
+	switch {
+	case charge != "":
+		return paidByCharge
+	case outOfBand:
+		return paidOutOfBand
+	}
+	return paidOtherwise
+}
+
+// How a first invoice was paid.
+const (
+	paidByCharge  = "charge"
+	paidOutOfBand = "out_of_band"
+	paidOtherwise = "other" // nothing to pay after discounts and credit
+)
+
+// firstInvoice says what made a sign-up's first invoice cost less than its
+// plan: "first month free", "$4.50 off the first month", "$9.00 from
+// credit balance", "paid outside Stripe".
+func (b *body) firstInvoice(h *Happening) string {
+	if h.Reason != "subscription_create" {
+		return ""
+	}
+	period := "invoice"
+	if h.Plan.Interval != "" {
+		period = h.Plan.Interval
+	}
+	inv := h.invoice
+	var parts []string
+	switch {
+	case inv.discount > 0 && h.Amount == 0 && inv.credit == 0 && inv.paidWith != paidOutOfBand:
+		parts = append(parts, "first "+period+" free")
+	case inv.discount > 0 && !b.opt.HideAmounts:
+		parts = append(parts, b.money(inv.discount, h.Currency)+" off the first "+period)
+	}
+	if inv.credit > 0 && !b.opt.HideAmounts {
+		parts = append(parts, b.money(inv.credit, h.Currency)+" from credit balance")
+	}
+	if inv.paidWith == paidOutOfBand {
+		parts = append(parts, "paid outside Stripe")
+	}
+	return strings.Join(parts, " · ")
 }
 
 func decodeDispute(h *Happening) {

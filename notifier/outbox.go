@@ -21,7 +21,15 @@ const (
 	MarkNotified   Mark = "notified"   // notified on its own
 	MarkSummarised Mark = "summarised" // told within a burst (or counted in one)
 	MarkSkipped    Mark = "skipped"    // not notified: switched off, paused, muted, quiet hours or below the minimum
+	MarkRepeat     Mark = "repeat"     // another event told the same happening (Happening.Key)
 )
+
+// bucketTold holds, per account, the keys of the happenings already told
+// (Happening.Key), so that a refund announced by refund.created is not
+// announced again by the charge.refunded that follows it a poll later:
+//
+//	told/<account id>/<happening key> -> event id
+var bucketTold = []byte("told")
 
 // Outbox returns an account's stored events that wait for notification, oldest first.
 func (s *Store) Outbox(ctx context.Context, account string) ([]Event, error) {
@@ -45,15 +53,19 @@ func (s *Store) Outbox(ctx context.Context, account string) ([]Event, error) {
 }
 
 // MarkEvents takes pending events out of the outbox and records how they were
-// handled, by event id, in one transaction. The caller sends notifications
-// only after this returns.
-func (s *Store) MarkEvents(ctx context.Context, account string, marks map[string]Mark) error {
+// handled, by event id, in one transaction, with the keys of the happenings
+// they tell (event id → Happening.Key). The caller sends notifications only
+// after this returns.
+func (s *Store) MarkEvents(ctx context.Context, account string, marks map[string]Mark, keys map[string]string) error {
 	return s.update(ctx, func(tx *bolt.Tx) error {
 		pb := tx.Bucket(bucketPending).Bucket([]byte(account))
 		hb := tx.Bucket(bucketHistory).Bucket([]byte(account))
 		mb := tx.Bucket(bucketMarks).Bucket([]byte(account))
 		if pb == nil || hb == nil || mb == nil {
 			return nil // removed meanwhile
+		}
+		if err := putTold(tx, account, marks, keys); err != nil {
+			return err
 		}
 		mb.FillPercent = 1.0
 		var done [][]byte
@@ -76,6 +88,46 @@ func (s *Store) MarkEvents(ctx context.Context, account string, marks map[string
 		}
 		return nil
 	})
+}
+
+// putTold records the keys of the happenings the marked events tell.
+func putTold(tx *bolt.Tx, account string, marks map[string]Mark, keys map[string]string) error {
+	var tb *bolt.Bucket
+	for id, key := range keys {
+		if _, marked := marks[id]; !marked || key == "" {
+			continue
+		}
+		if tb == nil {
+			var err error
+			if tb, err = tx.Bucket(bucketTold).CreateBucketIfNotExists([]byte(account)); err != nil {
+				return err
+			}
+		}
+		if tb.Get([]byte(key)) == nil {
+			if err := tb.Put([]byte(key), []byte(id)); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// Told returns which of the keys belong to happenings already told.
+func (s *Store) Told(ctx context.Context, account string, keys []string) (map[string]bool, error) {
+	out := map[string]bool{}
+	err := s.view(ctx, func(tx *bolt.Tx) error {
+		tb := tx.Bucket(bucketTold).Bucket([]byte(account))
+		if tb == nil {
+			return nil
+		}
+		for _, k := range keys {
+			if tb.Get([]byte(k)) != nil {
+				out[k] = true
+			}
+		}
+		return nil
+	})
+	return out, err
 }
 
 // markTx is how the event at k was handled, or "" while it is pending.

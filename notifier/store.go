@@ -26,6 +26,9 @@ package notifier
 //	pending/
 //	    <account id>/
 //	        <history key> -> nil               stored, not yet notified
+//	told/
+//	    <account id>/
+//	        <happening key> -> event id        a happening already told (outbox.go)
 //
 // An event, its pending entry and the poll state that moves past it
 // are written in one transaction; an event leaves pending in the same
@@ -69,8 +72,8 @@ var (
 	// bucketMarks records how each event was handled, per account.
 	bucketMarks = []byte("marks")
 
-	topBuckets = [][]byte{bucketMeta, bucketAccounts, bucketSettings, bucketState, bucketHistory, bucketPending, bucketMarks, bucketDetails}
-	perAccount = [][]byte{bucketHistory, bucketPending, bucketMarks, bucketDetails}
+	topBuckets = [][]byte{bucketMeta, bucketAccounts, bucketSettings, bucketState, bucketHistory, bucketPending, bucketMarks, bucketDetails, bucketTold}
+	perAccount = [][]byte{bucketHistory, bucketPending, bucketMarks, bucketDetails, bucketTold}
 )
 
 // Store errors.

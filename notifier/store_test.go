@@ -84,7 +84,7 @@ func TestIngestDeduplicatesAndKeepsStateInTheSameTransaction(t *testing.T) {
 	if len(out) != 10 || out[0].ID != evs[0].ID {
 		t.Fatalf("outbox %d, first %s", len(out), out[0].ID)
 	}
-	if err := s.MarkEvents(ctx, "a", map[string]notifier.Mark{evs[0].ID: notifier.MarkNotified, evs[1].ID: notifier.MarkSkipped}); err != nil {
+	if err := s.MarkEvents(ctx, "a", map[string]notifier.Mark{evs[0].ID: notifier.MarkNotified, evs[1].ID: notifier.MarkSkipped}, nil); err != nil {
 		t.Fatal(err)
 	}
 	out, _ = s.Outbox(ctx, "a")

@@ -174,14 +174,29 @@ func TestOnlyMeaningfulSubscriptionUpdatesNotify(t *testing.T) {
 	if !notifies(ev("charge.captured", `{"id":"ch_1","amount":100,"amount_captured":100,"currency":"usd","captured":true}`)) {
 		t.Fatal("a capture does not notify")
 	}
-	if notifies(Event{Type: "charge.refunded", APIVersion: "2025-03-31.basil", Object: []byte(`{"id":"ch_1","amount":100,"amount_refunded":100,"currency":"usd"}`)}) {
-		t.Fatal("charge.refunded notifies where refund.created says it already")
-	}
 	if !notifies(Event{Type: "charge.refunded", APIVersion: "2024-06-20", Object: []byte(`{"id":"ch_1","amount":100,"amount_refunded":100,"currency":"usd"}`)}) {
 		t.Fatal("charge.refunded is silent where it is the only word of a refund")
 	}
-	if notifies(ev("invoice.paid", `{}`)) {
+	if notifies(ev("invoice.created", `{}`)) {
 		t.Fatal("an unknown type notifies")
+	}
+	// A first invoice is news only when no charge paid it (the charge tells
+	// it) and there was something to pay (a trial's or a free plan's is
+	// nothing).
+	invoice := func(reason, charge string, subtotal int) Event {
+		return ev("invoice.paid", fmt.Sprintf(`{"id":"in_1","billing_reason":%q,"charge":%s,"subtotal":%d,"amount_paid":0,"currency":"usd"}`, reason, charge, subtotal))
+	}
+	if notifies(invoice("subscription_cycle", "null", 900)) {
+		t.Fatal("a renewal's invoice.paid notifies (its charge does)")
+	}
+	if notifies(invoice("subscription_create", `"ch_1"`, 900)) {
+		t.Fatal("a sign-up paid by a charge notifies twice")
+	}
+	if notifies(invoice("subscription_create", "null", 0)) {
+		t.Fatal("a trial's invoice of nothing notifies as a sign-up")
+	}
+	if !notifies(invoice("subscription_create", "null", 900)) {
+		t.Fatal("a sign-up whose first month is free is never told")
 	}
 }
 
