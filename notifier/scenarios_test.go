@@ -157,3 +157,63 @@ func (w *world) happening(t *testing.T, charge string) notifier.Happening {
 	t.Fatalf("no sale of %s stored", charge)
 	return notifier.Happening{}
 }
+
+// One notification per happening, whatever mix of Stripe's events tells it
+// and on every version: sign-ups whose first invoice no card paid, and
+// refunds told by every event that may tell them. The chart counts each
+// sale and refund once.
+func TestOneNotificationPerHappeningOnEveryVersion(t *testing.T) {
+	starter := stripesim.Plan{Product: "Starter plan", Amount: 900, Currency: "usd", Interval: "month"}
+	for _, version := range stripesim.Versions {
+		t.Run(version, func(t *testing.T) {
+			w := newWorldAt(t, stripesim.Options{}, stripesim.AccountSpec{DisplayName: "Acme", APIVersion: version}, stripesim.AllPermissions)
+			g := w.gen
+			w.poll(t)
+
+			// Sign-ups, each announced once, by what proves it.
+			g.SubscribeWith(stripesim.SignUp{Email: "ana@example.com", Plan: starter, PercentOff: 100})
+			says(t, w.told(t, 1)[0], "New subscription — Acme", "ana@example.com", "Starter plan · $9.00/month", "first month free")
+			g.SubscribeWith(stripesim.SignUp{Email: "ben@example.com", Plan: starter, PercentOff: 50})
+			says(t, w.told(t, 1)[0], "New subscription · $4.50 — Acme", "from ben@example.com", "Starter plan $9.00/month", "$4.50 off the first month")
+			g.SubscribeWith(stripesim.SignUp{Email: "cy@example.com", Plan: starter, Credit: 2000})
+			says(t, w.told(t, 1)[0], "New subscription — Acme", "cy@example.com", "$9.00 from credit balance")
+			sub := g.SubscribeWith(stripesim.SignUp{Email: "dee@example.com", Plan: starter, SendInvoice: true})
+			w.told(t, 0) // sent, not paid yet
+			g.PayFirstInvoice(sub, false)
+			says(t, w.told(t, 1)[0], "New subscription · $9.00 — Acme", "from dee@example.com", "Starter plan $9.00/month")
+			sub = g.SubscribeWith(stripesim.SignUp{Email: "eve@example.com", Plan: starter, SendInvoice: true})
+			w.told(t, 0)
+			g.PayFirstInvoice(sub, true)
+			says(t, w.told(t, 1)[0], "New subscription — Acme", "eve@example.com", "paid outside Stripe")
+
+			// Refunds told by every event that may tell them, running total first.
+			r := g.EveryRefundEvent()
+			_, ch := g.Sale(stripesim.Sale{Amount: 4900, Currency: "usd", Email: "omar@example.com"})
+			w.told(t, 1)
+			r.Refund(ch, 1000)
+			says(t, w.told(t, 1)[0], "Refund · $10.00 — Acme", "to omar@example.com")
+			r.Refund(ch, 500)
+			says(t, w.told(t, 1)[0], "Refund · $5.00 — Acme", "$15.00 of $49.00 refunded in all")
+			// Two refunds between two polls: each by its own amount.
+			r.Refund(ch, 300)
+			r.Refund(ch, 200)
+			says(t, w.told(t, 1)[0], "2 refunds · $5.00 — Acme", "Refund · $2.00", "$20.00 of $49.00 refunded in all")
+			refunds := g.Refunds(ch)
+			r.FailRefund(refunds[len(refunds)-1], "expired_or_canceled_card")
+			says(t, w.told(t, 1)[0], "Refund failed · $2.00 — Acme", "expired or canceled card")
+
+			// The chart: the sales that were charged (4.50, 9.00, 49.00), less
+			// each refund once, plus the refund that failed.
+			days, err := w.store.SumDays(context.Background(), nil, time.Now(), 1)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got, want := days.Total("usd", 1), int64(450+900+4900-1000-500-300-200+200); got != want {
+				t.Errorf("today's net in the chart %d, want %d", got, want)
+			}
+			if got := days.Sales["usd"]; got != 3 {
+				t.Errorf("%d sales in the chart, want 3", got)
+			}
+		})
+	}
+}

@@ -20,6 +20,7 @@ type Generator struct {
 	rng     *rand.Rand
 	hidden  time.Duration
 	at      time.Time
+	overlap bool // EveryRefundEvent
 }
 
 // Generator returns a generator for an account in live or test mode. The seed

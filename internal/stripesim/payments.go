@@ -87,7 +87,9 @@ func (g *Generator) FailedCharge(sale Sale, message string) string {
 // the id of the event that announces it: refund.created where every refund
 // has one, else charge.refunded. charge.refunded comes in every version and
 // carries the charge, whose amount_refunded is the running total; the
-// refund itself is a Refund object (GET /v1/refunds?charge=).
+// refund itself is a Refund object (GET /v1/refunds?charge=). With
+// EveryRefundEvent, every event that may tell a refund comes, running
+// total first.
 func (g *Generator) Refund(chargeID string, amount int64) string {
 	g.sim.mu.Lock()
 	defer g.sim.mu.Unlock()
@@ -97,16 +99,24 @@ func (g *Generator) Refund(chargeID string, amount int64) string {
 	if amount == 0 {
 		amount = total - ch["amount_refunded"].(int64)
 	}
+	// Refund.customer and .payment_method came with stripe-go v86.2.0, and
+	// Stripe adds a new response field to every version ("additive changes
+	// are backward-compatible", docs.stripe.com/upgrades), so every version
+	// renders them.
 	re := g.put(ds, "re_", map[string]any{
 		"object": "refund", "amount": amount, "currency": ch["currency"], "charge": chargeID,
 		"payment_intent": ch["payment_intent"], "status": "succeeded", "reason": "requested_by_customer",
-		"failure_reason": nil, "balance_transaction": "txn_1" + randomToken(23),
+		"failure_reason": nil, "balance_transaction": "txn_1" + randomToken(23), "customer": ch["customer"], "payment_method": nil,
 	})
-	if g.version() == VersionDahlia {
-		re["customer"] = ch["customer"] // stripe-go v86.2.0 adds Refund.Customer
-	}
 	ch["amount_refunded"] = ch["amount_refunded"].(int64) + amount
 	ch["refunded"] = ch["amount_refunded"].(int64) >= total
+	if g.overlap {
+		charged := g.emit(ds, "charge.refunded", ch, map[string]any{"amount_refunded": ch["amount_refunded"].(int64) - amount, "refunded": false})
+		g.emit(ds, "refund.created", re, nil)
+		re["status"] = "succeeded"
+		g.emit(ds, "refund.updated", re, map[string]any{"status": "pending"})
+		return charged
+	}
 	var id string
 	if refundEvents(g.version()) {
 		id = g.emit(ds, "refund.created", re, nil)
@@ -120,7 +130,9 @@ func (g *Generator) Refund(chargeID string, amount int64) string {
 
 // FailRefund marks a refund failed: refund.failed where every refund has
 // events, else charge.refund.updated ("Occurs whenever a refund is updated
-// on selected payment methods", docs.stripe.com/api/events/types).
+// on selected payment methods", docs.stripe.com/api/events/types). With
+// EveryRefundEvent, refund.updated, refund.failed and charge.refund.updated
+// all come.
 func (g *Generator) FailRefund(refundID, reason string) string {
 	g.sim.mu.Lock()
 	defer g.sim.mu.Unlock()
@@ -131,10 +143,28 @@ func (g *Generator) FailRefund(refundID, reason string) string {
 	ch := ds.objects[re["charge"].(string)]
 	ch["amount_refunded"] = ch["amount_refunded"].(int64) - re["amount"].(int64)
 	ch["refunded"] = false
+	if g.overlap {
+		id := g.emit(ds, "refund.updated", re, prev)
+		g.emit(ds, "refund.failed", re, prev)
+		g.emit(ds, "charge.refund.updated", re, prev)
+		return id
+	}
 	if refundEvents(g.version()) {
 		return g.emit(ds, "refund.failed", re, prev)
 	}
 	return g.emit(ds, "charge.refund.updated", re, prev)
+}
+
+// EveryRefundEvent returns a generator that sends, for each refund, every
+// event that may tell it (charge.refunded, refund.created, refund.updated;
+// refund.updated, refund.failed and charge.refund.updated when it fails),
+// whatever the version: which of them an account gets is not documented
+// for every version, and Cashbell must tell each refund once whatever mix
+// comes.
+func (g *Generator) EveryRefundEvent() *Generator {
+	c := *g
+	c.overlap = true
+	return &c
 }
 
 // Refunds lists a charge's refund ids, newest last.
@@ -264,14 +294,18 @@ func (g *Generator) newCharge(ds *dataset, sale Sale, status string, invoice map
 	if invoice != nil {
 		invoice["charge"], invoice["payment_intent"] = ch["id"], ch["payment_intent"]
 		if status == "succeeded" {
-			invoice["status"], invoice["paid"], invoice["amount_paid"] = "paid", true, sale.Amount
+			invoice["status"], invoice["paid"], invoice["amount_paid"], invoice["amount_remaining"] = "paid", true, sale.Amount, int64(0)
 		}
 	}
 	return ch
 }
 
 // invoice creates an open invoice; billingReason is Stripe's billing_reason
-// ("subscription_create", "subscription_cycle", "manual"...).
+// ("subscription_create", "subscription_cycle", "manual"...). Its totals are
+// those of stripe/openapi fixtures3.json's invoice at every version here:
+// subtotal before discounts, total_discount_amounts, total, starting_balance
+// (negative: the customer's credit, applied first), amount_due what is left
+// to pay.
 func (g *Generator) invoice(ds *dataset, cus any, email, billingReason string, subID any, lines []map[string]any) map[string]any {
 	var total int64
 	var cur any
@@ -284,8 +318,10 @@ func (g *Generator) invoice(ds *dataset, cus any, email, billingReason string, s
 		customerEmail = email
 	}
 	return g.put(ds, "in_", map[string]any{"object": "invoice", "customer": cus, "customer_email": customerEmail,
-		"amount_due": total, "amount_paid": int64(0), "currency": cur, "status": "open", "paid": false,
-		"billing_reason": billingReason, "subscription": subID, "charge": nil, "payment_intent": nil,
+		"amount_due": total, "amount_paid": int64(0), "amount_remaining": total, "currency": cur, "status": "open", "paid": false,
+		"subtotal": total, "total": total, "total_discount_amounts": []any{}, "discounts": []any{},
+		"starting_balance": int64(0), "ending_balance": nil, "collection_method": "charge_automatically",
+		"billing_reason": billingReason, "subscription": subID, "charge": nil, "payment_intent": nil, "paid_out_of_band": false,
 		"lines": listOf(lines...)})
 }
 

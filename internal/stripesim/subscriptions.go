@@ -58,6 +58,106 @@ func (g *Generator) Subscribe(email string, plan Plan, trial time.Duration) (eve
 	return eventID, subID
 }
 
+// SignUp is a subscription whose first invoice is not simply paid by a
+// card at once.
+type SignUp struct {
+	Email string
+	Plan  Plan
+	// PercentOff is a coupon with duration "once" on the first invoice: 100
+	// makes the first period free (the invoice's total_discount_amounts).
+	PercentOff int64
+	// Credit is the customer's credit balance, which Stripe applies to the
+	// invoice before charging (Customer.balance, negative for a credit;
+	// Invoice.starting_balance).
+	Credit int64
+	// SendInvoice: collection_method send_invoice. The subscription is
+	// active at once and its first invoice waits for the customer;
+	// PayFirstInvoice pays it later.
+	SendInvoice bool
+}
+
+// SubscribeWith signs a customer up as the SignUp says and returns the
+// subscription's id. What no charge pays (a 100 % coupon, a credit) leaves
+// an invoice paid with nothing charged: Stripe marks it paid and sends
+// invoice.paid ("Occurs whenever an invoice payment attempt succeeds or an
+// invoice is marked as paid out-of-band", docs.stripe.com/api/events/types),
+// and the subscription starts active, as it does when the first invoice
+// needs no payment (docs.stripe.com/billing/subscriptions/overview).
+func (g *Generator) SubscribeWith(s SignUp) string {
+	g.sim.mu.Lock()
+	defer g.sim.mu.Unlock()
+	ds := g.ds()
+	cusID := g.customer(ds, s.Email, "US")
+	ds.objects[cusID]["balance"] = -s.Credit
+	sub := g.put(ds, "sub_", map[string]any{
+		"object": "subscription", "customer": cusID, "status": "incomplete", "cancel_at_period_end": false,
+		"cancel_at": nil, "canceled_at": nil, "trial_end": nil, "currency": s.Plan.Currency,
+		"current_period_start": g.now().Unix(), "current_period_end": g.now().Add(30 * 24 * time.Hour).Unix(),
+		"items": listOf(g.subItem(ds, s.Plan, 1)), "latest_invoice": nil, "collection_method": "charge_automatically",
+	})
+	subID := sub["id"].(string)
+	inv := g.invoice(ds, cusID, s.Email, "subscription_create", subID, []map[string]any{g.line(ds, s.Plan, 1, subID)})
+	sub["latest_invoice"] = inv["id"]
+	subtotal := inv["subtotal"].(int64)
+	discount := subtotal * s.PercentOff / 100
+	total := subtotal - discount
+	if discount > 0 {
+		coupon := map[string]any{"id": "FIRSTMONTH", "object": "coupon", "duration": "once", "percent_off": s.PercentOff}
+		di := "di_1" + randomToken(23)
+		inv["discounts"] = []any{di}
+		inv["total_discount_amounts"] = []any{map[string]any{"amount": discount, "discount": di}}
+		sub["discounts"] = []any{di}
+		ds.objects[di] = map[string]any{"id": di, "object": "discount", "coupon": coupon, "subscription": subID}
+	}
+	credit := min(s.Credit, total)
+	inv["total"], inv["starting_balance"] = total, -s.Credit
+	inv["amount_due"], inv["amount_remaining"] = total-credit, total-credit
+	ds.objects[cusID]["balance"] = -(s.Credit - credit)
+	if s.SendInvoice {
+		sub["collection_method"], inv["collection_method"] = "send_invoice", "send_invoice"
+		sub["status"] = "active"
+		g.emit(ds, "customer.subscription.created", sub, nil)
+		return subID
+	}
+	if total-credit > 0 {
+		g.emit(ds, "customer.subscription.created", sub, nil)
+		g.payInvoice(ds, inv, s.Email, "US", true)
+		sub["status"] = "active"
+		g.emit(ds, "customer.subscription.updated", sub, map[string]any{"status": "incomplete"})
+		return subID
+	}
+	sub["status"] = "active"
+	g.emit(ds, "customer.subscription.created", sub, nil)
+	g.markPaid(ds, inv, false)
+	return subID
+}
+
+// PayFirstInvoice pays a send_invoice subscription's open first invoice,
+// days after it was sent: by card (a charge, then invoice.paid), or marked
+// paid outside Stripe (paid_out_of_band, invoice.paid and no charge).
+func (g *Generator) PayFirstInvoice(subID string, outOfBand bool) {
+	g.sim.mu.Lock()
+	defer g.sim.mu.Unlock()
+	ds := g.ds()
+	inv := ds.objects[ds.objects[subID]["latest_invoice"].(string)]
+	if outOfBand {
+		g.markPaid(ds, inv, true)
+		return
+	}
+	email, _ := inv["customer_email"].(string)
+	g.payInvoice(ds, inv, email, "US", true)
+}
+
+// markPaid marks an invoice paid without a charge and sends invoice.paid.
+func (g *Generator) markPaid(ds *dataset, inv map[string]any, outOfBand bool) {
+	inv["status"], inv["paid"], inv["paid_out_of_band"] = "paid", true, outOfBand
+	if outOfBand {
+		inv["amount_paid"] = inv["amount_due"]
+	}
+	inv["amount_remaining"] = int64(0)
+	g.emit(ds, "invoice.paid", inv, nil)
+}
+
 // payInvoice pays (or fails to pay) an invoice with a charge, as Stripe does
 // at a subscription's start and at each renewal: charge.succeeded or
 // charge.failed, then invoice.paid or invoice.payment_failed.
