@@ -35,34 +35,45 @@ type Permission struct {
 // reference/permissions: event_read, charge_read, dispute_read, ...); real
 // 403s name rak_subscription_read and rak_customer_read that way.
 const (
-	PermEventRead        = "rak_event_read"
-	PermChargeRead       = "rak_charge_read"
-	PermDisputeRead      = "rak_dispute_read"
-	PermBalanceRead      = "rak_balance_read"
-	PermCustomerRead     = "rak_customer_read"
-	PermInvoiceRead      = "rak_invoice_read"
-	PermProductRead      = "rak_product_read"
-	PermSubscriptionRead = "rak_subscription_read"
-	PermPayoutRead       = "rak_payout_read"
-	PermFileWrite        = "rak_file_write"
+	PermEventRead   = "rak_event_read"
+	PermChargeRead  = "rak_charge_read"
+	PermDisputeRead = "rak_dispute_read"
+	// PermBalanceTransactionRead reads balance transactions, the fee and net
+	// of a sale ("balance_transaction_source_read: Grants access to expand
+	// the source attribute when retrieving Balance Transactions", Stripe
+	// Apps' permissions reference; PostHog's Stripe source asks for it for
+	// GET /v1/balance_transactions).
+	PermBalanceTransactionRead = "rak_balance_transaction_source_read"
+	PermCustomerRead           = "rak_customer_read"
+	PermInvoiceRead            = "rak_invoice_read"
+	PermProductRead            = "rak_product_read"
+	PermSubscriptionRead       = "rak_subscription_read"
+	PermPayoutRead             = "rak_payout_read"
+	PermFileWrite              = "rak_file_write"
 )
 
 // AccountDetails is the label of the permission whose name Stripe says only
 // when it refuses: reading the account's name and logo (GET /v1/account).
 const AccountDetails = "Account name and logo"
 
-// listProbe reads one object of a list endpoint (GET /v1/<resource>?limit=1):
-// the cheapest read that needs the resource's read permission.
-func listProbe(path string) func(context.Context, *client.API, stripe.Params) (*stripe.Account, error) {
+// listProbe reads one object of each list endpoint Cashbell calls for a
+// permission (GET /v1/<resource>?limit=1): the cheapest read that needs
+// what the real call needs, so that Stripe's refusal names it.
+func listProbe(paths ...string) func(context.Context, *client.API, stripe.Params) (*stripe.Account, error) {
 	return func(ctx context.Context, c *client.API, p stripe.Params) (*stripe.Account, error) {
 		values := &form.Values{}
 		values.Add("limit", "1")
 		p.Context = ctx
-		var list struct {
-			stripe.APIResource
-			stripe.ListMeta
+		for _, path := range paths {
+			var list struct {
+				stripe.APIResource
+				stripe.ListMeta
+			}
+			if err := c.Events.B.CallRaw(http.MethodGet, path, c.Events.Key, values, &p, &list); err != nil {
+				return nil, err
+			}
 		}
-		return nil, c.Events.B.CallRaw(http.MethodGet, path, c.Events.Key, values, &p, &list)
+		return nil, nil
 	}
 }
 
@@ -75,20 +86,19 @@ var Permissions = []Permission{
 	// charges, refunds, early fraud warnings and disputes (the permissions
 	// reference's event table); Cashbell asks for them so that no payment
 	// event is kept from it.
-	{Name: PermChargeRead, Label: "Payments", Gives: "payments, refunds and early fraud warnings, and which invoice a payment paid",
-		IfMissing: "Stripe may leave payment events out of what this key sees, and subscription payments lose their product name",
-		probe:     listProbe("/v1/charges")},
+	// Refunds are read with charge_read: Stripe Apps' reference has no
+	// refund permission and maps refund events to charge_read. Cashbell
+	// lists a charge's refunds (GET /v1/refunds?charge=), so the probe
+	// lists refunds too, and a refusal there names what it needs.
+	{Name: PermChargeRead, Label: "Payments and refunds", Gives: "payments, refunds and early fraud warnings, and which invoice a payment paid",
+		IfMissing: "Stripe may leave payment events out of what this key sees, refunds lose their own amount, and subscription payments lose their product name",
+		probe:     listProbe("/v1/charges", "/v1/refunds")},
 	{Name: PermDisputeRead, Label: "Disputes", Gives: "disputes as they open and close",
 		IfMissing: "Stripe may leave dispute events out of what this key sees",
 		probe:     listProbe("/v1/disputes")},
-	{Name: PermBalanceRead, Label: "Balance", Gives: "the fee and net amount of each sale",
+	{Name: PermBalanceTransactionRead, Label: "Balance transactions", Gives: "the fee and net amount of each sale",
 		IfMissing: "no fee or net amount",
-		probe: func(ctx context.Context, c *client.API, p stripe.Params) (*stripe.Account, error) {
-			bp := &stripe.BalanceParams{Params: p}
-			bp.Context = ctx
-			_, err := c.Balance.Get(bp)
-			return nil, err
-		}},
+		probe:     listProbe("/v1/balance_transactions")},
 	{Name: PermCustomerRead, Label: "Customers", Gives: "the customer's email and country",
 		IfMissing: "no customer in notifications when the payment form did not collect an email",
 		probe:     listProbe("/v1/customers")},
@@ -232,7 +242,7 @@ func (r Report) Warnings() []string {
 	var w []string
 	if r.Kind == KindSecret {
 		w = append(w, "This is a secret key: it can change your Stripe account, not just read it. "+
-			"Cashbell only reads, so a restricted key is safer. Create one here: "+CreateKeyURL(r.Mode))
+			"Cashbell only reads, so a restricted key is safer. Create one here: "+r.CreateKeyURL())
 	}
 	return w
 }
@@ -240,16 +250,26 @@ func (r Report) Warnings() []string {
 // CreateKeyURL is the Stripe Dashboard page that creates a restricted key named
 // Cashbell with exactly the permissions Cashbell asks for. It is the one place
 // that knows this link's format.
-func CreateKeyURL(mode Mode) string {
+func CreateKeyURL(mode Mode) string { return Report{Mode: mode}.CreateKeyURL() }
+
+// CreateKeyURL is the create-key page for the report's mode, asking for each
+// permission by the name Stripe's refusal gave it, where it gave one.
+func (r Report) CreateKeyURL() string {
 	base := "https://dashboard.stripe.com/apikeys/create"
-	if mode == ModeTest {
+	if r.Mode == ModeTest {
 		base = "https://dashboard.stripe.com/test/apikeys/create"
+	}
+	named := map[string]string{}
+	for _, res := range r.Results {
+		if res.Name != "" && res.StripeName != "" {
+			named[res.Name] = res.StripeName
+		}
 	}
 	q := url.Values{}
 	q.Set("name", "Cashbell")
 	for _, p := range Permissions {
-		if p.Name != "" { // a name Cashbell is sure of
-			q.Add("permissions[]", p.Name)
+		if p.Name != "" && !p.Optional { // a name Cashbell is sure of, for a read
+			q.Add("permissions[]", cmpOr(named[p.Name], p.Name))
 		}
 	}
 	return base + "?" + strings.NewReplacer("%5B", "[", "%5D", "]").Replace(q.Encode())

@@ -111,9 +111,18 @@ func TestCreateKeyURL(t *testing.T) {
 		t.Fatalf("links: %s %s", live, test)
 	}
 	for _, p := range Permissions {
-		if !strings.Contains(live, "permissions[]="+p.Name) {
-			t.Errorf("link lacks %s: %s", p.Name, live)
+		if asked := strings.Contains(live, "permissions[]="+p.Name); p.Name != "" && asked == p.Optional {
+			t.Errorf("link asks for %s %v, optional %v: %s", p.Name, asked, p.Optional, live)
 		}
+	}
+	// Cashbell only reads: the link never asks for a write.
+	if strings.Contains(live, "_write") {
+		t.Errorf("link asks for a write: %s", live)
+	}
+	// Where Stripe's refusal named a permission, the link asks for that.
+	rep := Report{Mode: ModeLive, Results: []PermissionResult{{Permission: Permission{Name: PermBalanceTransactionRead}, Status: Missing, StripeName: "rak_balance_transaction_read"}}}
+	if u := rep.CreateKeyURL(); !strings.Contains(u, "permissions[]=rak_balance_transaction_read") || strings.Contains(u, PermBalanceTransactionRead) {
+		t.Errorf("link does not ask for what the refusal named: %s", u)
 	}
 	if !strings.Contains(live, "name=Cashbell") {
 		t.Errorf("link lacks the name: %s", live)

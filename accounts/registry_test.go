@@ -284,8 +284,8 @@ func TestRateLimitServerErrorAndNoNetworkAreToldApart(t *testing.T) {
 	if !errors.Is(err, accounts.ErrRateLimited) || rep.Status(accounts.PermEventRead) != accounts.Unknown {
 		t.Fatalf("429: %v, event read %s", err, rep.Status(accounts.PermEventRead))
 	}
-	if rep.Status(accounts.PermBalanceRead) != accounts.Granted {
-		t.Fatalf("other permissions should still be checked: %s", rep.Status(accounts.PermBalanceRead))
+	if rep.Status(accounts.PermBalanceTransactionRead) != accounts.Granted {
+		t.Fatalf("other permissions should still be checked: %s", rep.Status(accounts.PermBalanceTransactionRead))
 	}
 
 	e.sim.Inject(fakestripe.Fault{Kind: fakestripe.ServerError, Status: 503, Path: "/v1/events"})

@@ -226,14 +226,15 @@ func (w *activityWindow) decode(ctx context.Context, names map[string]accounts.A
 // happenings reads a page of events for their rows, with each account's
 // name and mode and what was kept about each event's object.
 //
-// Only what is news is listed: not the events Stripe sends alongside (the
-// settlement's charge.updated, charge.refunded where refund.created tells
-// the refund, a subscription turning active with its first payment).
+// Only what is news is listed (Happening.Listed): not the events Stripe
+// sends alongside (the settlement's charge.updated, charge.refunded where
+// refund.created told the refund, a subscription turning active with its
+// first payment).
 func (w *activityWindow) happenings(ctx context.Context, names map[string]accounts.Account, events []notifier.Event) ([]notifier.Happening, error) {
 	all, err := w.decode(ctx, names, events)
 	news := all[:0]
 	for _, h := range all {
-		if h.Notifies() {
+		if h.Listed() {
 			news = append(news, h)
 		}
 	}

@@ -400,7 +400,7 @@ func reportView(e *env, rep accounts.Report) fyne.CanvasObject {
 		return rows
 	}
 	link := widget.NewButtonWithIcon("Create a restricted key with every permission", theme.ComputerIcon(),
-		func() { e.openURL(accounts.CreateKeyURL(rep.Mode)) })
+		func() { e.openURL(rep.CreateKeyURL()) })
 	return container.NewVBox(rows, container.NewHBox(link))
 }
 

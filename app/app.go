@@ -49,7 +49,6 @@ type registry interface {
 // history is what the windows need from the event store.
 type history interface {
 	Page(ctx context.Context, q notifier.Query) ([]notifier.Event, *notifier.Cursor, error)
-	Since(ctx context.Context, t time.Time) ([]notifier.Event, error)
 	Details(ctx context.Context, events []notifier.Event) ([]notifier.Details, error)
 	SumDays(ctx context.Context, accounts []string, today time.Time, n int) (notifier.Days, error)
 	Settings(ctx context.Context) (notifier.Settings, error)

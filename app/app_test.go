@@ -199,15 +199,15 @@ func TestAddAKeyWithMissingPermissions(t *testing.T) {
 	p.show()
 	p.onAdd()
 	d := p.add
-	test.Type(d.key, f.key(stripesim.PermEventRead, stripesim.PermBalanceRead))
+	test.Type(d.key, f.key(stripesim.PermEventRead, stripesim.PermBalanceTransactionRead))
 	waitUntil(t, "the check", func() bool { return !d.busy() && !d.addBtn.Disabled() })
 	// Adding is allowed, and the dialog says what it will cost.
-	if !strings.Contains(d.cost.Text(), "Adding it now, Cashbell goes without Payments, Disputes, Customers") ||
+	if !strings.Contains(d.cost.Text(), "Adding it now, Cashbell goes without Payments and refunds, Disputes, Customers") ||
 		d.addBtn.Text != "Add without them" || d.status.text.Importance != widget.SuccessImportance {
 		t.Fatalf("cost %q, button %q", d.cost.Text(), d.addBtn.Text)
 	}
 	text := allText(d.report)
-	for _, want := range []string{"Customers", "rak_customer_read", "Missing: no customer in notifications", "rak_balance_read", "the fee and net amount",
+	for _, want := range []string{"Customers", "rak_customer_read", "Missing: no customer in notifications", "rak_balance_transaction_source_read", "the fee and net amount",
 		"the one write permission"} {
 		if !strings.Contains(text, want) {
 			t.Errorf("report lacks %q:\n%s", want, text)
@@ -243,7 +243,7 @@ func TestARevokedKeyOrOneWithoutEventsCannotBeAdded(t *testing.T) {
 		t.Fatalf("refusal: importance %v, %d report rows", d.status.text.Importance, len(d.report.Objects))
 	}
 	d.key.SetText("")
-	test.Type(d.key, f.key(stripesim.PermBalanceRead))
+	test.Type(d.key, f.key(stripesim.PermBalanceTransactionRead))
 	waitUntil(t, "the check", func() bool { return !d.busy() && strings.Contains(d.status.Text(), "cannot read events") })
 	if !d.addBtn.Disabled() {
 		t.Fatal("Add enabled for a key that cannot read events")
@@ -522,7 +522,7 @@ func assertGolden(t *testing.T, name string, img image.Image) {
 
 func TestGoldens(t *testing.T) {
 	f := newFixture(t)
-	f.sim.AdoptKey(fixedKey, fixedAccount, false, stripesim.Restricted, stripesim.PermEventRead, stripesim.PermBalanceRead, stripesim.PermPayoutRead)
+	f.sim.AdoptKey(fixedKey, fixedAccount, false, stripesim.Restricted, stripesim.PermEventRead, stripesim.PermBalanceTransactionRead, stripesim.PermPayoutRead)
 	p := f.ui.preferences()
 	p.win.Resize(fyne.NewSize(760, 540))
 	p.show()

@@ -270,7 +270,7 @@ func (s *Service) keep(ctx context.Context, a accounts.Account, h Happening, d D
 func (s *Service) settlement(ctx context.Context, c *client.API, params stripe.Params, a accounts.Account, e Event) {
 	o, prev := parseObj(e.Object), parseObj(e.Previous)
 	txn := o.id("balance_transaction")
-	if txn == "" || !prev.has("balance_transaction") || prev.id("balance_transaction") != "" || slices.Contains(a.Missing, accounts.PermBalanceRead) {
+	if txn == "" || !prev.has("balance_transaction") || prev.id("balance_transaction") != "" || slices.Contains(a.Missing, accounts.PermBalanceTransactionRead) {
 		return
 	}
 	if d := s.settle(ctx, c, params, a, txn, Details{}); d.NetCur != "" {

@@ -2,6 +2,8 @@ package notifier
 
 import (
 	"context"
+	"net/http"
+	"net/url"
 
 	"github.com/stripe/stripe-go/v76"
 	"github.com/stripe/stripe-go/v76/client"
@@ -68,17 +70,13 @@ func (s *Service) enrich(ctx context.Context, c *client.API, base stripe.Params,
 		logErr("refund", it.Err())
 	}
 	if r.customer != "" && h.Customer == "" && d.Email == "" && !missing[accounts.PermCustomerRead] {
-		p := &stripe.CustomerParams{Params: params()}
-		if got, err := c.Customers.Get(r.customer, p); err == nil {
-			d.Email = got.Email
-			if got.Address != nil {
-				d.Country = got.Address.Country
-			}
+		if got, err := s.customer(ctx, c, params(), r.customer); err == nil {
+			d.Email, d.Name, d.Country = got.Email, got.who(), got.Address.Country
 		} else {
 			logErr("customer", err)
 		}
 	}
-	if r.balanceTxn != "" && !missing[accounts.PermBalanceRead] {
+	if r.balanceTxn != "" && !missing[accounts.PermBalanceTransactionRead] {
 		d = s.settle(ctx, c, base, a, r.balanceTxn, d)
 	}
 	if r.invoice != "" && !missing[accounts.PermInvoiceRead] {
@@ -119,6 +117,39 @@ func idOf(ch *stripe.Charge) string {
 		return ""
 	}
 	return ch.ID
+}
+
+// customerRead is what Cashbell reads of a customer. stripe-go v76 has no
+// business_name or individual_name (2025-09-30.clover, stripe-go 83.0.0:
+// "Add support for BusinessName and IndividualName on ... Customer"), so
+// the customer is read into this.
+type customerRead struct {
+	stripe.APIResource
+	Email          string `json:"email"`
+	Name           string `json:"name"`
+	BusinessName   string `json:"business_name"`
+	IndividualName string `json:"individual_name"`
+	Address        struct {
+		Country string `json:"country"`
+	} `json:"address"`
+}
+
+// who names a customer that has no email: a customer kept as an Accounts
+// v2 account has its business or individual name instead.
+func (c customerRead) who() string {
+	for _, name := range []string{c.BusinessName, c.IndividualName, c.Name} {
+		if name != "" {
+			return name
+		}
+	}
+	return ""
+}
+
+func (s *Service) customer(ctx context.Context, c *client.API, p stripe.Params, id string) (customerRead, error) {
+	var got customerRead
+	p.Context = ctx
+	err := c.Customers.B.Call(http.MethodGet, "/v1/customers/"+url.PathEscape(id), c.Customers.Key, &p, &got)
+	return got, err
 }
 
 // settle reads a balance transaction: the fee and what is left, in the

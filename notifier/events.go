@@ -12,7 +12,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"slices"
-	"sort"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
@@ -246,27 +245,6 @@ func seekBefore(c *bolt.Cursor, cur *Cursor, account string) ([]byte, []byte) {
 // Latest returns an account's newest n events, newest first.
 func (s *Store) Latest(ctx context.Context, account string, n int) ([]Event, error) {
 	out, _, err := s.Page(ctx, Query{Accounts: []string{account}, Limit: n})
-	return out, err
-}
-
-// Since returns events of all accounts created at or after t, newest first.
-func (s *Store) Since(ctx context.Context, t time.Time) ([]Event, error) {
-	var out []Event
-	from := historyKey(t.Unix(), 0)
-	err := s.view(ctx, func(tx *bolt.Tx) error {
-		return tx.Bucket(bucketHistory).ForEachBucket(func(name []byte) error {
-			c := tx.Bucket(bucketHistory).Bucket(name).Cursor()
-			for k, v := c.Seek(from); k != nil; k, v = c.Next() {
-				e, err := decodeEvent(string(name), k, v)
-				if err != nil {
-					return err
-				}
-				out = append(out, e)
-			}
-			return nil
-		})
-	})
-	sort.SliceStable(out, func(i, j int) bool { return out[i].Created > out[j].Created })
 	return out, err
 }
 

@@ -1,6 +1,7 @@
 package notifier
 
 import (
+	"cmp"
 	"fmt"
 	"strconv"
 	"strings"
@@ -32,6 +33,9 @@ type Kind struct {
 	// worth reports whether this happening is worth a notification at all
 	// (nil: always).
 	worth func(h *Happening) bool
+	// becomes names the kind a happening of this kind's events really is,
+	// when its object says so ("" or nil: this one).
+	becomes func(h *Happening) string
 }
 
 // Kind ids: settings, filters and totals refer to kinds by them.
@@ -132,6 +136,11 @@ var Kinds = []*Kind{
 		body: func(h *Happening, b *body) {
 			b.add(from(h.customer()), joinNonEmpty(" ", h.Product, b.plan(h.Plan)), h.o.text("failure_message"))
 		}},
+	// A dispute that Stripe prevented (status prevented, 2025-08-27.basil:
+	// "Stripe can block or resolve disputes before they're raised to formal
+	// chargebacks", changelog basil add-preventions-to-dispute; stripe-go
+	// 82.5.1) asks nothing of the user: it is told as information, among the
+	// closed disputes, not as an alarm.
 	{ID: KindDispute, Types: []string{"charge.dispute.created"}, Label: "Disputes", One: "dispute", Many: "disputes",
 		Money: true, Bad: true, Dashboard: "disputes",
 		decode: decodeDispute,
@@ -141,6 +150,12 @@ var Kinds = []*Kind{
 			if due, ok := h.o.num("evidence_details", "due_by"); ok && due > 0 {
 				b.add("respond by " + b.date(due))
 			}
+		},
+		becomes: func(h *Happening) string {
+			if h.o.str("status") == "prevented" {
+				return KindDisputeClosed
+			}
+			return ""
 		}},
 	// charge.dispute.closed: "Occurs when a dispute is closed and the dispute
 	// status changes to lost, warning_closed, or won" (Stripe's event types).
@@ -153,10 +168,28 @@ var Kinds = []*Kind{
 				return "Dispute won"
 			case "lost":
 				return "Dispute lost"
+			case "prevented":
+				return "Dispute prevented"
 			}
 			return "Dispute closed"
 		},
-		body: func(h *Happening, b *body) { b.add(reason(h.o.text("reason"))) }},
+		body: func(h *Happening, b *body) {
+			b.add(reason(h.o.text("reason")))
+			if h.o.str("status") == "prevented" {
+				// payment_method_details.card.case_type: block or resolution
+				// (stripe-go dispute.go; docs.stripe.com/disputes/
+				// prevention-preview: resolution rules "automatically resolve
+				// (refund)", blocking needs Compelling Evidence 3.0).
+				switch h.o.str("payment_method_details", "card", "case_type") {
+				case "block":
+					b.add("Stripe blocked it before it became a chargeback")
+				case "resolution":
+					b.add("resolved with a refund before it became a chargeback")
+				default:
+					b.add("Stripe stopped it before it became a chargeback")
+				}
+			}
+		}},
 	// radar.early_fraud_warning.created: the card's issuer says a payment
 	// looks fraudulent; the object names the charge, not its amount
 	// (stripe/openapi fixtures3.json).
@@ -358,7 +391,7 @@ func decodeFirstInvoice(h *Happening) {
 	h.Currency = strings.ToLower(h.o.str("currency"))
 	h.Customer = h.o.text("customer_email")
 	h.Reason = h.o.text("billing_reason")
-	h.refs = refs{customer: h.o.id("customer"), invoice: h.o.str("id")}
+	h.refs = refs{customer: customerOf(h.o), invoice: h.o.str("id")}
 	if line := h.o.first("lines"); line.sub("price") != nil {
 		h.Plan = priceOf(line.sub("price"), line)
 		h.refs.product = line.sub("price").id("product")
@@ -441,8 +474,15 @@ func decodeSubscription(h *Happening) {
 	h.Plan = priceOf(p, item)
 	h.Amount, h.Currency = h.Plan.Amount*max(h.Plan.Quantity, 1), h.Plan.Currency
 	h.Product = p.text("nickname") // until the product's name is read
-	h.refs = refs{customer: h.o.id("customer"), product: p.id("product")}
+	h.refs = refs{customer: customerOf(h.o), product: p.id("product")}
 }
+
+// customerOf is the customer an object names: customer, or where Accounts
+// v2 left only customer_account (2025-12-15.clover), that account, which
+// GET /v1/customers reads too ("You can also retrieve or update
+// customer-configured Accounts using the /v1/customers endpoint",
+// docs.stripe.com/connect/use-accounts-as-customers).
+func customerOf(o obj) string { return cmp.Or(o.id("customer"), o.id("customer_account")) }
 
 // priceOf reads a price and its item's quantity.
 func priceOf(p, item obj) Price {

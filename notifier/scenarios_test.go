@@ -202,17 +202,35 @@ func TestOneNotificationPerHappeningOnEveryVersion(t *testing.T) {
 			r.FailRefund(refunds[len(refunds)-1], "expired_or_canceled_card")
 			says(t, w.told(t, 1)[0], "Refund failed · $2.00 — Acme", "expired or canceled card")
 
-			// The chart: the sales that were charged (4.50, 9.00, 49.00), less
-			// each refund once, plus the refund that failed.
+			// A customer kept as an Accounts v2 account has no email: its
+			// business name says who paid.
+			g.Sale(stripesim.Sale{Amount: 2500, Currency: "usd", Business: "Globex Ltd", Country: "DE"})
+			says(t, w.told(t, 1)[0], "New sale · $25.00 — Acme", "from Globex Ltd")
+			g.SubscribeWith(stripesim.SignUp{Business: "Initech GmbH", Plan: starter})
+			says(t, w.told(t, 1)[0], "New subscription · $9.00 — Acme", "from Initech GmbH", "Starter plan $9.00/month")
+
+			// A dispute Stripe prevented is news, not an alarm (2025-08-27 on).
+			_, disputed := g.Sale(stripesim.Sale{Amount: 3000, Currency: "usd", Email: "zed@example.com"})
+			w.told(t, 1)
+			if g.PreventDispute(disputed, "block") != "" {
+				n := w.told(t, 1)[0]
+				says(t, n, "Dispute prevented · $30.00 — Acme", "Stripe blocked it before it became a chargeback")
+				if n.Urgency() == 2 {
+					t.Error("a prevented dispute is a critical notification")
+				}
+			}
+
+			// The chart: the sales that were charged (4.50, 9.00, 49.00, 25.00,
+			// 9.00, 30.00), less each refund once, plus the refund that failed.
 			days, err := w.store.SumDays(context.Background(), nil, time.Now(), 1)
 			if err != nil {
 				t.Fatal(err)
 			}
-			if got, want := days.Total("usd", 1), int64(450+900+4900-1000-500-300-200+200); got != want {
+			if got, want := days.Total("usd", 1), int64(450+900+4900+2500+900+3000-1000-500-300-200+200); got != want {
 				t.Errorf("today's net in the chart %d, want %d", got, want)
 			}
-			if got := days.Sales["usd"]; got != 3 {
-				t.Errorf("%d sales in the chart, want 3", got)
+			if got := days.Sales["usd"]; got != 6 {
+				t.Errorf("%d sales in the chart, want 6", got)
 			}
 		})
 	}

@@ -155,7 +155,7 @@ func printReport(w io.Writer, rep accounts.Report) {
 	}
 	tw.Flush()
 	if len(rep.MissingNames()) > 0 {
-		fmt.Fprintf(w, "Create a key with every permission: %s\n", accounts.CreateKeyURL(rep.Mode))
+		fmt.Fprintf(w, "Create a key with every permission: %s\n", rep.CreateKeyURL())
 	}
 }
 

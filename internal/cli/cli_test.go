@@ -129,7 +129,7 @@ func TestAKeyTheKeyringRefusesIsSaidToBeInTheFile(t *testing.T) {
 
 func TestAccountsCheckPrintsTheReportAndStoresNothing(t *testing.T) {
 	h := newHarness(t)
-	key := h.sim.NewKey(h.acct, true, stripesim.Restricted, stripesim.PermEventRead, stripesim.PermBalanceRead)
+	key := h.sim.NewKey(h.acct, true, stripesim.Restricted, stripesim.PermEventRead, stripesim.PermBalanceTransactionRead)
 	r := h.run(t, "  '"+key+"'  ", "accounts", "check")
 	if r.code != 0 {
 		t.Fatalf("check: %+v", r)
@@ -151,7 +151,7 @@ func TestAccountsRefusalsExitNonZeroWithOneLine(t *testing.T) {
 	h := newHarness(t)
 	revoked := h.sim.NewKey(h.acct, false, stripesim.Restricted, stripesim.AllPermissions...)
 	h.sim.RevokeKey(revoked)
-	noEvents := h.sim.NewKey(h.acct, false, stripesim.Restricted, stripesim.PermBalanceRead)
+	noEvents := h.sim.NewKey(h.acct, false, stripesim.Restricted, stripesim.PermBalanceTransactionRead)
 	cases := []struct {
 		name  string
 		stdin string

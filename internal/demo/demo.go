@@ -36,7 +36,7 @@ func Start(every time.Duration, logo []byte) (*Demo, error) {
 	sim := stripesim.New(stripesim.Options{}).Start()
 	// The demo is on Stripe's newest version, as an account opened today
 	// would be; the tests cover the older ones.
-	sim.CreateAccount(stripesim.AccountSpec{ID: StripeAccount, DisplayName: Name, Icon: logo, APIVersion: stripesim.VersionDahlia})
+	sim.CreateAccount(stripesim.AccountSpec{ID: StripeAccount, DisplayName: Name, Icon: logo, APIVersion: stripesim.Newest})
 	conn, err := accounts.NewConnector(sim.URL)
 	if err != nil {
 		sim.Close()

@@ -90,8 +90,8 @@ func TestDemoIsOnTheNewestVersion(t *testing.T) {
 	for {
 		it := c.Events.List(&stripe.EventListParams{})
 		if it.Next() {
-			if v := it.Event().APIVersion; v != stripesim.VersionDahlia {
-				t.Fatalf("demo event at %q, want %q", v, stripesim.VersionDahlia)
+			if v := it.Event().APIVersion; v != stripesim.Newest {
+				t.Fatalf("demo event at %q, want %q", v, stripesim.Newest)
 			}
 			return
 		}

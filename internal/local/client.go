@@ -246,18 +246,13 @@ func (c *Client) Page(ctx context.Context, q notifier.Query) ([]notifier.Event, 
 	return r.Events, r.Cursor, err
 }
 
-func (c *Client) Since(ctx context.Context, t time.Time) ([]notifier.Event, error) {
-	r, err := call[EventsCall, EventsReply](ctx, c, "/v1/events", EventsCall{What: "since", Since: t})
-	return r.Events, err
-}
-
 func (c *Client) Details(ctx context.Context, events []notifier.Event) ([]notifier.Details, error) {
 	r, err := call[EventsCall, EventsReply](ctx, c, "/v1/events", EventsCall{What: "details", Events: events})
 	return r.Details, err
 }
 
 func (c *Client) SumDays(ctx context.Context, ids []string, today time.Time, n int) (notifier.Days, error) {
-	r, err := call[EventsCall, EventsReply](ctx, c, "/v1/events", EventsCall{What: "sum", Accounts: ids, Since: today, Days: n})
+	r, err := call[EventsCall, EventsReply](ctx, c, "/v1/events", EventsCall{What: "sum", Accounts: ids, Today: today, Days: n})
 	r.Days.Start = r.Days.Start.In(today.Location())
 	return r.Days, err
 }

@@ -126,14 +126,14 @@ type AccountReply struct {
 	IdentityErr string
 }
 
-// EventsCall asks for what Activity and its chart show: a page of events
-// ("page": Query), the events since a time ("since": Since), the details of
-// some events ("details": Events), or the sums of the Days days ending on
-// the day of Since ("sum": Accounts, all when empty).
+// EventsCall asks for what Activity, its chart and the tray show: a page of
+// events ("page": Query), the details of some events ("details": Events),
+// or the sums of the Days days ending on the day of Today ("sum": Accounts,
+// all when empty).
 type EventsCall struct {
 	What     string
 	Query    notifier.Query
-	Since    time.Time
+	Today    time.Time
 	Events   []notifier.Event
 	Accounts []string
 	Days     int

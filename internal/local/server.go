@@ -280,12 +280,10 @@ func (s *Server) events(ctx context.Context, in EventsCall) (out EventsReply, er
 	switch in.What {
 	case "page":
 		out.Events, out.Cursor, err = s.b.Store.Page(ctx, in.Query)
-	case "since":
-		out.Events, err = s.b.Store.Since(ctx, in.Since)
 	case "details":
 		out.Details, err = s.b.Store.Details(ctx, in.Events)
 	case "sum":
-		out.Days, err = s.b.Store.SumDays(ctx, in.Accounts, in.Since, in.Days)
+		out.Days, err = s.b.Store.SumDays(ctx, in.Accounts, in.Today, in.Days)
 	default:
 		err = fmt.Errorf("unknown events call %q", in.What)
 	}

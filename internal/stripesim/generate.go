@@ -190,11 +190,38 @@ func (g *Generator) put(ds *dataset, prefix string, obj map[string]any) map[stri
 }
 
 func (g *Generator) customer(ds *dataset, email, country string) string {
+	return g.customerOf(ds, email, "", country)
+}
+
+// customerOf creates a customer. With a business name it is a customer
+// kept as an Accounts v2 account: Stripe returns "both customer and
+// customer_account properties" for it (docs.stripe.com/connect/
+// use-accounts-as-customers; customer_account from 2025-12-15.clover,
+// changelog clover accounts-v2-v1-api-support), and its name is in
+// business_name (Customer.business_name, 2025-09-30.clover, stripe-go
+// 83.0.0), with no email. New fields come at every version (docs.stripe.com/
+// upgrades), so every version renders them.
+func (g *Generator) customerOf(ds *dataset, email, business, country string) string {
+	var mail, name, biz, account any
+	if email != "" {
+		mail, name = email, strings.Split(email, "@")[0]
+	}
+	if business != "" {
+		biz, account = business, "acct_1"+randomToken(15)
+	}
 	c := g.put(ds, "cus_", map[string]any{
-		"object": "customer", "email": email, "name": strings.Split(email, "@")[0],
-		"address": map[string]any{"country": country}, "currency": nil, "delinquent": false,
+		"object": "customer", "email": mail, "name": name, "business_name": biz, "individual_name": nil,
+		"customer_account": account, "address": map[string]any{"country": country}, "currency": nil, "delinquent": false,
 	})
 	return c["id"].(string)
+}
+
+// customerAccount is the customer_account of a customer id, or nil.
+func customerAccount(ds *dataset, cus any) any {
+	if id, ok := cus.(string); ok && ds.objects[id] != nil {
+		return ds.objects[id]["customer_account"]
+	}
+	return nil
 }
 
 func (g *Generator) product(ds *dataset, name string) string {

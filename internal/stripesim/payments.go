@@ -12,6 +12,9 @@ type Sale struct {
 	Description string
 	Fee         int64 // defaults to 2.9% + 30 minor units
 	Guest       bool  // no customer object
+	// Business: the customer is an Accounts v2 customer account of this
+	// business name, with no email.
+	Business string
 }
 
 // Sale records a succeeded charge and returns the event id and the charge id.
@@ -107,6 +110,7 @@ func (g *Generator) Refund(chargeID string, amount int64) string {
 		"object": "refund", "amount": amount, "currency": ch["currency"], "charge": chargeID,
 		"payment_intent": ch["payment_intent"], "status": "succeeded", "reason": "requested_by_customer",
 		"failure_reason": nil, "balance_transaction": "txn_1" + randomToken(23), "customer": ch["customer"], "payment_method": nil,
+		"customer_account": customerAccount(ds, ch["customer"]),
 	})
 	ch["amount_refunded"] = ch["amount_refunded"].(int64) + amount
 	ch["refunded"] = ch["amount_refunded"].(int64) >= total
@@ -196,6 +200,31 @@ func (g *Generator) Dispute(chargeID, reason string) (eventID, disputeID string)
 	return g.emit(ds, "charge.dispute.created", dp, nil), dp["id"].(string)
 }
 
+// PreventDispute records a dispute that Stripe stopped before it became a
+// chargeback: status prevented, with the card case type that says how,
+// "block" or "resolution" ("Adds a new prevented status and the new card
+// case types resolution and block", changelog basil 2025-08-27
+// add-preventions-to-dispute; stripe-go dispute.go). Stripe does not say
+// which events a prevented dispute sends; the simulator sends the one that
+// announces every dispute, charge.dispute.created. Accounts before
+// 2025-08-27 have no such status, and get nothing.
+func (g *Generator) PreventDispute(chargeID, caseType string) string {
+	g.sim.mu.Lock()
+	defer g.sim.mu.Unlock()
+	ds := g.ds()
+	if !preventedDisputes(g.version()) {
+		return ""
+	}
+	ch := ds.objects[chargeID]
+	dp := g.put(ds, "dp_", map[string]any{
+		"object": "dispute", "amount": ch["amount"], "currency": ch["currency"], "charge": chargeID,
+		"payment_intent": ch["payment_intent"], "reason": "fraudulent", "status": "prevented", "is_charge_refundable": false,
+		"evidence_details":       map[string]any{"due_by": nil, "has_evidence": false},
+		"payment_method_details": map[string]any{"type": "card", "card": map[string]any{"brand": "visa", "case_type": caseType, "network_reason_code": "10.4"}},
+	})
+	return g.emit(ds, "charge.dispute.created", dp, nil)
+}
+
 // CloseDispute closes a dispute, won or lost (charge.dispute.closed: "the
 // dispute status changes to lost, warning_closed, or won").
 func (g *Generator) CloseDispute(disputeID string, won bool) string {
@@ -248,8 +277,8 @@ func (g *Generator) Payout(amount int64, currency string, failed bool) string {
 // product, is what it pays.
 func (g *Generator) newCharge(ds *dataset, sale Sale, status string, invoice map[string]any) map[string]any {
 	var cus, txn any
-	if !sale.Guest && sale.Email != "" {
-		cus = g.customer(ds, sale.Email, sale.Country)
+	if !sale.Guest && (sale.Email != "" || sale.Business != "") {
+		cus = g.customerOf(ds, sale.Email, sale.Business, sale.Country)
 	}
 	if invoice == nil && sale.Product != "" {
 		invoice = g.invoice(ds, cus, sale.Email, "manual", nil, []map[string]any{
@@ -317,7 +346,7 @@ func (g *Generator) invoice(ds *dataset, cus any, email, billingReason string, s
 	if email != "" {
 		customerEmail = email
 	}
-	return g.put(ds, "in_", map[string]any{"object": "invoice", "customer": cus, "customer_email": customerEmail,
+	return g.put(ds, "in_", map[string]any{"object": "invoice", "customer": cus, "customer_account": customerAccount(ds, cus), "customer_email": customerEmail,
 		"amount_due": total, "amount_paid": int64(0), "amount_remaining": total, "currency": cur, "status": "open", "paid": false,
 		"subtotal": total, "total": total, "total_discount_amounts": []any{}, "discounts": []any{},
 		"starting_balance": int64(0), "ending_balance": nil, "collection_method": "charge_automatically",

@@ -32,18 +32,26 @@ import (
 // connected_account_read, file_write); real 403s name rak_subscription_read,
 // rak_customer_read and rak_connected_account_read that way.
 const (
-	PermEventRead            = "rak_event_read"
-	PermBalanceRead          = "rak_balance_read"
-	PermCustomerRead         = "rak_customer_read"
-	PermInvoiceRead          = "rak_invoice_read"
-	PermProductRead          = "rak_product_read"
-	PermPlanRead             = "rak_plan_read" // prices: "Grants access to Plans, Prices"
-	PermSubscriptionRead     = "rak_subscription_read"
-	PermPayoutRead           = "rak_payout_read"
-	PermChargeRead           = "rak_charge_read"
-	PermDisputeRead          = "rak_dispute_read"
-	PermConnectedAccountRead = "rak_connected_account_read"
-	PermFileWrite            = "rak_file_write"
+	PermEventRead   = "rak_event_read"
+	PermBalanceRead = "rak_balance_read"
+	// PermBalanceTransactionRead is what reading balance transactions needs:
+	// "balance_transaction_source_read: Grants access to expand the source
+	// attribute when retrieving Balance Transactions. This permission also
+	// implies ... balance_read" (docs.stripe.com/stripe-apps/reference/
+	// permissions); PostHog's Stripe source asks for it for its
+	// balance_transactions table (posthog/temporal/data_imports/sources/
+	// stripe/source.py, "Balance transaction sources").
+	PermBalanceTransactionRead = "rak_balance_transaction_source_read"
+	PermCustomerRead           = "rak_customer_read"
+	PermInvoiceRead            = "rak_invoice_read"
+	PermProductRead            = "rak_product_read"
+	PermPlanRead               = "rak_plan_read" // prices: "Grants access to Plans, Prices"
+	PermSubscriptionRead       = "rak_subscription_read"
+	PermPayoutRead             = "rak_payout_read"
+	PermChargeRead             = "rak_charge_read"
+	PermDisputeRead            = "rak_dispute_read"
+	PermConnectedAccountRead   = "rak_connected_account_read"
+	PermFileWrite              = "rak_file_write"
 	// PermAccountsKYCBasicRead is the permission a 403 from GET /v1/account
 	// names today according to public reports (the issue tracker of this
 	// project; Zuplo's Stripe guide maps it to "Connect → Accounts: Read").
@@ -55,7 +63,7 @@ const (
 
 // AllPermissions lists every permission the simulator knows, in a stable order.
 var AllPermissions = []string{
-	PermEventRead, PermBalanceRead, PermCustomerRead, PermInvoiceRead, PermProductRead, PermPlanRead,
+	PermEventRead, PermBalanceRead, PermBalanceTransactionRead, PermCustomerRead, PermInvoiceRead, PermProductRead, PermPlanRead,
 	PermSubscriptionRead, PermPayoutRead, PermChargeRead, PermDisputeRead, PermConnectedAccountRead,
 	PermAccountsKYCBasicRead, PermAccountsKYCIDNumbersRead, PermFileWrite,
 }
@@ -356,7 +364,8 @@ func (s *Sim) authorize(key string, r *http.Request) (*dataset, int, *APIError) 
 // requiredPermission maps an endpoint to the restricted-key permission it
 // needs, by Stripe Apps' list of permissions per resource. Refunds and early
 // fraud warnings have no permission of their own there; their events need
-// charge_read, and so does the simulator.
+// charge_read ("refund.created ... charge_read" in its event table), and so
+// does the simulator.
 func requiredPermission(r *http.Request) string {
 	parts := strings.Split(strings.Trim(r.URL.Path, "/"), "/")
 	if len(parts) < 2 {
@@ -365,8 +374,10 @@ func requiredPermission(r *http.Request) string {
 	switch parts[1] {
 	case "events":
 		return PermEventRead
-	case "balance", "balance_transactions":
+	case "balance":
 		return PermBalanceRead
+	case "balance_transactions":
+		return PermBalanceTransactionRead
 	case "customers":
 		return PermCustomerRead
 	case "invoices":

@@ -210,6 +210,11 @@ func TestEveryReadNeedsItsPermission(t *testing.T) {
 			return it.Err()
 		},
 		stripesim.PermBalanceRead: func(c *client.API) error { _, err := c.Balance.Get(nil); return err },
+		stripesim.PermBalanceTransactionRead: func(c *client.API) error {
+			it := c.BalanceTransactions.List(&stripe.BalanceTransactionListParams{ListParams: stripe.ListParams{Limit: stripe.Int64(1), Single: true}})
+			it.Next()
+			return it.Err()
+		},
 		stripesim.PermCustomerRead: func(c *client.API) error {
 			it := c.Customers.List(&stripe.CustomerListParams{ListParams: stripe.ListParams{Limit: stripe.Int64(1), Single: true}})
 			it.Next()

@@ -40,7 +40,7 @@ func (g *Generator) Subscribe(email string, plan Plan, trial time.Duration) (eve
 		status, trialEnd = "trialing", g.now().Add(trial).Unix()
 	}
 	sub := g.put(ds, "sub_", map[string]any{
-		"object": "subscription", "customer": cus, "status": status, "cancel_at_period_end": false,
+		"object": "subscription", "customer": cus, "customer_account": nil, "status": status, "cancel_at_period_end": false,
 		"cancel_at": nil, "canceled_at": nil, "trial_end": trialEnd, "currency": plan.Currency,
 		"current_period_start": g.now().Unix(), "current_period_end": g.now().Add(30 * 24 * time.Hour).Unix(),
 		"items": listOf(g.subItem(ds, plan, 1)), "latest_invoice": nil,
@@ -74,6 +74,8 @@ type SignUp struct {
 	// active at once and its first invoice waits for the customer;
 	// PayFirstInvoice pays it later.
 	SendInvoice bool
+	// Business: the customer is an Accounts v2 customer account (Sale.Business).
+	Business string
 }
 
 // SubscribeWith signs a customer up as the SignUp says and returns the
@@ -87,10 +89,10 @@ func (g *Generator) SubscribeWith(s SignUp) string {
 	g.sim.mu.Lock()
 	defer g.sim.mu.Unlock()
 	ds := g.ds()
-	cusID := g.customer(ds, s.Email, "US")
+	cusID := g.customerOf(ds, s.Email, s.Business, "US")
 	ds.objects[cusID]["balance"] = -s.Credit
 	sub := g.put(ds, "sub_", map[string]any{
-		"object": "subscription", "customer": cusID, "status": "incomplete", "cancel_at_period_end": false,
+		"object": "subscription", "customer": cusID, "customer_account": customerAccount(ds, cusID), "status": "incomplete", "cancel_at_period_end": false,
 		"cancel_at": nil, "canceled_at": nil, "trial_end": nil, "currency": s.Plan.Currency,
 		"current_period_start": g.now().Unix(), "current_period_end": g.now().Add(30 * 24 * time.Hour).Unix(),
 		"items": listOf(g.subItem(ds, s.Plan, 1)), "latest_invoice": nil, "collection_method": "charge_automatically",

@@ -26,14 +26,35 @@ package stripesim
 //	refund.created / refund.failed for      2025-03-31.basil and later changelog acacia 2024-10-28 refund-webhook-update ("Previously,
 //	  every refund (charge.refunded too)    (acacia, 2024-10-28, on)   these events were only sent for refunds without a
 //	                                                                   corresponding charge"); stripe-go v81 adds refund.failed
-//	refund.customer, .payment_method        2026-07-29.dahlia          stripe-go v86.2.0 changelog
+//	refund events: refund.created,          every refund from          the same acacia changelog entry; the simulator's code gates
+//	  refund.updated, refund.failed         2024-10-28.acacia          them at acacia (refundEvents), not at basil
+//	dispute status prevented, with          2025-08-27.basil and later changelog basil 2025-08-27 add-preventions-to-dispute;
+//	  payment_method_details.card                                      stripe-go 82.5.1 ("supported in the 2025-08-27.basil of the
+//	  .case_type block or resolution                                   API, but was mistakenly excluded from this SDK")
 //	event.context                           from 2025-04-30.basil      changelog basil 2025-04-30 additional-context-organization-
 //	                                                                   events (Cashbell does not read it)
 //
+// New response fields come at every version: "Adding new properties to
+// existing API responses" is a backward-compatible change (docs.stripe.com/
+// upgrades), so the simulator renders refund.customer and .payment_method
+// (stripe-go v86.2.0), and customer_account beside customer (2025-12-15
+// .clover, changelog clover accounts-v2-v1-api-support), on every version.
+//
+// The newest version is 2026-11-18.endive (stripe-node 23.2.0, npm, "This
+// release changes the pinned API version to 2026-11-18.endive"). Its
+// changelog and those of 23.0.0 (2026-09-30.endive) and 23.1.0
+// (2026-10-28.endive) flag no breaking change to a field Cashbell reads
+// (their ⚠️ items touch V2 lists, Charge.payment_method_details.card.mandate,
+// payment_method_types parameters, Reserve, Tax registrations, V2 accounts);
+// they add Invoice.status_details and Subscription.status_details, which
+// Cashbell does not read. 2025-09-30.clover moved Discount.coupon to
+// Discount.source.coupon; Cashbell reads total_discount_amounts, not the
+// Discount object.
+//
 // Unchanged across these versions for what Cashbell reads (stripe-go structs
-// at v76, v79, v82 and v86): payout, dispute (dahlia adds the status
-// prevented), radar.early_fraud_warning, balance_transaction, file_link and
-// the account's settings.dashboard and settings.branding.
+// at v76, v79, v82 and v86; stripe-node 23.2.0): payout,
+// radar.early_fraud_warning, balance_transaction, file_link and the
+// account's settings.dashboard and settings.branding.
 
 import "strings"
 
@@ -43,10 +64,14 @@ const (
 	Version20240620 = "2024-06-20"
 	VersionBasil    = "2025-03-31.basil"
 	VersionDahlia   = "2026-07-29.dahlia" // the newest in stripe/openapi (commit af5309ca, stripe-go v86.2.0)
+	VersionEndive   = "2026-11-18.endive" // stripe-node 23.2.0 pins it (npm, 2026-11-19)
 )
 
 // Versions lists them, oldest first.
-var Versions = []string{Version20231016, Version20240620, VersionBasil, VersionDahlia}
+var Versions = []string{Version20231016, Version20240620, VersionBasil, VersionDahlia, VersionEndive}
+
+// Newest is the newest version the simulator speaks; the demo account is on it.
+var Newest = Versions[len(Versions)-1]
 
 // since reports whether version v is date or later; versions sort by the
 // date they start with.
@@ -59,6 +84,9 @@ func asyncCapture(v string) bool { return since(v, "2024-04-10") }
 // refundEvents: refund.created and refund.failed come for every refund
 // (2024-10-28.acacia and later).
 func refundEvents(v string) bool { return since(v, "2024-10-28") }
+
+// preventedDisputes: a dispute can be prevented (2025-08-27.basil and later).
+func preventedDisputes(v string) bool { return since(v, "2025-08-27") }
 
 // basilShapes: the invoicing and subscription shapes of 2025-03-31.basil.
 func basilShapes(v string) bool { return since(v, "2025-03-31") }

@@ -39,7 +39,7 @@ func main() {
 	defer sim.Close()
 	acct := sim.CreateAccount(stripesim.AccountSpec{DisplayName: "Acme Books", Icon: icon})
 	full := sim.NewKey(acct, false, stripesim.Restricted, stripesim.AllPermissions...)
-	partial := sim.NewKey(acct, false, stripesim.Restricted, stripesim.PermEventRead, stripesim.PermBalanceRead, stripesim.PermPayoutRead)
+	partial := sim.NewKey(acct, false, stripesim.Restricted, stripesim.PermEventRead, stripesim.PermBalanceTransactionRead, stripesim.PermPayoutRead)
 	secret := sim.NewKey(acct, true, stripesim.Secret)
 	if *keys != "" {
 		if err := os.WriteFile(*keys, []byte(full+"\n"+partial+"\n"+secret+"\n"), 0o600); err != nil {
