@@ -397,6 +397,9 @@ func TestTrayShowsTodaysSalesAndLastEvents(t *testing.T) {
 		{ID: "evt_3", Type: "charge.failed", Created: now.Unix() - 10, Object: []byte(`{"id":"ch_3","amount":900,"currency":"usd"}`)},
 		// Stripe's bookkeeping around a sale is not news of its own.
 		{ID: "evt_4", Type: "charge.updated", Created: now.Unix() - 5, Object: []byte(`{"id":"ch_1","amount":4900,"currency":"usd"}`)},
+		// A card hold and its capture are one sale, as in the chart.
+		{ID: "evt_5", Type: "charge.succeeded", Created: now.Unix() - 50, Object: []byte(`{"id":"ch_4","amount":2000,"amount_captured":0,"captured":false,"currency":"usd"}`)},
+		{ID: "evt_6", Type: "charge.captured", Created: now.Unix() - 40, Object: []byte(`{"id":"ch_4","amount":2000,"amount_captured":1500,"captured":true,"currency":"usd"}`)},
 	}
 	if _, err := f.store.Ingest(context.Background(), res.Account.ID, evs, nil, true); err != nil {
 		t.Fatal(err)
@@ -412,7 +415,7 @@ func TestTrayShowsTodaysSalesAndLastEvents(t *testing.T) {
 	if labels[0] != "⚠ 1 failed payment" {
 		t.Errorf("what needs looking at is not first: %q", labels[0])
 	}
-	for _, want := range []string{"Acme Books: ¥500 · 1 sale\nAcme Books: $49.00 · 1 sale", "Payment failed · $9.00 — Acme Books", "Pause notifications", "Activity…", "Preferences…", "Quit"} {
+	for _, want := range []string{"Acme Books: $64.00 · 2 sales\nAcme Books: ¥500 · 1 sale", "Payment failed · $9.00 — Acme Books", "Pause notifications", "Activity…", "Preferences…", "Quit"} {
 		if !strings.Contains(joined, want) {
 			t.Errorf("menu lacks %q:\n%s", want, joined)
 		}
@@ -430,7 +433,7 @@ func TestTrayShowsTodaysSalesAndLastEvents(t *testing.T) {
 	}
 	f.ui.showActivity() // seeing it clears the attention
 	f.tray.tray.refresh()
-	if host.icon != assets.Tray || host.tooltip != "Cashbell: 2 sales today" {
+	if host.icon != assets.Tray || host.tooltip != "Cashbell: 3 sales today" {
 		t.Fatalf("attention stays after the Activity window was seen: icon %v, tooltip %q", host.icon.Name(), host.tooltip)
 	}
 	// Pause for an hour from the menu.

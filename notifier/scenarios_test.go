@@ -134,6 +134,20 @@ func TestScenariosOnEveryVersion(t *testing.T) {
 			says(t, w.told(t, 1)[0], "New trial — Acme", "kenji@example.com", "Team plan · $29.00/year", "trial ends")
 			g.TrialWillEnd(trial)
 			says(t, w.told(t, 1)[0], "Trial ending soon — Acme", "Team plan")
+
+			// The chart counts what came in once: the two sales, the
+			// subscription and its renewal, less the refunds (the failed one
+			// put back); the hold only at its capture.
+			days, err := w.store.SumDays(ctx, nil, time.Now(), 1)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if usd, eur := days.Total("usd", 1), days.Total("eur", 1); usd != 4900-4900+4900-1000-500-500+500+900+900 || eur != 10000 {
+				t.Errorf("today's net in the chart: usd %d, eur %d", usd, eur)
+			}
+			if days.Sales["usd"] != 4 || days.Sales["eur"] != 1 {
+				t.Errorf("sales in the chart: %v", days.Sales)
+			}
 		})
 	}
 }
