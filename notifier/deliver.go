@@ -116,9 +116,13 @@ func (s *Service) deliver(ctx context.Context, a accounts.Account, c *client.API
 		// Several events can tell one happening (a refund): the first one
 		// tells it, even while notifications are held back, and the others
 		// repeat it.
-		if !h.pickRefund(told) {
+		if picked, ok := h.pickRefund(told); !ok {
 			marks[e.ID] = MarkRepeat
 			continue
+		} else if picked {
+			// Activity and `cashbell events` show this refund's amount, not
+			// the charge's running total.
+			s.keep(ctx, a, Happening{Object: e.ID}, Details{Amount: h.Amount, Currency: h.Currency, Refund: h.refund})
 		}
 		if k := h.Key(); k != "" {
 			if told(k) {

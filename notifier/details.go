@@ -5,6 +5,7 @@ package notifier
 // `cashbell events` show it without asking Stripe again:
 //
 //	details/<account id>/<object id> -> JSON Details
+//	details/<account id>/<event id>  -> JSON Details   what one event told (a refund's amount)
 
 import (
 	"context"
@@ -70,6 +71,14 @@ func (s *Store) Details(ctx context.Context, events []Event) ([]Details, error) 
 			}
 			if v := b.Get([]byte(object)); v != nil {
 				_ = json.Unmarshal(v, &out[i]) // unreadable details are no details
+			}
+			// What one event told of its object (which refund a
+			// charge.refunded was) is kept under the event's id.
+			if v := b.Get([]byte(e.ID)); v != nil {
+				var own Details
+				if json.Unmarshal(v, &own) == nil {
+					out[i] = out[i].merge(own)
+				}
 			}
 		}
 		return nil

@@ -107,11 +107,12 @@ func (h Happening) Key() string {
 
 // pickRefund chooses which of its charge's refunds a charge.refunded tells:
 // the oldest one made by the event's time that is not told yet. It reports
-// false when every one is told (the event repeats them). Without the list
-// (no permission, a failed read) the event stands for itself.
-func (h *Happening) pickRefund(told func(key string) bool) bool {
+// whether it picked one, and false for ok when every one is told (the
+// event repeats them). Without the list (no permission, a failed read) the
+// event stands for itself.
+func (h *Happening) pickRefund(told func(key string) bool) (picked, ok bool) {
 	if h.Event.Type != "charge.refunded" || len(h.refunds) == 0 {
-		return true
+		return false, true
 	}
 	for i := len(h.refunds) - 1; i >= 0; i-- {
 		r := h.refunds[i]
@@ -119,9 +120,9 @@ func (h *Happening) pickRefund(told func(key string) bool) bool {
 			continue
 		}
 		h.refund, h.Amount, h.Currency = r.id, r.amount, strings.ToLower(r.currency)
-		return true
+		return true, true
 	}
-	return false
+	return false, false
 }
 
 // MoneyIn reports whether the happening is money coming in: a sale that
@@ -173,6 +174,8 @@ type Details struct {
 	Currency string `json:"currency,omitempty"`
 	Refunded int64  `json:"refunded,omitempty"`
 	Charged  int64  `json:"charged,omitempty"`
+	// Refund is the refund a charge.refunded told, chosen at delivery.
+	Refund string `json:"refund,omitempty"`
 	// What a sign-up's first invoice took off its price, and how it was paid.
 	Discount int64  `json:"discount,omitempty"`
 	Credit   int64  `json:"credit,omitempty"`
@@ -205,6 +208,9 @@ func (known Details) merge(d Details) Details {
 	if d.PaidWith != "" {
 		known.Discount, known.Credit, known.PaidWith = d.Discount, d.Credit, d.PaidWith
 	}
+	if d.Refund != "" {
+		known.Refund = d.Refund
+	}
 	return known
 }
 
@@ -229,6 +235,9 @@ func (h Happening) With(d Details) Happening {
 	}
 	if d.Reason != "" {
 		h.Reason = safetext.CleanMax(d.Reason, 40)
+	}
+	if d.Refund != "" && h.refs.lastRefund {
+		h.refund = d.Refund
 	}
 	if d.Currency != "" && (h.Currency == "" || h.refs.lastRefund) {
 		h.Amount, h.Currency = d.Amount, strings.ToLower(d.Currency)

@@ -79,13 +79,19 @@ func TestSoak(t *testing.T) {
 	var ids []string
 	var gens []*stripesim.Generator
 	for i := range n {
-		id := sim.CreateAccount(stripesim.AccountSpec{DisplayName: fmt.Sprintf("Shop %02d", i)})
+		// Every API version, and on every other account every event that
+		// may tell a refund: each refund must still be told once.
+		id := sim.CreateAccount(stripesim.AccountSpec{DisplayName: fmt.Sprintf("Shop %02d", i), APIVersion: stripesim.Versions[i%len(stripesim.Versions)]})
 		key := sim.NewKey(id, i%3 == 0, stripesim.Restricted, stripesim.AllPermissions...)
 		if code, _, errOut := cashbell(key, "accounts", "add"); code != 0 {
 			t.Fatalf("adding account %d: %s", i, errOut)
 		}
 		ids = append(ids, id)
-		gens = append(gens, sim.Generator(id, i%3 == 0, uint64(i+1)))
+		g := sim.Generator(id, i%3 == 0, uint64(i+1))
+		if i%2 == 1 {
+			g = g.EveryRefundEvent()
+		}
+		gens = append(gens, g)
 	}
 
 	logs := &testproc.Buffer{}
@@ -205,14 +211,15 @@ soak: %s, %d accounts, %d SIGKILLs and restarts (%d as a notification reached th
   events stored                          %6d
   happenings worth a notification        %6d
   announced on the bus                   %6d   in %d notifications (%d updates of running ones)
-  stored silently (first import)         %6d
+  stored silently (settlements, imports) %6d
+  repeats of a happening told by another %6d
   not worth a notification               %6d
   still waiting in the outbox            %6d
   running notifications whose text disagrees with the store  %d
   lost                                   %6d   (must be 0: %d never stored, %d marked but never shown, %d worth one but not announced)
   duplicated                             %6d   (must be 0: %d shown twice, %d shown but unknown to the store)
   polls that failed and backed off       %6d
-`, total, n, kills, killsAtNotify, r.created, r.stored, r.worth, r.announced, r.notifications, r.updates, r.silent, r.unworthy,
+`, total, n, kills, killsAtNotify, r.created, r.stored, r.worth, r.announced, r.notifications, r.updates, r.silent, r.repeats, r.unworthy,
 		r.pending, r.disagree, r.lost(), r.neverStored, r.unshown, r.unannounced, r.duplicated(), r.twice, r.unknown,
 		strings.Count(logs.String(), "poll failed"))
 	for _, p := range r.problems[:min(len(r.problems), 60)] {
@@ -253,7 +260,7 @@ func storedAll(t *testing.T, out string, sim *fakestripe.Stripe, ids []string, w
 // result is what the soak found.
 type result struct {
 	created, stored, worth, announced, notifications, updates int
-	silent, unworthy, pending, disagree                       int
+	silent, repeats, unworthy, pending, disagree              int
 	neverStored, unshown, unannounced                         int // lost
 	twice, unknown                                            int // duplicated
 	problems                                                  []string
@@ -323,6 +330,8 @@ func count(t *testing.T, path string, sim *fakestripe.Stripe, ids []string, got 
 	opt := notifier.TextOptions{Money: notifier.NewMoney("en_US.UTF-8"), HideAmounts: set.HideAmounts}
 	happening := map[string]notifier.Happening{}
 	known := map[string]bool{}
+	toldKeys := map[string]bool{} // the keys of the happenings announced
+	var repeats []notifier.Happening
 	for i, id := range ids {
 		var acct notifier.Source
 		var acctID string
@@ -353,8 +362,14 @@ func count(t *testing.T, path string, sim *fakestripe.Stripe, ids []string, got 
 				r.pending++
 			case m == notifier.MarkSilent:
 				r.silent++
+			case m == notifier.MarkRepeat:
+				r.repeats++
+				repeats = append(repeats, h)
 			case m == notifier.MarkNotified || m == notifier.MarkSummarised:
 				known[h.Event.ID] = true
+				if k := h.Key(); k != "" {
+					toldKeys[k] = true
+				}
 				r.worth++
 				if onBus == 0 {
 					r.unshown++
@@ -386,6 +401,14 @@ func count(t *testing.T, path string, sim *fakestripe.Stripe, ids []string, got 
 				r.problem("%s %s (%s) is stored but the simulator never made it", acctID, h.Event.ID, h.Event.Type)
 				r.unknown++
 			}
+		}
+	}
+	// A repeat is an event whose happening another event told: that one
+	// must have been announced.
+	for _, h := range repeats {
+		if k := h.Key(); k != "" && !toldKeys[k] {
+			r.unannounced++
+			r.problem("%s (%s) repeats %s, which was never announced", h.Event.ID, h.Event.Type, k)
 		}
 	}
 	for e, where := range at {
