@@ -142,7 +142,8 @@ func TestScenariosOnEveryVersion(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if usd, eur := days.Total("usd", 1), days.Total("eur", 1); usd != 4900-4900+4900-1000-500-500+500+900+900 || eur != 10000 {
+			sales, refunded := int64(4900+4900+900+900), int64(4900+1000+500+500-500) // the failed refund is put back
+			if usd, eur := days.Total("usd", 1), days.Total("eur", 1); usd != sales-refunded || eur != 10000 {
 				t.Errorf("today's net in the chart: usd %d, eur %d", usd, eur)
 			}
 			if days.Sales["usd"] != 4 || days.Sales["eur"] != 1 {
