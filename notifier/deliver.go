@@ -92,7 +92,7 @@ func (s *Service) deliver(ctx context.Context, a accounts.Account, c *client.API
 		}
 		return claimed[key]
 	}
-	var chosen []Happening
+	chosen := make([]Happening, 0, len(pending))
 	for _, e := range pending {
 		if slices.Contains(settlements, e.Type) {
 			s.settlement(ctx, c, params, a, e)
@@ -138,7 +138,7 @@ func (s *Service) deliver(ctx context.Context, a accounts.Account, c *client.API
 		chosen = append(chosen, h)
 	}
 	opt := TextOptions{Money: s.opts.Money, HideAmounts: set.HideAmounts}
-	var good []Happening
+	good := chosen[:0] // filtered in place: bad news is told as it is met
 	var out []Notification
 	for _, h := range chosen {
 		if !h.Kind.Bad {

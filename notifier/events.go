@@ -32,6 +32,9 @@ type Event struct {
 
 	Mark Mark   `json:"-"` // how it was handled, "" while it is pending
 	key  []byte // its key in the history bucket
+	// valid: Object and Previous are compact JSON already (json.Compact
+	// checked them as it made them), so storing need not check them again.
+	valid bool
 }
 
 // CreatedTime is when Stripe created the event.
@@ -109,22 +112,29 @@ func (s *Store) Ingest(ctx context.Context, account string, events []Event, st *
 	return added, err
 }
 
-// storedSince returns the ids of the events stored at or after the oldest of
-// these: an event comes again only in a poll's look back, which starts at
-// the oldest event it lists, so no older event needs to be compared.
+// storedSince returns which of these events are stored already. An event
+// is stored under its creation time, so only the span of times these cover
+// can hold one; a fetch goes back in time page by page, so reading on past
+// the newest of a page would read every later page again. Ids are compared
+// in place, without a copy of each stored one.
 func storedSince(hb *bolt.Bucket, events []Event) map[string]bool {
-	ids := map[string]bool{}
+	ids := make(map[string]bool, len(events))
 	if len(events) == 0 {
 		return ids
 	}
-	oldest := events[0].Created
+	oldest, newest := events[0].Created, events[0].Created
 	for _, e := range events {
-		oldest = min(oldest, e.Created)
+		ids[e.ID] = false
+		oldest, newest = min(oldest, e.Created), max(newest, e.Created)
 	}
+	end := historyKey(newest+1, 0)
 	c := hb.Cursor()
-	for k, v := c.Seek(historyKey(oldest, 0)); k != nil; k, v = c.Next() {
-		if id, _, ok := valueHead(v); ok {
-			ids[id] = true
+	for k, v := c.Seek(historyKey(oldest, 0)); k != nil && bytes.Compare(k, end) < 0; k, v = c.Next() {
+		if len(v) < 2 || len(v) < 1+int(v[0]) {
+			continue
+		}
+		if _, wanted := ids[string(v[1:1+int(v[0])])]; wanted {
+			ids[string(v[1:1+int(v[0])])] = true
 		}
 	}
 	return ids

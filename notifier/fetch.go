@@ -151,10 +151,14 @@ func (s *Service) toEvents(page *eventPage, account string) []Event {
 		if r.ID == "" {
 			continue
 		}
-		e := Event{ID: r.ID, Type: r.Type, Created: r.Created, Livemode: r.Livemode, APIVersion: r.Version, Object: compact(r.Data.Object)}
+		var ok1, ok2 bool
+		e := Event{ID: r.ID, Type: r.Type, Created: r.Created, Livemode: r.Livemode, APIVersion: r.Version}
+		e.Object, ok1 = compact(r.Data.Object)
+		ok2 = true
 		if len(r.Data.Previous) > 0 && string(r.Data.Previous) != "null" {
-			e.Previous = compact(r.Data.Previous)
+			e.Previous, ok2 = compact(r.Data.Previous)
 		}
+		e.valid = ok1 && ok2
 		if len(e.Object)+len(e.Previous) > MaxEventObject {
 			s.log.Warn("an event's object is far larger than Stripe's usually are; its large fields are left out",
 				"account", account, "event", e.ID, "bytes", len(e.Object)+len(e.Previous))
@@ -190,12 +194,12 @@ func trim(raw json.RawMessage) json.RawMessage {
 
 // compact drops the whitespace of pretty-printed JSON, which is a third of
 // what Stripe sends.
-func compact(raw json.RawMessage) json.RawMessage {
+func compact(raw json.RawMessage) (json.RawMessage, bool) {
 	var b bytes.Buffer
 	if err := json.Compact(&b, raw); err != nil {
-		return raw
+		return raw, false
 	}
-	return b.Bytes()
+	return b.Bytes(), true
 }
 
 // firstImport stores an account's last FirstImport events without notifying,
@@ -246,8 +250,30 @@ func (s *Service) fetch(ctx context.Context, c *client.API, base stripe.Params, 
 	newest := st.NewestCreated
 	total := 0
 	seen := map[string]bool{}
+	// The next page is asked for while this one is stored: the wait for
+	// Stripe and the write to the disk overlap.
+	type answer struct {
+		page *eventPage
+		err  error
+	}
+	ask := func(p stripe.EventListParams) chan answer {
+		next := make(chan answer, 1)
+		go func() {
+			page, err := s.listPage(ctx, c, base, &p)
+			next <- answer{page, err}
+		}()
+		return next
+	}
+	next := ask(*p)
+	defer func() {
+		if next != nil {
+			<-next // nothing is left running after a failed or cancelled fetch
+		}
+	}()
 	for n := 0; ; n++ {
-		page, err := s.listPage(ctx, c, base, p)
+		got := <-next
+		next = nil
+		page, err := got.page, got.err
 		if err != nil {
 			return total, err
 		}
@@ -256,11 +282,15 @@ func (s *Service) fetch(ctx context.Context, c *client.API, base stripe.Params, 
 				"cursor", stripe.StringValue(p.StartingAfter))
 			return total, ErrCursorStuck
 		}
+		last := !page.HasMore || len(page.Data) == 0 || n == maxPages-1
+		if !last {
+			p.StartingAfter = stripe.String(page.Data[len(page.Data)-1].ID)
+			next = ask(*p)
+		}
 		events := s.toEvents(page, id)
 		for _, e := range events {
 			newest = max(newest, e.Created)
 		}
-		last := !page.HasMore || len(page.Data) == 0 || n == maxPages-1
 		var state *PollState
 		if last {
 			st.NewestCreated = newest
@@ -283,7 +313,6 @@ func (s *Service) fetch(ctx context.Context, c *client.API, base stripe.Params, 
 			}
 			return total, nil
 		}
-		p.StartingAfter = stripe.String(page.Data[len(page.Data)-1].ID)
 	}
 }
 

@@ -1,8 +1,8 @@
 package notifier
 
 import (
-	"bytes"
 	"encoding/json"
+	"math"
 
 	"github.com/cashbell/cashbell/internal/safetext"
 )
@@ -13,11 +13,13 @@ import (
 // another shape; nothing here fails on that.
 type obj map[string]any
 
+// parseObj reads an object. Numbers come as float64, which holds every
+// integer up to 2^53 exactly: Stripe's amounts (at most twelve digits) and
+// times; num refuses a number past that, or with a fraction, rather than
+// round it.
 func parseObj(raw []byte) obj {
-	d := json.NewDecoder(bytes.NewReader(raw))
-	d.UseNumber()
 	var m map[string]any
-	if err := d.Decode(&m); err != nil {
+	if err := json.Unmarshal(raw, &m); err != nil {
 		return obj{}
 	}
 	return m
@@ -50,6 +52,9 @@ func (o obj) num(path ...string) (int64, bool) {
 		n, err := v.Int64()
 		return n, err == nil
 	case float64:
+		if v != math.Trunc(v) || math.Abs(v) > 1<<53 {
+			return 0, false
+		}
 		return int64(v), true
 	}
 	return 0, false

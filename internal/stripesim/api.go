@@ -1,9 +1,13 @@
 package stripesim
 
 import (
+	"bytes"
+	"cmp"
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"net/url"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -52,7 +56,10 @@ type event struct {
 	seq       int64
 	typ       string
 	visibleAt time.Time
-	body      map[string]any
+	// body is the event as Stripe sends it, encoded once when it is made:
+	// an event never changes afterwards (Event.api_version: "The Stripe API
+	// version used to render data when the event was created").
+	body json.RawMessage
 }
 
 func (a *Account) data(live bool) *dataset {
@@ -355,8 +362,8 @@ func (s *Sim) listEvents(w http.ResponseWriter, r *http.Request, ds *dataset) {
 	single := v.Get("type")
 
 	visible := make([]*event, 0, len(ds.events))
-	byID := map[string]*event{}
-	for _, e := range ds.events {
+	for i := len(ds.events) - 1; i >= 0; i-- { // newest first, as they were made
+		e := ds.events[i]
 		if !s.listable(e) || !created.match(e.created) {
 			continue
 		}
@@ -364,21 +371,23 @@ func (s *Sim) listEvents(w http.ResponseWriter, r *http.Request, ds *dataset) {
 			continue
 		}
 		visible = append(visible, e)
-		byID[e.id] = e
 	}
-	sort.SliceStable(visible, func(i, j int) bool {
-		if visible[i].created != visible[j].created {
-			return visible[i].created > visible[j].created
+	newestFirst := func(a, b *event) int {
+		if a.created != b.created {
+			return cmp.Compare(b.created, a.created)
 		}
-		return visible[i].seq > visible[j].seq
-	})
+		return cmp.Compare(b.seq, a.seq)
+	}
+	if !slices.IsSortedFunc(visible, newestFirst) { // events stamped with At
+		slices.SortStableFunc(visible, newestFirst)
+	}
 	ids := make([]string, len(visible))
 	for i, e := range visible {
 		ids[i] = e.id
 	}
 	// A cursor must name an event that exists, even if filters hide it.
 	for _, c := range []string{v.Get("starting_after"), v.Get("ending_before")} {
-		if c != "" && byID[c] == nil && ds.hasEvent(c) {
+		if c != "" && !slices.Contains(ids, c) && ds.hasEvent(c) {
 			ids = insertCursor(ds, visible, c)
 			break
 		}
@@ -387,13 +396,34 @@ func (s *Sim) listEvents(w http.ResponseWriter, r *http.Request, ds *dataset) {
 	if !ok {
 		return
 	}
-	data := make([]any, 0, len(got))
+	byID := make(map[string]*event, len(got))
+	for _, id := range got {
+		byID[id] = nil
+	}
+	for _, e := range visible {
+		if _, ok := byID[e.id]; ok {
+			byID[e.id] = e
+		}
+	}
+	data := make([]json.RawMessage, 0, len(got))
 	for _, id := range got {
 		if e := byID[id]; e != nil {
 			data = append(data, e.body)
 		}
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"object": "list", "url": "/v1/events", "has_more": more, "data": data})
+	// The events are written as they were encoded, without indenting them
+	// again, which would cost more than Cashbell's whole reading of them.
+	body := bytes.NewBufferString(`{"object":"list","url":"/v1/events","has_more":` + strconv.FormatBool(more) + `,"data":[`)
+	for i, raw := range data {
+		if i > 0 {
+			body.WriteByte(',')
+		}
+		body.Write(raw)
+	}
+	body.WriteString("]}\n")
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(http.StatusOK)
+	_, _ = w.Write(body.Bytes())
 }
 
 func (ds *dataset) hasEvent(id string) bool {

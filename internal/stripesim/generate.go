@@ -2,6 +2,7 @@ package stripesim
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"maps"
 	"math/rand/v2"
@@ -279,11 +280,15 @@ func (g *Generator) emit(ds *dataset, typ string, object, previous map[string]an
 	if a := s.accounts[ds.account]; a.Platform != "" {
 		account = a.ID
 	}
-	e.body = map[string]any{
+	body, err := json.Marshal(map[string]any{
 		"id": e.id, "object": "event", "api_version": version, "created": e.created, "type": typ,
 		"livemode": ds.live, "pending_webhooks": 0, "data": data, "account": account,
 		"request": map[string]any{"id": nil, "idempotency_key": nil},
+	})
+	if err != nil {
+		panic("stripesim: an event that cannot be encoded: " + err.Error())
 	}
+	e.body = body
 	ds.events = append(ds.events, e)
 	return e.id
 }
