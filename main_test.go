@@ -173,6 +173,9 @@ func buildBinary(t testing.TB, flags ...string) string {
 		built.dir = dir
 	}
 	bin := filepath.Join(built.dir, fmt.Sprintf("cashbell-%d", len(built.bins)))
+	if !slices.Contains(flags, "nogui") {
+		flags = append([]string{"-tags", "migrated_fynedo"}, flags...) // as make build does
+	}
 	out, err := exec.Command("go", append(append([]string{"build"}, flags...), "-o", bin, ".")...).CombinedOutput()
 	if err != nil {
 		t.Fatalf("build: %v\n%s", err, out)

@@ -30,6 +30,7 @@ import (
 	"github.com/cashbell/cashbell/internal/testsupport/fakestripe"
 	"github.com/cashbell/cashbell/internal/testsupport/testworld"
 	"github.com/cashbell/cashbell/notifier"
+	notify "github.com/cashbell/cashbell/notifier/desktop"
 )
 
 // fileKeyNotes says what a Vault with a key file says, without the test's
@@ -953,11 +954,11 @@ func TestAClickOnANotification(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	f.tray.clicked(notifier.Action{Notification: notifier.Notification{URL: "https://dashboard.stripe.com/test/payments/ch_1"}, Key: "default"})
+	f.tray.clicked(notify.Action{Notification: notify.Notification{URL: "https://dashboard.stripe.com/test/payments/ch_1"}, Key: "default"})
 	if len(f.opened) != 1 || f.opened[0] != "https://dashboard.stripe.com/test/payments/ch_1" {
 		t.Fatalf("opened %v", f.opened)
 	}
-	f.tray.clicked(notifier.Action{Notification: notifier.Notification{Burst: true, Account: res.Account.ID, URL: "https://dashboard.stripe.com/test/dashboard"}, Key: "default"})
+	f.tray.clicked(notify.Action{Notification: notify.Notification{Burst: true, Account: res.Account.ID, URL: "https://dashboard.stripe.com/test/dashboard"}, Key: "default"})
 	w := f.ui.activity
 	if w == nil || !w.shown || w.accountFilter.SelectedIndex() != 1 || len(f.opened) != 1 {
 		t.Fatal("a burst did not show its account's events")

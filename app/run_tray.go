@@ -7,7 +7,7 @@ import (
 	"time"
 
 	"github.com/cashbell/cashbell/internal/local"
-	"github.com/cashbell/cashbell/notifier"
+	"github.com/cashbell/cashbell/notifier/desktop"
 )
 
 // windows is the windows process as the tray sees it: Show starts it if
@@ -32,7 +32,7 @@ type TrayOptions struct {
 	// Show receives when a second launch asks for the window.
 	Show <-chan struct{}
 	// Clicks receives the notifications the user clicked.
-	Clicks <-chan notifier.Action
+	Clicks <-chan desktop.Action
 	// Changes receives after the windows changed accounts or settings.
 	Changes <-chan struct{}
 }
@@ -166,7 +166,7 @@ func (t *trayApp) quit() {
 
 // clicked follows a click on a notification: a burst shows its account's
 // events in Activity, anything else opens its page in the Dashboard.
-func (t *trayApp) clicked(c notifier.Action) {
+func (t *trayApp) clicked(c desktop.Action) {
 	if !c.Burst {
 		t.env.openURL(c.URL)
 		return

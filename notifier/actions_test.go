@@ -7,11 +7,11 @@ import (
 
 	"github.com/cashbell/cashbell/internal/stripesim"
 	"github.com/cashbell/cashbell/internal/testsupport/testbus"
-	"github.com/cashbell/cashbell/notifier"
+	"github.com/cashbell/cashbell/notifier/desktop"
 )
 
 // clicked waits for the desktop to hear a click.
-func clicked(t *testing.T, w *world) notifier.Action {
+func clicked(t *testing.T, w *world) desktop.Action {
 	t.Helper()
 	select {
 	case a := <-w.desktop.Actions():
@@ -19,7 +19,7 @@ func clicked(t *testing.T, w *world) notifier.Action {
 	case <-time.After(3 * time.Second):
 		t.Fatal("no click heard")
 	}
-	return notifier.Action{}
+	return desktop.Action{}
 }
 
 // A notification leads somewhere: clicking it (the server's default action)

@@ -12,13 +12,14 @@ import (
 
 	"github.com/cashbell/cashbell/accounts"
 	"github.com/cashbell/cashbell/internal/safetext"
+	"github.com/cashbell/cashbell/notifier/desktop"
 )
 
 // Sink shows notifications on the desktop.
 type Sink interface {
 	// Notify shows n and returns the id the notification service gave it,
 	// or 0 where there are no ids.
-	Notify(ctx context.Context, n Notification) (uint32, error)
+	Notify(ctx context.Context, n desktop.Notification) (uint32, error)
 }
 
 // A readier is a Sink that needs a moment before it can show anything (a
@@ -27,42 +28,6 @@ type Sink interface {
 // the showing, where a crash would lose them.
 type readier interface {
 	Ready(ctx context.Context) error
-}
-
-// Notification is one desktop notification.
-type Notification struct {
-	Title   string
-	Body    string
-	Icon    string // path of a PNG
-	Account string
-	EventID string // empty for bursts and notices
-	URL     string // Dashboard page
-	// Urgent is bad news: critical urgency, shown until dismissed.
-	Urgent bool
-	// Replaces is the id of the notification this one updates in place (a
-	// burst growing), or 0 for a new one.
-	Replaces uint32
-	// Burst stands for several happenings: clicking it shows them all
-	// (Activity), not one page of the Dashboard.
-	Burst bool
-	// Sound asks for the bell: a kind whose sound is on is in it.
-	Sound bool
-	// Events are the ids of the events whose happenings this notification
-	// (or this update of a burst) announces for the first time. The desktop
-	// sends them as a hint, so that what a person was shown can be
-	// accounted for, event by event, from the session bus alone.
-	Events []string
-}
-
-// EventsHint is the notification hint that lists the ids of the events a
-// notification announces (Notification.Events), where the desktop has hints.
-const EventsHint = "x-cashbell-events"
-
-// Action is a click on a notification: the notification, and which of its
-// actions ("default" for the notification itself, "open" for its button).
-type Action struct {
-	Notification
-	Key string
 }
 
 // deliver notifies an account's waiting events: each piece of bad news on
@@ -139,7 +104,7 @@ func (s *Service) deliver(ctx context.Context, a accounts.Account, c *client.API
 	}
 	opt := TextOptions{Money: s.opts.Money, HideAmounts: set.HideAmounts}
 	good := chosen[:0] // filtered in place: bad news is told as it is met
-	var out []Notification
+	var out []desktop.Notification
 	for _, h := range chosen {
 		if !h.Kind.Bad {
 			good = append(good, h)
@@ -157,15 +122,15 @@ func (s *Service) deliver(ctx context.Context, a accounts.Account, c *client.API
 		h, d = s.enrich(ctx, c, params, a, h)
 		s.keep(ctx, a, h, d)
 		t := h.Text(opt)
-		out = append(out, Notification{Title: t.Title, Body: t.Body, Icon: s.opts.AlertIcon, Account: a.ID, EventID: h.Event.ID,
+		out = append(out, desktop.Notification{Title: t.Title, Body: t.Body, Icon: s.opts.AlertIcon, Account: a.ID, EventID: h.Event.ID,
 			URL: h.Link, Urgent: true, Sound: set.Rings(h.Kind), Events: []string{h.Event.ID}})
 	}
 	if more := markedAs(marks, MarkSummarised); len(more) > 0 {
-		out = append(out, Notification{Title: fmt.Sprintf("%d more problems — %s", len(more), accountName(safetext.Clean(a.Name))),
+		out = append(out, desktop.Notification{Title: fmt.Sprintf("%d more problems — %s", len(more), accountName(safetext.Clean(a.Name))),
 			Body: "Open Cashbell's Activity window to see each one.", Icon: s.opts.AlertIcon, Account: a.ID, Urgent: true,
 			Burst: true, URL: DashboardHome(src), Events: more})
 	}
-	var tell *Notification
+	var tell *desktop.Notification
 	if len(good) > 0 {
 		// Only the newest is shown in full, so only it is read in full.
 		newest := good[len(good)-1]
@@ -183,7 +148,7 @@ func (s *Service) deliver(ctx context.Context, a accounts.Account, c *client.API
 			ids = append(ids, h.Event.ID)
 		}
 		t := b.text(a.Name, opt)
-		tell = &Notification{Title: t.Title, Body: t.Body, Icon: s.icon(a), Account: a.ID, Replaces: b.id, Sound: rings,
+		tell = &desktop.Notification{Title: t.Title, Body: t.Body, Icon: s.icon(a), Account: a.ID, Replaces: b.id, Sound: rings,
 			Burst: true, URL: DashboardHome(src), Events: ids}
 		if b.n == 1 {
 			marks[newest.Event.ID] = MarkNotified

@@ -11,6 +11,7 @@ import (
 
 	"github.com/cashbell/cashbell/accounts"
 	"github.com/cashbell/cashbell/internal/safetext"
+	"github.com/cashbell/cashbell/notifier/desktop"
 )
 
 // errStopped means the account cannot be polled (its key was refused, or is
@@ -159,7 +160,7 @@ func (s *Service) keyRefused(ctx context.Context, id string, cause error) {
 	s.log.Error("key refused; polling stopped for this account", "account", id, "key", a.KeyMasked, "err", cause)
 	s.changed(id)
 	name := accountName(safetext.Clean(a.Name))
-	n := Notification{
+	n := desktop.Notification{
 		Title:   "Stripe key stopped working — " + name,
 		Body:    fmt.Sprintf("Stripe refused the key %s. Open Cashbell's Preferences to check it again or add a new key.", a.KeyMasked),
 		Icon:    s.opts.AlertIcon,

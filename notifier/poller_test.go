@@ -20,6 +20,7 @@ import (
 	"github.com/cashbell/cashbell/internal/testsupport/testproc"
 	"github.com/cashbell/cashbell/internal/testsupport/testworld"
 	"github.com/cashbell/cashbell/notifier"
+	"github.com/cashbell/cashbell/notifier/desktop"
 )
 
 var bus *testbus.Bus
@@ -36,7 +37,7 @@ type world struct {
 	dir   string
 	// offset is how far the service's clock runs ahead of the simulator's.
 	offset  atomic.Int64
-	desktop *notifier.Desktop
+	desktop *desktop.Desktop
 }
 
 // apart moves the service's clock on past a burst, so that what happens
@@ -68,7 +69,7 @@ func newWorldAt(t testing.TB, simOpts stripesim.Options, spec stripesim.AccountS
 		t.Fatal(err)
 	}
 	w := &world{sim: sim, store: store, reg: reg, gen: sim.Generator(id, false, 42), acct: res.Account, dir: dir}
-	w.desktop = notifier.NewDesktop()
+	w.desktop = desktop.New()
 	w.desktop.SoundFile = "/usr/share/sounds/cashbell-bell.wav"
 	o := notifier.Options{Store: store, Accounts: reg, Sink: w.desktop, Money: notifier.NewMoney("en-US"),
 		Now:  func() time.Time { return time.Now().Add(time.Duration(w.offset.Load())) },

@@ -10,6 +10,7 @@ import (
 	"github.com/cashbell/cashbell/internal/opener"
 	"github.com/cashbell/cashbell/internal/wiring"
 	"github.com/cashbell/cashbell/notifier"
+	"github.com/cashbell/cashbell/notifier/desktop"
 )
 
 // runGUI opens Cashbell and runs the desktop app until it quits. A second
@@ -118,7 +119,7 @@ func runHeadless(ctx context.Context, env Env, args []string) error {
 
 // openClicked opens the Dashboard page of each notification the user
 // clicks, until ctx ends; without a window, a burst opens the account.
-func openClicked(ctx context.Context, clicks <-chan notifier.Action, logger *slog.Logger) {
+func openClicked(ctx context.Context, clicks <-chan desktop.Action, logger *slog.Logger) {
 	for {
 		select {
 		case <-ctx.Done():

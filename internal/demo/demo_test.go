@@ -12,11 +12,12 @@ import (
 	"github.com/cashbell/cashbell/internal/testsupport/testproc"
 	"github.com/cashbell/cashbell/internal/testsupport/testworld"
 	"github.com/cashbell/cashbell/notifier"
+	"github.com/cashbell/cashbell/notifier/desktop"
 )
 
 type nopSink struct{}
 
-func (nopSink) Notify(context.Context, notifier.Notification) (uint32, error) { return 0, nil }
+func (nopSink) Notify(context.Context, desktop.Notification) (uint32, error) { return 0, nil }
 
 // The demo is attached, added and removed while pollers read the registry:
 // under -race this proves the demo connector is handed over safely.

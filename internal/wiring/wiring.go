@@ -26,6 +26,7 @@ import (
 	"github.com/cashbell/cashbell/internal/atomicfile"
 	"github.com/cashbell/cashbell/internal/demo"
 	"github.com/cashbell/cashbell/notifier"
+	"github.com/cashbell/cashbell/notifier/desktop"
 )
 
 // Config is what Open needs from the process.
@@ -64,7 +65,7 @@ type Main struct {
 
 // Actions receives the notifications the user clicked, where the sink
 // hears clicks (the desktop's on Linux); nil otherwise.
-func (m *Main) Actions() <-chan notifier.Action {
+func (m *Main) Actions() <-chan desktop.Action {
 	if s, ok := m.sink.(clickable); ok {
 		return s.Actions()
 	}
@@ -73,7 +74,7 @@ func (m *Main) Actions() <-chan notifier.Action {
 
 // clickable is a sink that hears which notification was clicked.
 type clickable interface {
-	Actions() <-chan notifier.Action
+	Actions() <-chan desktop.Action
 }
 
 // Open builds everything; the caller closes the Main.
@@ -117,7 +118,7 @@ func Open(ctx context.Context, cfg Config) (*Main, error) {
 	}
 	sink := cfg.Sink
 	if sink == nil {
-		desktop := notifier.NewDesktop()
+		desktop := desktop.New()
 		if writeAsset(dirs.Bell(), assets.BellWAV()) == nil {
 			desktop.SoundFile = dirs.Bell()
 		}

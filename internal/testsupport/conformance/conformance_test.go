@@ -25,6 +25,7 @@ import (
 	"github.com/cashbell/cashbell/internal/testsupport/fakestripe"
 	"github.com/cashbell/cashbell/internal/testsupport/testworld"
 	"github.com/cashbell/cashbell/notifier"
+	"github.com/cashbell/cashbell/notifier/desktop"
 )
 
 type recorded struct {
@@ -52,7 +53,7 @@ func (r *recorder) wrap(target *url.URL) http.Handler {
 
 type nopSink struct{}
 
-func (nopSink) Notify(context.Context, notifier.Notification) (uint32, error) { return 0, nil }
+func (nopSink) Notify(context.Context, desktop.Notification) (uint32, error) { return 0, nil }
 
 func findStripeMock(t *testing.T) string {
 	if p, err := exec.LookPath("stripe-mock"); err == nil {

@@ -23,6 +23,7 @@ import (
 	"github.com/cashbell/cashbell/internal/testsupport/testbus"
 	"github.com/cashbell/cashbell/internal/testsupport/testproc"
 	"github.com/cashbell/cashbell/notifier"
+	"github.com/cashbell/cashbell/notifier/desktop"
 )
 
 var bus *testbus.Bus
@@ -298,7 +299,7 @@ func count(t *testing.T, path string, sim *fakestripe.Stripe, ids []string, got 
 	byID := map[uint32]*shown{}
 	at := map[string][]uint32{}
 	for _, b := range got {
-		evs, _ := b.Hints[notifier.EventsHint].Value().([]string)
+		evs, _ := b.Hints[desktop.EventsHint].Value().([]string)
 		if len(evs) == 0 {
 			continue // a notice (a key stopped working), not a happening
 		}

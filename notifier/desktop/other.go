@@ -1,6 +1,6 @@
 //go:build !(linux || freebsd || netbsd || openbsd || windows)
 
-package notifier
+package desktop
 
 import (
 	"context"
@@ -19,10 +19,8 @@ type Desktop struct {
 	NoWindows bool
 }
 
-var _ Sink = (*Desktop)(nil)
-
-// NewDesktop returns the desktop's notification sink.
-func NewDesktop() *Desktop { return &Desktop{} }
+// New returns the desktop's notification sink.
+func New() *Desktop { return &Desktop{} }
 
 // Actions never receives: beeep does not say which notification was
 // clicked.

@@ -1,6 +1,6 @@
 //go:build windows
 
-package notifier
+package desktop
 
 import (
 	"context"
@@ -37,10 +37,8 @@ type Desktop struct {
 	actions  chan Action
 }
 
-var _ Sink = (*Desktop)(nil)
-
-// NewDesktop returns the desktop's notification sink.
-func NewDesktop() *Desktop {
+// New returns the desktop's notification sink.
+func New() *Desktop {
 	return &Desktop{bursts: map[string]Notification{}, actions: make(chan Action, 8)}
 }
 

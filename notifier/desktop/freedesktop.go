@@ -1,6 +1,6 @@
 //go:build linux || freebsd || netbsd || openbsd
 
-package notifier
+package desktop
 
 import (
 	"context"
@@ -45,10 +45,8 @@ type Desktop struct {
 // long left the screen.
 const remembered = 200
 
-var _ Sink = (*Desktop)(nil)
-
-// NewDesktop returns the desktop's notification sink; it connects on first use.
-func NewDesktop() *Desktop {
+// New returns the desktop's notification sink; it connects on first use.
+func New() *Desktop {
 	return &Desktop{shown: map[uint32]Notification{}, actions: make(chan Action, 8)}
 }
 

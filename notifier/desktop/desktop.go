@@ -1,0 +1,42 @@
+// Package desktop shows notifications on the desktop: over the session
+// bus's org.freedesktop.Notifications where there is one (Linux and the
+// BSDs), as toasts on Windows, and nowhere else. It hears their clicks and
+// knows nothing of Stripe: it is handed a title, a body and where a click
+// leads.
+package desktop
+
+// Notification is one desktop notification.
+type Notification struct {
+	Title   string
+	Body    string
+	Icon    string // path of a PNG
+	Account string
+	EventID string // empty for bursts and notices
+	URL     string // Dashboard page
+	// Urgent is bad news: critical urgency, shown until dismissed.
+	Urgent bool
+	// Replaces is the id of the notification this one updates in place (a
+	// burst growing), or 0 for a new one.
+	Replaces uint32
+	// Burst stands for several happenings: clicking it shows them all
+	// (Activity), not one page of the Dashboard.
+	Burst bool
+	// Sound asks for the bell: a kind whose sound is on is in it.
+	Sound bool
+	// Events are the ids of the events whose happenings this notification
+	// (or this update of a burst) announces for the first time. The desktop
+	// sends them as a hint, so that what a person was shown can be
+	// accounted for, event by event, from the session bus alone.
+	Events []string
+}
+
+// EventsHint is the notification hint that lists the ids of the events a
+// notification announces (Notification.Events), where the desktop has hints.
+const EventsHint = "x-cashbell-events"
+
+// Action is a click on a notification: the notification, and which of its
+// actions ("default" for the notification itself, "open" for its button).
+type Action struct {
+	Notification
+	Key string
+}
