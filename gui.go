@@ -10,6 +10,7 @@ import (
 	"github.com/cashbell/cashbell/internal/autostart"
 	"github.com/cashbell/cashbell/internal/cli"
 	"github.com/cashbell/cashbell/internal/wiring"
+	"github.com/cashbell/cashbell/notifier"
 )
 
 // gui runs the tray on what the command line opened; its windows run in
@@ -17,7 +18,7 @@ import (
 // binary that only runs headless.
 func gui(ctx context.Context, m *wiring.Main, o cli.GUIOptions) error {
 	return app.RunTray(ctx, app.TrayOptions{
-		Registry: m.Registry, History: m.Store, Poller: m.Service, Logger: m.Logger,
+		Registry: m.Registry, History: notifier.History{Store: m.Store}, Poller: m.Service, Logger: m.Logger,
 		Windows: o.Windows, WantDemo: o.WantDemo, Show: o.Show, Clicks: m.Actions(), Changes: o.Changes,
 	})
 }

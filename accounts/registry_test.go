@@ -23,13 +23,13 @@ import (
 	"github.com/cashbell/cashbell/accounts"
 	"github.com/cashbell/cashbell/internal/stripesim"
 	"github.com/cashbell/cashbell/internal/testsupport/fakestripe"
-	"github.com/cashbell/cashbell/notifier"
+	"github.com/cashbell/cashbell/notifier/store"
 )
 
 type env struct {
 	sim   *fakestripe.Stripe
 	conn  *accounts.Connector
-	store *notifier.Store
+	store *store.Store
 	vault *accounts.Vault
 	reg   *accounts.Registry
 	dir   string
@@ -57,7 +57,7 @@ func newEnv(t *testing.T) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	store, err := notifier.Open(filepath.Join(dir, "cashbell.db"), notifier.OpenOptions{})
+	store, err := store.Open(filepath.Join(dir, "cashbell.db"), store.OpenOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -491,7 +491,7 @@ func TestRemoveDeletesKeyLogoAndEvents(t *testing.T) {
 		t.Fatal(err)
 	}
 	a := res.Account
-	if _, err := e.store.Ingest(ctx(t), a.ID, []notifier.Event{{ID: "evt_1", Type: "charge.succeeded", Created: 1, Object: []byte(`{}`)}}, nil, false); err != nil {
+	if _, err := e.store.Ingest(ctx(t), a.ID, []store.Event{{ID: "evt_1", Type: "charge.succeeded", Created: 1, Object: []byte(`{}`)}}, nil, false); err != nil {
 		t.Fatal(err)
 	}
 	if err := e.reg.Remove(ctx(t), a.ID); err != nil {
@@ -603,7 +603,7 @@ func TestLogoRedirectsAreCheckedAgain(t *testing.T) {
 				t.Fatal(err)
 			}
 			dir := t.TempDir()
-			store, err := notifier.Open(filepath.Join(dir, "cashbell.db"), notifier.OpenOptions{})
+			store, err := store.Open(filepath.Join(dir, "cashbell.db"), store.OpenOptions{})
 			if err != nil {
 				t.Fatal(err)
 			}

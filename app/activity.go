@@ -17,6 +17,7 @@ import (
 	"github.com/cashbell/cashbell/accounts"
 	"github.com/cashbell/cashbell/assets"
 	"github.com/cashbell/cashbell/notifier"
+	"github.com/cashbell/cashbell/notifier/store"
 )
 
 // activityPage is how many events are read from the store at a time.
@@ -44,7 +45,7 @@ type activityWindow struct {
 	// (fee and net once Stripe settled them).
 	events   []notifier.Happening
 	selected int
-	cursor   *notifier.Cursor
+	cursor   *store.Cursor
 	more     bool
 	loading  bool
 	// hideAmounts is read once per reload, not once per row.
@@ -166,7 +167,7 @@ func (w *activityWindow) showAccounts(list []accounts.Account) {
 // first page again.
 func (w *activityWindow) addNewest() {
 	q, top, names := w.query(), w.events[0].Event.ID, maps.Clone(w.accounts)
-	shown := make([]notifier.Event, min(len(w.events), activityPage))
+	shown := make([]store.Event, min(len(w.events), activityPage))
 	for i := range shown {
 		shown[i] = w.events[i].Event
 	}
@@ -174,7 +175,7 @@ func (w *activityWindow) addNewest() {
 		ctx, cancel := w.env.ctx()
 		defer cancel()
 		events, _, err := w.env.hist.Page(ctx, q)
-		fresh := slices.IndexFunc(events, func(e notifier.Event) bool { return e.ID == top })
+		fresh := slices.IndexFunc(events, func(e store.Event) bool { return e.ID == top })
 		if err != nil || fresh < 0 {
 			return w.reload
 		}
@@ -211,8 +212,8 @@ func (w *activityWindow) addNewest() {
 
 // decode reads events for their rows, with their accounts' names and
 // modes and what the store knows of their objects.
-func (w *activityWindow) decode(ctx context.Context, names map[string]accounts.Account, events []notifier.Event) ([]notifier.Happening, error) {
-	details, err := w.env.hist.Details(ctx, events)
+func (w *activityWindow) decode(ctx context.Context, names map[string]accounts.Account, events []store.Event) ([]notifier.Happening, error) {
+	details, err := w.env.hist.Facts(ctx, events)
 	out := make([]notifier.Happening, len(events))
 	for i, e := range events {
 		out[i] = notifier.Decode(e, source(names[e.Account]))
@@ -230,7 +231,7 @@ func (w *activityWindow) decode(ctx context.Context, names map[string]accounts.A
 // sends alongside (the settlement's charge.updated, charge.refunded where
 // refund.created told the refund, a subscription turning active with its
 // first payment).
-func (w *activityWindow) happenings(ctx context.Context, names map[string]accounts.Account, events []notifier.Event) ([]notifier.Happening, error) {
+func (w *activityWindow) happenings(ctx context.Context, names map[string]accounts.Account, events []store.Event) ([]notifier.Happening, error) {
 	all, err := w.decode(ctx, names, events)
 	news := all[:0]
 	for _, h := range all {
@@ -250,8 +251,8 @@ func accountLabel(a accounts.Account) string {
 	return a.Name + " (" + strings.ToUpper(string(a.Mode)) + ")"
 }
 
-func (w *activityWindow) query() notifier.Query {
-	q := notifier.Query{Limit: activityPage}
+func (w *activityWindow) query() store.Query {
+	q := store.Query{Limit: activityPage}
 	if i := w.accountFilter.SelectedIndex(); i > 0 && i-1 < len(w.order) {
 		q.Accounts = []string{w.order[i-1].ID}
 	}
@@ -302,8 +303,8 @@ func (w *activityWindow) reload() {
 
 // page reads a page of q's events for their rows; full says there may be
 // more after it.
-func (w *activityWindow) page(ctx context.Context, q notifier.Query, names map[string]accounts.Account) (
-	rows []notifier.Happening, cur *notifier.Cursor, full bool, err error) {
+func (w *activityWindow) page(ctx context.Context, q store.Query, names map[string]accounts.Account) (
+	rows []notifier.Happening, cur *store.Cursor, full bool, err error) {
 	events, cur, err := w.env.hist.Page(ctx, q)
 	if err == nil {
 		rows, err = w.happenings(ctx, names, events)
@@ -482,7 +483,7 @@ func (r *eventRow) set(id int, h notifier.Happening) {
 		r.title.Importance = widget.DangerImportance
 	}
 	r.title.SetText(h.What())
-	details := h.Details(opt)
+	details := h.Body(opt)
 	if !r.w.oneAccount {
 		details = joinDot(h.Account, details)
 	}

@@ -29,6 +29,7 @@ import (
 	"github.com/cashbell/cashbell/internal/local"
 	"github.com/cashbell/cashbell/internal/opener"
 	"github.com/cashbell/cashbell/notifier"
+	"github.com/cashbell/cashbell/notifier/store"
 )
 
 // ID is the application id; FyneApp.toml holds the same string.
@@ -48,11 +49,11 @@ type registry interface {
 
 // history is what the windows need from the event store.
 type history interface {
-	Page(ctx context.Context, q notifier.Query) ([]notifier.Event, *notifier.Cursor, error)
-	Details(ctx context.Context, events []notifier.Event) ([]notifier.Details, error)
+	Page(ctx context.Context, q store.Query) ([]store.Event, *store.Cursor, error)
+	Facts(ctx context.Context, events []store.Event) ([]store.Facts, error)
 	SumDays(ctx context.Context, accounts []string, today time.Time, n int) (notifier.Days, error)
-	Settings(ctx context.Context) (notifier.Settings, error)
-	SaveSettings(ctx context.Context, s notifier.Settings) error
+	Settings(ctx context.Context) (store.Settings, error)
+	SaveSettings(ctx context.Context, s store.Settings) error
 }
 
 // keyNotes says where keys are kept, for the Accounts tab and the add dialog.
@@ -110,7 +111,7 @@ var (
 	_ registry = (*accounts.Registry)(nil)
 	_ registry = (*local.Client)(nil)
 	_ trayHost = (*sniTray)(nil)
-	_ history  = (*notifier.Store)(nil)
+	_ history  = notifier.History{}
 	_ history  = (*local.Client)(nil)
 	_ service  = (*notifier.Service)(nil)
 	_ keyNotes = (*accounts.Vault)(nil)

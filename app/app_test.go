@@ -31,6 +31,7 @@ import (
 	"github.com/cashbell/cashbell/internal/testsupport/testworld"
 	"github.com/cashbell/cashbell/notifier"
 	notify "github.com/cashbell/cashbell/notifier/desktop"
+	"github.com/cashbell/cashbell/notifier/store"
 )
 
 // fileKeyNotes says what a Vault with a key file says, without the test's
@@ -71,7 +72,7 @@ type fixture struct {
 	ui     *ui
 	tray   *trayApp
 	sim    *fakestripe.Stripe
-	store  *notifier.Store
+	store  *store.Store
 	reg    *accounts.Registry
 	acct   string
 	poll   *fakePoller
@@ -95,7 +96,7 @@ func newFixture(t testing.TB) *fixture {
 	f := &fixture{app: a, sim: sim, store: store, reg: reg, acct: acct, poll: &fakePoller{}, queue: make(chan func(), 1000)}
 	queue = f.queue
 	e := &env{
-		reg: reg, hist: store, poll: f.poll, money: notifier.NewMoney("en-US"),
+		reg: reg, hist: notifier.History{Store: store}, poll: f.poll, money: notifier.NewMoney("en-US"),
 		log: slog.New(slog.NewTextHandler(io.Discard, nil)), keys: fileKeyNotes{},
 		now: func() time.Time { return testNow }, autostart: testAutostart(t, dir),
 		openURL: func(u string) { f.opened = append(f.opened, u) },
@@ -296,11 +297,11 @@ func TestNotificationSwitchesAreSaved(t *testing.T) {
 	p := f.ui.preferences()
 	p.show()
 	n := p.notifs
-	settings := func() notifier.Settings { set, _ := f.store.Settings(context.Background()); return set }
+	settings := func() store.Settings { set, _ := f.store.Settings(context.Background()); return set }
 	test.Tap(n.types["sale"])
 	n.interval.SetSelectedIndex(3)
 	test.Tap(n.hideAmounts)
-	if set := settings(); set.Enabled(notifier.KindByID("sale")) || !set.Enabled(notifier.KindByID("refund")) ||
+	if set := settings(); set.Enabled(notifier.KindSale) || !set.Enabled(notifier.KindRefund) ||
 		set.Interval != time.Minute || !set.HideAmounts || set.QuietFrom != "" {
 		t.Fatalf("settings %+v", set)
 	}
@@ -392,7 +393,7 @@ func TestTrayShowsTodaysSalesAndLastEvents(t *testing.T) {
 	}
 	now := time.Now()
 	f.ui.env.now = func() time.Time { return now }
-	evs := []notifier.Event{
+	evs := []store.Event{
 		{ID: "evt_1", Type: "charge.succeeded", Created: now.Unix() - 60, Object: []byte(`{"id":"ch_1","amount":4900,"currency":"usd"}`)},
 		{ID: "evt_2", Type: "charge.succeeded", Created: now.Unix() - 30, Object: []byte(`{"id":"ch_2","amount":500,"currency":"jpy"}`)},
 		{ID: "evt_3", Type: "charge.failed", Created: now.Unix() - 10, Object: []byte(`{"id":"ch_3","amount":900,"currency":"usd"}`)},
@@ -456,9 +457,9 @@ func TestActivityPagesThroughALargeHistory(t *testing.T) {
 	f := newFixture(t)
 	key, _ := accounts.ParseKey(f.key(stripesim.AllPermissions...))
 	res, _ := f.reg.Add(context.Background(), accounts.AddRequest{Key: key})
-	var evs []notifier.Event
+	var evs []store.Event
 	for i := range 1000 {
-		evs = append(evs, notifier.Event{ID: "evt_" + itoa3(i), Type: "charge.succeeded", Created: int64(1700000000 + i),
+		evs = append(evs, store.Event{ID: "evt_" + itoa3(i), Type: "charge.succeeded", Created: int64(1700000000 + i),
 			Object: []byte(`{"id":"ch_1","amount":100,"currency":"usd"}`)})
 	}
 	if _, err := f.store.Ingest(context.Background(), res.Account.ID, evs, nil, false); err != nil {
@@ -477,8 +478,8 @@ func TestActivityPagesThroughALargeHistory(t *testing.T) {
 	// A new event while the user is far down the list joins at the top;
 	// what was scrolled to and selected stays.
 	w.list.Select(900)
-	late := notifier.Event{ID: "evt_new", Type: "charge.succeeded", Created: 1700009999, Object: []byte(`{"id":"ch_9","amount":100,"currency":"usd"}`)}
-	if _, err := f.store.Ingest(context.Background(), res.Account.ID, []notifier.Event{late}, nil, false); err != nil {
+	late := store.Event{ID: "evt_new", Type: "charge.succeeded", Created: 1700009999, Object: []byte(`{"id":"ch_9","amount":100,"currency":"usd"}`)}
+	if _, err := f.store.Ingest(context.Background(), res.Account.ID, []store.Event{late}, nil, false); err != nil {
 		t.Fatal(err)
 	}
 	w.refresh()
@@ -622,11 +623,11 @@ func BenchmarkActivityWith100000Events(b *testing.B) {
 	}
 	object := []byte(`{"id":"ch_1","amount":4900,"currency":"usd","billing_details":{"email":"jane@example.com","address":{"country":"FR"}}}`)
 	for batch := range 100 {
-		evs := make([]notifier.Event, 1000)
+		evs := make([]store.Event, 1000)
 		for i := range evs {
 			n := batch*1000 + i
 			// One every 20 s over the last 23 days: all of them in the chart.
-			evs[i] = notifier.Event{ID: "evt_" + strconv.Itoa(n), Type: "charge.succeeded", Created: time.Now().Unix() - int64(100000-n)*20, Object: object}
+			evs[i] = store.Event{ID: "evt_" + strconv.Itoa(n), Type: "charge.succeeded", Created: time.Now().Unix() - int64(100000-n)*20, Object: object}
 		}
 		if _, err := f.store.Ingest(ctx, ids[batch%4], evs, nil, false); err != nil {
 			b.Fatal(err)
@@ -694,9 +695,9 @@ func TestNetworkTextIsPlainInTheTrayAndActivity(t *testing.T) {
 	}
 	evil := "Fish & Chips\u202Egnp.exe\nsecond line\x1b[2J" + strings.Repeat("!", 10<<10)
 	desc, _ := json.Marshal(evil)
-	ev := notifier.Event{ID: "evt_1", Type: "charge.succeeded", Created: testNow.Unix(),
+	ev := store.Event{ID: "evt_1", Type: "charge.succeeded", Created: testNow.Unix(),
 		Object: []byte(`{"id":"ch_1","amount":7404,"currency":"usd","description":` + string(desc) + `}`)}
-	if _, err := f.store.Ingest(context.Background(), res.Account.ID, []notifier.Event{ev}, nil, false); err != nil {
+	if _, err := f.store.Ingest(context.Background(), res.Account.ID, []store.Event{ev}, nil, false); err != nil {
 		t.Fatal(err)
 	}
 	host := &fakeTray{}
@@ -727,9 +728,9 @@ func TestActivityShowsFeeAndNetOnceSettled(t *testing.T) {
 		t.Fatal(err)
 	}
 	ctx := context.Background()
-	ev := notifier.Event{ID: "evt_1", Type: "charge.succeeded", Created: testNow.Unix(),
+	ev := store.Event{ID: "evt_1", Type: "charge.succeeded", Created: testNow.Unix(),
 		Object: []byte(`{"id":"ch_1","object":"charge","amount":10000,"currency":"usd","balance_transaction":null}`)}
-	if _, err := f.store.Ingest(ctx, res.Account.ID, []notifier.Event{ev}, nil, false); err != nil {
+	if _, err := f.store.Ingest(ctx, res.Account.ID, []store.Event{ev}, nil, false); err != nil {
 		t.Fatal(err)
 	}
 	w := f.ui.activityWindow()
@@ -739,7 +740,7 @@ func TestActivityShowsFeeAndNetOnceSettled(t *testing.T) {
 	if settledText(row) != "" {
 		t.Fatalf("fee before settlement: %q", settledText(row))
 	}
-	if err := f.store.SaveDetails(ctx, res.Account.ID, "ch_1", notifier.Details{Fee: 320, Net: 9680, NetCur: "usd"}); err != nil {
+	if err := f.store.SaveFacts(ctx, res.Account.ID, "ch_1", store.Facts{Fee: 320, Net: 9680, NetCur: "usd"}); err != nil {
 		t.Fatal(err)
 	}
 	w.refresh()
@@ -793,7 +794,7 @@ func TestTheKeyboardWorksInDialogsAndActivity(t *testing.T) {
 	}
 
 	ctx := context.Background()
-	evs := []notifier.Event{
+	evs := []store.Event{
 		{ID: "evt_1", Type: "charge.succeeded", Created: testNow.Unix() - 60, Object: []byte(`{"id":"ch_1","amount":4900,"currency":"usd"}`)},
 		{ID: "evt_2", Type: "charge.succeeded", Created: testNow.Unix() - 30, Object: []byte(`{"id":"ch_2","amount":500,"currency":"usd"}`)},
 	}
@@ -859,9 +860,9 @@ func TestActivityNeverHidesTheMoney(t *testing.T) {
 		}
 		ids = append(ids, res.Account.ID)
 	}
-	ev := notifier.Event{ID: "evt_1", Type: "charge.dispute.created", Created: testNow.Unix(),
+	ev := store.Event{ID: "evt_1", Type: "charge.dispute.created", Created: testNow.Unix(),
 		Object: []byte(`{"id":"dp_1","amount":1234567,"currency":"usd","charge":"ch_1","reason":"fraudulent"}`)}
-	if _, err := f.store.Ingest(ctx, ids[0], []notifier.Event{ev}, nil, false); err != nil {
+	if _, err := f.store.Ingest(ctx, ids[0], []store.Event{ev}, nil, false); err != nil {
 		t.Fatal(err)
 	}
 	w := f.ui.activityWindow()
@@ -940,7 +941,7 @@ func TestSoundSwitches(t *testing.T) {
 	test.Tap(n.sounds["sale"])
 	test.Tap(n.sounds["payout"])
 	set, _ := f.store.Settings(context.Background())
-	if set.Rings(notifier.KindByID("sale")) || !set.Rings(notifier.KindByID("payout")) || set.Rings(notifier.KindByID("refund")) {
+	if set.Rings("sale", notifier.KindByID("sale").Rings) || !set.Rings("payout", notifier.KindByID("payout").Rings) || set.Rings("refund", notifier.KindByID("refund").Rings) {
 		t.Fatalf("sounds %v", set.Sounds)
 	}
 }
@@ -984,7 +985,7 @@ func TestActivityOpensOnTheMonth(t *testing.T) {
 	now := time.Now()
 	f.ui.env.now = func() time.Time { return now }
 	day := func(ago int) int64 { return now.AddDate(0, 0, -ago).Unix() }
-	evs := []notifier.Event{
+	evs := []store.Event{
 		{ID: "evt_1", Type: "charge.succeeded", Created: day(0), Object: []byte(`{"id":"ch_1","amount":4900,"currency":"usd"}`)},
 		{ID: "evt_2", Type: "charge.succeeded", Created: day(3), Object: []byte(`{"id":"ch_2","amount":10000,"currency":"usd"}`)},
 		{ID: "evt_3", Type: "refund.created", Created: day(2), APIVersion: "2025-03-31.basil", Object: []byte(`{"id":"re_1","object":"refund","amount":2500,"currency":"usd","charge":"ch_2"}`)},
@@ -994,7 +995,7 @@ func TestActivityOpensOnTheMonth(t *testing.T) {
 	if _, err := f.store.Ingest(ctx, ids[0], evs, nil, false); err != nil {
 		t.Fatal(err)
 	}
-	other := []notifier.Event{{ID: "evt_9", Type: "charge.succeeded", Created: day(0), Object: []byte(`{"id":"ch_9","amount":700,"currency":"usd"}`)}}
+	other := []store.Event{{ID: "evt_9", Type: "charge.succeeded", Created: day(0), Object: []byte(`{"id":"ch_9","amount":700,"currency":"usd"}`)}}
 	if _, err := f.store.Ingest(ctx, ids[1], other, nil, false); err != nil {
 		t.Fatal(err)
 	}

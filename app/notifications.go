@@ -13,6 +13,7 @@ import (
 	"fyne.io/fyne/v2/widget"
 
 	"github.com/cashbell/cashbell/notifier"
+	"github.com/cashbell/cashbell/notifier/store"
 )
 
 // intervals offered for polling, shortest first.
@@ -61,7 +62,7 @@ func newNotificationsTab(e *env, parent fyne.Window) *notificationsTab {
 }
 
 func (n *notificationsTab) build() fyne.CanvasObject {
-	typeBox := n.kindChecks(n.types, func(s *notifier.Settings, id string, on bool) {
+	typeBox := n.kindChecks(n.types, func(s *store.Settings, id string, on bool) {
 		if s.Disabled == nil {
 			s.Disabled = map[string]bool{}
 		}
@@ -71,7 +72,7 @@ func (n *notificationsTab) build() fyne.CanvasObject {
 			s.Disabled[id] = true
 		}
 	})
-	soundBox := n.kindChecks(n.sounds, func(s *notifier.Settings, id string, on bool) {
+	soundBox := n.kindChecks(n.sounds, func(s *store.Settings, id string, on bool) {
 		if s.Sounds == nil {
 			s.Sounds = map[string]bool{}
 		}
@@ -102,11 +103,11 @@ func (n *notificationsTab) build() fyne.CanvasObject {
 	}
 	n.interval = widget.NewSelect(labels, func(string) {
 		if i := n.interval.SelectedIndex(); i >= 0 {
-			n.update(func(s *notifier.Settings) { s.Interval = intervals[i].d })
+			n.update(func(s *store.Settings) { s.Interval = intervals[i].d })
 		}
 	})
 	n.hideAmounts = widget.NewCheck("Hide amounts (for screen sharing)", func(on bool) {
-		n.update(func(s *notifier.Settings) { s.HideAmounts = on })
+		n.update(func(s *store.Settings) { s.HideAmounts = on })
 	})
 	n.autostart = widget.NewCheck("Start Cashbell when I log in", n.onAutostart)
 	n.problem = widget.NewLabel("")
@@ -127,11 +128,11 @@ func (n *notificationsTab) build() fyne.CanvasObject {
 }
 
 // kindChecks is a switch per kind, two columns; each saves through set.
-func (n *notificationsTab) kindChecks(into map[string]*widget.Check, set func(s *notifier.Settings, id string, on bool)) *fyne.Container {
+func (n *notificationsTab) kindChecks(into map[string]*widget.Check, set func(s *store.Settings, id string, on bool)) *fyne.Container {
 	box := container.NewGridWithColumns(2)
 	for _, k := range notifier.Kinds {
 		id := k.ID
-		c := widget.NewCheck(k.Label, func(on bool) { n.update(func(s *notifier.Settings) { set(s, id, on) }) })
+		c := widget.NewCheck(k.Label, func(on bool) { n.update(func(s *store.Settings) { set(s, id, on) }) })
 		into[id] = c
 		box.Add(c)
 	}
@@ -145,14 +146,14 @@ func sized(o fyne.CanvasObject, width float32) fyne.CanvasObject {
 
 // show shows the stored settings. The minimum amount is left alone while
 // it is being typed in or holds something not yet accepted.
-func (n *notificationsTab) show(set notifier.Settings) {
+func (n *notificationsTab) show(set store.Settings) {
 	n.loading = true
 	defer func() { n.loading = false }()
 	for id, c := range n.types {
-		c.SetChecked(set.Enabled(notifier.KindByID(id)))
+		c.SetChecked(set.Enabled(id))
 	}
 	for id, c := range n.sounds {
-		c.SetChecked(set.Rings(notifier.KindByID(id)))
+		c.SetChecked(set.Rings(id, notifier.KindByID(id).Rings))
 	}
 	on := set.QuietFrom != "" && set.QuietTo != ""
 	n.quiet.SetChecked(on)
@@ -165,7 +166,7 @@ func (n *notificationsTab) show(set notifier.Settings) {
 	n.quietFrom.enable(on)
 	n.quietTo.enable(on)
 	if !n.minimum.editing() && n.minimumErr.Hidden {
-		n.minimum.SetText(notifier.FormatMinimum(set.Minimum))
+		n.minimum.SetText(store.FormatMinimum(set.Minimum))
 	}
 	n.interval.SetSelectedIndex(1)
 	for i, iv := range intervals {
@@ -180,7 +181,7 @@ func (n *notificationsTab) show(set notifier.Settings) {
 // update changes one setting and stores it; every control changes only
 // its own, so none undoes another's. The store is read and written away
 // from the UI's thread, one change at a time.
-func (n *notificationsTab) update(change func(*notifier.Settings)) {
+func (n *notificationsTab) update(change func(*store.Settings)) {
 	if n.loading {
 		return
 	}
@@ -222,7 +223,7 @@ func (n *notificationsTab) saveQuiet() {
 	if n.quiet.Checked {
 		from, to = n.quietFrom.value(), n.quietTo.value()
 	}
-	n.update(func(s *notifier.Settings) { s.QuietFrom, s.QuietTo = from, to })
+	n.update(func(s *store.Settings) { s.QuietFrom, s.QuietTo = from, to })
 }
 
 // errMinimum says what the minimum amount takes.
@@ -231,20 +232,20 @@ var errMinimum = errors.New("Type an amount such as 10 or 5.50, or leave it empt
 // saveMinimum runs when the minimum is left or submitted: a good amount is
 // stored, a bad one stays as typed with a sentence under it.
 func (n *notificationsTab) saveMinimum() {
-	milli, err := notifier.ParseMinimum(n.minimum.Text)
+	milli, err := store.ParseMinimum(n.minimum.Text)
 	if err != nil {
 		n.minimumErr.SetText(errMinimum.Error())
 		n.minimumErr.Show()
 		return
 	}
 	n.minimumErr.Hide()
-	n.update(func(s *notifier.Settings) { s.Minimum = milli })
+	n.update(func(s *store.Settings) { s.Minimum = milli })
 }
 
 // clearMinimumError takes the sentence away as soon as what is typed is
 // good again; a new mistake is only pointed out when the field is left.
 func (n *notificationsTab) clearMinimumError() {
-	if _, err := notifier.ParseMinimum(n.minimum.Text); err == nil {
+	if _, err := store.ParseMinimum(n.minimum.Text); err == nil {
 		n.minimumErr.Hide()
 	}
 }
@@ -321,7 +322,7 @@ func (c *clockPicker) CreateRenderer() fyne.WidgetRenderer {
 // version) is offered as it is.
 func (c *clockPicker) set(clock string) {
 	h, m, ok := strings.Cut(clock, ":")
-	if !ok || notifier.ValidClock(clock) != nil {
+	if !ok || store.ValidClock(clock) != nil {
 		return
 	}
 	c.setting = true

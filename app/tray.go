@@ -11,6 +11,7 @@ import (
 	"github.com/cashbell/cashbell/accounts"
 	"github.com/cashbell/cashbell/assets"
 	"github.com/cashbell/cashbell/notifier"
+	"github.com/cashbell/cashbell/notifier/store"
 )
 
 // trayHost shows a menu and an icon in the desktop's tray.
@@ -57,11 +58,11 @@ func (t *tray) refresh() {
 // trayState is what the tray shows, read from the store once per refresh.
 type trayState struct {
 	list    []accounts.Account
-	set     notifier.Settings
+	set     store.Settings
 	now     time.Time
 	sales   map[string]map[string]*currencyDay // account → currency → the day's sales
 	unseen  map[*notifier.Kind]int             // bad news not yet seen in Activity
-	recent  []notifier.Event
+	recent  []store.Event
 	stopped []accounts.Account
 	nSales  int
 }
@@ -99,9 +100,9 @@ func (t *tray) read() trayState {
 			}
 		}
 	}
-	st.recent, _, _ = t.env.hist.Page(ctx, notifier.Query{Limit: 200})
+	st.recent, _, _ = t.env.hist.Page(ctx, store.Query{Limit: 200})
 	for _, e := range st.recent {
-		if e.Created <= st.set.SeenUntil || e.Mark == notifier.MarkSilent {
+		if e.Created <= st.set.SeenUntil || e.Mark == store.MarkSilent {
 			continue
 		}
 		// Decoded, not read by type: a dispute Stripe prevented is no alarm,
@@ -267,7 +268,7 @@ func tooltip(st trayState) string {
 	return fmt.Sprintf("Cashbell: %d %s today", st.nSales, plural(st.nSales, "sale", "sales"))
 }
 
-func (t *tray) pauseItem(set notifier.Settings, now time.Time) *fyne.MenuItem {
+func (t *tray) pauseItem(set store.Settings, now time.Time) *fyne.MenuItem {
 	if set.Paused(now) {
 		label := "Notifications paused until " + set.PausedUntil.Local().Format("15:04")
 		if set.PausedUntil.Local().YearDay() != now.Local().YearDay() {

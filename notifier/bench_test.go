@@ -17,6 +17,7 @@ import (
 	"github.com/cashbell/cashbell/internal/testsupport/fakestripe"
 	"github.com/cashbell/cashbell/internal/testsupport/testproc"
 	"github.com/cashbell/cashbell/notifier"
+	"github.com/cashbell/cashbell/notifier/store"
 )
 
 func BenchmarkRequestsPerIdlePoll(b *testing.B) {
@@ -117,7 +118,7 @@ func BenchmarkIngest10000Events(b *testing.B) {
 func BenchmarkOpenStoreOf100000AndReadLatest50(b *testing.B) {
 	dir := b.TempDir()
 	path := filepath.Join(dir, "cashbell.db")
-	s, err := notifier.Open(path, notifier.OpenOptions{})
+	s, err := store.Open(path, store.OpenOptions{})
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -143,10 +144,10 @@ func BenchmarkOpenStoreOf100000AndReadLatest50(b *testing.B) {
 	}
 	base := time.Now().Add(-29 * 24 * time.Hour).Unix()
 	for batch := range 100 {
-		evs := make([]notifier.Event, 1000)
+		evs := make([]store.Event, 1000)
 		for i := range evs {
 			n := batch*1000 + i
-			evs[i] = notifier.Event{ID: fmt.Sprintf("evt_1%023d", n), Type: "charge.succeeded", Created: base + int64(n*25), Object: object}
+			evs[i] = store.Event{ID: fmt.Sprintf("evt_1%023d", n), Type: "charge.succeeded", Created: base + int64(n*25), Object: object}
 		}
 		if _, err := s.Ingest(ctx, []string{"a", "b", "c", "d"}[batch%4], evs, nil, false); err != nil {
 			b.Fatal(err)
@@ -156,12 +157,12 @@ func BenchmarkOpenStoreOf100000AndReadLatest50(b *testing.B) {
 	info, _ := os.Stat(path)
 	b.ResetTimer()
 	start := time.Now()
-	s, err = notifier.Open(path, notifier.OpenOptions{})
+	s, err = store.Open(path, store.OpenOptions{})
 	if err != nil {
 		b.Fatal(err)
 	}
 	opened := time.Since(start)
-	page, _, err := s.Page(ctx, notifier.Query{Limit: 50})
+	page, _, err := s.Page(ctx, store.Query{Limit: 50})
 	total := time.Since(start)
 	b.StopTimer()
 	s.Close()

@@ -75,7 +75,7 @@ func (b *burst) text(account string, opt TextOptions) Text {
 		titles = append(titles, joinNonEmpty(" · ", label, total))
 		parts = append(parts, joinNonEmpty(" ", label, total))
 	}
-	latest := "Latest: " + joinNonEmpty(" · ", b.newest.Headline(opt), b.newest.Details(opt))
+	latest := "Latest: " + joinNonEmpty(" · ", b.newest.Headline(opt), b.newest.Body(opt))
 	title, body := titles[0], latest
 	if len(parts) > 1 {
 		title = fmt.Sprintf("%d events", b.n)

@@ -1,13 +1,11 @@
 package notifier
 
 import (
-	"bytes"
 	"context"
-	"slices"
 	"sort"
 	"time"
 
-	bolt "go.etcd.io/bbolt"
+	"github.com/cashbell/cashbell/notifier/store"
 )
 
 // Days are sales less refunds per day and currency, for the chart in
@@ -20,56 +18,29 @@ type Days struct {
 }
 
 // SumDays adds up the stored events of some accounts (all when none are
-// named) by local day over the n days that end on today's date. It reads
-// each event once, in time order, and only the few fields it needs.
-func (s *Store) SumDays(ctx context.Context, accounts []string, today time.Time, n int) (Days, error) {
+// named) by local day over the n days that end on today's date, reading
+// each event once, in time order.
+func SumDays(ctx context.Context, st Scanner, accounts []string, today time.Time, n int) (Days, error) {
 	sum := newDaySum(today, n)
-	from := historyKey(sum.days.Start.Unix(), 0)
-	back := historyKey(sum.days.Start.Add(-lookBack).Unix(), 0)
-	err := s.view(ctx, func(tx *bolt.Tx) error {
-		return tx.Bucket(bucketHistory).ForEachBucket(func(name []byte) error {
-			if len(accounts) > 0 && !slices.Contains(accounts, string(name)) {
-				return nil
-			}
-			c := tx.Bucket(bucketHistory).Bucket(name).Cursor()
-			for k, v := c.Seek(from); k != nil; k, v = c.Next() {
-				if err := ctx.Err(); err != nil {
-					return err
-				}
-				e, err := decodeEvent(string(name), k, v)
-				if err != nil {
-					return err
-				}
-				sum.add(e)
-			}
+	err := st.Scan(ctx, accounts, sum.days.Start, sum.days.Start.Add(-lookBack), store.Scan{
+		Forward: sum.add,
+		// Rarely (a refund, before acacia, of a charge older than the window)
+		// the events before the window are read, newest first, until every
+		// charge counted whole is known.
+		Back: func(e store.Event) bool {
 			if len(sum.unknown) == 0 {
-				return nil
+				return false
 			}
-			defer clear(sum.unknown) // what is not found stays counted whole
-			// Rarely (a refund, before acacia, of a charge older than the
-			// window), the events before the window are read, newest first.
-			var k, v []byte
-			if first, _ := c.Seek(from); first == nil {
-				k, v = c.Last()
-			} else {
-				k, v = c.Prev()
-			}
-			for ; k != nil && bytes.Compare(k, back) >= 0; k, v = c.Prev() {
-				if err := ctx.Err(); err != nil {
-					return err
-				}
-				e, err := decodeEvent(string(name), k, v)
-				if err != nil {
-					return err
-				}
-				if !sum.before(e) {
-					break
-				}
-			}
-			return nil
-		})
+			return sum.before(e)
+		},
+		Done: func() { clear(sum.unknown) }, // what is not found stays counted whole
 	})
 	return sum.days, err
+}
+
+// Scanner reads an account's events in time order (store.Store).
+type Scanner interface {
+	Scan(ctx context.Context, accounts []string, from, back time.Time, visit store.Scan) error
 }
 
 // lookBack bounds how far before the window SumDays reads to learn what a
@@ -120,7 +91,7 @@ func newDaySum(today time.Time, n int) *daySum {
 }
 
 // counted reads only the events whose kind moves money.
-func counted(e Event) bool {
+func counted(e store.Event) bool {
 	k := KindOf(e.Type)
 	return k != nil && (k.ID == KindSale || k.ID == KindRefund || k.ID == KindFailedRefund)
 }
@@ -134,7 +105,7 @@ func (s *daySum) charge(id string) *chargeRefunds {
 	return c
 }
 
-func (s *daySum) add(e Event) {
+func (s *daySum) add(e store.Event) {
 	if !counted(e) {
 		return
 	}
@@ -203,7 +174,7 @@ func (s *daySum) put(day int, cur string, net, in int64) {
 // charge's last running total, or its sale (nothing refunded yet), says
 // how much of the total counted in the window was refunded before it. It
 // reports whether any charge is still unknown.
-func (s *daySum) before(e Event) bool {
+func (s *daySum) before(e store.Event) bool {
 	if !counted(e) {
 		return len(s.unknown) > 0
 	}

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/cashbell/cashbell/accounts"
+	"github.com/cashbell/cashbell/notifier/store"
 )
 
 // The chart's sums are exact: sales count once, holds only at capture, a
@@ -21,15 +22,15 @@ func TestSumDays(t *testing.T) {
 		return time.Date(2026, 11, 25-daysAgo, hour, 0, 0, 0, loc).Unix()
 	}
 	n := 0
-	event := func(typ string, created int64, object string, version ...string) Event {
+	event := func(typ string, created int64, object string, version ...string) store.Event {
 		n++
-		e := Event{ID: fmt.Sprintf("evt_%d", n), Type: typ, Created: created, Object: []byte(object)}
+		e := store.Event{ID: fmt.Sprintf("evt_%d", n), Type: typ, Created: created, Object: []byte(object)}
 		if len(version) > 0 {
 			e.APIVersion = version[0]
 		}
 		return e
 	}
-	events := []Event{
+	events := []store.Event{
 		event("charge.succeeded", at(0, 9), `{"id":"ch_1","amount":4900,"currency":"usd"}`),
 		event("charge.succeeded", at(0, 0), `{"id":"ch_2","amount":100,"currency":"usd"}`), // just after local midnight
 		event("charge.succeeded", at(1, 23), `{"id":"ch_3","amount":2000,"currency":"usd"}`),
@@ -70,7 +71,7 @@ func TestSumDays(t *testing.T) {
 // window; one whose history the store lacks counts its total, as before.
 func TestSumDaysTakesOutRefundsMadeBeforeTheWindow(t *testing.T) {
 	ctx := context.Background()
-	s, err := Open(filepath.Join(t.TempDir(), "cashbell.db"), OpenOptions{Timeout: 200 * time.Millisecond})
+	s, err := store.Open(filepath.Join(t.TempDir(), "cashbell.db"), store.OpenOptions{Timeout: 200 * time.Millisecond})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -78,7 +79,7 @@ func TestSumDaysTakesOutRefundsMadeBeforeTheWindow(t *testing.T) {
 	today := time.Date(2026, 11, 25, 15, 0, 0, 0, time.UTC)
 	at := func(daysAgo int) int64 { return today.AddDate(0, 0, -daysAgo).Unix() }
 	old := "2024-06-20"
-	byAccount := map[string][]Event{
+	byAccount := map[string][]store.Event{
 		"acct_a": {
 			{ID: "evt_1", Type: "charge.succeeded", Created: at(45), Object: []byte(`{"id":"ch_1","amount":5000,"currency":"usd"}`)},
 			{ID: "evt_2", Type: "charge.refunded", Created: at(40), APIVersion: old, Object: []byte(`{"id":"ch_1","amount":5000,"amount_refunded":1000,"currency":"usd"}`)},
@@ -100,7 +101,7 @@ func TestSumDaysTakesOutRefundsMadeBeforeTheWindow(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	d, err := s.SumDays(ctx, nil, today, 30)
+	d, err := SumDays(ctx, s, nil, today, 30)
 	if err != nil {
 		t.Fatal(err)
 	}

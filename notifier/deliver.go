@@ -13,6 +13,7 @@ import (
 	"github.com/cashbell/cashbell/accounts"
 	"github.com/cashbell/cashbell/internal/safetext"
 	"github.com/cashbell/cashbell/notifier/desktop"
+	"github.com/cashbell/cashbell/notifier/store"
 )
 
 // Sink shows notifications on the desktop.
@@ -47,7 +48,7 @@ func (s *Service) deliver(ctx context.Context, a accounts.Account, c *client.API
 	now := s.now()
 	silenced := set.Paused(now) || set.Quiet(now.Local()) || a.Muted
 	src := Source{Name: a.Name, Live: a.Live(), Connected: a.ConnectedID()}
-	marks := make(map[string]Mark, len(pending))
+	marks := make(map[string]store.Mark, len(pending))
 	keys := map[string]string{} // event id → the happening it tells, where several events can
 	claimed := map[string]bool{}
 	told := func(key string) bool {
@@ -61,20 +62,20 @@ func (s *Service) deliver(ctx context.Context, a accounts.Account, c *client.API
 	for _, e := range pending {
 		if slices.Contains(settlements, e.Type) {
 			s.settlement(ctx, c, params, a, e)
-			marks[e.ID] = MarkSilent
+			marks[e.ID] = store.MarkSilent
 			continue
 		}
 		h := Decode(e, src)
 		if !h.Notifies() {
-			marks[e.ID] = MarkSkipped
+			marks[e.ID] = store.MarkSkipped
 			continue
 		}
 		if h.pending() { // what it is, or its amount, is not in the event: learn it before judging
-			var d Details
+			var d store.Facts
 			h, d = s.enrich(ctx, c, params, a, h)
 			s.keep(ctx, a, h, d)
 			if !h.Notifies() {
-				marks[e.ID] = MarkSkipped
+				marks[e.ID] = store.MarkSkipped
 				continue
 			}
 		}
@@ -82,22 +83,22 @@ func (s *Service) deliver(ctx context.Context, a accounts.Account, c *client.API
 		// tells it, even while notifications are held back, and the others
 		// repeat it.
 		if picked, ok := h.pickRefund(told); !ok {
-			marks[e.ID] = MarkRepeat
+			marks[e.ID] = store.MarkRepeat
 			continue
 		} else if picked {
 			// Activity and `cashbell events` show this refund's amount, not
 			// the charge's running total.
-			s.keep(ctx, a, Happening{Object: e.ID}, Details{Amount: h.Amount, Currency: h.Currency, Refund: h.refund})
+			s.keep(ctx, a, Happening{Object: e.ID}, store.Facts{Amount: h.Amount, Currency: h.Currency, Refund: h.refund})
 		}
 		if k := h.Key(); k != "" {
 			if told(k) {
-				marks[e.ID] = MarkRepeat
+				marks[e.ID] = store.MarkRepeat
 				continue
 			}
 			claimed[k], keys[e.ID] = true, k
 		}
-		if silenced || !set.Enabled(h.Kind) || belowMinimum(h, set.Minimum) {
-			marks[e.ID] = MarkSkipped
+		if silenced || !set.Enabled(h.Kind.ID) || belowMinimum(h, set.Minimum) {
+			marks[e.ID] = store.MarkSkipped
 			continue
 		}
 		chosen = append(chosen, h)
@@ -114,18 +115,18 @@ func (s *Service) deliver(ctx context.Context, a accounts.Account, c *client.API
 		// one poll (an attack of failed card tests) the rest are counted in
 		// one more notification that is just as loud.
 		if len(out) == MaxBadNews {
-			marks[h.Event.ID] = MarkSummarised
+			marks[h.Event.ID] = store.MarkSummarised
 			continue
 		}
-		marks[h.Event.ID] = MarkNotified
-		var d Details
+		marks[h.Event.ID] = store.MarkNotified
+		var d store.Facts
 		h, d = s.enrich(ctx, c, params, a, h)
 		s.keep(ctx, a, h, d)
 		t := h.Text(opt)
 		out = append(out, desktop.Notification{Title: t.Title, Body: t.Body, Icon: s.opts.AlertIcon, Account: a.ID, EventID: h.Event.ID,
-			URL: h.Link, Urgent: true, Sound: set.Rings(h.Kind), Events: []string{h.Event.ID}})
+			URL: h.Link, Urgent: true, Sound: set.Rings(h.Kind.ID, h.Kind.Rings), Events: []string{h.Event.ID}})
 	}
-	if more := markedAs(marks, MarkSummarised); len(more) > 0 {
+	if more := markedAs(marks, store.MarkSummarised); len(more) > 0 {
 		out = append(out, desktop.Notification{Title: fmt.Sprintf("%d more problems — %s", len(more), accountName(safetext.Clean(a.Name))),
 			Body: "Open Cashbell's Activity window to see each one.", Icon: s.opts.AlertIcon, Account: a.ID, Urgent: true,
 			Burst: true, URL: DashboardHome(src), Events: more})
@@ -134,7 +135,7 @@ func (s *Service) deliver(ctx context.Context, a accounts.Account, c *client.API
 	if len(good) > 0 {
 		// Only the newest is shown in full, so only it is read in full.
 		newest := good[len(good)-1]
-		var d Details
+		var d store.Facts
 		newest, d = s.enrich(ctx, c, params, a, newest)
 		s.keep(ctx, a, newest, d)
 		good[len(good)-1] = newest
@@ -143,15 +144,15 @@ func (s *Service) deliver(ctx context.Context, a accounts.Account, c *client.API
 		ids := make([]string, 0, len(good))
 		for _, h := range good {
 			b.add(h)
-			marks[h.Event.ID] = MarkSummarised
-			rings = rings || set.Rings(h.Kind)
+			marks[h.Event.ID] = store.MarkSummarised
+			rings = rings || set.Rings(h.Kind.ID, h.Kind.Rings)
 			ids = append(ids, h.Event.ID)
 		}
 		t := b.text(a.Name, opt)
 		tell = &desktop.Notification{Title: t.Title, Body: t.Body, Icon: s.icon(a), Account: a.ID, Replaces: b.id, Sound: rings,
 			Burst: true, URL: DashboardHome(src), Events: ids}
 		if b.n == 1 {
-			marks[newest.Event.ID] = MarkNotified
+			marks[newest.Event.ID] = store.MarkNotified
 			t = newest.Text(opt)
 			tell.Title, tell.Body, tell.EventID, tell.URL, tell.Burst = t.Title, t.Body, newest.Event.ID, newest.Link, false
 		}
@@ -180,7 +181,7 @@ func (s *Service) deliver(ctx context.Context, a accounts.Account, c *client.API
 		}
 	}
 	for i, n := range out {
-		told := make(map[string]Mark, len(n.Events))
+		told := make(map[string]store.Mark, len(n.Events))
 		for _, id := range n.Events {
 			told[id] = marks[id]
 		}
@@ -197,7 +198,7 @@ func (s *Service) deliver(ctx context.Context, a accounts.Account, c *client.API
 }
 
 // markedAs returns the ids of the events marked m, sorted.
-func markedAs(marks map[string]Mark, m Mark) []string {
+func markedAs(marks map[string]store.Mark, m store.Mark) []string {
 	var ids []string
 	for id, v := range marks {
 		if v == m {
@@ -224,11 +225,11 @@ func (s *Service) shown(err error) {
 }
 
 // keep stores what enrichment learnt about a happening's object.
-func (s *Service) keep(ctx context.Context, a accounts.Account, h Happening, d Details) {
-	if d == (Details{}) {
+func (s *Service) keep(ctx context.Context, a accounts.Account, h Happening, d store.Facts) {
+	if d == (store.Facts{}) {
 		return
 	}
-	if err := s.store.SaveDetails(ctx, a.ID, h.Object, d); err != nil {
+	if err := s.store.SaveFacts(ctx, a.ID, h.Object, d); err != nil {
 		s.log.Warn("details not kept", "account", a.ID, "err", err)
 	}
 }
@@ -236,13 +237,13 @@ func (s *Service) keep(ctx context.Context, a accounts.Account, h Happening, d D
 // settlement reads the fee and net of a charge whose balance transaction
 // came after the sale was told (charge.updated with a balance_transaction
 // that was null), and keeps them with the charge.
-func (s *Service) settlement(ctx context.Context, c *client.API, params stripe.Params, a accounts.Account, e Event) {
+func (s *Service) settlement(ctx context.Context, c *client.API, params stripe.Params, a accounts.Account, e store.Event) {
 	o, prev := parseObj(e.Object), parseObj(e.Previous)
 	txn := o.id("balance_transaction")
 	if txn == "" || !prev.has("balance_transaction") || prev.id("balance_transaction") != "" || slices.Contains(a.Missing, accounts.PermBalanceTransactionRead) {
 		return
 	}
-	if d := s.settle(ctx, c, params, a, txn, Details{}); d.NetCur != "" {
+	if d := s.settle(ctx, c, params, a, txn, store.Facts{}); d.NetCur != "" {
 		s.keep(ctx, a, Happening{Object: o.str("id")}, d)
 	}
 }

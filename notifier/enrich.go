@@ -9,6 +9,7 @@ import (
 	"github.com/stripe/stripe-go/v76/client"
 
 	"github.com/cashbell/cashbell/accounts"
+	"github.com/cashbell/cashbell/notifier/store"
 )
 
 // enrich reads what the event does not carry, as far as the key's permissions
@@ -16,8 +17,8 @@ import (
 // to be kept with the object. Reads go through stripe-go, which asks for
 // 2023-10-16, so each object comes in that version's shape whatever the
 // account's version (a charge still names its invoice there).
-func (s *Service) enrich(ctx context.Context, c *client.API, base stripe.Params, a accounts.Account, h Happening) (Happening, Details) {
-	var d Details
+func (s *Service) enrich(ctx context.Context, c *client.API, base stripe.Params, a accounts.Account, h Happening) (Happening, store.Facts) {
+	var d store.Facts
 	missing := map[string]bool{}
 	for _, m := range a.Missing {
 		missing[m] = true
@@ -93,7 +94,7 @@ func (s *Service) enrich(ctx context.Context, c *client.API, base stripe.Params,
 			if inv.Lines != nil && len(inv.Lines.Data) > 0 && inv.Lines.Data[0].Price != nil {
 				line := inv.Lines.Data[0]
 				if line.Price.Recurring != nil {
-					d.Plan = Price{Amount: line.Price.UnitAmount, Currency: string(line.Price.Currency),
+					d.Plan = store.Price{Amount: line.Price.UnitAmount, Currency: string(line.Price.Currency),
 						Interval: string(line.Price.Recurring.Interval), Quantity: line.Quantity}
 				}
 				if line.Price.Product != nil {
@@ -154,7 +155,7 @@ func (s *Service) customer(ctx context.Context, c *client.API, p stripe.Params, 
 
 // settle reads a balance transaction: the fee and what is left, in the
 // currency the money settles in.
-func (s *Service) settle(ctx context.Context, c *client.API, base stripe.Params, a accounts.Account, txn string, d Details) Details {
+func (s *Service) settle(ctx context.Context, c *client.API, base stripe.Params, a accounts.Account, txn string, d store.Facts) store.Facts {
 	p := &stripe.BalanceTransactionParams{Params: base}
 	p.Context = ctx
 	got, err := c.BalanceTransactions.Get(txn, p)

@@ -15,6 +15,7 @@ import (
 	"github.com/stripe/stripe-go/v76/form"
 
 	"github.com/cashbell/cashbell/accounts"
+	"github.com/cashbell/cashbell/notifier/store"
 )
 
 // Poll polls one account once: it fetches new events into the store and
@@ -144,21 +145,21 @@ func movesOn(page *eventPage, seen map[string]bool) bool {
 const MaxEventObject = 256 << 10
 
 // toEvents converts a page, oldest first, so that ingest order follows time.
-func (s *Service) toEvents(page *eventPage, account string) []Event {
-	out := make([]Event, 0, len(page.Data))
+func (s *Service) toEvents(page *eventPage, account string) []store.Event {
+	out := make([]store.Event, 0, len(page.Data))
 	for i := len(page.Data) - 1; i >= 0; i-- {
 		r := page.Data[i]
 		if r.ID == "" {
 			continue
 		}
 		var ok1, ok2 bool
-		e := Event{ID: r.ID, Type: r.Type, Created: r.Created, Livemode: r.Livemode, APIVersion: r.Version}
+		e := store.Event{ID: r.ID, Type: r.Type, Created: r.Created, Livemode: r.Livemode, APIVersion: r.Version}
 		e.Object, ok1 = compact(r.Data.Object)
 		ok2 = true
 		if len(r.Data.Previous) > 0 && string(r.Data.Previous) != "null" {
 			e.Previous, ok2 = compact(r.Data.Previous)
 		}
-		e.valid = ok1 && ok2
+		e.Checked = ok1 && ok2
 		if len(e.Object)+len(e.Previous) > MaxEventObject {
 			s.log.Warn("an event's object is far larger than Stripe's usually are; its large fields are left out",
 				"account", account, "event", e.ID, "bytes", len(e.Object)+len(e.Previous))
@@ -207,7 +208,7 @@ func compact(raw json.RawMessage) (json.RawMessage, bool) {
 // rest of Stripe's 30 days, silently too, so that the month's chart is whole
 // from the start; that refill is recorded in st before it begins, so a crash
 // partway resumes it, and what is created meanwhile is still news.
-func (s *Service) firstImport(ctx context.Context, c *client.API, base stripe.Params, id string, st *PollState, oldest int64) (int, error) {
+func (s *Service) firstImport(ctx context.Context, c *client.API, base stripe.Params, id string, st *store.PollState, oldest int64) (int, error) {
 	page, err := s.listPage(ctx, c, base, &stripe.EventListParams{ListParams: stripe.ListParams{Limit: stripe.Int64(FirstImport)}})
 	if err != nil {
 		return 0, err
@@ -242,7 +243,7 @@ func (s *Service) firstImport(ctx context.Context, c *client.API, base stripe.Pa
 // partway re-reads from the same place and de-duplication drops the repeats.
 // Events created at or before quietThrough are stored silently; later ones
 // are news.
-func (s *Service) fetch(ctx context.Context, c *client.API, base stripe.Params, id string, st *PollState, gte, quietThrough int64) (int, error) {
+func (s *Service) fetch(ctx context.Context, c *client.API, base stripe.Params, id string, st *store.PollState, gte, quietThrough int64) (int, error) {
 	p := &stripe.EventListParams{
 		ListParams:   stripe.ListParams{Limit: stripe.Int64(pageSize)},
 		CreatedRange: &stripe.RangeQueryParams{GreaterThanOrEqual: gte},
@@ -291,7 +292,7 @@ func (s *Service) fetch(ctx context.Context, c *client.API, base stripe.Params, 
 		for _, e := range events {
 			newest = max(newest, e.Created)
 		}
-		var state *PollState
+		var state *store.PollState
 		if last {
 			st.NewestCreated = newest
 			st.Initialized, st.Rebuild, st.QuietThrough = true, false, 0
@@ -318,7 +319,7 @@ func (s *Service) fetch(ctx context.Context, c *client.API, base stripe.Params, 
 
 // splitAt parts events, keeping their order, into those created at or before
 // t and those created after.
-func splitAt(events []Event, t int64) (through, after []Event) {
+func splitAt(events []store.Event, t int64) (through, after []store.Event) {
 	for _, e := range events {
 		if e.Created <= t {
 			through = append(through, e)

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/cashbell/cashbell/internal/safetext"
+	"github.com/cashbell/cashbell/notifier/store"
 )
 
 // Happening is an event decoded once, with what enrichment added: the facts
@@ -13,7 +14,7 @@ import (
 // from. No caller takes its text apart again.
 type Happening struct {
 	Kind     *Kind // nil for an event type Cashbell does not notify
-	Event    Event
+	Event    store.Event
 	Account  string // the account's name, fit to show
 	Object   string // the id of what the Dashboard shows
 	Amount   int64  // in the currency's minor unit
@@ -27,7 +28,7 @@ type Happening struct {
 	NetCurrency string
 	Link        string // the Dashboard page
 	// Plan is the recurring price a payment or subscription is for, when known.
-	Plan Price
+	Plan store.Price
 	// Reason is why an invoice was made (Stripe's billing_reason:
 	// subscription_create, subscription_cycle...), when a payment paid one.
 	Reason string
@@ -57,14 +58,6 @@ type refundSeen struct {
 	amount   int64
 	currency string
 	created  int64
-}
-
-// Price is a price as a plan shows it: "$49.00/month".
-type Price struct {
-	Amount   int64  `json:"amount"`
-	Currency string `json:"currency,omitempty"`
-	Interval string `json:"interval,omitempty"`
-	Quantity int64  `json:"quantity,omitempty"`
 }
 
 // refs are what enrichment may look up for a happening.
@@ -139,7 +132,7 @@ type Source struct {
 }
 
 // Decode reads an event once into a Happening.
-func Decode(e Event, src Source) Happening {
+func Decode(e store.Event, src Source) Happening {
 	h := Happening{Event: e, Kind: KindOf(e.Type), Account: safetext.Clean(src.Name), o: parseObj(e.Object)}
 	if len(e.Previous) > 0 {
 		h.prev = parseObj(e.Previous)
@@ -157,65 +150,8 @@ func Decode(e Event, src Source) Happening {
 	return h
 }
 
-// Details are what enrichment learnt about an event beyond its own object.
-// They are kept in the store with the object they describe, so that the
-// Activity window and `cashbell events` show them without asking Stripe again.
-type Details struct {
-	Email    string `json:"email,omitempty"`
-	Name     string `json:"name,omitempty"` // who paid, where the customer has no email
-	Country  string `json:"country,omitempty"`
-	Product  string `json:"product,omitempty"`
-	Fee      int64  `json:"fee,omitempty"`
-	Net      int64  `json:"net,omitempty"`
-	NetCur   string `json:"net_currency,omitempty"` // currency of Fee and Net; empty when unknown
-	Plan     Price  `json:"plan,omitzero"`
-	Reason   string `json:"reason,omitempty"`
-	Amount   int64  `json:"amount,omitempty"` // an amount the event did not carry
-	Currency string `json:"currency,omitempty"`
-	Refunded int64  `json:"refunded,omitempty"`
-	Charged  int64  `json:"charged,omitempty"`
-	// Refund is the refund a charge.refunded told, chosen at delivery.
-	Refund string `json:"refund,omitempty"`
-	// What a sign-up's first invoice took off its price, and how it was paid.
-	Discount int64  `json:"discount,omitempty"`
-	Credit   int64  `json:"credit,omitempty"`
-	PaidWith string `json:"paid_with,omitempty"`
-}
-
-// merge adds what d learnt to what was known before.
-func (known Details) merge(d Details) Details {
-	if d.Email != "" || d.Name != "" {
-		known.Email, known.Name, known.Country = d.Email, d.Name, d.Country
-	}
-	if d.Product != "" {
-		known.Product = d.Product
-	}
-	if d.NetCur != "" {
-		known.Fee, known.Net, known.NetCur = d.Fee, d.Net, d.NetCur
-	}
-	if d.Plan.Currency != "" {
-		known.Plan = d.Plan
-	}
-	if d.Reason != "" {
-		known.Reason = d.Reason
-	}
-	if d.Currency != "" {
-		known.Amount, known.Currency = d.Amount, d.Currency
-	}
-	if d.Charged != 0 {
-		known.Refunded, known.Charged = d.Refunded, d.Charged
-	}
-	if d.PaidWith != "" {
-		known.Discount, known.Credit, known.PaidWith = d.Discount, d.Credit, d.PaidWith
-	}
-	if d.Refund != "" {
-		known.Refund = d.Refund
-	}
-	return known
-}
-
 // With adds what enrichment learnt; the event's own fields win.
-func (h Happening) With(d Details) Happening {
+func (h Happening) With(d store.Facts) Happening {
 	if h.Customer == "" {
 		h.Customer = safetext.Clean(cmp.Or(d.Email, d.Name))
 	}
@@ -265,12 +201,12 @@ func (h Happening) Notifies() bool {
 // refund.failed come for every refund, so charge.refunded and the
 // refund's updates only repeat them.
 func (h Happening) Listed() bool {
-	if !h.Notifies() || h.Event.Mark == MarkRepeat {
+	if !h.Notifies() || h.Event.Mark == store.MarkRepeat {
 		return false
 	}
 	switch h.Event.Type {
 	case "charge.refunded", "refund.updated", "charge.refund.updated":
-		return h.Event.Mark != MarkSilent || !refundEvents(h.Event.APIVersion)
+		return h.Event.Mark != store.MarkSilent || !refundEvents(h.Event.APIVersion)
 	}
 	return true
 }
@@ -318,7 +254,7 @@ func (h Happening) What() string {
 // account after them ("New sale · $268.87 — Acme"): where a title is cut
 // short, the account goes first. The body has the facts.
 func (h Happening) Text(opt TextOptions) Text {
-	return Text{Title: h.Headline(opt) + " — " + accountName(h.Account), Body: h.Details(opt)}
+	return Text{Title: h.Headline(opt) + " — " + accountName(h.Account), Body: h.Body(opt)}
 }
 
 // Headline is what happened and, for a kind whose amounts add up, how much:
@@ -330,9 +266,9 @@ func (h Happening) Headline(opt TextOptions) string {
 	return h.What()
 }
 
-// Details are the facts after the headline: the customer, the product, the
+// Body is the facts after the headline: the customer, the product, the
 // reason, the net ("from jane@example.com (FR) · Pro plan · net $47.28").
-func (h Happening) Details(opt TextOptions) string {
+func (h Happening) Body(opt TextOptions) string {
 	b := &body{opt: opt}
 	if h.Kind != nil {
 		h.Kind.body(&h, b)

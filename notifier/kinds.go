@@ -6,6 +6,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/cashbell/cashbell/notifier/store"
 )
 
 // Kind is one kind of happening Cashbell notifies about. Everything Cashbell
@@ -485,10 +487,10 @@ func decodeSubscription(h *Happening) {
 func customerOf(o obj) string { return cmp.Or(o.id("customer"), o.id("customer_account")) }
 
 // priceOf reads a price and its item's quantity.
-func priceOf(p, item obj) Price {
+func priceOf(p, item obj) store.Price {
 	n, _ := p.num("unit_amount")
 	q, _ := item.num("quantity")
-	return Price{Amount: n, Currency: strings.ToLower(p.str("currency")), Interval: p.text("recurring", "interval"), Quantity: q}
+	return store.Price{Amount: n, Currency: strings.ToLower(p.str("currency")), Interval: p.text("recurring", "interval"), Quantity: q}
 }
 
 func reason(r string) string {
@@ -499,7 +501,7 @@ func reason(r string) string {
 }
 
 // plan is "$49.00/month", or "3 × $9.00/month".
-func (b *body) plan(p Price) string {
+func (b *body) plan(p store.Price) string {
 	if p.Currency == "" {
 		return ""
 	}
@@ -515,7 +517,7 @@ func (b *body) plan(p Price) string {
 
 // price is "$49.00/month".
 func (b *body) price(p obj) string {
-	return b.plan(Price{Amount: must(p.num("unit_amount")), Currency: strings.ToLower(p.str("currency")), Interval: p.text("recurring", "interval")})
+	return b.plan(store.Price{Amount: must(p.num("unit_amount")), Currency: strings.ToLower(p.str("currency")), Interval: p.text("recurring", "interval")})
 }
 
 func must(n int64, _ bool) int64 { return n }

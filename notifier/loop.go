@@ -12,6 +12,7 @@ import (
 	"github.com/cashbell/cashbell/accounts"
 	"github.com/cashbell/cashbell/internal/safetext"
 	"github.com/cashbell/cashbell/notifier/desktop"
+	"github.com/cashbell/cashbell/notifier/store"
 )
 
 // errStopped means the account cannot be polled (its key was refused, or is
@@ -122,7 +123,7 @@ func (s *Service) interval(ctx context.Context) time.Duration {
 	}
 	set, err := s.store.Settings(ctx)
 	if err != nil {
-		return DefaultInterval
+		return store.DefaultInterval
 	}
 	return set.PollInterval()
 }

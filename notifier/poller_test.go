@@ -21,6 +21,7 @@ import (
 	"github.com/cashbell/cashbell/internal/testsupport/testworld"
 	"github.com/cashbell/cashbell/notifier"
 	"github.com/cashbell/cashbell/notifier/desktop"
+	"github.com/cashbell/cashbell/notifier/store"
 )
 
 var bus *testbus.Bus
@@ -29,7 +30,7 @@ func TestMain(m *testing.M) { testbus.Main(m, "notifier tests", &bus) }
 
 type world struct {
 	sim   *fakestripe.Stripe
-	store *notifier.Store
+	store *store.Store
 	reg   *accounts.Registry
 	svc   *notifier.Service
 	gen   *stripesim.Generator
@@ -146,7 +147,7 @@ func TestTheFirstImportFillsTheMonth(t *testing.T) {
 	}
 	w.gen.Sale(stripesim.Sale{Amount: 4900, Currency: "usd", Email: "new@example.com"})
 	w.poll(t)
-	sums, err := w.store.SumDays(ctx, []string{w.acct.ID}, now, 30)
+	sums, err := notifier.SumDays(ctx, w.store, []string{w.acct.ID}, now, 30)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -282,11 +283,11 @@ func TestBurstIsOneNotificationAndBadNewsStandsApart(t *testing.T) {
 		t.Fatalf("stored %d of 252", n)
 	}
 	marks, _ := w.store.Marks(context.Background(), w.acct.ID)
-	counts := map[notifier.Mark]int{}
+	counts := map[store.Mark]int{}
 	for _, m := range marks {
 		counts[m]++
 	}
-	if counts[notifier.MarkNotified] != 2 || counts[notifier.MarkSummarised] != 250 {
+	if counts[store.MarkNotified] != 2 || counts[store.MarkSummarised] != 250 {
 		t.Fatalf("marks %v", counts)
 	}
 	// An attack of failed card tests: five told on their own, the rest
@@ -321,7 +322,7 @@ func TestLateEventsAreCaughtByTheOverlap(t *testing.T) {
 		t.Fatalf("%d notifications, want 2", len(got))
 	}
 	marks, _ := w.store.Marks(context.Background(), w.acct.ID)
-	if marks[late] != notifier.MarkNotified && marks[late] != notifier.MarkSummarised {
+	if marks[late] != store.MarkNotified && marks[late] != store.MarkSummarised {
 		t.Fatalf("the late event was missed: %v", marks)
 	}
 }
@@ -405,13 +406,13 @@ func TestStormsBackOffAndLoseNothing(t *testing.T) {
 	stop()
 	marks, _ := w.store.Marks(context.Background(), w.acct.ID)
 	for _, id := range ids {
-		if marks[id] != notifier.MarkNotified && marks[id] != notifier.MarkSummarised {
+		if marks[id] != store.MarkNotified && marks[id] != store.MarkSummarised {
 			t.Errorf("%s handled as %q", id, marks[id])
 		}
 	}
 	notified := 0
 	for _, m := range marks {
-		if m == notifier.MarkNotified {
+		if m == store.MarkNotified {
 			notified++
 		}
 	}
@@ -490,7 +491,7 @@ func TestRebuildAfterDamageIsSilentAndCovers30Days(t *testing.T) {
 	for i := range 120 {
 		w.gen.At(now.Add(-29*24*time.Hour + time.Duration(i)*time.Hour)).Sale(stripesim.Sale{Amount: 100, Currency: "usd"})
 	}
-	if err := w.store.SaveState(context.Background(), w.acct.ID, notifier.PollState{Rebuild: true}); err != nil {
+	if err := w.store.SaveState(context.Background(), w.acct.ID, store.PollState{Rebuild: true}); err != nil {
 		t.Fatal(err)
 	}
 	w.poll(t)
@@ -589,7 +590,7 @@ func TestNewerAPIFieldsAreKeptAndDoNotBreakTheText(t *testing.T) {
 		t.Fatalf("stored %+v", evs)
 	}
 	// A type Cashbell does not know is stored but never notified.
-	unknown := notifier.Event{ID: "evt_new", Type: "charge.teleported", Object: []byte(`{"amount":1}`)}
+	unknown := store.Event{ID: "evt_new", Type: "charge.teleported", Object: []byte(`{"amount":1}`)}
 	if notifier.Decode(unknown, notifier.Source{}).Notifies() {
 		t.Fatal("an unknown type notifies")
 	}

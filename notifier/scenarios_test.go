@@ -9,6 +9,7 @@ import (
 	"github.com/cashbell/cashbell/internal/stripesim"
 	"github.com/cashbell/cashbell/internal/testsupport/testbus"
 	"github.com/cashbell/cashbell/notifier"
+	"github.com/cashbell/cashbell/notifier/store"
 )
 
 // told polls and returns the notifications that one happening raised,
@@ -138,7 +139,7 @@ func TestScenariosOnEveryVersion(t *testing.T) {
 			// The chart counts what came in once: the two sales, the
 			// subscription and its renewal, less the refunds (the failed one
 			// put back); the hold only at its capture.
-			days, err := w.store.SumDays(ctx, nil, time.Now(), 1)
+			days, err := notifier.SumDays(ctx, w.store, nil, time.Now(), 1)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -156,11 +157,11 @@ func TestScenariosOnEveryVersion(t *testing.T) {
 // happening reads a charge's sale from the store as Activity shows it.
 func (w *world) happening(t *testing.T, charge string) notifier.Happening {
 	t.Helper()
-	evs, _, err := w.store.Page(context.Background(), notifier.Query{Limit: 1000})
+	evs, _, err := w.store.Page(context.Background(), store.Query{Limit: 1000})
 	if err != nil {
 		t.Fatal(err)
 	}
-	hs, err := w.store.Happenings(context.Background(), evs, func(string) notifier.Source { return notifier.Source{Name: "Acme"} })
+	hs, err := notifier.Happenings(context.Background(), w.store, evs, func(string) notifier.Source { return notifier.Source{Name: "Acme"} })
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -237,7 +238,7 @@ func TestOneNotificationPerHappeningOnEveryVersion(t *testing.T) {
 
 			// The chart: the sales that were charged (4.50, 9.00, 49.00, 25.00,
 			// 9.00, 30.00), less each refund once, plus the refund that failed.
-			days, err := w.store.SumDays(context.Background(), nil, time.Now(), 1)
+			days, err := notifier.SumDays(context.Background(), w.store, nil, time.Now(), 1)
 			if err != nil {
 				t.Fatal(err)
 			}

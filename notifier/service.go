@@ -11,6 +11,7 @@ import (
 	"github.com/stripe/stripe-go/v76/client"
 
 	"github.com/cashbell/cashbell/accounts"
+	"github.com/cashbell/cashbell/notifier/store"
 )
 
 // Polling constants.
@@ -39,7 +40,7 @@ var _ Accounts = (*accounts.Registry)(nil)
 
 // Options configure a Service.
 type Options struct {
-	Store    *Store
+	Store    *store.Store
 	Accounts Accounts
 	Sink     Sink
 	Interval time.Duration // overrides the stored setting when not zero (--interval)
@@ -58,7 +59,7 @@ type Options struct {
 // Service runs one polling loop per account under one context.
 type Service struct {
 	opts   Options
-	store  *Store
+	store  *store.Store
 	log    *slog.Logger
 	now    func() time.Time
 	reload chan struct{}

@@ -7,10 +7,12 @@ import (
 	"testing"
 	"time"
 	"unicode/utf8"
+
+	"github.com/cashbell/cashbell/notifier/store"
 )
 
-func ev(typ, object string, previous ...string) Event {
-	e := Event{ID: "evt_1", Type: typ, Created: 1700000000, Object: json.RawMessage(object)}
+func ev(typ, object string, previous ...string) store.Event {
+	e := store.Event{ID: "evt_1", Type: typ, Created: 1700000000, Object: json.RawMessage(object)}
 	if len(previous) > 0 {
 		e.Previous = json.RawMessage(previous[0])
 	}
@@ -28,98 +30,98 @@ func TestDescribe(t *testing.T) {
 	opt := TextOptions{Money: NewMoney("en-US"), Location: time.UTC}
 	cases := []struct {
 		name        string
-		e           Event
-		d           Details
+		e           store.Event
+		d           store.Facts
 		title, body string
 	}{
 		{"sale in USD with everything",
 			ev("charge.succeeded", `{"id":"ch_1","amount":4900,"currency":"usd","billing_details":{"email":"jane@example.com","address":{"country":"FR"}}}`),
-			Details{Product: "Pro plan", Fee: 172, Net: 4728, NetCur: "usd"},
+			store.Facts{Product: "Pro plan", Fee: 172, Net: 4728, NetCur: "usd"},
 			"New sale · $49.00 — Acme", "from jane@example.com (FR) · Pro plan · net $47.28"},
 		{"sale in JPY, zero-decimal",
-			ev("charge.succeeded", `{"id":"ch_1","amount":500,"currency":"jpy"}`), Details{},
+			ev("charge.succeeded", `{"id":"ch_1","amount":500,"currency":"jpy"}`), store.Facts{},
 			"New sale · ¥500 — Acme", ""},
 		{"sale in KWD, three decimals",
-			ev("charge.succeeded", `{"id":"ch_1","amount":1250,"currency":"kwd","billing_details":{"email":"a@b.kw"}}`), Details{Country: "KW"},
+			ev("charge.succeeded", `{"id":"ch_1","amount":1250,"currency":"kwd","billing_details":{"email":"a@b.kw"}}`), store.Facts{Country: "KW"},
 			"New sale · KWD\u00a01.250 — Acme", "from a@b.kw (KW)"},
 		{"sale with customer from enrichment and description",
 			ev("charge.succeeded", `{"id":"ch_1","amount":123456,"currency":"eur","description":"Team licence"}`),
-			Details{Email: "li@example.com", Country: "DE", Net: 120000, NetCur: "eur"},
+			store.Facts{Email: "li@example.com", Country: "DE", Net: 120000, NetCur: "eur"},
 			"New sale · €1,234.56 — Acme", "from li@example.com (DE) · Team licence · net €1,200.00"},
 		{"full refund",
-			ev("charge.refunded", `{"id":"ch_1","amount":4900,"amount_refunded":4900,"currency":"usd","billing_details":{"email":"jane@example.com"}}`), Details{},
+			ev("charge.refunded", `{"id":"ch_1","amount":4900,"amount_refunded":4900,"currency":"usd","billing_details":{"email":"jane@example.com"}}`), store.Facts{},
 			"Refund · $49.00 — Acme", "to jane@example.com"},
 		{"partial refund, before its own amount is read",
-			ev("charge.refunded", `{"id":"ch_1","amount":4900,"amount_refunded":900,"currency":"usd"}`), Details{},
+			ev("charge.refunded", `{"id":"ch_1","amount":4900,"amount_refunded":900,"currency":"usd"}`), store.Facts{},
 			"Refund · $9.00 — Acme", ""},
 		{"a second partial refund states its own amount",
-			ev("charge.refunded", `{"id":"ch_1","amount":4900,"amount_refunded":1500,"currency":"usd"}`), Details{Amount: 500, Currency: "usd"},
+			ev("charge.refunded", `{"id":"ch_1","amount":4900,"amount_refunded":1500,"currency":"usd"}`), store.Facts{Amount: 500, Currency: "usd"},
 			"Refund · $5.00 — Acme", "$15.00 of $49.00 refunded in all"},
 		{"a refund object",
-			ev("refund.created", `{"id":"re_1","object":"refund","amount":500,"currency":"eur","charge":"ch_1","status":"succeeded"}`), Details{Email: "li@example.com", Refunded: 500, Charged: 4900},
+			ev("refund.created", `{"id":"re_1","object":"refund","amount":500,"currency":"eur","charge":"ch_1","status":"succeeded"}`), store.Facts{Email: "li@example.com", Refunded: 500, Charged: 4900},
 			"Refund · €5.00 — Acme", "to li@example.com"},
 		{"a failed refund",
-			ev("refund.failed", `{"id":"re_1","object":"refund","amount":500,"currency":"eur","charge":"ch_1","status":"failed","failure_reason":"expired_or_canceled_card"}`), Details{},
+			ev("refund.failed", `{"id":"re_1","object":"refund","amount":500,"currency":"eur","charge":"ch_1","status":"failed","failure_reason":"expired_or_canceled_card"}`), store.Facts{},
 			"Refund failed · €5.00 — Acme", "reason: expired or canceled card"},
 		{"an early fraud warning",
-			ev("radar.early_fraud_warning.created", `{"id":"issfr_1","object":"radar.early_fraud_warning","charge":"ch_1","fraud_type":"made_with_stolen_card","actionable":true}`), Details{Amount: 4900, Currency: "usd", Email: "x@example.com"},
+			ev("radar.early_fraud_warning.created", `{"id":"issfr_1","object":"radar.early_fraud_warning","charge":"ch_1","fraud_type":"made_with_stolen_card","actionable":true}`), store.Facts{Amount: 4900, Currency: "usd", Email: "x@example.com"},
 			"Early fraud warning · $49.00 — Acme", "from x@example.com · made with stolen card"},
 		{"a renewal",
 			ev("charge.succeeded", `{"id":"ch_1","amount":4900,"currency":"usd","invoice":"in_1","billing_details":{"email":"jane@example.com"}}`),
-			Details{Reason: "subscription_cycle", Product: "Pro plan", Plan: Price{Amount: 4900, Currency: "usd", Interval: "month", Quantity: 1}},
+			store.Facts{Reason: "subscription_cycle", Product: "Pro plan", Plan: store.Price{Amount: 4900, Currency: "usd", Interval: "month", Quantity: 1}},
 			"Renewal · $49.00 — Acme", "from jane@example.com · Pro plan $49.00/month"},
 		{"a new paid subscription",
 			ev("charge.succeeded", `{"id":"ch_1","amount":1800,"currency":"usd","billing_details":{"email":"jane@example.com"}}`),
-			Details{Reason: "subscription_create", Product: "Team", Plan: Price{Amount: 900, Currency: "usd", Interval: "month", Quantity: 2}},
+			store.Facts{Reason: "subscription_create", Product: "Team", Plan: store.Price{Amount: 900, Currency: "usd", Interval: "month", Quantity: 2}},
 			"New subscription · $18.00 — Acme", "from jane@example.com · Team 2 × $9.00/month"},
 		{"a failed renewal",
 			ev("charge.failed", `{"id":"ch_1","amount":4900,"currency":"usd","failure_message":"Your card was declined."}`),
-			Details{Reason: "subscription_cycle", Product: "Pro plan", Plan: Price{Amount: 4900, Currency: "usd", Interval: "month"}},
+			store.Facts{Reason: "subscription_cycle", Product: "Pro plan", Plan: store.Price{Amount: 4900, Currency: "usd", Interval: "month"}},
 			"Renewal failed · $49.00 — Acme", "Pro plan $49.00/month · Your card was declined."},
 		{"failed payment",
-			ev("charge.failed", `{"id":"ch_1","amount":2000,"currency":"gbp","failure_message":"Your card was declined.","billing_details":{"email":"o@x.uk"}}`), Details{},
+			ev("charge.failed", `{"id":"ch_1","amount":2000,"currency":"gbp","failure_message":"Your card was declined.","billing_details":{"email":"o@x.uk"}}`), store.Facts{},
 			"Payment failed · £20.00 — Acme", "from o@x.uk · Your card was declined."},
 		{"dispute",
-			ev("charge.dispute.created", `{"id":"dp_1","amount":4900,"currency":"usd","charge":"ch_1","reason":"product_not_received","evidence_details":{"due_by":1700600000}}`), Details{},
+			ev("charge.dispute.created", `{"id":"dp_1","amount":4900,"currency":"usd","charge":"ch_1","reason":"product_not_received","evidence_details":{"due_by":1700600000}}`), store.Facts{},
 			"New dispute · $49.00 — Acme", "reason: product not received · respond by Nov 21"},
 		{"dispute won",
-			ev("charge.dispute.closed", `{"id":"dp_1","amount":4900,"currency":"usd","charge":"ch_1","reason":"fraudulent","status":"won"}`), Details{},
+			ev("charge.dispute.closed", `{"id":"dp_1","amount":4900,"currency":"usd","charge":"ch_1","reason":"fraudulent","status":"won"}`), store.Facts{},
 			"Dispute won · $49.00 — Acme", "reason: fraudulent"},
 		{"dispute lost",
-			ev("charge.dispute.closed", `{"id":"dp_1","amount":4900,"currency":"usd","charge":"ch_1","reason":"fraudulent","status":"lost"}`), Details{},
+			ev("charge.dispute.closed", `{"id":"dp_1","amount":4900,"currency":"usd","charge":"ch_1","reason":"fraudulent","status":"lost"}`), store.Facts{},
 			"Dispute lost · $49.00 — Acme", "reason: fraudulent"},
 		{"payout paid",
-			ev("payout.paid", `{"id":"po_1","amount":1234500,"currency":"usd","arrival_date":1700000000,"status":"paid"}`), Details{},
+			ev("payout.paid", `{"id":"po_1","amount":1234500,"currency":"usd","arrival_date":1700000000,"status":"paid"}`), store.Facts{},
 			"Payout paid · $12,345.00 — Acme", "arriving Nov 14"},
 		{"payout failed",
-			ev("payout.failed", `{"id":"po_1","amount":99000,"currency":"eur","failure_message":"The bank account has been closed."}`), Details{},
+			ev("payout.failed", `{"id":"po_1","amount":99000,"currency":"eur","failure_message":"The bank account has been closed."}`), store.Facts{},
 			"Payout failed · €990.00 — Acme", "The bank account has been closed."},
 		{"subscription created",
-			ev("customer.subscription.created", sub("active", "false", "null", 1, "price_1", "null", 4900)), Details{Email: "jane@example.com", Product: "Pro plan"},
+			ev("customer.subscription.created", sub("active", "false", "null", 1, "price_1", "null", 4900)), store.Facts{Email: "jane@example.com", Product: "Pro plan"},
 			"New subscription — Acme", "jane@example.com · Pro plan · $49.00/month"},
 		{"trial created",
-			ev("customer.subscription.created", sub("trialing", "false", "null", 2, "price_1", `"Starter"`, 900)), Details{},
+			ev("customer.subscription.created", sub("trialing", "false", "null", 2, "price_1", `"Starter"`, 900)), store.Facts{},
 			"New trial — Acme", "Starter · 2 × $9.00/month · trial ends Nov 26"},
 		{"plan change",
 			ev("customer.subscription.updated", sub("active", "false", "null", 1, "price_2", `"Pro"`, 4900),
 				`{"items":{"object":"list","data":[{"id":"si_1","quantity":1,"price":{"id":"price_1","nickname":"Basic","unit_amount":900,"currency":"usd","recurring":{"interval":"month"}}}]}}`),
-			Details{Email: "jane@example.com"},
+			store.Facts{Email: "jane@example.com"},
 			"Subscription changed — Acme", "jane@example.com · plan changed: Basic $9.00/month → Pro $49.00/month"},
 		{"quantity change",
 			ev("customer.subscription.updated", sub("active", "false", "null", 3, "price_1", "null", 900),
 				`{"items":{"object":"list","data":[{"id":"si_1","quantity":1,"price":{"id":"price_1","unit_amount":900,"currency":"usd"}}]}}`),
-			Details{}, "Subscription changed — Acme", "quantity 1 → 3"},
+			store.Facts{}, "Subscription changed — Acme", "quantity 1 → 3"},
 		{"cancellation scheduled",
 			ev("customer.subscription.updated", sub("active", "true", "1701388800", 1, "price_1", "null", 900), `{"cancel_at_period_end":false,"cancel_at":null}`),
-			Details{Email: "jane@example.com"}, "Subscription changed — Acme", "jane@example.com · cancels on Dec 1"},
+			store.Facts{Email: "jane@example.com"}, "Subscription changed — Acme", "jane@example.com · cancels on Dec 1"},
 		{"cancellation withdrawn",
 			ev("customer.subscription.updated", sub("active", "false", "null", 1, "price_1", "null", 900), `{"cancel_at_period_end":true,"cancel_at":1701388800}`),
-			Details{}, "Subscription changed — Acme", "cancellation withdrawn"},
+			store.Facts{}, "Subscription changed — Acme", "cancellation withdrawn"},
 		{"subscription deleted",
-			ev("customer.subscription.deleted", sub("canceled", "false", "null", 1, "price_1", "null", 4900)), Details{Email: "jane@example.com", Product: "Pro plan"},
+			ev("customer.subscription.deleted", sub("canceled", "false", "null", 1, "price_1", "null", 4900)), store.Facts{Email: "jane@example.com", Product: "Pro plan"},
 			"Subscription cancelled — Acme", "jane@example.com · Pro plan · $49.00/month"},
 		{"trial will end",
-			ev("customer.subscription.trial_will_end", sub("trialing", "false", "null", 1, "price_1", "null", 900)), Details{Product: "Starter"},
+			ev("customer.subscription.trial_will_end", sub("trialing", "false", "null", 1, "price_1", "null", 900)), store.Facts{Product: "Starter"},
 			"Trial ending soon — Acme", "Starter · $9.00/month · trial ends Nov 26"},
 	}
 	for _, tc := range cases {
@@ -135,7 +137,7 @@ func TestDescribe(t *testing.T) {
 func TestHideAmounts(t *testing.T) {
 	e := ev("charge.succeeded", `{"id":"ch_1","amount":4900,"currency":"usd","billing_details":{"email":"jane@example.com"}}`)
 	h := Decode(e, Source{Name: "Acme"})
-	got := h.With(Details{Net: 4728, NetCur: "usd"}).Text(TextOptions{HideAmounts: true})
+	got := h.With(store.Facts{Net: 4728, NetCur: "usd"}).Text(TextOptions{HideAmounts: true})
 	if strings.Contains(got.Body, "49") || strings.Contains(got.Body, "47") || !strings.Contains(got.Body, "jane@example.com") {
 		t.Fatalf("hidden amounts: %q", got.Body)
 	}
@@ -149,7 +151,7 @@ func TestHideAmounts(t *testing.T) {
 }
 
 // notifies decodes an event and asks whether it is worth a notification.
-func notifies(e Event) bool { return Decode(e, Source{}).Notifies() }
+func notifies(e store.Event) bool { return Decode(e, Source{}).Notifies() }
 
 func TestOnlyMeaningfulSubscriptionUpdatesNotify(t *testing.T) {
 	base := sub("active", "false", "null", 1, "price_1", "null", 900)
@@ -174,7 +176,7 @@ func TestOnlyMeaningfulSubscriptionUpdatesNotify(t *testing.T) {
 	if !notifies(ev("charge.captured", `{"id":"ch_1","amount":100,"amount_captured":100,"currency":"usd","captured":true}`)) {
 		t.Fatal("a capture does not notify")
 	}
-	if !notifies(Event{Type: "charge.refunded", APIVersion: "2024-06-20", Object: []byte(`{"id":"ch_1","amount":100,"amount_refunded":100,"currency":"usd"}`)}) {
+	if !notifies(store.Event{Type: "charge.refunded", APIVersion: "2024-06-20", Object: []byte(`{"id":"ch_1","amount":100,"amount_refunded":100,"currency":"usd"}`)}) {
 		t.Fatal("charge.refunded is silent where it is the only word of a refund")
 	}
 	if notifies(ev("invoice.created", `{}`)) {
@@ -183,7 +185,7 @@ func TestOnlyMeaningfulSubscriptionUpdatesNotify(t *testing.T) {
 	// A first invoice is news only when no charge paid it (the charge tells
 	// it) and there was something to pay (a trial's or a free plan's is
 	// nothing).
-	invoice := func(reason, charge string, subtotal int) Event {
+	invoice := func(reason, charge string, subtotal int) store.Event {
 		return ev("invoice.paid", fmt.Sprintf(`{"id":"in_1","billing_reason":%q,"charge":%s,"subtotal":%d,"amount_paid":0,"currency":"usd"}`, reason, charge, subtotal))
 	}
 	if notifies(invoice("subscription_cycle", "null", 900)) {
@@ -201,7 +203,7 @@ func TestOnlyMeaningfulSubscriptionUpdatesNotify(t *testing.T) {
 }
 
 func TestBurstKeepsCurrenciesApart(t *testing.T) {
-	var events []Event
+	var events []store.Event
 	for range 30 {
 		events = append(events, ev("charge.succeeded", `{"amount":1000,"currency":"usd"}`))
 	}
@@ -239,17 +241,17 @@ func TestBurstOfOneKind(t *testing.T) {
 
 func TestMinimumIsTypedWithDecimals(t *testing.T) {
 	for text, want := range map[string]int64{"": 0, "5": 5000, "5.5": 5500, "5.50": 5500, "5,50": 5500, " 0.125 ": 125, ".5": 500, "12.": 12000} {
-		if got, err := ParseMinimum(text); err != nil || got != want {
+		if got, err := store.ParseMinimum(text); err != nil || got != want {
 			t.Errorf("ParseMinimum(%q) = %d, %v; want %d", text, got, err, want)
 		}
 	}
 	for _, text := range []string{"5.5555", "-1", "1e3", "five", ".", "1.2.3", "1,000.50", "9999999999999"} {
-		if _, err := ParseMinimum(text); err == nil {
+		if _, err := store.ParseMinimum(text); err == nil {
 			t.Errorf("ParseMinimum(%q) took it", text)
 		}
 	}
 	for milli, want := range map[int64]string{0: "", 5000: "5", 5500: "5.50", 125: "0.125", 5050: "5.05"} {
-		if got := FormatMinimum(milli); got != want {
+		if got := store.FormatMinimum(milli); got != want {
 			t.Errorf("FormatMinimum(%d) = %q, want %q", milli, got, want)
 		}
 	}
@@ -268,7 +270,7 @@ func TestMinimumIsTypedWithDecimals(t *testing.T) {
 
 func TestDashboardURL(t *testing.T) {
 	cases := []struct {
-		e         Event
+		e         store.Event
 		live      bool
 		connected string
 		want      string
@@ -321,7 +323,7 @@ func FuzzDescribe(f *testing.F) {
 	types := append([]string{"unknown.type"}, ListedTypes()...)
 	f.Fuzz(func(t *testing.T, typ, object, previous string) {
 		for _, ty := range append(types, typ) {
-			e := Event{ID: "evt_f", Type: ty, Object: json.RawMessage(object), Previous: json.RawMessage(previous)}
+			e := store.Event{ID: "evt_f", Type: ty, Object: json.RawMessage(object), Previous: json.RawMessage(previous)}
 			h := Decode(e, Source{Name: "Acme", Live: true})
 			got := h.Text(TextOptions{})
 			if !strings.HasSuffix(got.Title, " — Acme") || !utf8.ValidString(got.Body) && utf8.ValidString(object) {

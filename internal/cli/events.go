@@ -10,6 +10,7 @@ import (
 
 	"github.com/cashbell/cashbell/accounts"
 	"github.com/cashbell/cashbell/notifier"
+	"github.com/cashbell/cashbell/notifier/store"
 )
 
 func events(ctx context.Context, env Env, args []string) error {
@@ -36,7 +37,7 @@ func events(ctx context.Context, env Env, args []string) error {
 	for _, a := range list {
 		names[a.ID] = a
 	}
-	q := notifier.Query{Limit: *limit}
+	q := store.Query{Limit: *limit}
 	if *account != "" {
 		if _, ok := names[*account]; !ok {
 			return fmt.Errorf("%w (%q)", accounts.ErrNotFound, *account)
@@ -50,7 +51,7 @@ func events(ctx context.Context, env Env, args []string) error {
 	opt := notifier.TextOptions{Money: notifier.NewMoney(env.Getenv("LANG"))}
 	// Happenings rather than Decode: the fee and net Stripe settled later
 	// (charge.updated) are kept beside the event, not in it.
-	happenings, err := d.Store.Happenings(ctx, evs, func(id string) notifier.Source {
+	happenings, err := notifier.Happenings(ctx, d.Store, evs, func(id string) notifier.Source {
 		a := names[id]
 		return notifier.Source{Name: a.Name, Live: a.Live(), Connected: a.ConnectedID()}
 	})
@@ -78,7 +79,7 @@ func events(ctx context.Context, env Env, args []string) error {
 			net = opt.Money.Format(h.Net, h.NetCurrency)
 		}
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", h.Event.CreatedTime().Local().Format("2006-01-02 15:04:05"), h.Event.Account,
-			h.What(), amount, net, orDash(h.Details(detailOpt)))
+			h.What(), amount, net, orDash(h.Body(detailOpt)))
 	}
 	return tw.Flush()
 }
@@ -138,7 +139,7 @@ func printJSON(w io.Writer, v any) error {
 }
 
 // markName is how an event was handled, or "pending" while it waits.
-func markName(m notifier.Mark) string {
+func markName(m store.Mark) string {
 	if m == "" {
 		return "pending"
 	}

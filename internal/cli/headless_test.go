@@ -17,7 +17,7 @@ import (
 	"github.com/cashbell/cashbell/internal/testsupport/fakestripe"
 	"github.com/cashbell/cashbell/internal/testsupport/testbus"
 	"github.com/cashbell/cashbell/internal/testsupport/testproc"
-	"github.com/cashbell/cashbell/notifier"
+	notifierstore "github.com/cashbell/cashbell/notifier/store"
 )
 
 var bus *testbus.Bus
@@ -257,7 +257,7 @@ func TestSIGKILLDuringIngestThenRestart(t *testing.T) {
 	}
 	h.sim.ClearFaults()
 	storePath := filepath.Join(h.home, "config", "cashbell", "cashbell.db")
-	s, err := notifier.Open(storePath, notifier.OpenOptions{})
+	s, err := notifierstore.Open(storePath, notifierstore.OpenOptions{})
 	if err != nil {
 		t.Fatalf("the store after SIGKILL: %v", err)
 	}
@@ -285,7 +285,7 @@ func TestSIGKILLDuringIngestThenRestart(t *testing.T) {
 		t.Fatalf("restart did not exit cleanly: %v\n%s", err, c.stderr.String())
 	}
 
-	store, err := notifier.Open(storePath, notifier.OpenOptions{})
+	store, err := notifierstore.Open(storePath, notifierstore.OpenOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -300,7 +300,7 @@ func TestSIGKILLDuringIngestThenRestart(t *testing.T) {
 		t.Fatalf("%d events still waiting", len(out))
 	}
 	marks, _ := store.Marks(ctx, id)
-	counts := map[notifier.Mark]int{}
+	counts := map[notifierstore.Mark]int{}
 	for _, evt := range h.sim.EventIDs(h.acct, false) {
 		m, ok := marks[evt]
 		if !ok {
@@ -321,7 +321,7 @@ func TestSIGKILLDuringIngestThenRestart(t *testing.T) {
 		}
 	}
 	t.Logf("created %d; marks %v; told on screen %d", created, counts, told)
-	if told > counts[notifier.MarkNotified]+counts[notifier.MarkSummarised] {
+	if told > counts[notifierstore.MarkNotified]+counts[notifierstore.MarkSummarised] {
 		t.Fatalf("more told than events marked: %d told, marks %v", told, counts)
 	}
 	if told == 0 {
@@ -382,7 +382,7 @@ func TestDiskFullWhileWritingTheStore(t *testing.T) {
 	if err := c.stop(t, syscall.SIGTERM); err != nil {
 		t.Fatal(err)
 	}
-	store, err := notifier.Open(storePath, notifier.OpenOptions{})
+	store, err := notifierstore.Open(storePath, notifierstore.OpenOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -9,8 +9,8 @@ import (
 
 	"github.com/cashbell/cashbell/internal/opener"
 	"github.com/cashbell/cashbell/internal/wiring"
-	"github.com/cashbell/cashbell/notifier"
 	"github.com/cashbell/cashbell/notifier/desktop"
+	"github.com/cashbell/cashbell/notifier/store"
 )
 
 // runGUI opens Cashbell and runs the desktop app until it quits. A second
@@ -31,7 +31,7 @@ func runGUI(ctx context.Context, env Env, args []string) error {
 	}
 	logger := NewLogger(env.Stderr, *verbose)
 	m, err := wiring.Open(ctx, env.config(*interval, logger))
-	if errors.Is(err, notifier.ErrAlreadyRunning) {
+	if errors.Is(err, store.ErrAlreadyRunning) {
 		if serr := showRunning(ctx, env); serr != nil {
 			return fmt.Errorf("%w; it did not bring its window forward: %w", err, serr)
 		}

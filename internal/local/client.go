@@ -15,6 +15,7 @@ import (
 
 	"github.com/cashbell/cashbell/accounts"
 	"github.com/cashbell/cashbell/notifier"
+	"github.com/cashbell/cashbell/notifier/store"
 )
 
 // ErrGone means the running Cashbell stopped answering.
@@ -153,13 +154,13 @@ func (c *Client) List(ctx context.Context) ([]accounts.Account, error) {
 	return st.Accounts, err
 }
 
-func (c *Client) Settings(ctx context.Context) (notifier.Settings, error) {
+func (c *Client) Settings(ctx context.Context) (store.Settings, error) {
 	st, err := c.State(ctx)
 	return st.Settings, err
 }
 
-func (c *Client) SaveSettings(ctx context.Context, s notifier.Settings) error {
-	_, err := call[notifier.Settings, bool](ctx, c, "/v1/settings", s)
+func (c *Client) SaveSettings(ctx context.Context, s store.Settings) error {
+	_, err := call[store.Settings, bool](ctx, c, "/v1/settings", s)
 	return err
 }
 
@@ -241,14 +242,14 @@ func (c *Client) PollNow(id string) {
 	go c.account(context.Background(), AccountCall{Op: OpPoll, ID: id})
 }
 
-func (c *Client) Page(ctx context.Context, q notifier.Query) ([]notifier.Event, *notifier.Cursor, error) {
+func (c *Client) Page(ctx context.Context, q store.Query) ([]store.Event, *store.Cursor, error) {
 	r, err := call[EventsCall, EventsReply](ctx, c, "/v1/events", EventsCall{What: "page", Query: q})
 	return r.Events, r.Cursor, err
 }
 
-func (c *Client) Details(ctx context.Context, events []notifier.Event) ([]notifier.Details, error) {
-	r, err := call[EventsCall, EventsReply](ctx, c, "/v1/events", EventsCall{What: "details", Events: events})
-	return r.Details, err
+func (c *Client) Facts(ctx context.Context, events []store.Event) ([]store.Facts, error) {
+	r, err := call[EventsCall, EventsReply](ctx, c, "/v1/events", EventsCall{What: "facts", Events: events})
+	return r.Facts, err
 }
 
 func (c *Client) SumDays(ctx context.Context, ids []string, today time.Time, n int) (notifier.Days, error) {

@@ -27,6 +27,7 @@ import (
 
 	"github.com/cashbell/cashbell/accounts"
 	"github.com/cashbell/cashbell/notifier"
+	"github.com/cashbell/cashbell/notifier/store"
 )
 
 // Limits on the channel.
@@ -86,7 +87,7 @@ type CLIReply struct {
 // keys are kept, in one answer.
 type State struct {
 	Accounts []accounts.Account
-	Settings notifier.Settings
+	Settings store.Settings
 	Where    accounts.Storage
 	KeyNotes map[accounts.Storage]string
 	Summary  string
@@ -127,24 +128,24 @@ type AccountReply struct {
 }
 
 // EventsCall asks for what Activity, its chart and the tray show: a page of
-// events ("page": Query), the details of some events ("details": Events),
+// events ("page": Query), the facts kept of some events ("facts": Events),
 // or the sums of the Days days ending on the day of Today ("sum": Accounts,
 // all when empty).
 type EventsCall struct {
 	What     string
-	Query    notifier.Query
+	Query    store.Query
 	Today    time.Time
-	Events   []notifier.Event
+	Events   []store.Event
 	Accounts []string
 	Days     int
 }
 
 // EventsReply answers an EventsCall.
 type EventsReply struct {
-	Events  []notifier.Event
-	Cursor  *notifier.Cursor
-	Details []notifier.Details
-	Days    notifier.Days
+	Events []store.Event
+	Cursor *store.Cursor
+	Facts  []store.Facts
+	Days   notifier.Days
 }
 
 // wireReport is a report without its errors, which cannot cross as

@@ -24,7 +24,7 @@ import (
 	"github.com/cashbell/cashbell/internal/local"
 	"github.com/cashbell/cashbell/internal/stripesim"
 	"github.com/cashbell/cashbell/internal/testsupport/testworld"
-	"github.com/cashbell/cashbell/notifier"
+	"github.com/cashbell/cashbell/notifier/store"
 )
 
 // The helper modes of this test binary, run as another process (and, as
@@ -189,22 +189,22 @@ func TestTheWindowsCallsCrossTheChannel(t *testing.T) {
 		t.Fatalf("mute: %v %+v", err, a)
 	}
 	now := time.Now()
-	evs := []notifier.Event{{ID: "evt_1", Type: "charge.succeeded", Created: now.Unix(), Object: []byte(`{"id":"ch_1","amount":4900,"currency":"usd"}`)}}
+	evs := []store.Event{{ID: "evt_1", Type: "charge.succeeded", Created: now.Unix(), Object: []byte(`{"id":"ch_1","amount":4900,"currency":"usd"}`)}}
 	if _, err := w.Store.Ingest(ctx, res.Account.ID, evs, nil, false); err != nil {
 		t.Fatal(err)
 	}
-	if err := w.Store.SaveDetails(ctx, res.Account.ID, "ch_1", notifier.Details{Fee: 172, Net: 4728, NetCur: "usd"}); err != nil {
+	if err := w.Store.SaveFacts(ctx, res.Account.ID, "ch_1", store.Facts{Fee: 172, Net: 4728, NetCur: "usd"}); err != nil {
 		t.Fatal(err)
 	}
-	page, _, err := c.Page(ctx, notifier.Query{Limit: 10})
+	page, _, err := c.Page(ctx, store.Query{Limit: 10})
 	if err != nil || len(page) != 1 || page[0].ID != "evt_1" || string(page[0].Object) != string(evs[0].Object) {
 		t.Fatalf("page: %v %+v", err, page)
 	}
-	details, err := c.Details(ctx, page)
+	details, err := c.Facts(ctx, page)
 	if err != nil || details[0].Net != 4728 {
 		t.Fatalf("details: %v %+v", err, details)
 	}
-	if none, err := c.Details(ctx, nil); err != nil || len(none) != 0 {
+	if none, err := c.Facts(ctx, nil); err != nil || len(none) != 0 {
 		t.Fatalf("details of nothing: %v %+v", err, none)
 	}
 	days, err := c.SumDays(ctx, nil, now, 30)
@@ -264,16 +264,16 @@ func TestTheWindowsCallsCrossTheChannel(t *testing.T) {
 	if _, err := c.List(gone); err == nil {
 		t.Fatal("a call past its deadline was answered")
 	}
-	var big []notifier.Event
+	var big []store.Event
 	for i := range 60 {
-		big = append(big, notifier.Event{ID: fmt.Sprintf("evt_big%d", i), Type: "charge.succeeded", Created: now.Unix() - 1,
+		big = append(big, store.Event{ID: fmt.Sprintf("evt_big%d", i), Type: "charge.succeeded", Created: now.Unix() - 1,
 			Object: []byte(`{"id":"ch_big","amount":100,"currency":"usd","description":"` + strings.Repeat("x", 8000) + `"}`)})
 	}
 	if _, err := w.Store.Ingest(ctx, res.Account.ID, big, nil, false); err != nil {
 		t.Fatal(err)
 	}
 	for range 3 {
-		if page, _, err := c.Page(ctx, notifier.Query{Limit: 100}); err != nil || len(page) != 61 {
+		if page, _, err := c.Page(ctx, store.Query{Limit: 100}); err != nil || len(page) != 61 {
 			t.Fatalf("a page of 480 KB: %v, %d events", err, len(page))
 		}
 	}

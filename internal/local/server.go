@@ -14,12 +14,13 @@ import (
 
 	"github.com/cashbell/cashbell/accounts"
 	"github.com/cashbell/cashbell/notifier"
+	"github.com/cashbell/cashbell/notifier/store"
 )
 
 // Backend is what the running Cashbell serves.
 type Backend struct {
 	Registry *accounts.Registry
-	Store    *notifier.Store
+	Store    *store.Store
 	Poller   interface {
 		Reload()
 		PollNow(accountID string)
@@ -221,7 +222,7 @@ func (s *Server) state(ctx context.Context, _ bool) (State, error) {
 	return State{Accounts: list, Settings: set, Where: s.b.Keys.Where(), KeyNotes: notes, Summary: s.b.Keys.Summary(list)}, nil
 }
 
-func (s *Server) saveSettings(ctx context.Context, set notifier.Settings) (bool, error) {
+func (s *Server) saveSettings(ctx context.Context, set store.Settings) (bool, error) {
 	err := s.b.Store.SaveSettings(ctx, set)
 	s.changed()
 	return err == nil, err
@@ -280,10 +281,10 @@ func (s *Server) events(ctx context.Context, in EventsCall) (out EventsReply, er
 	switch in.What {
 	case "page":
 		out.Events, out.Cursor, err = s.b.Store.Page(ctx, in.Query)
-	case "details":
-		out.Details, err = s.b.Store.Details(ctx, in.Events)
+	case "facts":
+		out.Facts, err = notifier.History{Store: s.b.Store}.Facts(ctx, in.Events)
 	case "sum":
-		out.Days, err = s.b.Store.SumDays(ctx, in.Accounts, in.Today, in.Days)
+		out.Days, err = notifier.SumDays(ctx, s.b.Store, in.Accounts, in.Today, in.Days)
 	default:
 		err = fmt.Errorf("unknown events call %q", in.What)
 	}

@@ -27,6 +27,7 @@ import (
 	"github.com/cashbell/cashbell/internal/demo"
 	"github.com/cashbell/cashbell/notifier"
 	"github.com/cashbell/cashbell/notifier/desktop"
+	"github.com/cashbell/cashbell/notifier/store"
 )
 
 // Config is what Open needs from the process.
@@ -48,7 +49,7 @@ type Config struct {
 type Main struct {
 	Dirs     Dirs
 	Logger   *slog.Logger
-	Store    *notifier.Store
+	Store    *store.Store
 	Vault    *accounts.Vault
 	Registry *accounts.Registry
 	Service  *notifier.Service
@@ -99,7 +100,7 @@ func Open(ctx context.Context, cfg Config) (*Main, error) {
 	if err := os.MkdirAll(dirs.Config, 0o700); err != nil {
 		return nil, fmt.Errorf("Cashbell cannot create its folder %s: %w; check that folder's permissions", dirs.Config, err)
 	}
-	store, err := notifier.Open(dirs.Store(), notifier.OpenOptions{Logger: cfg.Logger})
+	store, err := store.Open(dirs.Store(), store.OpenOptions{Logger: cfg.Logger})
 	if err != nil {
 		return nil, err
 	}

@@ -24,6 +24,7 @@ import (
 	"github.com/cashbell/cashbell/internal/testsupport/testproc"
 	"github.com/cashbell/cashbell/notifier"
 	"github.com/cashbell/cashbell/notifier/desktop"
+	notifierstore "github.com/cashbell/cashbell/notifier/store"
 )
 
 var bus *testbus.Bus
@@ -286,7 +287,7 @@ var moreProblems = regexp.MustCompile(`^(\d+) more problems — `)
 
 // count holds the bus against the store and the simulator.
 func count(t *testing.T, path string, sim *fakestripe.Stripe, ids []string, got []testbus.Notification) *result {
-	store, err := notifier.Open(path, notifier.OpenOptions{})
+	store, err := notifierstore.Open(path, notifierstore.OpenOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -345,7 +346,7 @@ func count(t *testing.T, path string, sim *fakestripe.Stripe, ids []string, got 
 		if err != nil {
 			t.Fatal(err)
 		}
-		hs, err := store.Happenings(ctx, evs, func(string) notifier.Source { return acct })
+		hs, err := notifier.Happenings(ctx, store, evs, func(string) notifier.Source { return acct })
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -356,17 +357,17 @@ func count(t *testing.T, path string, sim *fakestripe.Stripe, ids []string, got 
 		for _, h := range hs {
 			stored[h.Event.ID] = true
 			happening[h.Event.ID] = h
-			worth := h.Notifies() && set.Enabled(h.Kind)
+			worth := h.Notifies() && set.Enabled(h.Kind.ID)
 			onBus := len(at[h.Event.ID])
 			switch m := h.Event.Mark; {
 			case m == "":
 				r.pending++
-			case m == notifier.MarkSilent:
+			case m == notifierstore.MarkSilent:
 				r.silent++
-			case m == notifier.MarkRepeat:
+			case m == notifierstore.MarkRepeat:
 				r.repeats++
 				repeats = append(repeats, h)
-			case m == notifier.MarkNotified || m == notifier.MarkSummarised:
+			case m == notifierstore.MarkNotified || m == notifierstore.MarkSummarised:
 				known[h.Event.ID] = true
 				if k := h.Key(); k != "" {
 					toldKeys[k] = true

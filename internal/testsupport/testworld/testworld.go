@@ -10,13 +10,13 @@ import (
 	"github.com/cashbell/cashbell/accounts"
 	"github.com/cashbell/cashbell/internal/stripesim"
 	"github.com/cashbell/cashbell/internal/testsupport/fakestripe"
-	"github.com/cashbell/cashbell/notifier"
+	"github.com/cashbell/cashbell/notifier/store"
 )
 
 // World is one test's simulator, store and registry, closed when it ends.
 type World struct {
 	Sim   *fakestripe.Stripe
-	Store *notifier.Store
+	Store *store.Store
 	Reg   *accounts.Registry
 	Vault *accounts.Vault // keys in a 0600 file
 	Dir   string          // the temporary folder that holds the store, keys and logos
@@ -38,7 +38,7 @@ func NewWith(t testing.TB, opts stripesim.Options) *World {
 func On(t testing.TB, sim *fakestripe.Stripe, base string) *World {
 	t.Helper()
 	dir := t.TempDir()
-	store, err := notifier.Open(filepath.Join(dir, "cashbell.db"), notifier.OpenOptions{})
+	store, err := store.Open(filepath.Join(dir, "cashbell.db"), store.OpenOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}

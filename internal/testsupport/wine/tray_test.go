@@ -19,7 +19,7 @@ import (
 
 	"github.com/cashbell/cashbell/internal/stripesim"
 	"github.com/cashbell/cashbell/internal/testsupport/testproc"
-	"github.com/cashbell/cashbell/notifier"
+	"github.com/cashbell/cashbell/notifier/store"
 )
 
 // display starts Xvfb for Wine to draw on and returns its DISPLAY.
@@ -213,7 +213,7 @@ func TestTheTrayUnderWine(t *testing.T) {
 	}
 	// The store was closed whole: it opens at once, with the account and
 	// its sale.
-	store, err := notifier.Open(filepath.Join(appData(t), "cashbell.db"), notifier.OpenOptions{Timeout: time.Second})
+	store, err := store.Open(filepath.Join(appData(t), "cashbell.db"), store.OpenOptions{Timeout: time.Second})
 	if err != nil {
 		t.Fatalf("the store after Quit: %v", err)
 	}

@@ -1,4 +1,4 @@
-package notifier
+package store
 
 // The events: one bucket per account, keyed by creation time and a sequence
 // so that they sort by time and arrive at the end of the tree; each value is
@@ -32,9 +32,9 @@ type Event struct {
 
 	Mark Mark   `json:"-"` // how it was handled, "" while it is pending
 	key  []byte // its key in the history bucket
-	// valid: Object and Previous are compact JSON already (json.Compact
+	// Checked: Object and Previous are compact JSON already (json.Compact
 	// checked them as it made them), so storing need not check them again.
-	valid bool
+	Checked bool `json:"-"`
 }
 
 // CreatedTime is when Stripe created the event.
@@ -250,6 +250,63 @@ func seekBefore(c *bolt.Cursor, cur *Cursor, account string) ([]byte, []byte) {
 		return k, v
 	}
 	return c.Prev()
+}
+
+// Scan is how Store.Scan visits an account's events.
+type Scan struct {
+	Forward func(Event)      // every event from the start, oldest first
+	Back    func(Event) bool // then events before it, newest first, while it returns true
+	Done    func()           // after each account
+}
+
+// Scan visits the events of some accounts (all when none are named): for
+// each account, every event created from from on, oldest first, then the
+// events before from back to back, newest first, for as long as Back asks.
+func (s *Store) Scan(ctx context.Context, accounts []string, from, back time.Time, visit Scan) error {
+	start, end := historyKey(from.Unix(), 0), historyKey(back.Unix(), 0)
+	return s.view(ctx, func(tx *bolt.Tx) error {
+		return tx.Bucket(bucketHistory).ForEachBucket(func(name []byte) error {
+			if len(accounts) > 0 && !slices.Contains(accounts, string(name)) {
+				return nil
+			}
+			if visit.Done != nil {
+				defer visit.Done()
+			}
+			c := tx.Bucket(bucketHistory).Bucket(name).Cursor()
+			for k, v := c.Seek(start); k != nil; k, v = c.Next() {
+				if err := ctx.Err(); err != nil {
+					return err
+				}
+				e, err := decodeEvent(string(name), k, v)
+				if err != nil {
+					return err
+				}
+				visit.Forward(e)
+			}
+			if visit.Back == nil {
+				return nil
+			}
+			var k, v []byte
+			if first, _ := c.Seek(start); first == nil {
+				k, v = c.Last()
+			} else {
+				k, v = c.Prev()
+			}
+			for ; k != nil && bytes.Compare(k, end) >= 0; k, v = c.Prev() {
+				if err := ctx.Err(); err != nil {
+					return err
+				}
+				e, err := decodeEvent(string(name), k, v)
+				if err != nil {
+					return err
+				}
+				if !visit.Back(e) {
+					break
+				}
+			}
+			return nil
+		})
+	})
 }
 
 // Latest returns an account's newest n events, newest first.

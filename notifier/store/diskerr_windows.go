@@ -1,6 +1,6 @@
 //go:build windows
 
-package notifier
+package store
 
 import "golang.org/x/sys/windows"
 

@@ -1,4 +1,4 @@
-package notifier
+package store
 
 import (
 	"errors"
@@ -37,14 +37,11 @@ type Settings struct {
 }
 
 // Rings reports whether a kind's notifications ask for the bell.
-func (s Settings) Rings(k *Kind) bool {
-	if k == nil {
-		return false
-	}
-	if on, ok := s.Sounds[k.ID]; ok {
+func (s Settings) Rings(kind string, byDefault bool) bool {
+	if on, ok := s.Sounds[kind]; ok {
 		return on
 	}
-	return k.Rings
+	return byDefault
 }
 
 // DefaultSettings are the settings of a new install: every type on.
@@ -52,8 +49,19 @@ func DefaultSettings() Settings {
 	return Settings{Interval: DefaultInterval}
 }
 
-// Enabled reports whether a kind is switched on.
-func (s Settings) Enabled(k *Kind) bool { return k != nil && !s.Disabled[k.ID] }
+// Enabled reports whether a kind, by its id, is switched on.
+func (s Settings) Enabled(kind string) bool { return kind != "" && !s.Disabled[kind] }
+
+// legacyKinds are the kind ids of the Stripe event types that switches were
+// keyed by before kinds had ids: part of that old format, so fixed.
+var legacyKinds = map[string]string{
+	"charge.succeeded": "sale", "charge.captured": "sale", "refund.created": "refund", "charge.refunded": "refund",
+	"charge.refund.updated": "failed_refund", "refund.failed": "failed_refund", "charge.failed": "failed_payment",
+	"charge.dispute.created": "dispute", "charge.dispute.closed": "dispute_closed",
+	"radar.early_fraud_warning.created": "early_fraud_warning", "payout.paid": "payout", "payout.failed": "failed_payout",
+	"customer.subscription.created": "new_subscription", "customer.subscription.updated": "subscription_change",
+	"customer.subscription.deleted": "cancellation", "customer.subscription.trial_will_end": "trial_ending",
+}
 
 // upgrade reads settings written before kinds had IDs, when the switches
 // were keyed by Stripe event type, and before the minimum took decimals.
@@ -63,10 +71,10 @@ func (s *Settings) upgrade() {
 	}
 	s.MinAmount = 0
 	for key, off := range s.Disabled {
-		if k := KindOf(key); k != nil {
+		if id, ok := legacyKinds[key]; ok {
 			delete(s.Disabled, key)
 			if off {
-				s.Disabled[k.ID] = true
+				s.Disabled[id] = true
 			}
 		}
 	}

@@ -1,4 +1,4 @@
-package notifier_test
+package store_test
 
 import (
 	"context"
@@ -14,11 +14,12 @@ import (
 
 	"github.com/cashbell/cashbell/accounts"
 	"github.com/cashbell/cashbell/notifier"
+	"github.com/cashbell/cashbell/notifier/store"
 )
 
-func openStore(t *testing.T, path string) *notifier.Store {
+func openStore(t *testing.T, path string) *store.Store {
 	t.Helper()
-	s, err := notifier.Open(path, notifier.OpenOptions{Timeout: 200 * time.Millisecond})
+	s, err := store.Open(path, store.OpenOptions{Timeout: 200 * time.Millisecond})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -26,10 +27,10 @@ func openStore(t *testing.T, path string) *notifier.Store {
 	return s
 }
 
-func events(account string, n int, from int64) []notifier.Event {
-	out := make([]notifier.Event, n)
+func events(account string, n int, from int64) []store.Event {
+	out := make([]store.Event, n)
 	for i := range n {
-		out[i] = notifier.Event{ID: fmt.Sprintf("evt_%s_%05d", account, i), Type: "charge.succeeded", Created: from + int64(i),
+		out[i] = store.Event{ID: fmt.Sprintf("evt_%s_%05d", account, i), Type: "charge.succeeded", Created: from + int64(i),
 			Object: []byte(`{"amount":100,"currency":"usd"}`)}
 	}
 	return out
@@ -43,7 +44,7 @@ func TestStoreIsPrivateAndVersioned(t *testing.T) {
 		t.Fatalf("store mode %v, %v", info.Mode().Perm(), err)
 	}
 	set, err := s.Settings(context.Background())
-	if err != nil || set.PollInterval() != notifier.DefaultInterval || !set.Enabled(notifier.KindByID("sale")) {
+	if err != nil || set.PollInterval() != store.DefaultInterval || !set.Enabled("sale") {
 		t.Fatalf("default settings: %+v %v", set, err)
 	}
 }
@@ -52,8 +53,8 @@ func TestSecondOpenSaysAlreadyRunning(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "cashbell.db")
 	openStore(t, path)
 	start := time.Now()
-	_, err := notifier.Open(path, notifier.OpenOptions{Timeout: 200 * time.Millisecond})
-	if !errors.Is(err, notifier.ErrAlreadyRunning) || err.Error() == "" || time.Since(start) > 2*time.Second {
+	_, err := store.Open(path, store.OpenOptions{Timeout: 200 * time.Millisecond})
+	if !errors.Is(err, store.ErrAlreadyRunning) || err.Error() == "" || time.Since(start) > 2*time.Second {
 		t.Fatalf("second open: %v after %v", err, time.Since(start))
 	}
 }
@@ -65,11 +66,11 @@ func TestIngestDeduplicatesAndKeepsStateInTheSameTransaction(t *testing.T) {
 		t.Fatal(err)
 	}
 	evs := events("a", 10, 1000)
-	added, err := s.Ingest(ctx, "a", evs[:6], &notifier.PollState{Initialized: true, NewestCreated: 1005}, true)
+	added, err := s.Ingest(ctx, "a", evs[:6], &store.PollState{Initialized: true, NewestCreated: 1005}, true)
 	if err != nil || len(added) != 6 {
 		t.Fatalf("first ingest: %d, %v", len(added), err)
 	}
-	added, err = s.Ingest(ctx, "a", evs, &notifier.PollState{Initialized: true, NewestCreated: 1009}, true)
+	added, err = s.Ingest(ctx, "a", evs, &store.PollState{Initialized: true, NewestCreated: 1009}, true)
 	if err != nil || len(added) != 4 || added[0].ID != evs[6].ID {
 		t.Fatalf("overlapping ingest added %d, %v", len(added), err)
 	}
@@ -84,12 +85,12 @@ func TestIngestDeduplicatesAndKeepsStateInTheSameTransaction(t *testing.T) {
 	if len(out) != 10 || out[0].ID != evs[0].ID {
 		t.Fatalf("outbox %d, first %s", len(out), out[0].ID)
 	}
-	if err := s.MarkEvents(ctx, "a", map[string]notifier.Mark{evs[0].ID: notifier.MarkNotified, evs[1].ID: notifier.MarkSkipped}, nil); err != nil {
+	if err := s.MarkEvents(ctx, "a", map[string]store.Mark{evs[0].ID: store.MarkNotified, evs[1].ID: store.MarkSkipped}, nil); err != nil {
 		t.Fatal(err)
 	}
 	out, _ = s.Outbox(ctx, "a")
 	marks, _ := s.Marks(ctx, "a")
-	if len(out) != 8 || marks[evs[0].ID] != notifier.MarkNotified || marks[evs[1].ID] != notifier.MarkSkipped {
+	if len(out) != 8 || marks[evs[0].ID] != store.MarkNotified || marks[evs[1].ID] != store.MarkSkipped {
 		t.Fatalf("after marking: outbox %d marks %v", len(out), marks)
 	}
 	// Events of an account removed meanwhile are dropped, not stored.
@@ -108,9 +109,9 @@ func TestPageMergesAccountsNewestFirst(t *testing.T) {
 		}
 	}
 	// a has even seconds, b odd ones.
-	var a, b []notifier.Event
+	var a, b []store.Event
 	for i := range 50 {
-		e := notifier.Event{ID: fmt.Sprintf("evt_%03d", i), Type: "charge.succeeded", Created: int64(1000 + i), Object: []byte(`{}`)}
+		e := store.Event{ID: fmt.Sprintf("evt_%03d", i), Type: "charge.succeeded", Created: int64(1000 + i), Object: []byte(`{}`)}
 		if i%2 == 0 {
 			a = append(a, e)
 		} else {
@@ -125,9 +126,9 @@ func TestPageMergesAccountsNewestFirst(t *testing.T) {
 		t.Fatal(err)
 	}
 	var all []string
-	var cur *notifier.Cursor
+	var cur *store.Cursor
 	for {
-		page, next, err := s.Page(ctx, notifier.Query{Before: cur, Limit: 7})
+		page, next, err := s.Page(ctx, store.Query{Before: cur, Limit: 7})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -136,7 +137,7 @@ func TestPageMergesAccountsNewestFirst(t *testing.T) {
 		}
 		for _, e := range page {
 			all = append(all, e.ID)
-			if e.Mark != notifier.MarkSilent {
+			if e.Mark != store.MarkSilent {
 				t.Fatalf("%s mark %s", e.ID, e.Mark)
 			}
 		}
@@ -150,8 +151,8 @@ func TestPageMergesAccountsNewestFirst(t *testing.T) {
 			t.Fatalf("position %d: %s, want %s", i, id, want)
 		}
 	}
-	payouts, _, _ := s.Page(ctx, notifier.Query{Types: []string{"payout.paid"}, Limit: 100})
-	onlyA, _, _ := s.Page(ctx, notifier.Query{Accounts: []string{"a"}, Limit: 100})
+	payouts, _, _ := s.Page(ctx, store.Query{Types: []string{"payout.paid"}, Limit: 100})
+	onlyA, _, _ := s.Page(ctx, store.Query{Accounts: []string{"a"}, Limit: 100})
 	if len(payouts) != 25 || len(onlyA) != 25 || onlyA[0].ID != "evt_048" {
 		t.Fatalf("filters: %d payouts, %d of a", len(payouts), len(onlyA))
 	}
@@ -171,21 +172,21 @@ func TestCorruptStoreIsMovedAsideAndAccountsKept(t *testing.T) {
 	} {
 		t.Run(name, func(t *testing.T) {
 			path := filepath.Join(t.TempDir(), "cashbell.db")
-			s, err := notifier.Open(path, notifier.OpenOptions{})
+			s, err := store.Open(path, store.OpenOptions{})
 			if err != nil {
 				t.Fatal(err)
 			}
 			if err := s.SaveAccount(ctx, accounts.Account{ID: "acct_1-live", Name: "Acme"}); err != nil {
 				t.Fatal(err)
 			}
-			if _, err := s.Ingest(ctx, "acct_1-live", events("x", 5, 1), &notifier.PollState{Initialized: true, NewestCreated: 5}, false); err != nil {
+			if _, err := s.Ingest(ctx, "acct_1-live", events("x", 5, 1), &store.PollState{Initialized: true, NewestCreated: 5}, false); err != nil {
 				t.Fatal(err)
 			}
 			s.Close()
 			if err := damage(path); err != nil {
 				t.Fatal(err)
 			}
-			s, err = notifier.Open(path, notifier.OpenOptions{})
+			s, err = store.Open(path, store.OpenOptions{})
 			if err != nil {
 				t.Fatalf("reopen: %v", err)
 			}
@@ -217,8 +218,8 @@ func TestReadOnlyFolderGivesAClearError(t *testing.T) {
 	if err := os.Mkdir(dir, 0o500); err != nil {
 		t.Fatal(err)
 	}
-	_, err := notifier.Open(filepath.Join(dir, "cashbell.db"), notifier.OpenOptions{})
-	if !errors.Is(err, notifier.ErrReadOnly) {
+	_, err := store.Open(filepath.Join(dir, "cashbell.db"), store.OpenOptions{})
+	if !errors.Is(err, store.ErrReadOnly) {
 		t.Fatalf("read-only folder: %v", err)
 	}
 }
@@ -265,7 +266,7 @@ func damageCases() map[string]func(path string, size int64) error {
 
 // useStore reads and writes everything a running Cashbell reads and writes,
 // and returns the first error.
-func useStore(s *notifier.Store) error {
+func useStore(s *store.Store) error {
 	ctx := context.Background()
 	list, err := s.Accounts(ctx)
 	if err != nil {
@@ -285,7 +286,7 @@ func useStore(s *notifier.Store) error {
 			return err
 		}
 	}
-	q := notifier.Query{Limit: 100}
+	q := store.Query{Limit: 100}
 	for {
 		evs, cur, err := s.Page(ctx, q)
 		if err != nil || len(evs) == 0 {
@@ -309,7 +310,7 @@ func TestDamagedStoresAreMovedAsideNotCrashedOn(t *testing.T) {
 				if err := s.SaveAccount(ctx, accounts.Account{ID: id, Name: "Shop " + id}); err != nil {
 					t.Fatal(err)
 				}
-				if _, err := s.Ingest(ctx, id, events(id, 400, 1), &notifier.PollState{Initialized: true}, i == 0); err != nil {
+				if _, err := s.Ingest(ctx, id, events(id, 400, 1), &store.PollState{Initialized: true}, i == 0); err != nil {
 					t.Fatal(err)
 				}
 			}
@@ -319,7 +320,7 @@ func TestDamagedStoresAreMovedAsideNotCrashedOn(t *testing.T) {
 				t.Fatal(err)
 			}
 			for attempt := 1; ; attempt++ {
-				s, err := notifier.Open(path, notifier.OpenOptions{})
+				s, err := store.Open(path, store.OpenOptions{})
 				if err != nil {
 					t.Fatalf("open %d: %v", attempt, err)
 				}
@@ -339,7 +340,7 @@ func TestDamagedStoresAreMovedAsideNotCrashedOn(t *testing.T) {
 					return
 				case err == nil:
 					return // the damage fell on free pages: nothing was lost
-				case !errors.Is(err, notifier.ErrDamaged):
+				case !errors.Is(err, store.ErrDamaged):
 					t.Fatalf("use %d: %v, want ErrDamaged", attempt, err)
 				case attempt == 2:
 					t.Fatalf("still damaged after it was moved aside: %v", err)
@@ -368,24 +369,24 @@ func TestASchema1StoreIsMigrated(t *testing.T) {
 			t.Fatalf("accounts: %+v", list)
 		}
 		id := list[0].ID
-		evs, _, err := s.Page(ctx, notifier.Query{Limit: 10})
+		evs, _, err := s.Page(ctx, store.Query{Limit: 10})
 		if err != nil || len(evs) != 4+round {
 			t.Fatalf("round %d: events %d, %v", round, len(evs), err)
 		}
-		byID := map[string]notifier.Event{}
+		byID := map[string]store.Event{}
 		for _, e := range evs {
 			byID[e.ID] = e
 		}
 		sale := byID["evt_1Sale"]
 		h := notifier.Decode(sale, notifier.Source{Name: "Schema One Shop"})
-		if sale.Account != id || h.Amount != 4900 || h.Customer != "jane@example.com" || sale.Mark != notifier.MarkSilent {
+		if sale.Account != id || h.Amount != 4900 || h.Customer != "jane@example.com" || sale.Mark != store.MarkSilent {
 			t.Fatalf("the sale: %+v / %+v", sale, h)
 		}
 		if string(byID["evt_1Refund"].Previous) != `{"amount_refunded":0,"refunded":false}` {
 			t.Fatalf("previous attributes: %s", byID["evt_1Refund"].Previous)
 		}
 		marks, _ := s.Marks(ctx, id)
-		if marks["evt_1Payout"] != notifier.MarkNotified || marks["evt_1Sale"] != notifier.MarkSilent || marks["evt_1Refund"] != notifier.MarkSilent {
+		if marks["evt_1Payout"] != store.MarkNotified || marks["evt_1Sale"] != store.MarkSilent || marks["evt_1Refund"] != store.MarkSilent {
 			t.Fatalf("marks: %v", marks)
 		}
 		out, _ := s.Outbox(ctx, id)
@@ -393,7 +394,7 @@ func TestASchema1StoreIsMigrated(t *testing.T) {
 			t.Fatalf("outbox: %+v", out)
 		}
 		set, _ := s.Settings(ctx)
-		if set.Enabled(notifier.KindByID("failed_payout")) || !set.Enabled(notifier.KindByID("payout")) || set.Minimum != 5000 || set.QuietFrom != "22:00" {
+		if set.Enabled("failed_payout") || !set.Enabled("payout") || set.Minimum != 5000 || set.QuietFrom != "22:00" {
 			t.Fatalf("settings: %+v", set)
 		}
 		st, _ := s.State(ctx, id)
@@ -401,7 +402,7 @@ func TestASchema1StoreIsMigrated(t *testing.T) {
 			t.Fatalf("state: %+v", st)
 		}
 		// New events go in beside the migrated ones, and nothing is stored twice.
-		added, err := s.Ingest(ctx, id, []notifier.Event{sale, {ID: "evt_1New", Type: "charge.succeeded", Created: 1764000400, Object: []byte(`{"id":"ch_2","amount":100,"currency":"usd"}`)}}, nil, false)
+		added, err := s.Ingest(ctx, id, []store.Event{sale, {ID: "evt_1New", Type: "charge.succeeded", Created: 1764000400, Object: []byte(`{"id":"ch_2","amount":100,"currency":"usd"}`)}}, nil, false)
 		if err != nil || len(added) != 1-round {
 			t.Fatalf("round %d: ingest %d, %v", round, len(added), err)
 		}
@@ -413,7 +414,7 @@ func TestASchema1StoreIsMigrated(t *testing.T) {
 	}
 	defer db.Close()
 	_ = db.View(func(tx *bolt.Tx) error {
-		if v := tx.Bucket([]byte("meta")).Get([]byte("schema")); string(v) != notifier.SchemaVersion {
+		if v := tx.Bucket([]byte("meta")).Get([]byte("schema")); string(v) != store.SchemaVersion {
 			t.Fatalf("schema %q", v)
 		}
 		for _, old := range []string{"events", "event_ids", "outbox", "notified"} {

@@ -1,4 +1,4 @@
-package notifier
+package store
 
 import (
 	_ "embed"
@@ -98,7 +98,7 @@ func appendEventJSON(b []byte, e Event) ([]byte, error) {
 	if len(object) == 0 {
 		object = json.RawMessage("null")
 	}
-	if !e.valid && (!json.Valid(object) || len(e.Previous) > 0 && !json.Valid(e.Previous)) {
+	if !e.Checked && (!json.Valid(object) || len(e.Previous) > 0 && !json.Valid(e.Previous)) {
 		return nil, fmt.Errorf("event %s: its object is not JSON", e.ID)
 	}
 	typ, _ := json.Marshal(e.Type)

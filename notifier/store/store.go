@@ -1,4 +1,4 @@
-package notifier
+package store
 
 // The store is one bbolt file, mode 0600, under the user's config directory.
 // This file owns its layout, opening it (damage.go checks the file first),
@@ -22,7 +22,7 @@ package notifier
 //	        <history key> -> a Mark's code       how it was handled
 //	details/
 //	    <account id>/
-//	        <object id>   -> JSON Details        what enrichment learnt (details.go)
+//	        <object id>   -> JSON Facts          what enrichment learnt (facts.go)
 //	pending/
 //	    <account id>/
 //	        <history key> -> nil               stored, not yet notified
@@ -72,8 +72,8 @@ var (
 	// bucketMarks records how each event was handled, per account.
 	bucketMarks = []byte("marks")
 
-	topBuckets = [][]byte{bucketMeta, bucketAccounts, bucketSettings, bucketState, bucketHistory, bucketPending, bucketMarks, bucketDetails, bucketTold}
-	perAccount = [][]byte{bucketHistory, bucketPending, bucketMarks, bucketDetails, bucketTold}
+	topBuckets = [][]byte{bucketMeta, bucketAccounts, bucketSettings, bucketState, bucketHistory, bucketPending, bucketMarks, bucketFacts, bucketTold}
+	perAccount = [][]byte{bucketHistory, bucketPending, bucketMarks, bucketFacts, bucketTold}
 )
 
 // Store errors.

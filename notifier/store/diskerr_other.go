@@ -1,6 +1,6 @@
 //go:build !windows
 
-package notifier
+package store
 
 // The POSIX errnos in settings.go are the whole list here.
 var noSpaceErrnos, readOnlyErrnos []error

@@ -1,4 +1,4 @@
-package notifier
+package store
 
 // The store's small records: each account's metadata (mirrored to a sidecar
 // file that survives a damaged store), the settings, and each account's poll

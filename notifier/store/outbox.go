@@ -1,4 +1,4 @@
-package notifier
+package store
 
 // The outbox and the marks: an event waits in its account's pending bucket
 // until delivery decides how to handle it, and leaves it in the same

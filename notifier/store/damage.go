@@ -1,4 +1,4 @@
-package notifier
+package store
 
 import (
 	"encoding/binary"
