@@ -144,7 +144,7 @@ func getAccount(ctx context.Context, c *client.API, p stripe.Params) (*stripe.Ac
 
 // ErrAccountUnknown means Stripe answered every read without saying which
 // account the key belongs to.
-var ErrAccountUnknown = errors.New("Stripe did not say which account this key reads: give the key the permission to read the account's details, or check it again")
+var ErrAccountUnknown = errors.New("no read named the account this key belongs to")
 
 // Status is the outcome of checking one permission.
 type Status string

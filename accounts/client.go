@@ -31,23 +31,64 @@ const RequestTimeout = 20 * time.Second
 // events is far below it.
 const maxResponseBytes = 16 << 20
 
-// Errors from talking to Stripe, each with the sentence a person should read.
+// Errors from talking to Stripe. Each says what happened; what a person can
+// do about it depends on where they read it, so each surface words that
+// (Remedy has the steps that are the same everywhere).
 var (
-	ErrKeyInvalid        = errors.New("Stripe does not accept this key (it may have been revoked or rolled): create a new restricted key in the Stripe Dashboard and add it again")
-	ErrKeyExpired        = errors.New("this key has expired: create a new restricted key in the Stripe Dashboard and add it again")
+	ErrKeyInvalid        = errors.New("the key is not accepted by Stripe (it may have been revoked or rolled)")
+	ErrKeyExpired        = errors.New("the key has expired")
 	ErrPermissionMissing = errors.New("the key lacks a permission")
-	ErrNoAccountAccess   = errors.New("this key cannot read that connected account: check the acct_ id, and that your platform still has access to it")
-	ErrRateLimited       = errors.New("Stripe is limiting how fast Cashbell may ask: it will try again shortly")
-	ErrStripeUnavailable = errors.New("Stripe is having trouble answering: Cashbell will try again shortly")
-	ErrOffline           = errors.New("cannot reach Stripe: check your internet connection; Cashbell will keep trying")
-	ErrBadResponse       = errors.New("Stripe's answer could not be read: check CASHBELL_API_BASE if you set it, or whether a network login page is in the way")
-	ErrResponseTooLarge  = errors.New("Stripe's answer was far larger than expected and was not read: check CASHBELL_API_BASE if you set it")
+	ErrNoAccountAccess   = errors.New("the key cannot read that connected account")
+	ErrRateLimited       = errors.New("rate limited: Stripe is limiting how fast Cashbell may ask")
+	ErrStripeUnavailable = errors.New("the Stripe API is having trouble answering")
+	ErrOffline           = errors.New("cannot reach Stripe")
+	ErrBadResponse       = errors.New("the answer from Stripe could not be read")
+	ErrResponseTooLarge  = errors.New("the answer from Stripe was far larger than expected and was not read")
 	ErrAPIBase           = errors.New("CASHBELL_API_BASE must be an https:// URL, or http:// on a loopback address such as 127.0.0.1")
 )
 
 // ErrNoConnectPermissions means a restricted key was used for a connected
 // account (Stripe-Account) without any Connect permission.
-var ErrNoConnectPermissions = errors.New("Stripe says this restricted key has no Connect permissions, so it cannot read a connected account: give the key read access under Connect in the Dashboard's restricted key form, or add the connected account with a key of its own")
+var ErrNoConnectPermissions = errors.New("the restricted key has no Connect permissions, so it cannot read a connected account")
+
+// Remedy is what a person can do about err where that is the same wherever
+// they read it, or "" where it depends on the surface: a key refused or
+// short of events is replaced through the window's button or the command
+// line, which each word themselves.
+func Remedy(err error) string {
+	switch {
+	case errors.Is(err, ErrOffline):
+		return "check your internet connection; Cashbell will keep trying"
+	case errors.Is(err, ErrRateLimited), errors.Is(err, ErrStripeUnavailable):
+		return "Cashbell will try again shortly"
+	case errors.Is(err, ErrBadResponse):
+		return "check CASHBELL_API_BASE if you set it, or whether a network login page is in the way"
+	case errors.Is(err, ErrResponseTooLarge), errors.Is(err, ErrBadAccountID):
+		return "check CASHBELL_API_BASE if you set it"
+	case errors.Is(err, ErrNoAccountAccess):
+		return "check the acct_ id, and that your platform still has access to it"
+	case errors.Is(err, ErrNoConnectPermissions):
+		return "give the key read access under Connect in the Dashboard's restricted key form, or add the connected account with a key of its own"
+	case errors.Is(err, ErrAccountUnknown):
+		return "give the key the permission to read the account's details, or check it again"
+	}
+	return ""
+}
+
+// Explain is err, redacted, and what to do about it: its Remedy, or for an
+// error only another key cures, newKey, the surface's own words for
+// getting one.
+func Explain(err error, newKey string) string {
+	msg := Redact(err.Error())
+	step := Remedy(err)
+	if errors.Is(err, ErrKeyInvalid) || errors.Is(err, ErrKeyExpired) || errors.Is(err, ErrEventsNotAllowed) {
+		step = newKey
+	}
+	if step != "" {
+		msg += ": " + step
+	}
+	return msg
+}
 
 // PermissionError is a 403 from Stripe for a restricted key that lacks a
 // permission. Permission is the name Stripe gave, never one Cashbell made
@@ -63,9 +104,9 @@ type PermissionError struct {
 func (e *PermissionError) Error() string {
 	switch {
 	case e.NotForRestrictedKeys:
-		return "Stripe does not let restricted keys make this request"
+		return "restricted keys may not make this request"
 	case e.Permission == "":
-		return "Stripe refused this request for lack of a permission it did not name"
+		return "the request was refused for lack of a permission Stripe did not name"
 	}
 	return fmt.Sprintf("the key lacks the %s permission", e.Permission)
 }
@@ -117,7 +158,7 @@ func Classify(err error) error {
 		case se.HTTPStatusCode >= 500 || se.HTTPStatusCode == 0 && se.Type == stripe.ErrorTypeAPI:
 			return fmt.Errorf("%w (HTTP %d)", ErrStripeUnavailable, se.HTTPStatusCode)
 		}
-		return fmt.Errorf("Stripe refused the request (HTTP %d, %s): %s", se.HTTPStatusCode, se.Type, Redact(se.Msg))
+		return fmt.Errorf("the request was refused (HTTP %d, %s): %s", se.HTTPStatusCode, se.Type, Redact(se.Msg))
 	}
 	if errors.Is(err, ErrResponseTooLarge) {
 		return ErrResponseTooLarge

@@ -93,7 +93,7 @@ var (
 	ErrDuplicate        = errors.New("this Stripe account is already watched in this mode")
 	ErrNotFound         = errors.New("no such account: run `cashbell accounts list` to see the ids")
 	ErrConnectedID      = errors.New("a connected account id looks like acct_ followed by letters and digits")
-	ErrEventsNotAllowed = errors.New("this key cannot read events (rak_event_read), which Cashbell needs: create a restricted key with the button below and paste it")
+	ErrEventsNotAllowed = errors.New("the key cannot read events (rak_event_read), which Cashbell needs")
 )
 
 // accountIDRE is the shape of a Stripe account id. Ids that come from the
@@ -107,7 +107,7 @@ func ValidAccountID(id string) bool { return accountIDRE.MatchString(id) }
 // ErrBadAccountID means Stripe (or something posing as Stripe) named an
 // account id of a shape Stripe never uses; it is refused before it can reach
 // a file name.
-var ErrBadAccountID = errors.New("Stripe's answer named an account id that is not of Stripe's shape (acct_ and letters and digits), so Cashbell refused it: check CASHBELL_API_BASE if you set it")
+var ErrBadAccountID = errors.New("an account id not of Stripe's shape (acct_ and letters and digits) was refused")
 
 // Options configure a Registry.
 type Options struct {

@@ -162,7 +162,7 @@ func (d *addDialog) onInput() {
 
 // refuse says, under the key, why it cannot be added.
 func (d *addDialog) refuse(err error) {
-	d.status.set(capitalise(accounts.Redact(err.Error())), widget.DangerImportance)
+	d.status.set(say(err), widget.DangerImportance)
 	d.key.SetValidationError(err)
 	d.relayout()
 }
@@ -409,6 +409,11 @@ func reportView(e *env, rep accounts.Report) fyne.CanvasObject {
 func secondaryText(s string) *widget.RichText {
 	return widget.NewRichText(&widget.TextSegment{Text: s,
 		Style: widget.RichTextStyle{ColorName: theme.ColorNamePlaceHolder, SizeName: theme.SizeNameCaptionText, Inline: true}})
+}
+
+// say words an error for the window: what happened, and what to do here.
+func say(err error) string {
+	return capitalise(accounts.Explain(err, "create a restricted key with the button below and paste it"))
 }
 
 func capitalise(s string) string {

@@ -1,7 +1,6 @@
 package app
 
 import (
-	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -226,15 +225,15 @@ func (n *notificationsTab) saveQuiet() {
 	n.update(func(s *store.Settings) { s.QuietFrom, s.QuietTo = from, to })
 }
 
-// errMinimum says what the minimum amount takes.
-var errMinimum = errors.New("Type an amount such as 10 or 5.50, or leave it empty to be told about every payment.")
+// minimumHelp says what the minimum amount takes, under a wrong one.
+const minimumHelp = "Type an amount such as 10 or 5.50, or leave it empty to be told about every payment."
 
 // saveMinimum runs when the minimum is left or submitted: a good amount is
 // stored, a bad one stays as typed with a sentence under it.
 func (n *notificationsTab) saveMinimum() {
 	milli, err := store.ParseMinimum(n.minimum.Text)
 	if err != nil {
-		n.minimumErr.SetText(errMinimum.Error())
+		n.minimumErr.SetText(minimumHelp)
 		n.minimumErr.Show()
 		return
 	}

@@ -159,7 +159,7 @@ func (p *prefsWindow) account(id string) (accounts.Account, bool) {
 // showError logs the details and tells the person what to do next.
 func (p *prefsWindow) showError(what string, err error) {
 	p.env.log.Error(what, "err", err)
-	d := dialog.NewError(errors.New(accounts.Redact(err.Error())), p.win)
+	d := dialog.NewError(errors.New(say(err)), p.win)
 	p.keys.track(d, d.Dismiss)
 	d.Show()
 }

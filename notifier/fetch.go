@@ -124,7 +124,7 @@ func (s *Service) listPage(ctx context.Context, c *client.API, base stripe.Param
 
 // ErrCursorStuck means Stripe answered a page that says there is more with
 // nothing new in it, so paging on would ask for the same page for ever.
-var ErrCursorStuck = errors.New("Stripe returned the same page of events again: Cashbell will try again shortly")
+var ErrCursorStuck = errors.New("the same page of events came again: Cashbell will try again shortly")
 
 // movesOn reports whether a page holds an event this fetch has not seen yet,
 // and remembers its events.

@@ -561,7 +561,7 @@ func TestHugeAndHTMLAnswersAreRefusedAndRetried(t *testing.T) {
 		t.Fatalf("50 MB answer: %v after %v", err, time.Since(start))
 	}
 	w.sim.Inject(fakestripe.Fault{Kind: fakestripe.HTML, Path: "/v1/events"})
-	if err := w.svc.Poll(ctx, w.acct.ID); !errors.Is(err, accounts.ErrBadResponse) || !strings.Contains(err.Error(), "CASHBELL_API_BASE") {
+	if err := w.svc.Poll(ctx, w.acct.ID); !errors.Is(err, accounts.ErrBadResponse) || !strings.Contains(accounts.Remedy(err), "CASHBELL_API_BASE") {
 		t.Fatalf("HTML answer: %v", err)
 	}
 	w.poll(t)

@@ -159,11 +159,13 @@ func printReport(w io.Writer, rep accounts.Report) {
 	}
 }
 
+// errText words an error for the command line: what happened, and what to
+// do there.
 func errText(err error) string {
 	if err == nil {
 		return ""
 	}
-	return accounts.Redact(err.Error())
+	return accounts.Explain(err, "create a new restricted key in the Stripe Dashboard (`cashbell accounts check` prints the link) and add it with `cashbell accounts add`")
 }
 
 func accountsList(ctx context.Context, env Env, args []string) error {

@@ -32,7 +32,7 @@ func checkNow(ctx context.Context, env Env, args []string) error {
 		}
 		code, err := forward(ctx, env, dirs, request{Args: append([]string{"check-now"}, args...)})
 		if errors.Is(err, errNoInstance) {
-			return errors.New("Cashbell is not running, so nothing polls: start it with `cashbell` or `cashbell run --headless`")
+			return errors.New("nothing polls, because Cashbell is not running: start it with `cashbell` or `cashbell run --headless`")
 		}
 		if err != nil {
 			return err
@@ -81,7 +81,7 @@ func checkNow(ctx context.Context, env Env, args []string) error {
 		outcome := "up to date"
 		if err != nil {
 			failed++
-			outcome = oneLine(accounts.Redact(err.Error()))
+			outcome = oneLine(errText(err))
 		}
 		fmt.Fprintf(tw, "%s\t%s\t%d\t%s\n", a.ID, a.Name, n, outcome)
 	}

@@ -155,7 +155,7 @@ func Main(ctx context.Context, env Env) int {
 		fmt.Fprint(env.Stderr, "Run `cashbell --help` for the commands.\n")
 		return 2
 	default:
-		fmt.Fprintf(env.Stderr, "cashbell: %s\n", oneLine(accounts.Redact(err.Error())))
+		fmt.Fprintf(env.Stderr, "cashbell: %s\n", oneLine(errText(err)))
 		return 1
 	}
 }

@@ -403,7 +403,7 @@ func TestConfigDirThatCannotBeCreated(t *testing.T) {
 		t.Fatal(err)
 	}
 	r := h.run(t, "", "accounts", "list")
-	if r.code != 1 || !strings.Contains(r.stderr, "cannot create its folder") || !strings.Contains(r.stderr, "check") {
+	if r.code != 1 || !strings.Contains(r.stderr, "cannot create Cashbell's folder") || !strings.Contains(r.stderr, "check") {
 		t.Fatalf("%+v", r)
 	}
 }

@@ -98,7 +98,7 @@ func Open(ctx context.Context, cfg Config) (*Main, error) {
 		return nil, err
 	}
 	if err := os.MkdirAll(dirs.Config, 0o700); err != nil {
-		return nil, fmt.Errorf("Cashbell cannot create its folder %s: %w; check that folder's permissions", dirs.Config, err)
+		return nil, fmt.Errorf("cannot create Cashbell's folder %s: %w; check that folder's permissions", dirs.Config, err)
 	}
 	store, err := store.Open(dirs.Store(), store.OpenOptions{Logger: cfg.Logger})
 	if err != nil {

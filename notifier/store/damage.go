@@ -13,7 +13,7 @@ import (
 // ErrDamaged means the store file is not a sound bbolt file: cut short by a
 // full disk or a crash, or overwritten in part. Open moves such a file aside;
 // a store found damaged while running asks for a restart to do the same.
-var ErrDamaged = errors.New("Cashbell's store is damaged")
+var ErrDamaged = errors.New("the store is damaged")
 
 // The bbolt file format, as far as checkMeta reads it (go.etcd.io/bbolt,
 // internal/common/meta.go and page.go): pages 0 and 1 each hold a meta

@@ -78,7 +78,7 @@ var (
 
 // Store errors.
 var (
-	ErrAlreadyRunning = errors.New("Cashbell is already running (its store is locked by another Cashbell): use that one, or quit it first")
+	ErrAlreadyRunning = errors.New("another Cashbell is already running (it holds the store's lock): use that one, or quit it first")
 	ErrStoreNewer     = errors.New("this store was written by a newer Cashbell: update Cashbell, or move the store aside to start afresh")
 	ErrReadOnly       = errors.New("the store cannot be written (read-only folder or disk?): free some space or fix the folder's permissions, then restart Cashbell")
 )
