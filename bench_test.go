@@ -64,7 +64,7 @@ func idleFigures(b *testing.B, d *desktop, bin string, args []string, before fun
 	if err != nil {
 		b.Fatalf("%v\n%s", err, logs.String())
 	}
-	// The windows process, while one runs, counts too.
+	// The UI process, while one runs, counts too.
 	children, _ := os.ReadFile(fmt.Sprintf("/proc/%d/task/%d/children", cmd.Process.Pid, cmd.Process.Pid))
 	for _, f := range strings.Fields(string(children)) {
 		child, _ := strconv.Atoi(f)
@@ -115,12 +115,12 @@ func BenchmarkIdleResources(b *testing.B) {
 		measure(figure{name: "GUI (Xvfb)", rssBudget: 60 * 1024, cpuBudgetPerMin: time.Second,
 			note: "tray icon only"}, bin, nil, nil)
 		measure(figure{name: "GUI, a window open",
-			note: "for reference: Preferences open, the tray and the windows process together"}, bin, nil, func(pid int) {
+			note: "for reference: Preferences open, the tray and the UI process together"}, bin, nil, func(pid int) {
 			d.click(b, pid, "Preferences…")
 			d.waitVisible(b, "Cashbell Preferences", true)
 		})
 		measure(figure{name: "GUI after a window", rssBudget: 60 * 1024, cpuBudgetPerMin: time.Second,
-			note: "Preferences opened from the tray, then closed with Ctrl+W: the windows process and its GL driver are gone"}, bin, nil, func(pid int) {
+			note: "Preferences opened from the tray, then closed with Ctrl+W: the UI process and its GL driver are gone"}, bin, nil, func(pid int) {
 			d.click(b, pid, "Preferences…")
 			d.waitVisible(b, "Cashbell Preferences", true)
 			time.Sleep(2 * time.Second) // let it draw

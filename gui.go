@@ -14,19 +14,19 @@ import (
 )
 
 // gui runs the tray on what the command line opened; its windows run in
-// a process of their own (windows). Build with -tags nogui for a smaller
+// a process of their own (ui). Build with -tags nogui for a smaller
 // binary that only runs headless.
 func gui(ctx context.Context, m *wiring.Main, o cli.GUIOptions) error {
 	return app.RunTray(ctx, app.TrayOptions{
 		Registry: m.Registry, History: notifier.History{Store: m.Store}, Poller: m.Service, Logger: m.Logger,
-		Windows: o.Windows, WantDemo: o.WantDemo, Show: o.Show, Clicks: m.Actions(), Changes: o.Changes,
+		UI: o.UI, WantDemo: o.WantDemo, Show: o.Show, Clicks: m.Actions(), Changes: o.Changes,
 	})
 }
 
-// windows runs the windows of a running Cashbell until the last one closes.
-func windows(ctx context.Context, o cli.WindowsOptions) error {
+// ui runs the windows of a running Cashbell until the last one closes.
+func ui(ctx context.Context, o cli.UIOptions) error {
 	c := o.Client
-	return app.RunWindows(ctx, app.WindowsOptions{
+	return app.RunUI(ctx, app.UIOptions{
 		Registry: c, History: c, Poller: c, Keys: c, Logger: o.Logger, AddDemo: c.AddDemo,
 		Autostart: autostart.New(wiring.ConfigHome(os.Getenv), app.ID),
 		Commands:  c.Commands(ctx, o.Seq), Leave: c.Leave, ForceExit: func() { os.Exit(0) },

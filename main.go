@@ -38,7 +38,7 @@ func main() {
 		Stderr:  os.Stderr,
 		Getenv:  os.Getenv,
 		GUI:     gui,
-		Windows: windows,
+		UI:      ui,
 		Logo:    assets.AccountLogoPNG(),
 		Version: version(),
 	})

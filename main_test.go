@@ -328,7 +328,7 @@ func (d *desktop) visible(name string) bool {
 
 func (d *desktop) waitVisible(t testing.TB, name string, want bool) {
 	t.Helper()
-	// The windows process starts GL under Xvfb; a 10 s deadline was missed
+	// The UI process starts GL under Xvfb; a 10 s deadline was missed
 	// once in CI, with the other packages' tests on both cores.
 	deadline := time.Now().Add(30 * time.Second)
 	for d.visible(name) != want {
@@ -671,20 +671,20 @@ func TestTheWindowsProcessEndsWithTheLastWindow(t *testing.T) {
 	d.waitVisible(t, "Cashbell Preferences", true)
 	first := children()
 	if len(first) != 1 {
-		t.Fatalf("%d child processes with Preferences open, want the windows process", len(first))
+		t.Fatalf("%d child processes with Preferences open, want the UI process", len(first))
 	}
 	d.xdotool(t, "windowfocus", "--sync", d.windowID(t, "Cashbell Preferences"))
 	d.xdotool(t, "key", "ctrl+w")
 	d.waitVisible(t, "Cashbell Preferences", false)
 	for deadline := time.Now().Add(15 * time.Second); len(children()) > 0; time.Sleep(100 * time.Millisecond) {
 		if time.Now().After(deadline) {
-			t.Fatalf("the windows process still runs 15 s after its last window closed\n%s", logs.String())
+			t.Fatalf("the UI process still runs 15 s after its last window closed\n%s", logs.String())
 		}
 	}
 	d.click(t, cmd.Process.Pid, "Activity…")
 	d.waitVisible(t, "Cashbell Activity", true)
 	if again := children(); len(again) != 1 || again[0] == first[0] {
-		t.Fatalf("child processes %v after %v ended, want a new windows process", again, first)
+		t.Fatalf("child processes %v after %v ended, want a new UI process", again, first)
 	}
 }
 

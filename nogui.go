@@ -13,5 +13,5 @@ import (
 // account commands work, the tray app does not.
 var gui func(context.Context, *wiring.Main, cli.GUIOptions) error
 
-// windows is absent too.
-var windows func(context.Context, cli.WindowsOptions) error
+// ui is absent too.
+var ui func(context.Context, cli.UIOptions) error

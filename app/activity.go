@@ -119,7 +119,7 @@ func (w *activityWindow) markSeen() {
 
 // refresh reloads the account names and the newest events, if the window
 // is open. Like every read of Activity's, it is made away from the UI's
-// thread (in the windows process each is a call to the tray) and shown
+// thread (in the UI process each is a call to the tray) and shown
 // when it comes.
 func (w *activityWindow) refresh() {
 	w.env.fetch(func() func() {

@@ -4,7 +4,7 @@
 //
 // The tray and the windows run in two processes. RunTray, in the process
 // that keeps the store and polls, shows the tray icon over D-Bus and never
-// starts Fyne's driver, so it never loads the GL driver. RunWindows, in a
+// starts Fyne's driver, so it never loads the GL driver. RunUI, in a
 // process the tray starts when a window is wanted (internal/local), shows
 // the windows and ends a moment after the last one closes, taking the GL
 // driver's memory with it.
@@ -83,9 +83,9 @@ type startAtLogin interface {
 	Set(on bool) error
 }
 
-// WindowsOptions are what the windows process is built on, all given
+// UIOptions are what the UI process is built on, all given
 // before it starts.
-type WindowsOptions struct {
+type UIOptions struct {
 	Registry  registry
 	History   history
 	Poller    poller
@@ -103,7 +103,7 @@ type WindowsOptions struct {
 	ForceExit func()
 }
 
-// idleExit is how long the windows process stays after its last window
+// idleExit is how long the UI process stays after its last window
 // closed, in case another is wanted at once.
 const idleExit = 2 * time.Second
 
@@ -161,7 +161,7 @@ func fitSize(want, screen fyne.Size) fyne.Size {
 	return fyne.NewSize(min(want.Width, screen.Width*0.9), min(want.Height, screen.Height*0.9))
 }
 
-// fetch runs work away from the UI's thread (in the windows process its
+// fetch runs work away from the UI's thread (in the UI process its
 // reads are calls to the tray), then what it returns on the UI's thread;
 // where inPlace is set (the app's tests), both at once.
 func (e *env) fetch(work func() (apply func())) {
@@ -180,7 +180,7 @@ func (e *env) ctx() (context.Context, context.CancelFunc) {
 	return context.WithTimeout(context.Background(), 45*time.Second)
 }
 
-// ui holds the windows process's app and its windows.
+// ui holds the UI process's app and its windows.
 type ui struct {
 	app      fyne.App
 	env      *env
@@ -218,9 +218,9 @@ func watchQuit(quitting, ran <-chan struct{}, grace time.Duration, giveUp func()
 	}
 }
 
-// RunWindows shows the windows the tray asks for, until the last one has
+// RunUI shows the windows the tray asks for, until the last one has
 // been closed for a moment, the tray says quit, or ctx ends.
-func RunWindows(ctx context.Context, o WindowsOptions) error {
+func RunUI(ctx context.Context, o UIOptions) error {
 	a := fyneapp.NewWithID(ID)
 	a.SetIcon(assets.Icon)
 	a.Settings().SetTheme(newTheme())
@@ -369,7 +369,7 @@ func hideOnClose(w fyne.Window, hidden func()) {
 		func(fyne.Shortcut) { hide() })
 }
 
-// windowHidden ends the windows process a moment after its last window
+// windowHidden ends the UI process a moment after its last window
 // was hidden: the GL driver and the windows' caches go with it, and the
 // tray process, which never loaded them, stays small.
 func (u *ui) windowHidden() {

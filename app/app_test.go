@@ -114,18 +114,18 @@ func newFixture(t testing.TB) *fixture {
 	}
 	f.ui = newUI(a, e)
 	// The tray, with the windows in this process instead of their own.
-	f.tray = &trayApp{env: e, windows: &inProcessWindows{u: f.ui}, work: make(chan func(), 64), quitting: make(chan struct{})}
+	f.tray = &trayApp{env: e, ui: &inProcessUI{u: f.ui}, work: make(chan func(), 64), quitting: make(chan struct{})}
 	f.tray.tray = newTray(nil, e, f.tray)
 	return f
 }
 
-// inProcessWindows hands the tray's commands to windows in this process,
-// as the windows process does through internal/local.
-type inProcessWindows struct{ u *ui }
+// inProcessUI hands the tray's commands to windows in this process,
+// as the UI process does through internal/local.
+type inProcessUI struct{ u *ui }
 
-func (w *inProcessWindows) Show(cmd local.Command) { w.u.command(cmd) }
-func (w *inProcessWindows) Send(cmd local.Command) { w.u.command(cmd) }
-func (w *inProcessWindows) Close()                 {}
+func (w *inProcessUI) Show(cmd local.Command) { w.u.command(cmd) }
+func (w *inProcessUI) Send(cmd local.Command) { w.u.command(cmd) }
+func (w *inProcessUI) Close()                 {}
 
 // queue is the current test's UI queue. Fyne's test driver runs fyne.Do on
 // the calling goroutine, so the tests play Fyne's main loop themselves: work

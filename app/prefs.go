@@ -115,7 +115,7 @@ func (p *prefsWindow) setNoTray(on bool) {
 }
 
 // refresh reloads the accounts and the settings away from the UI's
-// thread (in the windows process each read is a call to the tray), and
+// thread (in the UI process each read is a call to the tray), and
 // shows them when they come.
 func (p *prefsWindow) refresh() {
 	p.env.fetch(func() func() {

@@ -10,10 +10,10 @@ import (
 	"github.com/cashbell/cashbell/notifier/desktop"
 )
 
-// windows is the windows process as the tray sees it: Show starts it if
+// uiProcess is the UI process as the tray sees it: Show starts it if
 // needed and hands it a command; Send only tells a running one; Close tells
 // it to quit and waits a little.
-type windows interface {
+type uiProcess interface {
 	Show(cmd local.Command)
 	Send(cmd local.Command)
 	Close()
@@ -25,8 +25,8 @@ type TrayOptions struct {
 	History  history
 	Poller   service
 	Logger   *slog.Logger
-	// Windows shows windows in their own process.
-	Windows windows
+	// UI shows windows in their own process.
+	UI uiProcess
 	// WantDemo opens Preferences on the demo account at start (--demo).
 	WantDemo bool
 	// Show receives when a second launch asks for the window.
@@ -38,12 +38,12 @@ type TrayOptions struct {
 }
 
 // trayApp is the tray process: the icon and its menu, the pollers, and the
-// windows process when one is wanted. Everything it does runs on one
+// UI process when one is wanted. Everything it does runs on one
 // goroutine (do), as Fyne's thread does in the windows.
 type trayApp struct {
 	env     *env
 	tray    *tray
-	windows windows
+	ui uiProcess
 	work    chan func()
 	// noTray: no tray host shows the icon, so windows stand in for it.
 	noTray  bool
@@ -63,7 +63,7 @@ const hostGrace = 2 * time.Second
 // RunTray shows the tray icon and runs the pollers until Quit or ctx ends,
 // then stops the pollers and the windows; the caller closes the store.
 func RunTray(ctx context.Context, o TrayOptions) error {
-	t := &trayApp{windows: o.Windows, work: make(chan func(), 64), quitting: make(chan struct{})}
+	t := &trayApp{ui: o.UI, work: make(chan func(), 64), quitting: make(chan struct{})}
 	t.env = newEnv(o.Logger, t.do)
 	t.env.reg, t.env.hist = o.Registry, o.History
 	var host trayHost
@@ -98,7 +98,7 @@ func (t *trayApp) loop(ctx context.Context, cancel context.CancelFunc, o TrayOpt
 			f()
 		case <-o.Poller.Changed():
 			t.tray.refresh()
-			t.windows.Send(t.command(local.Changed))
+			t.ui.Send(t.command(local.Changed))
 		case <-o.Changes:
 			t.tray.refresh()
 		case <-o.Show:
@@ -108,7 +108,7 @@ func (t *trayApp) loop(ctx context.Context, cancel context.CancelFunc, o TrayOpt
 		case <-t.quitting:
 			cancel()
 		case <-ctx.Done():
-			t.windows.Close()
+			t.ui.Close()
 			<-done
 			if host != nil {
 				stopSystray()
@@ -143,13 +143,13 @@ func (t *trayApp) start(wantDemo bool) {
 	}
 	switch {
 	case wantDemo && hasDemo: // --demo again: the demo is there already
-		t.windows.Show(t.command(local.ShowPrefs))
+		t.ui.Show(t.command(local.ShowPrefs))
 	case wantDemo:
-		t.windows.Show(t.command(local.ShowDemo))
+		t.ui.Show(t.command(local.ShowDemo))
 	case len(list) == 0:
-		t.windows.Show(t.command(local.ShowAdd))
+		t.ui.Show(t.command(local.ShowAdd))
 	case t.tray.host == nil || t.noTray:
-		t.windows.Show(t.command(local.ShowPrefs)) // no tray to reach the app from
+		t.ui.Show(t.command(local.ShowPrefs)) // no tray to reach the app from
 	}
 }
 
@@ -157,8 +157,8 @@ func (t *trayApp) command(kind local.CommandKind) local.Command {
 	return local.Command{Kind: kind, NoTray: t.noTray || t.tray.host == nil}
 }
 
-func (t *trayApp) showPrefs()    { t.windows.Show(t.command(local.ShowPrefs)) }
-func (t *trayApp) showActivity() { t.windows.Show(t.command(local.ShowActivity)) }
+func (t *trayApp) showPrefs()    { t.ui.Show(t.command(local.ShowPrefs)) }
+func (t *trayApp) showActivity() { t.ui.Show(t.command(local.ShowActivity)) }
 
 func (t *trayApp) quit() {
 	t.quitOnce.Do(func() { close(t.quitting) })
@@ -173,7 +173,7 @@ func (t *trayApp) clicked(c desktop.Action) {
 	}
 	cmd := t.command(local.ShowActivity)
 	cmd.Account = c.Account
-	t.windows.Show(cmd)
+	t.ui.Show(cmd)
 }
 
 // hostChanged follows whether the desktop shows tray icons. Without a
@@ -195,7 +195,7 @@ func (t *trayApp) hostChanged(present bool) {
 			t.toldNoHost = false
 			t.env.log.Info("a tray host appeared: the icon is back")
 		}
-		t.windows.Send(t.command(local.Changed))
+		t.ui.Send(t.command(local.Changed))
 		return
 	}
 	wait := hostGrace

@@ -22,7 +22,7 @@ type trayHost interface {
 }
 
 // trayActions are what the menu does beyond reading the store: open a
-// window (in the windows process) or quit.
+// window (in the UI process) or quit.
 type trayActions interface {
 	showPrefs()
 	showActivity()

@@ -30,9 +30,9 @@ type Env struct {
 	Getenv func(string) string
 	// GUI runs the tray app until it quits; nil when there is none.
 	GUI func(ctx context.Context, m *wiring.Main, o GUIOptions) error
-	// Windows runs a running Cashbell's windows until the last one closes;
-	// nil when there is no GUI.
-	Windows func(ctx context.Context, o WindowsOptions) error
+	// UI runs a running Cashbell's windows until the last one closes; nil
+	// when there is no GUI.
+	UI func(ctx context.Context, o UIOptions) error
 	// Logo is the bundled account logo (PNG).
 	Logo []byte
 	// Version is the app's version, from FyneApp.toml.
@@ -54,13 +54,13 @@ type Env struct {
 type GUIOptions struct {
 	WantDemo bool            // --demo: add and show the demo account
 	Show     <-chan struct{} // a second launch asks for the window
-	Windows  *WindowHost     // starts and commands the windows process
+	UI       *UIHost         // starts and commands the UI process
 	Changes  <-chan struct{} // the windows changed accounts or settings
 }
 
-// WindowsOptions are what the windows process runs on: the tray process's
+// UIOptions are what the UI process runs on: the tray process's
 // services through the local channel, and its commands after Seq.
-type WindowsOptions struct {
+type UIOptions struct {
 	Client *local.Client
 	Seq    uint64
 	Logger *slog.Logger
@@ -97,7 +97,7 @@ func init() {
 		{"check-now", "[--account ID]", "make the running Cashbell poll at once", checkNow, false},
 		{"version", "", "print the version", printVersion, false},
 		{"help", "[command]", "print this help, or a command's", nil, false},
-		{"windows", "", "the windows of a running Cashbell (started by it)", runWindows, true},
+		{"ui", "", "the windows of a running Cashbell (started by it)", runUI, true},
 	}
 }
 

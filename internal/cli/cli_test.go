@@ -336,7 +336,7 @@ func TestHelpAndVersion(t *testing.T) {
 
 // `cashbell windows` is started by a running Cashbell, which hands it its
 // channel: by hand, or without a display, it says so instead of panicking.
-func TestTheWindowsProcessSaysWhatItLacks(t *testing.T) {
+func TestTheUIProcessSaysWhatItLacks(t *testing.T) {
 	for _, tc := range []struct {
 		vars map[string]string
 		want string
@@ -346,9 +346,9 @@ func TestTheWindowsProcessSaysWhatItLacks(t *testing.T) {
 	} {
 		var out, errOut bytes.Buffer
 		started := false
-		code := cli.Main(context.Background(), cli.Env{Args: []string{"windows"}, Stdin: strings.NewReader(""), Stdout: &out, Stderr: &errOut,
-			Getenv:  func(k string) string { return tc.vars[k] },
-			Windows: func(context.Context, cli.WindowsOptions) error { started = true; return nil }})
+		code := cli.Main(context.Background(), cli.Env{Args: []string{"ui"}, Stdin: strings.NewReader(""), Stdout: &out, Stderr: &errOut,
+			Getenv: func(k string) string { return tc.vars[k] },
+			UI:     func(context.Context, cli.UIOptions) error { started = true; return nil }})
 		if code == 0 || started || !strings.Contains(errOut.String(), tc.want) {
 			t.Fatalf("%v: exit %d, %q", tc.vars, code, errOut.String())
 		}

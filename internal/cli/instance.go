@@ -39,7 +39,7 @@ func endpoint(env Env, dirs wiring.Dirs) (string, error) {
 }
 
 // serveLocal serves the running instance's endpoint, to other cashbell
-// processes and to its windows process, until stop. show, when not nil,
+// processes and to its UI process, until stop. show, when not nil,
 // brings the window forward for a second launch; changed is called after a
 // window changed accounts or settings.
 func serveLocal(env Env, d *wiring.Main, show, changed func()) (srv *local.Server, stop func()) {

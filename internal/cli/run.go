@@ -49,11 +49,11 @@ func runGUI(ctx context.Context, env Env, args []string) error {
 	srv, closeLocal := serveLocal(env, m, signal(show), signal(changes))
 	defer closeLocal() // gone before Cashbell is
 	pipe, _ := endpoint(env, m.Dirs)
-	host, err := newWindowHost(srv, pipe, logger)
+	host, err := newUIHost(srv, pipe, logger)
 	if err != nil {
 		return err
 	}
-	return env.GUI(ctx, m, GUIOptions{WantDemo: *wantDemo, Show: show, Windows: host, Changes: changes})
+	return env.GUI(ctx, m, GUIOptions{WantDemo: *wantDemo, Show: show, UI: host, Changes: changes})
 }
 
 // signal returns a function that signals ch without waiting; signals that
@@ -89,7 +89,7 @@ func runHeadless(ctx context.Context, env Env, args []string) error {
 	}
 	logger := NewLogger(env.Stderr, *verbose)
 	cfg := env.config(*interval, logger)
-	cfg.NoWindows = true
+	cfg.NoUI = true
 	m, err := wiring.Open(ctx, cfg)
 	if err != nil {
 		return err

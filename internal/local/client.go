@@ -258,7 +258,7 @@ func (c *Client) SumDays(ctx context.Context, ids []string, today time.Time, n i
 	return r.Days, err
 }
 
-// Leave asks the tray whether the windows process may end, having done
+// Leave asks the tray whether the UI process may end, having done
 // every command up to done; an unreachable tray lets it.
 func (c *Client) Leave(ctx context.Context, done uint64) bool {
 	ok, err := call[uint64, bool](ctx, c, "/v1/leave", done)

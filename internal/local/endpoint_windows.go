@@ -108,7 +108,7 @@ func userSID(t windows.Token) (*windows.SID, error) {
 	return u.User.Sid, nil
 }
 
-// Pair is not made on Windows: the windows process dials the pipe, which
+// Pair is not made on Windows: the UI process dials the pipe, which
 // only this user can open, instead of inheriting a connection.
 func Pair() (net.Conn, *os.File, error) {
 	return nil, nil, errors.ErrUnsupported

@@ -147,7 +147,7 @@ func (p *poller) PollNow(id string) { p.kicks <- id }
 // The windows' calls cross the sockets they were handed and come back as
 // they went: accounts, keys for checking and adding, events with their
 // details, settings, the month's sums, and the tray's commands in order.
-func TestTheWindowsCallsCrossTheChannel(t *testing.T) {
+func TestTheUICallsCrossTheChannel(t *testing.T) {
 	w := testworld.New(t)
 	changed := make(chan struct{}, 10)
 	p := &poller{reloads: make(chan string, 1), kicks: make(chan string, 1)}
@@ -235,7 +235,7 @@ func TestTheWindowsCallsCrossTheChannel(t *testing.T) {
 	// Commands arrive in order, only those after the windows' start, as
 	// they are sent: nothing polls.
 	srv.Send(local.Command{Kind: local.Changed})
-	start := srv.Resume() // as when the windows process starts
+	start := srv.Resume() // as when the UI process starts
 	srv.Send(local.Command{Kind: local.ShowActivity, Account: "acct_x"})
 	cctx, cancel := context.WithCancel(ctx)
 	defer cancel()

@@ -47,7 +47,7 @@ type Server struct {
 	commands []Command
 	wake     chan struct{} // closed and replaced when a command is queued
 	closed   bool
-	// leaving: the windows process said it goes, having done every command
+	// leaving: the UI process said it goes, having done every command
 	// queued; Send queues nothing more until Resume.
 	leaving bool
 }
@@ -69,7 +69,7 @@ func Serve(l net.Listener, b Backend) *Server {
 	errLog := slog.NewLogLogger(b.Logger.Handler(), slog.LevelDebug)
 	s.public = &http.Server{Handler: mux, ReadHeaderTimeout: headerTimeout, IdleTimeout: 30 * time.Second,
 		MaxHeaderBytes: 16 << 10, ErrorLog: errLog}
-	// The windows process calls over the one connection it was handed,
+	// The UI process calls over the one connection it was handed,
 	// with unencrypted HTTP/2 (NewHandedClient).
 	var h2 http.Protocols
 	h2.SetUnencryptedHTTP2(true)
@@ -114,7 +114,7 @@ func (s *Server) Close() {
 	s.handed.Close()
 }
 
-// Send queues a command for the windows process. It reports false, and
+// Send queues a command for the UI process. It reports false, and
 // queues nothing, once that process has said it is leaving: the caller
 // starts another (Resume).
 func (s *Server) Send(cmd Command) bool {
@@ -134,7 +134,7 @@ func (s *Server) Send(cmd Command) bool {
 	return true
 }
 
-// Resume takes commands again, for a windows process started now; it
+// Resume takes commands again, for a UI process started now; it
 // reads those after the returned number.
 func (s *Server) Resume() uint64 {
 	s.mu.Lock()
@@ -143,7 +143,7 @@ func (s *Server) Resume() uint64 {
 	return s.seq
 }
 
-// leave lets the windows process go when it has done every command up to
+// leave lets the UI process go when it has done every command up to
 // done and none came after; from then on Send refuses, so that a window
 // asked for in that moment is shown by a new process, not lost with this
 // one.

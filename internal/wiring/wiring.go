@@ -40,9 +40,9 @@ type Config struct {
 	Keyring  accounts.Keyring // the system keyring when nil
 	Interval time.Duration    // overrides the stored poll interval when not zero
 	Exit     func(code int)   // os.Exit when nil
-	// NoWindows: nothing shows Activity (headless), so a burst's button
+	// NoUI: nothing shows Activity (headless), so a burst's button
 	// offers the account's Dashboard instead.
-	NoWindows bool
+	NoUI bool
 }
 
 // Main is an open Cashbell: its folder, store, keys, accounts and poller.
@@ -123,7 +123,7 @@ func Open(ctx context.Context, cfg Config) (*Main, error) {
 		if writeAsset(dirs.Bell(), assets.BellWAV()) == nil {
 			desktop.SoundFile = dirs.Bell()
 		}
-		desktop.NoWindows = cfg.NoWindows
+		desktop.NoUI = cfg.NoUI
 		sink = desktop
 	}
 	m := &Main{Dirs: dirs, Logger: cfg.Logger, Store: store, Vault: vault, Registry: reg, logo: cfg.Logo, exit: cfg.Exit, closed: make(chan struct{}),

@@ -27,9 +27,9 @@ type Desktop struct {
 	// SoundFile is the bell a notification with Sound asks the server to
 	// play (the sound-file hint), where the server lists "sound".
 	SoundFile string
-	// NoWindows: no Activity window to show (headless), so a burst's
+	// NoUI: no Activity window to show (headless), so a burst's
 	// button says it opens the account in Stripe, which is what it does.
-	NoWindows bool
+	NoUI bool
 
 	mu      sync.Mutex
 	conn    *dbus.Conn
@@ -113,7 +113,7 @@ func (d *Desktop) note(n Notification, caps []string) notify.Notification {
 		// "default" is the notification itself, clicked; the button says
 		// where it leads (Desktop Notifications Specification, actions).
 		label := "Open in Stripe"
-		if n.Burst && !d.NoWindows {
+		if n.Burst && !d.NoUI {
 			label = "Show in Activity"
 		}
 		note.Actions = []notify.Action{{Key: "default", Label: label}, {Key: "open", Label: label}}

@@ -15,8 +15,8 @@ type Desktop struct {
 	// SoundFile is unused here: beeep's banners are silent, so nothing
 	// rings, as where a Linux server lists no "sound".
 	SoundFile string
-	// NoWindows is unused here: beeep's notifications have no buttons.
-	NoWindows bool
+	// NoUI is unused here: beeep's notifications have no buttons.
+	NoUI bool
 }
 
 // New returns the desktop's notification sink.

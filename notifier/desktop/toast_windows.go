@@ -27,9 +27,9 @@ type Desktop struct {
 	// SoundFile is unused here: a toast that rings plays Windows' own
 	// notification sound (its Audio).
 	SoundFile string
-	// NoWindows: no Activity window to show (headless), so a burst leads
+	// NoUI: no Activity window to show (headless), so a burst leads
 	// to the account's Dashboard instead.
-	NoWindows bool
+	NoUI bool
 
 	register sync.Once
 	mu       sync.Mutex
@@ -85,7 +85,7 @@ func (d *Desktop) toast(n Notification) *toast.Notification {
 		t.Duration = toast.Long
 	}
 	switch {
-	case n.Burst && !d.NoWindows:
+	case n.Burst && !d.NoUI:
 		arg := "activity:" + n.Account
 		d.mu.Lock()
 		d.bursts[arg] = n

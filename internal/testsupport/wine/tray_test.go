@@ -184,7 +184,7 @@ func TestTheTrayUnderWine(t *testing.T) {
 		t.Fatalf("accounts list while the tray runs: exit %d\n%s%s", code, out, errOut)
 	}
 	// Preferences from the tray's menu (a right click on the icon; the item
-	// two above Quit, past a separator), drawn by the windows process,
+	// two above Quit, past a separator), drawn by the UI process,
 	// which reaches the tray through the pipe.
 	w.menuItem(sysTray, 37, logs)
 	prefs := w.waitWindow("Cashbell Preferences", 60*time.Second, logs)
@@ -204,7 +204,7 @@ func TestTheTrayUnderWine(t *testing.T) {
 		t.Fatalf("second launch: %v\n%s", err, out)
 	}
 	if !strings.Contains(logs.String(), "kind=prefs") {
-		t.Fatalf("the windows process got no Preferences command:\n%s", logs.String())
+		t.Fatalf("the UI process got no Preferences command:\n%s", logs.String())
 	}
 	// Quit, the menu's last item.
 	w.menuItem(sysTray, 10, logs)

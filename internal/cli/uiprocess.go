@@ -15,14 +15,14 @@ import (
 	"github.com/cashbell/cashbell/internal/local"
 )
 
-// envPipe names the endpoint for a windows process that cannot be handed
+// envPipe names the endpoint for a UI process that cannot be handed
 // connected sockets (Windows): the pipe only this user can open.
 const envPipe = "CASHBELL_PIPE"
 
-// WindowHost starts the windows process when a window is wanted and hands
+// UIHost starts the UI process when a window is wanted and hands
 // it the tray's commands; the process ends by itself a moment after its
 // last window closes.
-type WindowHost struct {
+type UIHost struct {
 	srv    *local.Server
 	exe    string
 	pipe   string // the endpoint, where sockets cannot be handed over
@@ -34,17 +34,17 @@ type WindowHost struct {
 	proc    *os.Process
 }
 
-func newWindowHost(srv *local.Server, pipe string, logger *slog.Logger) (*WindowHost, error) {
+func newUIHost(srv *local.Server, pipe string, logger *slog.Logger) (*UIHost, error) {
 	exe, err := os.Executable()
 	if err != nil {
 		return nil, err
 	}
-	return &WindowHost{srv: srv, exe: exe, pipe: pipe, logger: logger}, nil
+	return &UIHost{srv: srv, exe: exe, pipe: pipe, logger: logger}, nil
 }
 
-// Show hands cmd to the windows process, starting one if none runs or the
+// Show hands cmd to the UI process, starting one if none runs or the
 // one running is on its way out.
-func (h *WindowHost) Show(cmd local.Command) {
+func (h *UIHost) Show(cmd local.Command) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	if h.running && h.srv.Send(cmd) {
@@ -52,9 +52,9 @@ func (h *WindowHost) Show(cmd local.Command) {
 	}
 	seq := h.srv.Resume()
 	h.srv.Send(cmd)
-	c := exec.Command(h.exe, "windows", "--after", strconv.FormatUint(seq, 10))
+	c := exec.Command(h.exe, "ui", "--after", strconv.FormatUint(seq, 10))
 	c.Stdout, c.Stderr = os.Stderr, os.Stderr
-	// One connected socket, on which the windows process speaks HTTP/2 to
+	// One connected socket, on which the UI process speaks HTTP/2 to
 	// the tray; where there are none to hand over (Windows), it opens the
 	// pipe only this user can open.
 	tray, child, err := local.Pair()
@@ -83,7 +83,7 @@ func (h *WindowHost) Show(cmd local.Command) {
 	go func() {
 		err := c.Wait()
 		if err != nil {
-			h.logger.Warn("the windows process ended", "err", err)
+			h.logger.Warn("the UI process ended", "err", err)
 		}
 		h.mu.Lock()
 		if h.proc == c.Process { // not already followed by another
@@ -94,8 +94,8 @@ func (h *WindowHost) Show(cmd local.Command) {
 	}()
 }
 
-// Send hands cmd to a running windows process; with none, it is dropped.
-func (h *WindowHost) Send(cmd local.Command) {
+// Send hands cmd to a running UI process; with none, it is dropped.
+func (h *UIHost) Send(cmd local.Command) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	if h.running {
@@ -103,8 +103,8 @@ func (h *WindowHost) Send(cmd local.Command) {
 	}
 }
 
-// Close tells the windows process to quit and waits for it a little.
-func (h *WindowHost) Close() {
+// Close tells the UI process to quit and waits for it a little.
+func (h *UIHost) Close() {
 	h.mu.Lock()
 	running, done, proc := h.running, h.done, h.proc
 	h.mu.Unlock()
@@ -119,16 +119,16 @@ func (h *WindowHost) Close() {
 	}
 }
 
-// runWindows is the windows process: it calls back the tray process that
+// runUI is the UI process: it calls back the tray process that
 // started it, through the sockets it was handed, and shows what it is
 // asked to.
-func runWindows(ctx context.Context, env Env, args []string) error {
-	fs := newFlags("windows")
+func runUI(ctx context.Context, env Env, args []string) error {
+	fs := newFlags("ui")
 	after := fs.Uint64("after", 0, "")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
-	if env.Windows == nil {
+	if env.UI == nil {
 		return errors.New("this build has no window")
 	}
 	if noDisplay(env.Getenv) {
@@ -146,8 +146,8 @@ func runWindows(ctx context.Context, env Env, args []string) error {
 	}
 	defer c.Close()
 	logger := NewLogger(env.Stderr, env.Getenv("CASHBELL_VERBOSE") != "")
-	logger.Debug("the windows process starts", "after", *after)
-	return env.Windows(ctx, WindowsOptions{Client: c, Seq: *after, Logger: logger})
+	logger.Debug("the UI process starts", "after", *after)
+	return env.UI(ctx, UIOptions{Client: c, Seq: *after, Logger: logger})
 }
 
 // noDisplay: on an X11 or Wayland desktop, no display was given.
