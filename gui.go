@@ -18,7 +18,7 @@ import (
 // binary that only runs headless.
 func gui(ctx context.Context, m *wiring.Main, o cli.GUIOptions) error {
 	return app.RunTray(ctx, app.TrayOptions{
-		Registry: m.Registry, History: notifier.History{Store: m.Store}, Poller: m.Service, Logger: m.Logger,
+		Registry: m.Registry, History: notifier.History{Store: m.Store}, Settings: m.Store, Poller: m.Service, Logger: m.Logger,
 		UI: o.UI, WantDemo: o.WantDemo, Show: o.Show, Clicks: m.Actions(), Changes: o.Changes,
 	})
 }
@@ -27,7 +27,7 @@ func gui(ctx context.Context, m *wiring.Main, o cli.GUIOptions) error {
 func ui(ctx context.Context, o cli.UIOptions) error {
 	c := o.Client
 	return app.RunUI(ctx, app.UIOptions{
-		Registry: c, History: c, Poller: c, Keys: c, Logger: o.Logger, AddDemo: c.AddDemo,
+		Registry: c, History: c, Settings: c, Poller: c, Keys: c, Logger: o.Logger, AddDemo: c.AddDemo,
 		Autostart: autostart.New(wiring.ConfigHome(os.Getenv), app.ID),
 		Commands:  c.Commands(ctx, o.Seq), Leave: c.Leave, ForceExit: func() { os.Exit(0) },
 	})

@@ -105,12 +105,12 @@ func (w *activityWindow) markSeen() {
 	w.env.fetch(func() func() {
 		ctx, cancel := w.env.ctx()
 		defer cancel()
-		set, err := w.env.hist.Settings(ctx)
+		set, err := w.env.prefs.Settings(ctx)
 		if err != nil || set.SeenUntil >= now {
 			return func() {}
 		}
 		set.SeenUntil = now
-		if err := w.env.hist.SaveSettings(ctx, set); err != nil {
+		if err := w.env.prefs.SaveSettings(ctx, set); err != nil {
 			return func() {}
 		}
 		return w.env.changed
@@ -180,7 +180,7 @@ func (w *activityWindow) addNewest() {
 			return w.reload
 		}
 		rows, err := w.happenings(ctx, names, events[:fresh])
-		set, serr := w.env.hist.Settings(ctx)
+		set, serr := w.env.prefs.Settings(ctx)
 		if err != nil || serr != nil {
 			return w.reload
 		}
@@ -280,7 +280,7 @@ func (w *activityWindow) reload() {
 		ctx, cancel := w.env.ctx()
 		defer cancel()
 		rows, cur, full, err := w.page(ctx, q, names)
-		set, _ := w.env.hist.Settings(ctx)
+		set, _ := w.env.prefs.Settings(ctx)
 		return func() {
 			if err != nil {
 				w.env.log.Error("reading events", "err", err)

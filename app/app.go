@@ -47,11 +47,15 @@ type registry interface {
 	SetMuted(ctx context.Context, id string, muted bool) (accounts.Account, error)
 }
 
-// history is what the windows need from the event store.
+// history is what the windows read of what happened.
 type history interface {
 	Page(ctx context.Context, q store.Query) ([]store.Event, *store.Cursor, error)
 	Facts(ctx context.Context, events []store.Event) ([]store.Facts, error)
 	SumDays(ctx context.Context, accounts []string, today time.Time, n int) (notifier.Days, error)
+}
+
+// preferences are the user's notification settings.
+type preferences interface {
 	Settings(ctx context.Context) (store.Settings, error)
 	SaveSettings(ctx context.Context, s store.Settings) error
 }
@@ -88,6 +92,7 @@ type startAtLogin interface {
 type UIOptions struct {
 	Registry  registry
 	History   history
+	Settings  preferences
 	Poller    poller
 	Keys      keyNotes
 	Autostart startAtLogin
@@ -108,20 +113,23 @@ type UIOptions struct {
 const idleExit = 2 * time.Second
 
 var (
-	_ registry = (*accounts.Registry)(nil)
-	_ registry = (*local.Client)(nil)
-	_ trayHost = (*sniTray)(nil)
-	_ history  = notifier.History{}
-	_ history  = (*local.Client)(nil)
-	_ service  = (*notifier.Service)(nil)
-	_ keyNotes = (*accounts.Vault)(nil)
-	_ keyNotes = (*local.Client)(nil)
+	_ registry    = (*accounts.Registry)(nil)
+	_ registry    = (*local.Client)(nil)
+	_ trayHost    = (*sniTray)(nil)
+	_ history     = notifier.History{}
+	_ history     = (*local.Client)(nil)
+	_ preferences = (*store.Store)(nil)
+	_ preferences = (*local.Client)(nil)
+	_ service     = (*notifier.Service)(nil)
+	_ keyNotes    = (*accounts.Vault)(nil)
+	_ keyNotes    = (*local.Client)(nil)
 )
 
 // env is what every window shares.
 type env struct {
 	reg       registry
 	hist      history
+	prefs     preferences
 	poll      poller
 	addDemo   func(ctx context.Context) (accounts.AddResult, error)
 	money     *notifier.Money
@@ -225,7 +233,7 @@ func RunUI(ctx context.Context, o UIOptions) error {
 	a.SetIcon(assets.Icon)
 	a.Settings().SetTheme(newTheme())
 	e := newEnv(o.Logger, func(f func()) { fyne.Do(f) })
-	e.reg, e.hist, e.poll, e.addDemo, e.keys, e.autostart, e.screen = o.Registry, o.History, o.Poller, o.AddDemo, o.Keys, o.Autostart, screenSize
+	e.reg, e.hist, e.prefs, e.poll, e.addDemo, e.keys, e.autostart, e.screen = o.Registry, o.History, o.Settings, o.Poller, o.AddDemo, o.Keys, o.Autostart, screenSize
 	u := newUI(a, e)
 	u.leave = o.Leave
 

@@ -96,7 +96,7 @@ func newFixture(t testing.TB) *fixture {
 	f := &fixture{app: a, sim: sim, store: store, reg: reg, acct: acct, poll: &fakePoller{}, queue: make(chan func(), 1000)}
 	queue = f.queue
 	e := &env{
-		reg: reg, hist: notifier.History{Store: store}, poll: f.poll, money: notifier.NewMoney("en-US"),
+		reg: reg, hist: notifier.History{Store: store}, prefs: store, poll: f.poll, money: notifier.NewMoney("en-US"),
 		log: slog.New(slog.NewTextHandler(io.Discard, nil)), keys: fileKeyNotes{},
 		now: func() time.Time { return testNow }, autostart: testAutostart(t, dir),
 		openURL: func(u string) { f.opened = append(f.opened, u) },

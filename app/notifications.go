@@ -189,10 +189,10 @@ func (n *notificationsTab) update(change func(*store.Settings)) {
 		defer n.saving.Unlock()
 		ctx, cancel := n.env.ctx()
 		defer cancel()
-		set, err := n.env.hist.Settings(ctx)
+		set, err := n.env.prefs.Settings(ctx)
 		if err == nil {
 			change(&set)
-			err = n.env.hist.SaveSettings(ctx, set)
+			err = n.env.prefs.SaveSettings(ctx, set)
 		}
 		return func() {
 			if err != nil {

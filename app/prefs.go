@@ -126,7 +126,7 @@ func (p *prefsWindow) refresh() {
 		if err == nil {
 			summary = p.env.keys.Summary(list)
 		}
-		set, serr := p.env.hist.Settings(ctx)
+		set, serr := p.env.prefs.Settings(ctx)
 		return func() {
 			if err != nil {
 				p.env.log.Error("listing accounts", "err", err)

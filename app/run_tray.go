@@ -23,6 +23,7 @@ type uiProcess interface {
 type TrayOptions struct {
 	Registry registry
 	History  history
+	Settings preferences
 	Poller   service
 	Logger   *slog.Logger
 	// UI shows windows in their own process.
@@ -41,10 +42,10 @@ type TrayOptions struct {
 // UI process when one is wanted. Everything it does runs on one
 // goroutine (do), as Fyne's thread does in the windows.
 type trayApp struct {
-	env     *env
-	tray    *tray
-	ui uiProcess
-	work    chan func()
+	env  *env
+	tray *tray
+	ui   uiProcess
+	work chan func()
 	// noTray: no tray host shows the icon, so windows stand in for it.
 	noTray  bool
 	started bool
@@ -65,7 +66,7 @@ const hostGrace = 2 * time.Second
 func RunTray(ctx context.Context, o TrayOptions) error {
 	t := &trayApp{ui: o.UI, work: make(chan func(), 64), quitting: make(chan struct{})}
 	t.env = newEnv(o.Logger, t.do)
-	t.env.reg, t.env.hist = o.Registry, o.History
+	t.env.reg, t.env.hist, t.env.prefs = o.Registry, o.History, o.Settings
 	var host trayHost
 	if sni, err := startSNITray("Cashbell", t.do); err != nil {
 		o.Logger.Warn("no tray icon; Preferences stays open instead", "err", err)

@@ -81,7 +81,7 @@ func (t *tray) read() trayState {
 	if st.list, err = t.env.reg.List(ctx); err != nil {
 		t.env.log.Error("tray: listing accounts", "err", err)
 	}
-	st.set, _ = t.env.hist.Settings(ctx)
+	st.set, _ = t.env.prefs.Settings(ctx)
 	// Today's sales are the chart's: the store asks Happening.MoneyIn, so a
 	// card hold and its capture are one sale, as in Activity.
 	for _, a := range st.list {
@@ -291,10 +291,10 @@ func (t *tray) pauseItem(set store.Settings, now time.Time) *fyne.MenuItem {
 func (t *tray) pause(until time.Time) {
 	ctx, cancel := t.env.ctx()
 	defer cancel()
-	set, err := t.env.hist.Settings(ctx)
+	set, err := t.env.prefs.Settings(ctx)
 	if err == nil {
 		set.PausedUntil = until
-		err = t.env.hist.SaveSettings(ctx, set)
+		err = t.env.prefs.SaveSettings(ctx, set)
 	}
 	if err != nil {
 		t.env.log.Error("pausing notifications", "err", err)

@@ -48,7 +48,7 @@ func (s *Service) enrich(ctx context.Context, c *client.API, base stripe.Params,
 					d.Country = ch.BillingDetails.Address.Country
 				}
 			}
-			if h.Kind != nil && (h.Kind.ID == "refund" || h.Kind.ID == "failed_refund") {
+			if h.Kind != nil && (h.Kind.ID == KindRefund || h.Kind.ID == KindFailedRefund) {
 				d.Refunded, d.Charged = ch.AmountRefunded, ch.Amount
 			}
 		} else {

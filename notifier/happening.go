@@ -163,7 +163,7 @@ func (h Happening) With(d store.Facts) Happening {
 	}
 	// The fee and net are the payment's: a refund or dispute of it shares
 	// its object, not its settlement.
-	if d.NetCur != "" && h.Kind != nil && h.Kind.ID == "sale" {
+	if d.NetCur != "" && h.Kind != nil && h.Kind.ID == KindSale {
 		h.Fee, h.Net, h.NetCurrency = d.Fee, d.Net, strings.ToLower(d.NetCur)
 	}
 	if d.Plan.Currency != "" && h.Plan.Currency == "" {
