@@ -29,9 +29,12 @@ var activitySize = fyne.NewSize(820, 560)
 // activityWindow lists stored events, newest first. The list is virtual and
 // reads the store a page at a time, so it stays fast over 100,000 events.
 type activityWindow struct {
-	env  *env
-	win  fyne.Window
-	list *eventList
+	env   *env
+	hist  history
+	prefs preferences
+	reg   accountLister
+	win   fyne.Window
+	list  *eventList
 
 	accountFilter *widget.Select
 	typeFilter    *widget.Select
@@ -56,8 +59,8 @@ type activityWindow struct {
 	sized      bool
 }
 
-func newActivityWindow(a fyne.App, e *env) *activityWindow {
-	w := &activityWindow{env: e, win: a.NewWindow("Cashbell Activity"), accounts: map[string]accounts.Account{}, selected: -1}
+func newActivityWindow(a fyne.App, e *env, hist history, prefs preferences, reg accountLister) *activityWindow {
+	w := &activityWindow{env: e, hist: hist, prefs: prefs, reg: reg, win: a.NewWindow("Cashbell Activity"), accounts: map[string]accounts.Account{}, selected: -1}
 	w.build()
 	w.win.Resize(activitySize)
 	return w
@@ -81,7 +84,7 @@ func (w *activityWindow) build() {
 	// they need no labels; the count goes under the list.
 	filters := container.NewBorder(nil, nil, nil, w.openBtn, container.NewHBox(w.accountFilter, w.typeFilter))
 	// The window opens on the month at a glance, above the events.
-	w.chart = newMonthChart(w.env)
+	w.chart = newMonthChart(w.env, w.hist)
 	top := container.NewVBox(filters, container.NewPadded(w.chart.root), widget.NewSeparator())
 	w.win.SetContent(container.NewBorder(top, w.count, nil, nil, w.list))
 }
@@ -105,12 +108,12 @@ func (w *activityWindow) markSeen() {
 	w.env.fetch(func() func() {
 		ctx, cancel := w.env.ctx()
 		defer cancel()
-		set, err := w.env.prefs.Settings(ctx)
+		set, err := w.prefs.Settings(ctx)
 		if err != nil || set.SeenUntil >= now {
 			return func() {}
 		}
 		set.SeenUntil = now
-		if err := w.env.prefs.SaveSettings(ctx, set); err != nil {
+		if err := w.prefs.SaveSettings(ctx, set); err != nil {
 			return func() {}
 		}
 		return w.env.changed
@@ -125,7 +128,7 @@ func (w *activityWindow) refresh() {
 	w.env.fetch(func() func() {
 		ctx, cancel := w.env.ctx()
 		defer cancel()
-		list, err := w.env.reg.List(ctx)
+		list, err := w.reg.List(ctx)
 		return func() {
 			if err != nil {
 				w.env.log.Error("listing accounts", "err", err)
@@ -174,13 +177,13 @@ func (w *activityWindow) addNewest() {
 	w.env.fetch(func() func() {
 		ctx, cancel := w.env.ctx()
 		defer cancel()
-		events, _, err := w.env.hist.Page(ctx, q)
+		events, _, err := w.hist.Page(ctx, q)
 		fresh := slices.IndexFunc(events, func(e store.Event) bool { return e.ID == top })
 		if err != nil || fresh < 0 {
 			return w.reload
 		}
 		rows, err := w.happenings(ctx, names, events[:fresh])
-		set, serr := w.env.prefs.Settings(ctx)
+		set, serr := w.prefs.Settings(ctx)
 		if err != nil || serr != nil {
 			return w.reload
 		}
@@ -213,7 +216,7 @@ func (w *activityWindow) addNewest() {
 // decode reads events for their rows, with their accounts' names and
 // modes and what the store knows of their objects.
 func (w *activityWindow) decode(ctx context.Context, names map[string]accounts.Account, events []store.Event) ([]notifier.Happening, error) {
-	details, err := w.env.hist.Facts(ctx, events)
+	details, err := w.hist.Facts(ctx, events)
 	out := make([]notifier.Happening, len(events))
 	for i, e := range events {
 		out[i] = notifier.Decode(e, source(names[e.Account]))
@@ -280,7 +283,7 @@ func (w *activityWindow) reload() {
 		ctx, cancel := w.env.ctx()
 		defer cancel()
 		rows, cur, full, err := w.page(ctx, q, names)
-		set, _ := w.env.prefs.Settings(ctx)
+		set, _ := w.prefs.Settings(ctx)
 		return func() {
 			if err != nil {
 				w.env.log.Error("reading events", "err", err)
@@ -305,7 +308,7 @@ func (w *activityWindow) reload() {
 // more after it.
 func (w *activityWindow) page(ctx context.Context, q store.Query, names map[string]accounts.Account) (
 	rows []notifier.Happening, cur *store.Cursor, full bool, err error) {
-	events, cur, err := w.env.hist.Page(ctx, q)
+	events, cur, err := w.hist.Page(ctx, q)
 	if err == nil {
 		rows, err = w.happenings(ctx, names, events)
 	}

@@ -1,6 +1,7 @@
 package app
 
 import (
+	"context"
 	"errors"
 	"strings"
 	"sync"
@@ -25,10 +26,13 @@ const addIntro = "Paste a restricted key. Cashbell reads your payments and never
 // addDialog adds an account: it checks the key as it is pasted and shows
 // what the key may read before anything is stored.
 type addDialog struct {
-	env    *env
-	parent fyne.Window
-	keys   *dialogKeys
-	dlg    *dialog.CustomDialog
+	env     *env
+	reg     registry
+	notes   keyNotes
+	addDemo func(ctx context.Context) (accounts.AddResult, error)
+	parent  fyne.Window
+	keys    *dialogKeys
+	dlg     *dialog.CustomDialog
 
 	key       *keyedEntry
 	connected *keyedEntry
@@ -49,8 +53,8 @@ type addDialog struct {
 	onDone   func()
 }
 
-func newAddDialog(e *env, parent fyne.Window, keys *dialogKeys) *addDialog {
-	d := &addDialog{env: e, parent: parent, keys: keys}
+func newAddDialog(e *env, src sources, parent fyne.Window, keys *dialogKeys) *addDialog {
+	d := &addDialog{env: e, reg: src.reg, notes: src.keys, addDemo: src.addDemo, parent: parent, keys: keys}
 	d.key = newKeyedEntry(true)
 	d.key.SetPlaceHolder("rk_live_… or rk_test_…")
 	d.key.AlwaysShowValidationError = true
@@ -155,7 +159,7 @@ func (d *addDialog) onInput() {
 		}
 		ctx, cancel := d.env.ctx()
 		defer cancel()
-		rep, err := d.env.reg.Check(ctx, key, connected)
+		rep, err := d.reg.Check(ctx, key, connected)
 		d.env.do(func() { d.showCheck(gen, rep, err) })
 	}()
 }
@@ -266,7 +270,7 @@ func (d *addDialog) onConfirm() {
 	go func() {
 		ctx, cancel := d.env.ctx()
 		defer cancel()
-		res, err := d.env.reg.Add(ctx, req)
+		res, err := d.reg.Add(ctx, req)
 		d.env.do(func() { d.added(res, err) })
 	}()
 }
@@ -278,7 +282,7 @@ func (d *addDialog) onTryDemo() {
 	go func() {
 		ctx, cancel := d.env.ctx()
 		defer cancel()
-		res, err := d.env.addDemo(ctx)
+		res, err := d.addDemo(ctx)
 		d.env.do(func() {
 			d.demo.Enable()
 			if err != nil {
@@ -303,8 +307,8 @@ func (d *addDialog) added(res accounts.AddResult, err error) {
 		d.onDone()
 	}
 	var notes []string
-	if res.Account.KeyStorage != "" && res.Account.KeyStorage != d.env.keys.Where() {
-		notes = append(notes, d.env.keys.KeyNote(res.Account.KeyStorage))
+	if res.Account.KeyStorage != "" && res.Account.KeyStorage != d.notes.Where() {
+		notes = append(notes, d.notes.KeyNote(res.Account.KeyStorage))
 	}
 	if res.IdentityErr != nil {
 		notes = append(notes, "Its name or logo could not be imported: "+

@@ -67,6 +67,11 @@ type keyNotes interface {
 	Summary(list []accounts.Account) string
 }
 
+// accountLister lists the accounts, for the views that only show them.
+type accountLister interface {
+	List(ctx context.Context) ([]accounts.Account, error)
+}
+
 // poller is what the windows need from the polling service.
 type poller interface {
 	Reload()
@@ -125,19 +130,25 @@ var (
 	_ keyNotes    = (*local.Client)(nil)
 )
 
-// env is what every window shares.
-type env struct {
+// sources are where the windows read and change things. Each window is
+// given only the ones it uses.
+type sources struct {
 	reg       registry
 	hist      history
 	prefs     preferences
 	poll      poller
 	addDemo   func(ctx context.Context) (accounts.AddResult, error)
-	money     *notifier.Money
-	log       *slog.Logger
-	openURL   func(string)
 	keys      keyNotes // says where keys are kept
-	now       func() time.Time
 	autostart startAtLogin
+}
+
+// env is how every window draws and reaches its thread: formatting, the
+// clock, the log, opening a page, and the way back to the UI's thread.
+type env struct {
+	money   *notifier.Money
+	log     *slog.Logger
+	openURL func(string)
+	now     func() time.Time
 	// changed is called after the UI changed accounts or settings, so that
 	// every view refreshes.
 	changed func()
@@ -192,6 +203,7 @@ func (e *env) ctx() (context.Context, context.CancelFunc) {
 type ui struct {
 	app      fyne.App
 	env      *env
+	src      sources
 	prefs    *prefsWindow
 	activity *activityWindow
 	// noTray: the desktop shows no tray icons; Preferences says so.
@@ -233,8 +245,8 @@ func RunUI(ctx context.Context, o UIOptions) error {
 	a.SetIcon(assets.Icon)
 	a.Settings().SetTheme(newTheme())
 	e := newEnv(o.Logger, func(f func()) { fyne.Do(f) })
-	e.reg, e.hist, e.prefs, e.poll, e.addDemo, e.keys, e.autostart, e.screen = o.Registry, o.History, o.Settings, o.Poller, o.AddDemo, o.Keys, o.Autostart, screenSize
-	u := newUI(a, e)
+	e.screen = screenSize
+	u := newUI(a, e, sources{reg: o.Registry, hist: o.History, prefs: o.Settings, poll: o.Poller, addDemo: o.AddDemo, keys: o.Keys, autostart: o.Autostart})
 	u.leave = o.Leave
 
 	ctx, cancel := context.WithCancel(ctx)
@@ -288,8 +300,8 @@ func newEnv(log *slog.Logger, do func(func())) *env {
 }
 
 // newUI wires the windows.
-func newUI(a fyne.App, e *env) *ui {
-	u := &ui{app: a, env: e, quitting: make(chan struct{})}
+func newUI(a fyne.App, e *env, src sources) *ui {
+	u := &ui{app: a, env: e, src: src, quitting: make(chan struct{})}
 	e.changed = u.onChanged
 	return u
 }
@@ -353,7 +365,7 @@ func (u *ui) refresh() {
 // in the tray should not pay for windows (fonts, textures) nobody opened.
 func (u *ui) preferences() *prefsWindow {
 	if u.prefs == nil {
-		u.prefs = newPrefsWindow(u.app, u.env)
+		u.prefs = newPrefsWindow(u.app, u.env, u.src)
 		hideOnClose(u.prefs.win, func() { u.prefs.shown = false; u.windowHidden() })
 	}
 	return u.prefs
@@ -362,7 +374,7 @@ func (u *ui) preferences() *prefsWindow {
 // activityWindow builds the Activity window on first use.
 func (u *ui) activityWindow() *activityWindow {
 	if u.activity == nil {
-		u.activity = newActivityWindow(u.app, u.env)
+		u.activity = newActivityWindow(u.app, u.env, u.src.hist, u.src.prefs, u.src.reg)
 		hideOnClose(u.activity.win, func() { u.activity.shown = false; u.windowHidden() })
 	}
 	return u.activity

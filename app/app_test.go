@@ -96,12 +96,14 @@ func newFixture(t testing.TB) *fixture {
 	f := &fixture{app: a, sim: sim, store: store, reg: reg, acct: acct, poll: &fakePoller{}, queue: make(chan func(), 1000)}
 	queue = f.queue
 	e := &env{
-		reg: reg, hist: notifier.History{Store: store}, prefs: store, poll: f.poll, money: notifier.NewMoney("en-US"),
-		log: slog.New(slog.NewTextHandler(io.Discard, nil)), keys: fileKeyNotes{},
-		now: func() time.Time { return testNow }, autostart: testAutostart(t, dir),
+		money: notifier.NewMoney("en-US"), log: slog.New(slog.NewTextHandler(io.Discard, nil)),
+		now:     func() time.Time { return testNow },
 		openURL: func(u string) { f.opened = append(f.opened, u) },
 		do:      func(fn func()) { f.queue <- fn },
 		inPlace: true,
+	}
+	src := sources{reg: reg, hist: notifier.History{Store: store}, prefs: store, poll: f.poll, keys: fileKeyNotes{},
+		autostart: testAutostart(t, dir),
 		addDemo: func(ctx context.Context) (accounts.AddResult, error) {
 			conn, err := accounts.NewConnector(sim.URL)
 			if err != nil {
@@ -112,10 +114,10 @@ func newFixture(t testing.TB) *fixture {
 			return reg.Add(ctx, accounts.AddRequest{Key: key, Demo: true})
 		},
 	}
-	f.ui = newUI(a, e)
+	f.ui = newUI(a, e, src)
 	// The tray, with the windows in this process instead of their own.
-	f.tray = &trayApp{env: e, ui: &inProcessUI{u: f.ui}, work: make(chan func(), 64), quitting: make(chan struct{})}
-	f.tray.tray = newTray(nil, e, f.tray)
+	f.tray = &trayApp{env: e, src: src, ui: &inProcessUI{u: f.ui}, work: make(chan func(), 64), quitting: make(chan struct{})}
+	f.tray.tray = newTray(nil, e, src, f.tray)
 	return f
 }
 
@@ -323,11 +325,11 @@ func TestNotificationSwitchesAreSaved(t *testing.T) {
 	}
 	autostart := func() {
 		test.Tap(n.autostart)
-		if !f.ui.env.autostart.Enabled() {
+		if !f.ui.src.autostart.Enabled() {
 			t.Fatal("autostart entry not written")
 		}
 		test.Tap(n.autostart)
-		if f.ui.env.autostart.Enabled() {
+		if f.ui.src.autostart.Enabled() {
 			t.Fatal("autostart entry not removed")
 		}
 	}
@@ -889,7 +891,7 @@ func TestActivityNeverHidesTheMoney(t *testing.T) {
 // add dialog over an empty key.
 func TestDemoAgainOpensNoAddDialog(t *testing.T) {
 	f := newFixture(t)
-	if _, err := f.ui.env.addDemo(context.Background()); err != nil {
+	if _, err := f.ui.src.addDemo(context.Background()); err != nil {
 		t.Fatal(err)
 	}
 	f.tray.start(true)

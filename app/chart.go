@@ -27,6 +27,7 @@ const chartEvery = 30 * time.Second
 // summed from the store, without asking Stripe.
 type monthChart struct {
 	env      *env
+	hist     history
 	days     notifier.Days
 	hide     bool
 	currency *widget.Select
@@ -44,8 +45,8 @@ type monthChart struct {
 	again *string
 }
 
-func newMonthChart(e *env) *monthChart {
-	c := &monthChart{env: e, totals: widget.NewLabelWithStyle("", fyne.TextAlignLeading, fyne.TextStyle{Bold: true}),
+func newMonthChart(e *env, hist history) *monthChart {
+	c := &monthChart{env: e, hist: hist, totals: widget.NewLabelWithStyle("", fyne.TextAlignLeading, fyne.TextStyle{Bold: true}),
 		note: widget.NewLabel(""), bars: newBarChart(), from: secondaryText(""), to: secondaryText("today")}
 	c.currency = widget.NewSelect(nil, func(string) { c.show() })
 	c.totals.Truncation = fyne.TextTruncateEllipsis
@@ -104,7 +105,7 @@ func (c *monthChart) sum(ctx context.Context, accountID string, now time.Time) (
 	if accountID != "" {
 		only = []string{accountID}
 	}
-	return c.env.hist.SumDays(ctx, only, now, chartDays)
+	return c.hist.SumDays(ctx, only, now, chartDays)
 }
 
 // show draws the chosen currency (the busiest, at first).

@@ -39,6 +39,8 @@ const (
 // or wiped.
 type notificationsTab struct {
 	env    *env
+	prefs  preferences
+	start  startAtLogin
 	parent fyne.Window
 	saving sync.Mutex // one change of the settings at a time
 
@@ -56,8 +58,8 @@ type notificationsTab struct {
 	loading     bool
 }
 
-func newNotificationsTab(e *env, parent fyne.Window) *notificationsTab {
-	return &notificationsTab{env: e, parent: parent, types: map[string]*widget.Check{}, sounds: map[string]*widget.Check{}}
+func newNotificationsTab(e *env, prefs preferences, autostart startAtLogin, parent fyne.Window) *notificationsTab {
+	return &notificationsTab{env: e, prefs: prefs, start: autostart, parent: parent, types: map[string]*widget.Check{}, sounds: map[string]*widget.Check{}}
 }
 
 func (n *notificationsTab) build() fyne.CanvasObject {
@@ -174,7 +176,7 @@ func (n *notificationsTab) show(set store.Settings) {
 		}
 	}
 	n.hideAmounts.SetChecked(set.HideAmounts)
-	n.autostart.SetChecked(n.env.autostart.Enabled())
+	n.autostart.SetChecked(n.start.Enabled())
 }
 
 // update changes one setting and stores it; every control changes only
@@ -189,10 +191,10 @@ func (n *notificationsTab) update(change func(*store.Settings)) {
 		defer n.saving.Unlock()
 		ctx, cancel := n.env.ctx()
 		defer cancel()
-		set, err := n.env.prefs.Settings(ctx)
+		set, err := n.prefs.Settings(ctx)
 		if err == nil {
 			change(&set)
-			err = n.env.prefs.SaveSettings(ctx, set)
+			err = n.prefs.SaveSettings(ctx, set)
 		}
 		return func() {
 			if err != nil {
@@ -253,9 +255,9 @@ func (n *notificationsTab) onAutostart(on bool) {
 	if n.loading {
 		return
 	}
-	if err := n.env.autostart.Set(on); err != nil {
+	if err := n.start.Set(on); err != nil {
 		n.showProblem("Start at login could not be changed: " + err.Error())
-		n.autostart.SetChecked(n.env.autostart.Enabled())
+		n.autostart.SetChecked(n.start.Enabled())
 	}
 }
 

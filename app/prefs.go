@@ -28,6 +28,11 @@ var prefsSize = fyne.NewSize(720, 520)
 // prefsWindow is the Preferences window: an Accounts tab and a Notifications tab.
 type prefsWindow struct {
 	env    *env
+	src    sources // the add dialog's and the notifications tab's
+	reg    registry
+	poll   poller
+	notes  keyNotes
+	prefs  preferences
 	win    fyne.Window
 	keys   *dialogKeys
 	tabs   *container.AppTabs
@@ -44,10 +49,10 @@ type prefsWindow struct {
 	sized    bool
 }
 
-func newPrefsWindow(a fyne.App, e *env) *prefsWindow {
-	p := &prefsWindow{env: e, win: a.NewWindow("Cashbell Preferences")}
+func newPrefsWindow(a fyne.App, e *env, src sources) *prefsWindow {
+	p := &prefsWindow{env: e, src: src, reg: src.reg, poll: src.poll, notes: src.keys, prefs: src.prefs, win: a.NewWindow("Cashbell Preferences")}
 	p.keys = newDialogKeys(p.win)
-	p.notifs = newNotificationsTab(e, p.win)
+	p.notifs = newNotificationsTab(e, src.prefs, src.autostart, p.win)
 	p.build()
 	p.win.Resize(prefsSize)
 	return p
@@ -88,7 +93,7 @@ func (p *prefsWindow) build() {
 		container.NewTabItemWithIcon("Notifications", theme.MailComposeIcon(), p.notifs.build()),
 	)
 	p.win.SetContent(p.tabs)
-	p.add = newAddDialog(p.env, p.win, p.keys)
+	p.add = newAddDialog(p.env, p.src, p.win, p.keys)
 }
 
 func (p *prefsWindow) show() {
@@ -121,12 +126,12 @@ func (p *prefsWindow) refresh() {
 	p.env.fetch(func() func() {
 		ctx, cancel := p.env.ctx()
 		defer cancel()
-		list, err := p.env.reg.List(ctx)
+		list, err := p.reg.List(ctx)
 		var summary string
 		if err == nil {
-			summary = p.env.keys.Summary(list)
+			summary = p.notes.Summary(list)
 		}
-		set, serr := p.env.prefs.Settings(ctx)
+		set, serr := p.prefs.Settings(ctx)
 		return func() {
 			if err != nil {
 				p.env.log.Error("listing accounts", "err", err)
@@ -166,12 +171,12 @@ func (p *prefsWindow) showError(what string, err error) {
 
 func (p *prefsWindow) onAdd() {
 	p.tabs.SelectIndex(0)
-	p.add.open(func() { p.refresh(); p.env.poll.Reload(); p.env.changed() })
+	p.add.open(func() { p.refresh(); p.poll.Reload(); p.env.changed() })
 }
 
 func (p *prefsWindow) onTryDemo() {
 	p.tabs.SelectIndex(0)
-	p.add.open(func() { p.refresh(); p.env.poll.Reload(); p.env.changed() })
+	p.add.open(func() { p.refresh(); p.poll.Reload(); p.env.changed() })
 	p.add.onTryDemo()
 }
 
@@ -209,7 +214,7 @@ func (p *prefsWindow) onRename(id string) {
 		d.Hide()
 		name := entry.Text
 		p.change("renaming", func(ctx context.Context) error {
-			_, err := p.env.reg.Rename(ctx, a.ID, name)
+			_, err := p.reg.Rename(ctx, a.ID, name)
 			return err
 		})
 	}
@@ -244,7 +249,7 @@ func (p *prefsWindow) onChooseLogo(id string) {
 
 func (p *prefsWindow) setLogo(id string, data []byte) {
 	p.change("setting the logo", func(ctx context.Context) error {
-		_, err := p.env.reg.SetLogo(ctx, id, data)
+		_, err := p.reg.SetLogo(ctx, id, data)
 		return err
 	})
 }
@@ -293,11 +298,11 @@ func (p *prefsWindow) onRefresh(id string) {
 		ctx, cancel := p.env.ctx()
 		defer cancel()
 		var err error
-		updated, rep, err = p.env.reg.Recheck(ctx, a.ID)
+		updated, rep, err = p.reg.Recheck(ctx, a.ID)
 		return err
 	}, func(err error) {
 		p.refresh()
-		p.env.poll.Reload()
+		p.poll.Reload()
 		p.env.changed()
 		switch {
 		case err != nil:
@@ -321,8 +326,8 @@ func (p *prefsWindow) onRemove(id string) {
 	msg := fmt.Sprintf("Cashbell forgets the key of %s (%s mode) and its stored events. Your Stripe account is not touched.", a.Name, a.Mode)
 	confirm(p.keys, p.win, "Remove "+a.Name+"?", msg, "Remove account", func() {
 		p.change("removing the account", func(ctx context.Context) error {
-			err := p.env.reg.Remove(ctx, a.ID)
-			p.env.poll.Reload()
+			err := p.reg.Remove(ctx, a.ID)
+			p.poll.Reload()
 			return err
 		})
 	})
@@ -330,7 +335,7 @@ func (p *prefsWindow) onRemove(id string) {
 
 func (p *prefsWindow) setMuted(id string, on bool) {
 	p.change("muting", func(ctx context.Context) error {
-		_, err := p.env.reg.SetMuted(ctx, id, on)
+		_, err := p.reg.SetMuted(ctx, id, on)
 		return err
 	})
 }

@@ -43,6 +43,7 @@ type TrayOptions struct {
 // goroutine (do), as Fyne's thread does in the windows.
 type trayApp struct {
 	env  *env
+	src  sources
 	tray *tray
 	ui   uiProcess
 	work chan func()
@@ -66,7 +67,7 @@ const hostGrace = 2 * time.Second
 func RunTray(ctx context.Context, o TrayOptions) error {
 	t := &trayApp{ui: o.UI, work: make(chan func(), 64), quitting: make(chan struct{})}
 	t.env = newEnv(o.Logger, t.do)
-	t.env.reg, t.env.hist, t.env.prefs = o.Registry, o.History, o.Settings
+	t.src = sources{reg: o.Registry, hist: o.History, prefs: o.Settings}
 	var host trayHost
 	if sni, err := startSNITray("Cashbell", t.do); err != nil {
 		o.Logger.Warn("no tray icon; Preferences stays open instead", "err", err)
@@ -76,7 +77,7 @@ func RunTray(ctx context.Context, o TrayOptions) error {
 			o.Logger.Warn("cannot tell whether a tray shows the icon", "err", err)
 		}
 	}
-	t.tray = newTray(host, t.env, t)
+	t.tray = newTray(host, t.env, t.src, t)
 	t.env.changed = func() { t.do(t.tray.refresh) }
 
 	ctx, cancel := context.WithCancel(ctx)
@@ -132,7 +133,7 @@ func (t *trayApp) do(f func()) {
 func (t *trayApp) start(wantDemo bool) {
 	ctx, cancel := t.env.ctx()
 	defer cancel()
-	list, err := t.env.reg.List(ctx)
+	list, err := t.src.reg.List(ctx)
 	if err != nil {
 		t.env.log.Error("listing accounts", "err", err)
 	}

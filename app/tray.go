@@ -33,14 +33,17 @@ type trayActions interface {
 type tray struct {
 	host    trayHost // nil when the desktop has no tray
 	env     *env
+	reg     accountLister
+	hist    history
+	prefs   preferences
 	ui      trayActions
 	icon    fyne.Resource
 	tooltip string
 	menu    *fyne.Menu // the last menu built, for tests
 }
 
-func newTray(host trayHost, e *env, u trayActions) *tray {
-	return &tray{host: host, env: e, ui: u}
+func newTray(host trayHost, e *env, src sources, u trayActions) *tray {
+	return &tray{host: host, env: e, reg: src.reg, hist: src.hist, prefs: src.prefs, ui: u}
 }
 
 // refresh rebuilds the menu and the icon from the store. The host changes
@@ -78,14 +81,14 @@ func (t *tray) read() trayState {
 	defer cancel()
 	st := trayState{now: t.env.now(), sales: map[string]map[string]*currencyDay{}, unseen: map[*notifier.Kind]int{}}
 	var err error
-	if st.list, err = t.env.reg.List(ctx); err != nil {
+	if st.list, err = t.reg.List(ctx); err != nil {
 		t.env.log.Error("tray: listing accounts", "err", err)
 	}
-	st.set, _ = t.env.prefs.Settings(ctx)
+	st.set, _ = t.prefs.Settings(ctx)
 	// Today's sales are the chart's: the store asks Happening.MoneyIn, so a
 	// card hold and its capture are one sale, as in Activity.
 	for _, a := range st.list {
-		days, err := t.env.hist.SumDays(ctx, []string{a.ID}, st.now, 1)
+		days, err := t.hist.SumDays(ctx, []string{a.ID}, st.now, 1)
 		if err != nil {
 			t.env.log.Error("tray: today's sales", "account", a.ID, "err", err)
 			continue
@@ -100,7 +103,7 @@ func (t *tray) read() trayState {
 			}
 		}
 	}
-	st.recent, _, _ = t.env.hist.Page(ctx, store.Query{Limit: 200})
+	st.recent, _, _ = t.hist.Page(ctx, store.Query{Limit: 200})
 	for _, e := range st.recent {
 		if e.Created <= st.set.SeenUntil || e.Mark == store.MarkSilent {
 			continue
@@ -291,10 +294,10 @@ func (t *tray) pauseItem(set store.Settings, now time.Time) *fyne.MenuItem {
 func (t *tray) pause(until time.Time) {
 	ctx, cancel := t.env.ctx()
 	defer cancel()
-	set, err := t.env.prefs.Settings(ctx)
+	set, err := t.prefs.Settings(ctx)
 	if err == nil {
 		set.PausedUntil = until
-		err = t.env.prefs.SaveSettings(ctx, set)
+		err = t.prefs.SaveSettings(ctx, set)
 	}
 	if err != nil {
 		t.env.log.Error("pausing notifications", "err", err)
