@@ -84,7 +84,7 @@ test: deps-test
 
 ## bench: speed and memory figures
 bench: deps-test
-	PATH="$(GOBIN):$$PATH" $(GO) test -run '^$$' -bench . -benchtime 1x -count 1 -timeout 20m ./notifier/ ./app/ .
+	PATH="$(GOBIN):$$PATH" $(GO) test -run '^$$' -bench . -benchtime 1x -count 1 -timeout 20m ./notifier/... ./app/ .
 
 ## soak: two minutes of events, faults and SIGKILLs (SOAK=30s for CI's
 ## run); prints what a person saw, and fails on anything lost or duplicated

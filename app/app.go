@@ -29,6 +29,7 @@ import (
 	"github.com/cashbell/cashbell/internal/local"
 	"github.com/cashbell/cashbell/internal/opener"
 	"github.com/cashbell/cashbell/notifier"
+	"github.com/cashbell/cashbell/notifier/poller"
 	"github.com/cashbell/cashbell/notifier/store"
 )
 
@@ -72,8 +73,8 @@ type accountLister interface {
 	List(ctx context.Context) ([]accounts.Account, error)
 }
 
-// poller is what the windows need from the polling service.
-type poller interface {
+// pollControl is what the windows need from the polling service.
+type pollControl interface {
 	Reload()
 	PollNow(accountID string)
 }
@@ -81,7 +82,7 @@ type poller interface {
 // service is the poller as Run drives it: it runs until its context ends and
 // says when accounts or events changed.
 type service interface {
-	poller
+	pollControl
 	Run(ctx context.Context) error
 	Changed() <-chan struct{}
 }
@@ -98,7 +99,7 @@ type UIOptions struct {
 	Registry  registry
 	History   history
 	Settings  preferences
-	Poller    poller
+	Poller    pollControl
 	Keys      keyNotes
 	Autostart startAtLogin
 	Logger    *slog.Logger
@@ -125,7 +126,7 @@ var (
 	_ history     = (*local.Client)(nil)
 	_ preferences = (*store.Store)(nil)
 	_ preferences = (*local.Client)(nil)
-	_ service     = (*notifier.Service)(nil)
+	_ service     = (*poller.Service)(nil)
 	_ keyNotes    = (*accounts.Vault)(nil)
 	_ keyNotes    = (*local.Client)(nil)
 )
@@ -136,7 +137,7 @@ type sources struct {
 	reg       registry
 	hist      history
 	prefs     preferences
-	poll      poller
+	poll      pollControl
 	addDemo   func(ctx context.Context) (accounts.AddResult, error)
 	keys      keyNotes // says where keys are kept
 	autostart startAtLogin

@@ -30,7 +30,7 @@ type prefsWindow struct {
 	env    *env
 	src    sources // the add dialog's and the notifications tab's
 	reg    registry
-	poll   poller
+	poll   pollControl
 	notes  keyNotes
 	prefs  preferences
 	win    fyne.Window

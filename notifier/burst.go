@@ -3,40 +3,25 @@ package notifier
 import (
 	"fmt"
 	"strings"
-	"time"
 
 	"github.com/cashbell/cashbell/internal/safetext"
 )
 
-// A burst is an account's good news told as one notification that updates
-// itself (the notification service's replaces_id) while more keeps coming,
-// instead of a stack of popups. It goes on while happenings come within
-// BurstWindow of each other, for at most BurstLength, so that its count
-// never reads like a day's total.
-const (
-	BurstWindow = 2 * time.Minute
-	BurstLength = 15 * time.Minute
-)
-
-// MaxBadNews is how many pieces of bad news one poll of one account tells on
-// their own; the rest are counted in one more notification.
-const MaxBadNews = 5
-
-type burst struct {
-	id            uint32 // the notification service's id; 0 until shown
-	started, last time.Time
-	n             int
-	counts        map[*Kind]int
-	totals        map[*Kind]Totals
-	newest        Happening
+// A Tally counts happenings for one notification that stands for them
+// all: how many of each kind, each kind's totals, and the newest.
+type Tally struct {
+	N      int
+	counts map[*Kind]int
+	totals map[*Kind]Totals
+	newest Happening
 }
 
-func newBurst(now time.Time) *burst {
-	return &burst{started: now, last: now, counts: map[*Kind]int{}, totals: map[*Kind]Totals{}}
-}
-
-func (b *burst) add(h Happening) {
-	b.n++
+// Add counts a happening in.
+func (b *Tally) Add(h Happening) {
+	if b.counts == nil {
+		b.counts, b.totals = map[*Kind]int{}, map[*Kind]Totals{}
+	}
+	b.N++
 	b.counts[h.Kind]++
 	if h.Kind != nil && h.Kind.Money && h.HasAmount() {
 		if b.totals[h.Kind] == nil {
@@ -47,9 +32,9 @@ func (b *burst) add(h Happening) {
 	b.newest = h
 }
 
-// text is "3 sales · $147.00 — Acme" with the newest in the body; for
+// Text is "3 sales · $147.00 — Acme" with the newest in the body; for
 // several kinds, "5 events — Acme" with each kind's count and total first.
-func (b *burst) text(account string, opt TextOptions) Text {
+func (b *Tally) Text(account string, opt TextOptions) Text {
 	if opt.Money == nil {
 		opt.Money = NewMoney("en-US")
 	}
@@ -78,40 +63,18 @@ func (b *burst) text(account string, opt TextOptions) Text {
 	latest := "Latest: " + joinNonEmpty(" · ", b.newest.Headline(opt), b.newest.Body(opt))
 	title, body := titles[0], latest
 	if len(parts) > 1 {
-		title = fmt.Sprintf("%d events", b.n)
+		title = fmt.Sprintf("%d events", b.N)
 		body = strings.Join(parts, " · ") + "\n" + latest
 	}
-	return Text{Title: title + " — " + accountName(safetext.Clean(account)), Body: body}
+	return Text{Title: title + " — " + AccountName(safetext.Clean(account)), Body: body}
 }
 
 // Burst is the text of one notification for several happenings of an
 // account, oldest first, as a burst shows them.
 func Burst(account string, hs []Happening, opt TextOptions) Text {
-	b := newBurst(time.Time{})
+	var b Tally
 	for _, h := range hs {
-		b.add(h)
+		b.Add(h)
 	}
-	return b.text(account, opt)
-}
-
-// burstFor returns the account's burst if it goes on at now, else a new one.
-func (s *Service) burstFor(account string, now time.Time) *burst {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	b := s.bursts[account]
-	if b == nil || b.id == 0 || now.Sub(b.last) > BurstWindow || now.Sub(b.started) > BurstLength {
-		b = newBurst(now)
-		s.bursts[account] = b
-	}
-	b.last = now
-	return b
-}
-
-// burstShown records the id the notification service gave the burst.
-func (s *Service) burstShown(account string, id uint32) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if b := s.bursts[account]; b != nil {
-		b.id = id
-	}
+	return b.Text(account, opt)
 }

@@ -129,7 +129,7 @@ func (s *daySum) add(e store.Event) {
 			return
 		}
 		s.refunds[h.refund] = true
-		c := s.charge(h.refs.charge)
+		c := s.charge(h.refs.Charge)
 		c.objects += h.Amount
 		amount = -max(0, c.objects-c.counted)
 		c.counted = max(c.counted, c.objects)
@@ -146,7 +146,7 @@ func (s *daySum) add(e store.Event) {
 			return
 		}
 		s.failures[h.refund] = true
-		c := s.charge(h.refs.charge)
+		c := s.charge(h.refs.Charge)
 		if s.refunds[h.refund] {
 			c.objects -= h.Amount
 		}

@@ -38,12 +38,12 @@ type Happening struct {
 
 	o, prev obj    // the event's object and previous attributes, decoded once
 	section string // the Dashboard section, when not the kind's
-	refs    refs
+	refs    Needs
 	refund  string // the refund's id, once known
 	invoice firstInvoice
 	// refunds are the charge's refunds, newest first, when charge.refunded
 	// was enriched: which of them the event tells is chosen at delivery.
-	refunds []refundSeen
+	refunds []Refund
 }
 
 // firstInvoice is what a sign-up's first invoice says beyond its amount.
@@ -52,31 +52,41 @@ type firstInvoice struct {
 	paidWith                   string // paidByCharge, paidOutOfBand, paidOtherwise; "" until known
 }
 
-// refundSeen is one of a charge's refunds.
-type refundSeen struct {
-	id       string
-	amount   int64
-	currency string
-	created  int64
-}
-
-// refs are what enrichment may look up for a happening.
-type refs struct {
-	customer, balanceTxn, invoice, product string
-	// charge is a charge to read for what the event does not say: its
+// Needs are the ids of what enrichment may read for a happening.
+type Needs struct {
+	Customer, BalanceTxn, Invoice, Product string
+	// Charge is a charge to read for what the event does not say: its
 	// invoice (basil dropped charge.invoice from events), or its amount and
 	// customer (a refund, an early fraud warning).
-	charge string
-	// lastRefund: read the charge's newest refund for this refund's amount
-	// (charge.refunded says only the running total).
-	lastRefund bool
+	Charge string
+	// Refunds: list the charge's refunds, to learn which one this event
+	// tells (charge.refunded says only the running total).
+	Refunds bool
 }
 
-// pending reports whether the happening needs enrichment before it can be
+// Needs are what enrichment may read for the happening.
+func (h Happening) Needs() Needs { return h.refs }
+
+// Refund is one of a charge's refunds, as enrichment lists them.
+type Refund struct {
+	ID       string
+	Amount   int64
+	Currency string
+	Created  int64
+}
+
+// SetRefunds gives a charge.refunded its charge's refunds, newest first,
+// for PickRefund.
+func (h *Happening) SetRefunds(rs []Refund) { h.refunds = rs }
+
+// RefundID is the id of the refund the happening tells, once known.
+func (h Happening) RefundID() string { return h.refund }
+
+// Pending reports whether the happening needs enrichment before it can be
 // judged (its amount is not in the event).
-func (h Happening) pending() bool {
+func (h Happening) Pending() bool {
 	undecided := h.Event.Type == "invoice.paid" && h.invoice.paidWith == "" // basil dropped invoice.charge
-	return h.refs.lastRefund || h.Currency == "" && h.refs.charge != "" || undecided
+	return h.refs.Refunds || h.Currency == "" && h.refs.Charge != "" || undecided
 }
 
 // Key names what happened when several events can tell it, so that it is
@@ -98,21 +108,21 @@ func (h Happening) Key() string {
 	return ""
 }
 
-// pickRefund chooses which of its charge's refunds a charge.refunded tells:
+// PickRefund chooses which of its charge's refunds a charge.refunded tells:
 // the oldest one made by the event's time that is not told yet. It reports
 // whether it picked one, and false for ok when every one is told (the
 // event repeats them). Without the list (no permission, a failed read) the
 // event stands for itself.
-func (h *Happening) pickRefund(told func(key string) bool) (picked, ok bool) {
+func (h *Happening) PickRefund(told func(key string) bool) (picked, ok bool) {
 	if h.Event.Type != "charge.refunded" || len(h.refunds) == 0 {
 		return false, true
 	}
 	for i := len(h.refunds) - 1; i >= 0; i-- {
 		r := h.refunds[i]
-		if r.created > h.Event.Created || told("refund/"+r.id) {
+		if r.Created > h.Event.Created || told("refund/"+r.ID) {
 			continue
 		}
-		h.refund, h.Amount, h.Currency = r.id, r.amount, strings.ToLower(r.currency)
+		h.refund, h.Amount, h.Currency = r.ID, r.Amount, strings.ToLower(r.Currency)
 		return true, true
 	}
 	return false, false
@@ -172,12 +182,12 @@ func (h Happening) With(d store.Facts) Happening {
 	if d.Reason != "" {
 		h.Reason = safetext.CleanMax(d.Reason, 40)
 	}
-	if d.Refund != "" && h.refs.lastRefund {
+	if d.Refund != "" && h.refs.Refunds {
 		h.refund = d.Refund
 	}
-	if d.Currency != "" && (h.Currency == "" || h.refs.lastRefund) {
+	if d.Currency != "" && (h.Currency == "" || h.refs.Refunds) {
 		h.Amount, h.Currency = d.Amount, strings.ToLower(d.Currency)
-		h.refs.lastRefund = false
+		h.refs.Refunds = false
 	}
 	if d.Charged != 0 {
 		h.Refunded, h.Charged = d.Refunded, d.Charged
@@ -191,6 +201,19 @@ func (h Happening) With(d store.Facts) Happening {
 // Notifies reports whether the happening is worth a notification at all.
 func (h Happening) Notifies() bool {
 	return h.Kind != nil && (h.Kind.worth == nil || h.Kind.worth(&h))
+}
+
+// Below reports whether the happening's amount is below a minimum given in
+// thousandths of its currency's main unit, comparing exactly.
+func (h Happening) Below(milli int64) bool {
+	if milli <= 0 || !h.HasAmount() {
+		return false
+	}
+	amount := h.Amount
+	for range 3 - stripeDigits(strings.ToUpper(h.Currency)) {
+		amount *= 10
+	}
+	return amount < milli
 }
 
 // Listed reports whether the happening is news of its own in a list
@@ -254,7 +277,7 @@ func (h Happening) What() string {
 // account after them ("New sale · $268.87 — Acme"): where a title is cut
 // short, the account goes first. The body has the facts.
 func (h Happening) Text(opt TextOptions) Text {
-	return Text{Title: h.Headline(opt) + " — " + accountName(h.Account), Body: h.Body(opt)}
+	return Text{Title: h.Headline(opt) + " — " + AccountName(h.Account), Body: h.Body(opt)}
 }
 
 // Headline is what happened and, for a kind whose amounts add up, how much:
@@ -284,7 +307,8 @@ func (h Happening) AmountText(opt TextOptions) string {
 	return (&body{opt: opt}).money(h.Amount, h.Currency)
 }
 
-func accountName(name string) string {
+// AccountName is an account's name as a title shows it.
+func AccountName(name string) string {
 	if name == "" {
 		return "Stripe"
 	}

@@ -3,6 +3,7 @@ package notifier
 import (
 	"cmp"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -72,7 +73,7 @@ var Kinds = []*Kind{
 			if h.Event.Type == "charge.captured" {
 				h.Amount, _ = h.o.num("amount_captured")
 			}
-			h.refs.balanceTxn = h.o.id("balance_transaction") // the fee and the net, once settled
+			h.refs.BalanceTxn = h.o.id("balance_transaction") // the fee and the net, once settled
 		},
 		title: func(h *Happening) string {
 			switch h.Reason {
@@ -198,8 +199,8 @@ var Kinds = []*Kind{
 	{ID: KindEarlyFraudWarning, Types: []string{"radar.early_fraud_warning.created"}, Label: "Early fraud warnings",
 		One: "early fraud warning", Many: "early fraud warnings", Money: true, Bad: true, Dashboard: "payments",
 		decode: func(h *Happening) {
-			h.refs.charge = h.o.id("charge")
-			h.Object = h.refs.charge
+			h.refs.Charge = h.o.id("charge")
+			h.Object = h.refs.Charge
 		},
 		title: fixed("Early fraud warning"),
 		body: func(h *Happening, b *body) {
@@ -285,6 +286,25 @@ var Kinds = []*Kind{
 // details, for the Activity window and `cashbell events`.
 var settlements = []string{"charge.updated"}
 
+// IsSettlement reports whether Cashbell reads an event type only for the
+// settlement it may bring, never to notify.
+func IsSettlement(eventType string) bool { return slices.Contains(settlements, eventType) }
+
+// Settlement is the charge and the balance transaction that a settlement
+// event brought to a sale told before it settled: a charge.updated whose
+// balance_transaction was null. Both are "" for any other event.
+func Settlement(e store.Event) (charge, txn string) {
+	if !IsSettlement(e.Type) {
+		return "", ""
+	}
+	o, prev := parseObj(e.Object), parseObj(e.Previous)
+	txn = o.id("balance_transaction")
+	if txn == "" || !prev.has("balance_transaction") || prev.id("balance_transaction") != "" {
+		return "", ""
+	}
+	return o.str("id"), txn
+}
+
 // kindOf maps each Stripe event type to its kind.
 var kindOf = func() map[string]*Kind {
 	m := map[string]*Kind{}
@@ -359,9 +379,9 @@ func decodeCharge(h *Happening) {
 	}
 	h.Country = h.o.text("billing_details", "address", "country")
 	h.Product = h.o.text("description")
-	h.refs = refs{customer: h.o.id("customer"), invoice: h.o.id("invoice")}
+	h.refs = Needs{Customer: h.o.id("customer"), Invoice: h.o.id("invoice")}
 	if !h.o.has("invoice") && h.o.id("payment_intent") != "" {
-		h.refs.charge = h.Object
+		h.refs.Charge = h.Object
 	}
 }
 
@@ -375,13 +395,13 @@ func decodeRefund(h *Happening) {
 		h.Charged = h.Amount
 		h.Refunded, _ = h.o.num("amount_refunded")
 		h.Amount = h.Refunded
-		h.refs.lastRefund = true
+		h.refs.Refunds = true
 		return
 	}
 	decodeAmount(h)
 	h.refund = h.o.str("id")
-	h.refs = refs{charge: h.o.id("charge")}
-	h.Object = h.refs.charge // the Dashboard shows a refund on its payment
+	h.refs = Needs{Charge: h.o.id("charge")}
+	h.Object = h.refs.Charge // the Dashboard shows a refund on its payment
 }
 
 // decodeFirstInvoice reads a paid invoice: what was paid, for which plan,
@@ -393,10 +413,10 @@ func decodeFirstInvoice(h *Happening) {
 	h.Currency = strings.ToLower(h.o.str("currency"))
 	h.Customer = h.o.text("customer_email")
 	h.Reason = h.o.text("billing_reason")
-	h.refs = refs{customer: customerOf(h.o), invoice: h.o.str("id")}
+	h.refs = Needs{Customer: customerOf(h.o), Invoice: h.o.str("id")}
 	if line := h.o.first("lines"); line.sub("price") != nil {
 		h.Plan = priceOf(line.sub("price"), line)
-		h.refs.product = line.sub("price").id("product")
+		h.refs.Product = line.sub("price").id("product")
 	}
 	h.invoice.subtotal, _ = h.o.num("subtotal")
 	for _, d := range h.o.list("total_discount_amounts") {
@@ -409,14 +429,14 @@ func decodeFirstInvoice(h *Happening) {
 	}
 	if h.o.has("charge") {
 		outOfBand, _ := h.o.boolean("paid_out_of_band")
-		h.invoice.paidWith = paidWithOf(h.o.id("charge"), outOfBand)
+		h.invoice.paidWith = PaidWith(h.o.id("charge"), outOfBand)
 	}
 }
 
-// paidWithOf says how an invoice was paid, from its charge and
+// PaidWith says how an invoice was paid, from its charge and
 // paid_out_of_band (versions before basil, and every read through
 // stripe-go, which asks for 2023-10-16).
-func paidWithOf(charge string, outOfBand bool) string {
+func PaidWith(charge string, outOfBand bool) string {
 	switch {
 	case charge != "":
 		return paidByCharge
@@ -476,7 +496,7 @@ func decodeSubscription(h *Happening) {
 	h.Plan = priceOf(p, item)
 	h.Amount, h.Currency = h.Plan.Amount*max(h.Plan.Quantity, 1), h.Plan.Currency
 	h.Product = p.text("nickname") // until the product's name is read
-	h.refs = refs{customer: customerOf(h.o), product: p.id("product")}
+	h.refs = Needs{Customer: customerOf(h.o), Product: p.id("product")}
 }
 
 // customerOf is the customer an object names: customer, or where Accounts

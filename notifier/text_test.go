@@ -262,7 +262,7 @@ func TestMinimumIsTypedWithDecimals(t *testing.T) {
 		below    bool
 	}{{549, "usd", true}, {550, "usd", false}, {5, "jpy", true}, {6, "jpy", false}, {5499, "kwd", true}, {5500, "kwd", false}} {
 		h := Happening{Amount: tc.amount, Currency: tc.currency}
-		if got := belowMinimum(h, 5500); got != tc.below {
+		if got := h.Below(5500); got != tc.below {
 			t.Errorf("%d %s below 5.50: %v", tc.amount, tc.currency, got)
 		}
 	}

@@ -18,7 +18,7 @@ import (
 	"github.com/cashbell/cashbell/accounts"
 	"github.com/cashbell/cashbell/internal/local"
 	"github.com/cashbell/cashbell/internal/wiring"
-	"github.com/cashbell/cashbell/notifier"
+	"github.com/cashbell/cashbell/notifier/poller"
 )
 
 // Env is everything the command line touches, so tests can run it in-process.
@@ -38,7 +38,7 @@ type Env struct {
 	// Version is the app's version, from FyneApp.toml.
 	Version string
 	// Sink delivers notifications; the desktop's when nil.
-	Sink notifier.Sink
+	Sink poller.Sink
 	// Keyring keeps keys; the system keyring when nil.
 	Keyring accounts.Keyring
 	// Exit ends the process, for a GUI that cannot end its own loop; os.Exit

@@ -11,8 +11,8 @@ import (
 	"github.com/cashbell/cashbell/internal/stripesim"
 	"github.com/cashbell/cashbell/internal/testsupport/testproc"
 	"github.com/cashbell/cashbell/internal/testsupport/testworld"
-	"github.com/cashbell/cashbell/notifier"
 	"github.com/cashbell/cashbell/notifier/desktop"
+	"github.com/cashbell/cashbell/notifier/poller"
 )
 
 type nopSink struct{}
@@ -23,7 +23,7 @@ func (nopSink) Notify(context.Context, desktop.Notification) (uint32, error) { r
 // under -race this proves the demo connector is handed over safely.
 func TestDemoComesAndGoesWhilePollersRun(t *testing.T) {
 	w := testworld.New(t)
-	svc := notifier.New(notifier.Options{Store: w.Store, Accounts: w.Reg, Sink: nopSink{}, Interval: 5 * time.Millisecond,
+	svc := poller.New(poller.Options{Store: w.Store, Accounts: w.Reg, Sink: nopSink{}, Interval: 5 * time.Millisecond,
 		InitialBackoff: time.Millisecond, MaxBackoff: 5 * time.Millisecond})
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})

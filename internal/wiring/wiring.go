@@ -25,8 +25,8 @@ import (
 	"github.com/cashbell/cashbell/assets"
 	"github.com/cashbell/cashbell/internal/atomicfile"
 	"github.com/cashbell/cashbell/internal/demo"
-	"github.com/cashbell/cashbell/notifier"
 	"github.com/cashbell/cashbell/notifier/desktop"
+	"github.com/cashbell/cashbell/notifier/poller"
 	"github.com/cashbell/cashbell/notifier/store"
 )
 
@@ -36,7 +36,7 @@ type Config struct {
 	Logger   *slog.Logger
 	Notice   io.Writer        // where a sentence about a damaged store goes
 	Logo     []byte           // the bundled account logo (PNG)
-	Sink     notifier.Sink    // the desktop's when nil
+	Sink     poller.Sink      // the desktop's when nil
 	Keyring  accounts.Keyring // the system keyring when nil
 	Interval time.Duration    // overrides the stored poll interval when not zero
 	Exit     func(code int)   // os.Exit when nil
@@ -52,7 +52,7 @@ type Main struct {
 	Store    *store.Store
 	Vault    *accounts.Vault
 	Registry *accounts.Registry
-	Service  *notifier.Service
+	Service  *poller.Service
 
 	logo []byte
 	exit func(code int)
@@ -61,7 +61,7 @@ type Main struct {
 	demo      *demo.Demo // running, or nil
 	closed    chan struct{}
 	closeOnce sync.Once
-	sink      notifier.Sink
+	sink      poller.Sink
 }
 
 // Actions receives the notifications the user clicked, where the sink
@@ -128,7 +128,7 @@ func Open(ctx context.Context, cfg Config) (*Main, error) {
 	}
 	m := &Main{Dirs: dirs, Logger: cfg.Logger, Store: store, Vault: vault, Registry: reg, logo: cfg.Logo, exit: cfg.Exit, closed: make(chan struct{}),
 		sink: sink,
-		Service: notifier.New(notifier.Options{Store: store, Accounts: reg, Sink: sink, Interval: cfg.Interval, Logger: cfg.Logger, Icon: icon,
+		Service: poller.New(poller.Options{Store: store, Accounts: reg, Sink: sink, Interval: cfg.Interval, Logger: cfg.Logger, Icon: icon,
 			AlertIcon: alert})}
 	return m, nil
 }

@@ -24,8 +24,8 @@ import (
 	"github.com/cashbell/cashbell/internal/stripesim"
 	"github.com/cashbell/cashbell/internal/testsupport/fakestripe"
 	"github.com/cashbell/cashbell/internal/testsupport/testworld"
-	"github.com/cashbell/cashbell/notifier"
 	"github.com/cashbell/cashbell/notifier/desktop"
+	"github.com/cashbell/cashbell/notifier/poller"
 )
 
 type recorded struct {
@@ -118,7 +118,7 @@ func exercise(t *testing.T, base string, sim *fakestripe.Stripe) {
 		}
 		ids = append(ids, res.Account.ID)
 	}
-	svc := notifier.New(notifier.Options{Store: store, Accounts: reg, Sink: nopSink{}})
+	svc := poller.New(poller.Options{Store: store, Accounts: reg, Sink: nopSink{}})
 	for i, acct := range []string{platform, shop} {
 		g := sim.Generator(acct, false, 5)
 		if err := svc.Poll(ctx, ids[i]); err != nil {

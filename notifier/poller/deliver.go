@@ -1,17 +1,17 @@
-package notifier
+package poller
 
 import (
 	"context"
 	"fmt"
 	"maps"
 	"slices"
-	"strings"
 
 	"github.com/stripe/stripe-go/v76"
 	"github.com/stripe/stripe-go/v76/client"
 
 	"github.com/cashbell/cashbell/accounts"
 	"github.com/cashbell/cashbell/internal/safetext"
+	"github.com/cashbell/cashbell/notifier"
 	"github.com/cashbell/cashbell/notifier/desktop"
 	"github.com/cashbell/cashbell/notifier/store"
 )
@@ -47,7 +47,7 @@ func (s *Service) deliver(ctx context.Context, a accounts.Account, c *client.API
 	}
 	now := s.now()
 	silenced := set.Paused(now) || set.Quiet(now.Local()) || a.Muted
-	src := Source{Name: a.Name, Live: a.Live(), Connected: a.ConnectedID()}
+	src := notifier.Source{Name: a.Name, Live: a.Live(), Connected: a.ConnectedID()}
 	marks := make(map[string]store.Mark, len(pending))
 	keys := map[string]string{} // event id → the happening it tells, where several events can
 	claimed := map[string]bool{}
@@ -58,22 +58,22 @@ func (s *Service) deliver(ctx context.Context, a accounts.Account, c *client.API
 		}
 		return claimed[key]
 	}
-	chosen := make([]Happening, 0, len(pending))
+	chosen := make([]notifier.Happening, 0, len(pending))
 	for _, e := range pending {
-		if slices.Contains(settlements, e.Type) {
+		if notifier.IsSettlement(e.Type) {
 			s.settlement(ctx, c, params, a, e)
 			marks[e.ID] = store.MarkSilent
 			continue
 		}
-		h := Decode(e, src)
+		h := notifier.Decode(e, src)
 		if !h.Notifies() {
 			marks[e.ID] = store.MarkSkipped
 			continue
 		}
-		if h.pending() { // what it is, or its amount, is not in the event: learn it before judging
+		if h.Pending() { // what it is, or its amount, is not in the event: learn it before judging
 			var d store.Facts
 			h, d = s.enrich(ctx, c, params, a, h)
-			s.keep(ctx, a, h, d)
+			s.keep(ctx, a, h.Object, d)
 			if !h.Notifies() {
 				marks[e.ID] = store.MarkSkipped
 				continue
@@ -82,13 +82,13 @@ func (s *Service) deliver(ctx context.Context, a accounts.Account, c *client.API
 		// Several events can tell one happening (a refund): the first one
 		// tells it, even while notifications are held back, and the others
 		// repeat it.
-		if picked, ok := h.pickRefund(told); !ok {
+		if picked, ok := h.PickRefund(told); !ok {
 			marks[e.ID] = store.MarkRepeat
 			continue
 		} else if picked {
 			// Activity and `cashbell events` show this refund's amount, not
 			// the charge's running total.
-			s.keep(ctx, a, Happening{Object: e.ID}, store.Facts{Amount: h.Amount, Currency: h.Currency, Refund: h.refund})
+			s.keep(ctx, a, e.ID, store.Facts{Amount: h.Amount, Currency: h.Currency, Refund: h.RefundID()})
 		}
 		if k := h.Key(); k != "" {
 			if told(k) {
@@ -97,13 +97,13 @@ func (s *Service) deliver(ctx context.Context, a accounts.Account, c *client.API
 			}
 			claimed[k], keys[e.ID] = true, k
 		}
-		if silenced || !set.Enabled(h.Kind.ID) || belowMinimum(h, set.Minimum) {
+		if silenced || !set.Enabled(h.Kind.ID) || h.Below(set.Minimum) {
 			marks[e.ID] = store.MarkSkipped
 			continue
 		}
 		chosen = append(chosen, h)
 	}
-	opt := TextOptions{Money: s.opts.Money, HideAmounts: set.HideAmounts}
+	opt := notifier.TextOptions{Money: s.opts.Money, HideAmounts: set.HideAmounts}
 	good := chosen[:0] // filtered in place: bad news is told as it is met
 	var out []desktop.Notification
 	for _, h := range chosen {
@@ -121,15 +121,15 @@ func (s *Service) deliver(ctx context.Context, a accounts.Account, c *client.API
 		marks[h.Event.ID] = store.MarkNotified
 		var d store.Facts
 		h, d = s.enrich(ctx, c, params, a, h)
-		s.keep(ctx, a, h, d)
+		s.keep(ctx, a, h.Object, d)
 		t := h.Text(opt)
 		out = append(out, desktop.Notification{Title: t.Title, Body: t.Body, Icon: s.opts.AlertIcon, Account: a.ID, EventID: h.Event.ID,
 			URL: h.Link, Urgent: true, Sound: set.Rings(h.Kind.ID, h.Kind.Rings), Events: []string{h.Event.ID}})
 	}
 	if more := markedAs(marks, store.MarkSummarised); len(more) > 0 {
-		out = append(out, desktop.Notification{Title: fmt.Sprintf("%d more problems — %s", len(more), accountName(safetext.Clean(a.Name))),
+		out = append(out, desktop.Notification{Title: fmt.Sprintf("%d more problems — %s", len(more), notifier.AccountName(safetext.Clean(a.Name))),
 			Body: "Open Cashbell's Activity window to see each one.", Icon: s.opts.AlertIcon, Account: a.ID, Urgent: true,
-			Burst: true, URL: DashboardHome(src), Events: more})
+			Burst: true, URL: notifier.DashboardHome(src), Events: more})
 	}
 	var tell *desktop.Notification
 	if len(good) > 0 {
@@ -137,21 +137,21 @@ func (s *Service) deliver(ctx context.Context, a accounts.Account, c *client.API
 		newest := good[len(good)-1]
 		var d store.Facts
 		newest, d = s.enrich(ctx, c, params, a, newest)
-		s.keep(ctx, a, newest, d)
+		s.keep(ctx, a, newest.Object, d)
 		good[len(good)-1] = newest
 		b := s.burstFor(a.ID, now)
 		rings := false
 		ids := make([]string, 0, len(good))
 		for _, h := range good {
-			b.add(h)
+			b.Add(h)
 			marks[h.Event.ID] = store.MarkSummarised
 			rings = rings || set.Rings(h.Kind.ID, h.Kind.Rings)
 			ids = append(ids, h.Event.ID)
 		}
-		t := b.text(a.Name, opt)
+		t := b.Text(a.Name, opt)
 		tell = &desktop.Notification{Title: t.Title, Body: t.Body, Icon: s.icon(a), Account: a.ID, Replaces: b.id, Sound: rings,
-			Burst: true, URL: DashboardHome(src), Events: ids}
-		if b.n == 1 {
+			Burst: true, URL: notifier.DashboardHome(src), Events: ids}
+		if b.N == 1 {
 			marks[newest.Event.ID] = store.MarkNotified
 			t = newest.Text(opt)
 			tell.Title, tell.Body, tell.EventID, tell.URL, tell.Burst = t.Title, t.Body, newest.Event.ID, newest.Link, false
@@ -225,11 +225,11 @@ func (s *Service) shown(err error) {
 }
 
 // keep stores what enrichment learnt about a happening's object.
-func (s *Service) keep(ctx context.Context, a accounts.Account, h Happening, d store.Facts) {
+func (s *Service) keep(ctx context.Context, a accounts.Account, object string, d store.Facts) {
 	if d == (store.Facts{}) {
 		return
 	}
-	if err := s.store.SaveFacts(ctx, a.ID, h.Object, d); err != nil {
+	if err := s.store.SaveFacts(ctx, a.ID, object, d); err != nil {
 		s.log.Warn("details not kept", "account", a.ID, "err", err)
 	}
 }
@@ -238,13 +238,12 @@ func (s *Service) keep(ctx context.Context, a accounts.Account, h Happening, d s
 // came after the sale was told (charge.updated with a balance_transaction
 // that was null), and keeps them with the charge.
 func (s *Service) settlement(ctx context.Context, c *client.API, params stripe.Params, a accounts.Account, e store.Event) {
-	o, prev := parseObj(e.Object), parseObj(e.Previous)
-	txn := o.id("balance_transaction")
-	if txn == "" || !prev.has("balance_transaction") || prev.id("balance_transaction") != "" || slices.Contains(a.Missing, accounts.PermBalanceTransactionRead) {
+	charge, txn := notifier.Settlement(e)
+	if txn == "" || slices.Contains(a.Missing, accounts.PermBalanceTransactionRead) {
 		return
 	}
 	if d := s.settle(ctx, c, params, a, txn, store.Facts{}); d.NetCur != "" {
-		s.keep(ctx, a, Happening{Object: o.str("id")}, d)
+		s.keep(ctx, a, charge, d)
 	}
 }
 
@@ -253,17 +252,4 @@ func (s *Service) icon(a accounts.Account) string {
 		return a.Logo
 	}
 	return s.opts.Icon
-}
-
-// belowMinimum compares exactly: the amount in minor units against the
-// minimum in thousandths of the currency's main unit.
-func belowMinimum(h Happening, milli int64) bool {
-	if milli <= 0 || !h.HasAmount() {
-		return false
-	}
-	amount := h.Amount
-	for range 3 - stripeDigits(strings.ToUpper(h.Currency)) {
-		amount *= 10
-	}
-	return amount < milli
 }

@@ -1,4 +1,4 @@
-package notifier_test
+package poller_test
 
 import (
 	"bytes"
@@ -21,6 +21,7 @@ import (
 	"github.com/cashbell/cashbell/internal/testsupport/testworld"
 	"github.com/cashbell/cashbell/notifier"
 	"github.com/cashbell/cashbell/notifier/desktop"
+	"github.com/cashbell/cashbell/notifier/poller"
 	"github.com/cashbell/cashbell/notifier/store"
 )
 
@@ -32,7 +33,7 @@ type world struct {
 	sim   *fakestripe.Stripe
 	store *store.Store
 	reg   *accounts.Registry
-	svc   *notifier.Service
+	svc   *poller.Service
 	gen   *stripesim.Generator
 	acct  accounts.Account
 	dir   string
@@ -43,9 +44,9 @@ type world struct {
 
 // apart moves the service's clock on past a burst, so that what happens
 // next is told on its own, as if minutes later.
-func (w *world) apart() { w.offset.Add(int64(notifier.BurstWindow + time.Second)) }
+func (w *world) apart() { w.offset.Add(int64(poller.BurstWindow + time.Second)) }
 
-type option func(*notifier.Options)
+type option func(*poller.Options)
 
 func newWorld(t testing.TB, perms []string, opts ...option) *world {
 	return newWorldWith(t, stripesim.Options{}, perms, opts...)
@@ -72,14 +73,14 @@ func newWorldAt(t testing.TB, simOpts stripesim.Options, spec stripesim.AccountS
 	w := &world{sim: sim, store: store, reg: reg, gen: sim.Generator(id, false, 42), acct: res.Account, dir: dir}
 	w.desktop = desktop.New()
 	w.desktop.SoundFile = "/usr/share/sounds/cashbell-bell.wav"
-	o := notifier.Options{Store: store, Accounts: reg, Sink: w.desktop, Money: notifier.NewMoney("en-US"),
+	o := poller.Options{Store: store, Accounts: reg, Sink: w.desktop, Money: notifier.NewMoney("en-US"),
 		Now:  func() time.Time { return time.Now().Add(time.Duration(w.offset.Load())) },
 		Icon: "/usr/share/icons/cashbell.png", AlertIcon: "/usr/share/icons/cashbell-alert.png", InitialBackoff: 5 * time.Millisecond, MaxBackoff: 40 * time.Millisecond,
 		Interval: 20 * time.Millisecond}
 	for _, f := range opts {
 		f(&o)
 	}
-	w.svc = notifier.New(o)
+	w.svc = poller.New(o)
 	return w
 }
 
@@ -142,8 +143,8 @@ func TestTheFirstImportFillsTheMonth(t *testing.T) {
 	if err := w.svc.Poll(ctx, w.acct.ID); err == nil {
 		t.Fatal("a poll whose refill failed reported no error")
 	}
-	if n, _ := w.store.Count(ctx, w.acct.ID); n <= notifier.FirstImport {
-		t.Fatalf("stored %d before the refill failed, want the first %d and a page more", n, notifier.FirstImport)
+	if n, _ := w.store.Count(ctx, w.acct.ID); n <= poller.FirstImport {
+		t.Fatalf("stored %d before the refill failed, want the first %d and a page more", n, poller.FirstImport)
 	}
 	w.gen.Sale(stripesim.Sale{Amount: 4900, Currency: "usd", Email: "new@example.com"})
 	w.poll(t)
@@ -297,8 +298,8 @@ func TestBurstIsOneNotificationAndBadNewsStandsApart(t *testing.T) {
 		w.gen.FailedCharge(stripesim.Sale{Amount: 100, Currency: "usd"}, "Your card was declined.")
 	}
 	w.poll(t)
-	got = settle(notifier.MaxBadNews + 1)
-	if len(got) != notifier.MaxBadNews+1 || got[notifier.MaxBadNews].Summary != "3 more problems — Acme" || got[notifier.MaxBadNews].Urgency() != 2 {
+	got = settle(poller.MaxBadNews + 1)
+	if len(got) != poller.MaxBadNews+1 || got[poller.MaxBadNews].Summary != "3 more problems — Acme" || got[poller.MaxBadNews].Urgency() != 2 {
 		t.Fatalf("%d notifications, last %+v", len(got), got[len(got)-1])
 	}
 }
@@ -510,7 +511,7 @@ func TestRebuildAfterDamageIsSilentAndCovers30Days(t *testing.T) {
 // said too.
 func TestNotificationServiceDownLosesNoEvents(t *testing.T) {
 	var logs bytes.Buffer
-	w := newWorld(t, stripesim.AllPermissions, func(o *notifier.Options) {
+	w := newWorld(t, stripesim.AllPermissions, func(o *poller.Options) {
 		o.Logger = slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelInfo}))
 	})
 	w.poll(t)
@@ -599,7 +600,7 @@ func TestNewerAPIFieldsAreKeptAndDoNotBreakTheText(t *testing.T) {
 // A page that says there is more but repeats itself stops the poll with a
 // clear error after two requests, instead of asking for ever.
 func TestACursorThatDoesNotMoveIsDetected(t *testing.T) {
-	w := newWorld(t, stripesim.AllPermissions, func(o *notifier.Options) { o.InitialBackoff, o.MaxBackoff = 100*time.Millisecond, 200*time.Millisecond })
+	w := newWorld(t, stripesim.AllPermissions, func(o *poller.Options) { o.InitialBackoff, o.MaxBackoff = 100*time.Millisecond, 200*time.Millisecond })
 	w.poll(t)
 	for range 120 {
 		w.gen.Sale(stripesim.Sale{Amount: 100, Currency: "usd"})
@@ -607,7 +608,7 @@ func TestACursorThatDoesNotMoveIsDetected(t *testing.T) {
 	w.sim.Inject(fakestripe.Fault{Kind: fakestripe.RepeatPage, Path: "/v1/events", Times: -1})
 	before := w.sim.RequestsTo("/v1/events")
 	err := w.svc.Poll(context.Background(), w.acct.ID)
-	if !errors.Is(err, notifier.ErrCursorStuck) {
+	if !errors.Is(err, poller.ErrCursorStuck) {
 		t.Fatalf("poll: %v, want ErrCursorStuck", err)
 	}
 	if n := w.sim.RequestsTo("/v1/events") - before; n != 2 {
@@ -645,7 +646,7 @@ func TestAHugeEventIsTrimmed(t *testing.T) {
 	if len(evs) != 1 || evs[0].ID != id {
 		t.Fatalf("stored %+v", evs)
 	}
-	if n := len(evs[0].Object); n > notifier.MaxEventObject {
+	if n := len(evs[0].Object); n > poller.MaxEventObject {
 		t.Fatalf("stored object of %d bytes", n)
 	}
 	got := settle(1)

@@ -1,4 +1,4 @@
-package notifier
+package poller
 
 import (
 	"context"
@@ -9,6 +9,7 @@ import (
 	"github.com/stripe/stripe-go/v76/client"
 
 	"github.com/cashbell/cashbell/accounts"
+	"github.com/cashbell/cashbell/notifier"
 	"github.com/cashbell/cashbell/notifier/store"
 )
 
@@ -17,7 +18,7 @@ import (
 // to be kept with the object. Reads go through stripe-go, which asks for
 // 2023-10-16, so each object comes in that version's shape whatever the
 // account's version (a charge still names its invoice there).
-func (s *Service) enrich(ctx context.Context, c *client.API, base stripe.Params, a accounts.Account, h Happening) (Happening, store.Facts) {
+func (s *Service) enrich(ctx context.Context, c *client.API, base stripe.Params, a accounts.Account, h notifier.Happening) (notifier.Happening, store.Facts) {
 	var d store.Facts
 	missing := map[string]bool{}
 	for _, m := range a.Missing {
@@ -29,18 +30,18 @@ func (s *Service) enrich(ctx context.Context, c *client.API, base stripe.Params,
 			s.log.Debug("detail not read", "what", what, "account", a.ID, "err", accounts.Classify(err))
 		}
 	}
-	r := h.refs
-	if r.charge != "" && !missing[accounts.PermChargeRead] {
+	r := h.Needs()
+	if r.Charge != "" && !missing[accounts.PermChargeRead] {
 		p := &stripe.ChargeParams{Params: params()}
-		if ch, err := c.Charges.Get(r.charge, p); err == nil {
+		if ch, err := c.Charges.Get(r.Charge, p); err == nil {
 			if h.Currency == "" {
 				d.Amount, d.Currency = ch.Amount, string(ch.Currency)
 			}
-			if r.invoice == "" && ch.Invoice != nil {
-				r.invoice = ch.Invoice.ID
+			if r.Invoice == "" && ch.Invoice != nil {
+				r.Invoice = ch.Invoice.ID
 			}
-			if r.customer == "" && ch.Customer != nil {
-				r.customer = ch.Customer.ID
+			if r.Customer == "" && ch.Customer != nil {
+				r.Customer = ch.Customer.ID
 			}
 			if ch.BillingDetails != nil && ch.BillingDetails.Email != "" {
 				d.Email = ch.BillingDetails.Email
@@ -48,15 +49,15 @@ func (s *Service) enrich(ctx context.Context, c *client.API, base stripe.Params,
 					d.Country = ch.BillingDetails.Address.Country
 				}
 			}
-			if h.Kind != nil && (h.Kind.ID == KindRefund || h.Kind.ID == KindFailedRefund) {
+			if h.Kind != nil && (h.Kind.ID == notifier.KindRefund || h.Kind.ID == notifier.KindFailedRefund) {
 				d.Refunded, d.Charged = ch.AmountRefunded, ch.Amount
 			}
 		} else {
 			logErr("charge", err)
 		}
 	}
-	var refunds []refundSeen
-	if r.lastRefund && !missing[accounts.PermChargeRead] {
+	var refunds []notifier.Refund
+	if r.Refunds && !missing[accounts.PermChargeRead] {
 		// charge.refunded carries the running total and names no refund: the
 		// charge's refunds (List refunds, newest first; charge: "Only return
 		// refunds for the charge specified") say which it can be.
@@ -66,25 +67,25 @@ func (s *Service) enrich(ctx context.Context, c *client.API, base stripe.Params,
 		it := c.Refunds.List(lp)
 		for it.Next() {
 			re := it.Refund()
-			refunds = append(refunds, refundSeen{id: re.ID, amount: re.Amount, currency: string(re.Currency), created: re.Created})
+			refunds = append(refunds, notifier.Refund{ID: re.ID, Amount: re.Amount, Currency: string(re.Currency), Created: re.Created})
 		}
 		logErr("refund", it.Err())
 	}
-	if r.customer != "" && h.Customer == "" && d.Email == "" && !missing[accounts.PermCustomerRead] {
-		if got, err := s.customer(ctx, c, params(), r.customer); err == nil {
+	if r.Customer != "" && h.Customer == "" && d.Email == "" && !missing[accounts.PermCustomerRead] {
+		if got, err := s.customer(ctx, c, params(), r.Customer); err == nil {
 			d.Email, d.Name, d.Country = got.Email, got.who(), got.Address.Country
 		} else {
 			logErr("customer", err)
 		}
 	}
-	if r.balanceTxn != "" && !missing[accounts.PermBalanceTransactionRead] {
-		d = s.settle(ctx, c, base, a, r.balanceTxn, d)
+	if r.BalanceTxn != "" && !missing[accounts.PermBalanceTransactionRead] {
+		d = s.settle(ctx, c, base, a, r.BalanceTxn, d)
 	}
-	if r.invoice != "" && !missing[accounts.PermInvoiceRead] {
+	if r.Invoice != "" && !missing[accounts.PermInvoiceRead] {
 		p := &stripe.InvoiceParams{Params: params()}
-		if inv, err := c.Invoices.Get(r.invoice, p); err == nil {
+		if inv, err := c.Invoices.Get(r.Invoice, p); err == nil {
 			d.Reason = string(inv.BillingReason)
-			d.PaidWith = paidWithOf(idOf(inv.Charge), inv.PaidOutOfBand)
+			d.PaidWith = notifier.PaidWith(idOf(inv.Charge), inv.PaidOutOfBand)
 			for _, da := range inv.TotalDiscountAmounts {
 				d.Discount += da.Amount
 			}
@@ -98,18 +99,18 @@ func (s *Service) enrich(ctx context.Context, c *client.API, base stripe.Params,
 						Interval: string(line.Price.Recurring.Interval), Quantity: line.Quantity}
 				}
 				if line.Price.Product != nil {
-					r.product = line.Price.Product.ID
+					r.Product = line.Price.Product.ID
 				}
 			}
 		} else {
 			logErr("invoice", err)
 		}
 	}
-	if r.product != "" {
-		d.Product = s.productName(ctx, c, base, a, r.product, missing)
+	if r.Product != "" {
+		d.Product = s.productName(ctx, c, base, a, r.Product, missing)
 	}
 	h = h.With(d)
-	h.refunds = refunds
+	h.SetRefunds(refunds)
 	return h, d
 }
 

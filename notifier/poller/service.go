@@ -1,4 +1,4 @@
-package notifier
+package poller
 
 import (
 	"context"
@@ -11,6 +11,7 @@ import (
 	"github.com/stripe/stripe-go/v76/client"
 
 	"github.com/cashbell/cashbell/accounts"
+	"github.com/cashbell/cashbell/notifier"
 	"github.com/cashbell/cashbell/notifier/store"
 )
 
@@ -46,7 +47,7 @@ type Options struct {
 	Interval time.Duration // overrides the stored setting when not zero (--interval)
 	Now      func() time.Time
 	Logger   *slog.Logger
-	Money    *Money
+	Money    *notifier.Money
 	Icon     string // the bundled logo, for accounts without one
 	// AlertIcon is the icon of bad news (a red bell), a PNG file.
 	AlertIcon string
@@ -86,7 +87,7 @@ func New(opts Options) *Service {
 		opts.Logger = slog.New(slog.DiscardHandler)
 	}
 	if opts.Money == nil {
-		opts.Money = NewMoney("")
+		opts.Money = notifier.NewMoney("")
 	}
 	if opts.MaxBackoff == 0 {
 		opts.MaxBackoff = 5 * time.Minute

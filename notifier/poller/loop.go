@@ -1,4 +1,4 @@
-package notifier
+package poller
 
 import (
 	"context"
@@ -11,6 +11,7 @@ import (
 
 	"github.com/cashbell/cashbell/accounts"
 	"github.com/cashbell/cashbell/internal/safetext"
+	"github.com/cashbell/cashbell/notifier"
 	"github.com/cashbell/cashbell/notifier/desktop"
 	"github.com/cashbell/cashbell/notifier/store"
 )
@@ -160,7 +161,7 @@ func (s *Service) keyRefused(ctx context.Context, id string, cause error) {
 	}
 	s.log.Error("key refused; polling stopped for this account", "account", id, "key", a.KeyMasked, "err", cause)
 	s.changed(id)
-	name := accountName(safetext.Clean(a.Name))
+	name := notifier.AccountName(safetext.Clean(a.Name))
 	n := desktop.Notification{
 		Title:   "Stripe key stopped working — " + name,
 		Body:    fmt.Sprintf("Stripe refused the key %s. Open Cashbell's Preferences to check it again or add a new key.", a.KeyMasked),

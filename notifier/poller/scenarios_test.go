@@ -1,4 +1,4 @@
-package notifier_test
+package poller_test
 
 import (
 	"context"

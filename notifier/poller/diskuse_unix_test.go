@@ -1,6 +1,6 @@
 //go:build unix
 
-package notifier_test
+package poller_test
 
 import (
 	"os"

@@ -1,4 +1,4 @@
-package notifier_test
+package poller_test
 
 import (
 	"context"
@@ -17,6 +17,7 @@ import (
 	"github.com/cashbell/cashbell/internal/testsupport/fakestripe"
 	"github.com/cashbell/cashbell/internal/testsupport/testproc"
 	"github.com/cashbell/cashbell/notifier"
+	"github.com/cashbell/cashbell/notifier/poller"
 	"github.com/cashbell/cashbell/notifier/store"
 )
 
@@ -43,7 +44,7 @@ func BenchmarkRequestsPerIdlePoll(b *testing.B) {
 
 func BenchmarkNotificationLatency(b *testing.B) {
 	interval := 250 * time.Millisecond
-	w := newWorld(b, stripesim.AllPermissions, func(o *notifier.Options) { o.Interval = interval })
+	w := newWorld(b, stripesim.AllPermissions, func(o *poller.Options) { o.Interval = interval })
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() { _ = w.svc.Run(ctx); close(done) }()

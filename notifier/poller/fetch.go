@@ -1,4 +1,4 @@
-package notifier
+package poller
 
 import (
 	"bytes"
@@ -15,6 +15,7 @@ import (
 	"github.com/stripe/stripe-go/v76/form"
 
 	"github.com/cashbell/cashbell/accounts"
+	"github.com/cashbell/cashbell/notifier"
 	"github.com/cashbell/cashbell/notifier/store"
 )
 
@@ -107,7 +108,7 @@ type rawEvent struct {
 }
 
 func (s *Service) listPage(ctx context.Context, c *client.API, base stripe.Params, p *stripe.EventListParams) (*eventPage, error) {
-	p.Types = stripe.StringSlice(ListedTypes())
+	p.Types = stripe.StringSlice(notifier.ListedTypes())
 	values := &form.Values{}
 	form.AppendTo(values, p)
 	params := base
