@@ -3,6 +3,7 @@ package notifier
 import (
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/cashbell/cashbell/internal/safetext"
 )
@@ -67,6 +68,26 @@ func (b *Tally) Text(account string, opt TextOptions) Text {
 		body = strings.Join(parts, " · ") + "\n" + latest
 	}
 	return Text{Title: title + " — " + AccountName(safetext.Clean(account)), Body: body}
+}
+
+// Problems is a running notification of one kind of bad news: "37 failed
+// payments in 5 min — Acme", the newest in the body. span is how long the
+// run has gone on; it reads in whole minutes, at least one.
+func (b *Tally) Problems(account string, span time.Duration, opt TextOptions) Text {
+	if opt.Money == nil {
+		opt.Money = NewMoney("en-US")
+	}
+	noun := "problems"
+	if k := b.newest.Kind; k != nil {
+		noun = k.Many
+	}
+	minutes := max(1, int((span+time.Minute-1)/time.Minute))
+	title := fmt.Sprintf("%d %s in %d min", b.N, noun, minutes)
+	latest := "Latest: " + joinNonEmpty(" · ", b.newest.Headline(opt), b.newest.Body(opt))
+	if t := b.totals[b.newest.Kind]; len(t) > 0 && !opt.HideAmounts {
+		latest = t.Format(opt.Money) + " in all\n" + latest
+	}
+	return Text{Title: title + " — " + AccountName(safetext.Clean(account)), Body: latest}
 }
 
 // Burst is the text of one notification for several happenings of an

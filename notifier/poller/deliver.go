@@ -1,8 +1,8 @@
 package poller
 
 import (
+	"cmp"
 	"context"
-	"fmt"
 	"maps"
 	"slices"
 
@@ -10,7 +10,6 @@ import (
 	"github.com/stripe/stripe-go/v76/client"
 
 	"github.com/cashbell/cashbell/accounts"
-	"github.com/cashbell/cashbell/internal/safetext"
 	"github.com/cashbell/cashbell/notifier"
 	"github.com/cashbell/cashbell/notifier/desktop"
 	"github.com/cashbell/cashbell/notifier/store"
@@ -31,9 +30,10 @@ type readier interface {
 	Ready(ctx context.Context) error
 }
 
-// deliver notifies an account's waiting events: each piece of bad news on
-// its own, and the good news as one notification that grows in place while
-// more arrives (a burst). A single happening reads as itself. Each event is
+// deliver notifies an account's waiting events: each kind of bad news as
+// one loud notification, and the good news as one more, each growing in
+// place while more arrives (a run: a burst). A single happening reads as
+// itself. Each event is
 // decoded once, and marked in the store just before the notification that
 // tells it is shown, so none is ever shown twice.
 func (s *Service) deliver(ctx context.Context, a accounts.Account, c *client.API, params stripe.Params) error {
@@ -104,61 +104,64 @@ func (s *Service) deliver(ctx context.Context, a accounts.Account, c *client.API
 		chosen = append(chosen, h)
 	}
 	opt := notifier.TextOptions{Money: s.opts.Money, HideAmounts: set.HideAmounts}
-	good := chosen[:0] // filtered in place: bad news is told as it is met
-	var out []desktop.Notification
+	// One running notification per kind of bad news, then one for the good
+	// news; each tells its happenings in order.
+	var runs [][]notifier.Happening
+	at := map[*notifier.Kind]int{}
 	for _, h := range chosen {
-		if !h.Kind.Bad {
-			good = append(good, h)
-			continue
+		k := h.Kind
+		if !k.Bad {
+			k = nil // the good news share one run
 		}
-		// Bad news stands alone, loud, until dismissed; past MaxBadNews in
-		// one poll (an attack of failed card tests) the rest are counted in
-		// one more notification that is just as loud.
-		if len(out) == MaxBadNews {
-			marks[h.Event.ID] = store.MarkSummarised
-			continue
+		i, ok := at[k]
+		if !ok {
+			i, at[k] = len(runs), len(runs)
+			runs = append(runs, nil)
 		}
-		marks[h.Event.ID] = store.MarkNotified
-		var d store.Facts
-		h, d = s.enrich(ctx, c, params, a, h)
-		s.keep(ctx, a, h.Object, d)
-		t := h.Text(opt)
-		out = append(out, desktop.Notification{Title: t.Title, Body: t.Body, Icon: s.opts.AlertIcon, Account: a.ID, EventID: h.Event.ID,
-			URL: h.Link, Urgent: true, Sound: set.Rings(h.Kind.ID, h.Kind.Rings), Events: []string{h.Event.ID}})
+		runs[i] = append(runs[i], h)
 	}
-	if more := markedAs(marks, store.MarkSummarised); len(more) > 0 {
-		out = append(out, desktop.Notification{Title: fmt.Sprintf("%d more problems — %s", len(more), notifier.AccountName(safetext.Clean(a.Name))),
-			Body: "Open Cashbell's Activity window to see each one.", Icon: s.opts.AlertIcon, Account: a.ID, Urgent: true,
-			Burst: true, URL: notifier.DashboardHome(src), Events: more})
-	}
-	var tell *desktop.Notification
-	if len(good) > 0 {
+	slices.SortStableFunc(runs, func(x, y []notifier.Happening) int { // bad news first
+		return cmp.Compare(b2i(!x[0].Kind.Bad), b2i(!y[0].Kind.Bad))
+	})
+	var out []desktop.Notification
+	var runKeys []string
+	for _, hs := range runs {
 		// Only the newest is shown in full, so only it is read in full.
-		newest := good[len(good)-1]
+		newest := hs[len(hs)-1]
 		var d store.Facts
 		newest, d = s.enrich(ctx, c, params, a, newest)
 		s.keep(ctx, a, newest.Object, d)
-		good[len(good)-1] = newest
-		b := s.burstFor(a.ID, now)
+		hs[len(hs)-1] = newest
+		bad := newest.Kind.Bad
+		key := a.ID
+		if bad {
+			key += "/" + newest.Kind.ID
+		}
+		b := s.burstFor(key, now)
 		rings := false
-		ids := make([]string, 0, len(good))
-		for _, h := range good {
+		ids := make([]string, 0, len(hs))
+		for _, h := range hs {
 			b.Add(h)
 			marks[h.Event.ID] = store.MarkSummarised
 			rings = rings || set.Rings(h.Kind.ID, h.Kind.Rings)
 			ids = append(ids, h.Event.ID)
 		}
-		t := b.Text(a.Name, opt)
-		tell = &desktop.Notification{Title: t.Title, Body: t.Body, Icon: s.icon(a), Account: a.ID, Replaces: b.id, Sound: rings,
+		n := desktop.Notification{Icon: s.icon(a), Account: a.ID, Replaces: b.id, Sound: rings,
 			Burst: true, URL: notifier.DashboardHome(src), Events: ids}
+		t := b.Text(a.Name, opt)
+		if bad {
+			// Bad news is loud and stays until dismissed, one per kind.
+			t = b.Problems(a.Name, now.Sub(b.started), opt)
+			n.Icon, n.Urgent = s.opts.AlertIcon, true
+		}
 		if b.N == 1 {
 			marks[newest.Event.ID] = store.MarkNotified
 			t = newest.Text(opt)
-			tell.Title, tell.Body, tell.EventID, tell.URL, tell.Burst = t.Title, t.Body, newest.Event.ID, newest.Link, false
+			n.EventID, n.URL, n.Burst = newest.Event.ID, newest.Link, false
 		}
-	}
-	if tell != nil {
-		out = append(out, *tell)
+		n.Title, n.Body = t.Title, t.Body
+		out = append(out, n)
+		runKeys = append(runKeys, key)
 	}
 	if r, ok := s.opts.Sink.(readier); ok && len(out) > 0 {
 		if err := r.Ready(ctx); err != nil {
@@ -190,23 +193,16 @@ func (s *Service) deliver(ctx context.Context, a accounts.Account, c *client.API
 		}
 		id, err := s.opts.Sink.Notify(ctx, n)
 		s.shown(err)
-		if tell != nil && i == len(out)-1 {
-			s.burstShown(a.ID, id) // 0 starts a new burst next time
-		}
+		s.burstShown(runKeys[i], id) // 0 starts a new run next time
 	}
 	return nil
 }
 
-// markedAs returns the ids of the events marked m, sorted.
-func markedAs(marks map[string]store.Mark, m store.Mark) []string {
-	var ids []string
-	for id, v := range marks {
-		if v == m {
-			ids = append(ids, id)
-		}
+func b2i(b bool) int {
+	if b {
+		return 1
 	}
-	slices.Sort(ids)
-	return ids
+	return 0
 }
 
 // shown logs a failure of the desktop's notifications once, not at every

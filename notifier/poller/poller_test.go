@@ -265,18 +265,16 @@ func TestBurstIsOneNotificationAndBadNewsStandsApart(t *testing.T) {
 		}
 	}
 	w.poll(t)
-	settle(3)
+	settle(2)
 	time.Sleep(100 * time.Millisecond) // nothing more should come
 	got := bus.Notifications()
-	if len(got) != 3 {
-		t.Fatalf("%d notifications for a burst of 250 sales and 2 failures, want 3", len(got))
+	if len(got) != 2 {
+		t.Fatalf("%d notifications for a burst of 250 sales and 2 failures, want 2", len(got))
 	}
-	for _, n := range got[:2] {
-		if n.Summary != "Payment failed · $49.00 — Acme" || n.Urgency() != 2 || n.Timeout != 0 || n.Icon != "/usr/share/icons/cashbell-alert.png" {
-			t.Fatalf("bad news: %q urgency %d timeout %d icon %q", n.Summary, n.Urgency(), n.Timeout, n.Icon)
-		}
+	if n := got[0]; n.Summary != "2 failed payments in 1 min — Acme" || n.Urgency() != 2 || n.Timeout != 0 || n.Icon != "/usr/share/icons/cashbell-alert.png" {
+		t.Fatalf("bad news: %q urgency %d timeout %d icon %q", n.Summary, n.Urgency(), n.Timeout, n.Icon)
 	}
-	last := got[2]
+	last := got[1]
 	if last.Summary != "250 sales · $2,000.00 + €500.00 — Acme" || !strings.HasPrefix(last.Body, "Latest: New sale · $10.00") || last.Urgency() != 1 {
 		t.Fatalf("burst %q / %q", last.Summary, last.Body)
 	}
@@ -288,19 +286,45 @@ func TestBurstIsOneNotificationAndBadNewsStandsApart(t *testing.T) {
 	for _, m := range marks {
 		counts[m]++
 	}
-	if counts[store.MarkNotified] != 2 || counts[store.MarkSummarised] != 250 {
+	if counts[store.MarkSummarised] != 252 {
 		t.Fatalf("marks %v", counts)
 	}
-	// An attack of failed card tests: five told on their own, the rest
-	// counted in one more, just as loud.
+	// An attack of failed card tests is one red notification per kind that
+	// counts, updating itself, with the newest in its body; a dispute
+	// beside it has its own.
 	bus.Reset()
+	w.apart()
 	for range 8 {
 		w.gen.FailedCharge(stripesim.Sale{Amount: 100, Currency: "usd"}, "Your card was declined.")
 	}
+	_, ch := w.gen.Sale(stripesim.Sale{Amount: 2500, Currency: "usd", Email: "dee@example.com"})
+	w.gen.Dispute(ch, "fraudulent")
 	w.poll(t)
-	got = settle(poller.MaxBadNews + 1)
-	if len(got) != poller.MaxBadNews+1 || got[poller.MaxBadNews].Summary != "3 more problems — Acme" || got[poller.MaxBadNews].Urgency() != 2 {
-		t.Fatalf("%d notifications, last %+v", len(got), got[len(got)-1])
+	got = settle(3) // the failures, the dispute, the sale
+	var failures, dispute testbus.Notification
+	for _, n := range got {
+		switch {
+		case strings.Contains(n.Summary, "failed payments"):
+			failures = n
+		case strings.HasPrefix(n.Summary, "New dispute"):
+			dispute = n
+		}
+	}
+	if failures.Summary != "8 failed payments in 1 min — Acme" || failures.Urgency() != 2 || !strings.Contains(failures.Body, "$8.00 in all") ||
+		!strings.Contains(failures.Body, "Latest: Payment failed · $1.00") {
+		t.Fatalf("the failures: %q / %q (urgency %d)", failures.Summary, failures.Body, failures.Urgency())
+	}
+	if dispute.Urgency() != 2 || dispute.Replaces != 0 {
+		t.Fatalf("the dispute: %+v", dispute)
+	}
+	bus.Reset()
+	for range 3 {
+		w.gen.FailedCharge(stripesim.Sale{Amount: 100, Currency: "usd"}, "Your card was declined.")
+	}
+	w.poll(t)
+	got = settle(1)
+	if len(got) != 1 || got[0].Replaces != failures.ID || got[0].Summary != "11 failed payments in 1 min — Acme" {
+		t.Fatalf("more failures: %+v", got)
 	}
 }
 

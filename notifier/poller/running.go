@@ -6,19 +6,16 @@ import (
 	"github.com/cashbell/cashbell/notifier"
 )
 
-// A burst is an account's good news told as one notification that updates
-// itself (the notification service's replaces_id) while more keeps coming,
-// instead of a stack of popups. It goes on while happenings come within
+// A burst is an account's good news, or one kind of its bad news, told as
+// one notification that updates itself (the notification service's
+// replaces_id) while more keeps coming, instead of a stack of popups: a
+// card-testing attack is one red notification that counts, not sixty. It goes on while happenings come within
 // BurstWindow of each other, for at most BurstLength, so that its count
 // never reads like a day's total.
 const (
 	BurstWindow = 2 * time.Minute
 	BurstLength = 15 * time.Minute
 )
-
-// MaxBadNews is how many pieces of bad news one poll of one account tells on
-// their own; the rest are counted in one more notification.
-const MaxBadNews = 5
 
 // burst is an account's running notification: its tally, and the id the
 // notification service gave it.

@@ -283,7 +283,7 @@ type shown struct {
 	calls  int
 }
 
-var moreProblems = regexp.MustCompile(`^(\d+) more problems — `)
+var runningProblems = regexp.MustCompile(`^(\d+) (.+) in \d+ min — `)
 
 // count holds the bus against the store and the simulator.
 func count(t *testing.T, path string, sim *fakestripe.Stripe, ids []string, got []testbus.Notification) *result {
@@ -421,8 +421,8 @@ func count(t *testing.T, path string, sim *fakestripe.Stripe, ids []string, got 
 	}
 
 	// Each notification's last text must say what its events were: a single
-	// happening as itself, a running one with its counts and totals, a
-	// summary of problems with their number.
+	// happening as itself, a running one with its counts and totals, a run
+	// of one kind of bad news with its number.
 	for id, s := range byID {
 		var hs []notifier.Happening
 		for _, e := range s.events {
@@ -435,15 +435,17 @@ func count(t *testing.T, path string, sim *fakestripe.Stripe, ids []string, got 
 		}
 		var want string
 		switch {
-		case moreProblems.MatchString(s.last.Summary):
-			want = moreProblems.FindStringSubmatch(s.last.Summary)[1]
-			if want != strconv.Itoa(len(hs)) {
-				r.disagree++
-				r.problem("notification %d says %q for %d problems", id, s.last.Summary, len(hs))
-			}
-			continue
 		case len(hs) == 1:
 			want = hs[0].Text(opt).Title
+		case hs[0].Kind != nil && hs[0].Kind.Bad:
+			// A run of one kind of bad news counts them: "37 failed
+			// payments in 5 min — Acme".
+			m := runningProblems.FindStringSubmatch(s.last.Summary)
+			if m == nil || m[1] != strconv.Itoa(len(hs)) || m[2] != hs[0].Kind.Many {
+				r.disagree++
+				r.problem("notification %d says %q for %d %s", id, s.last.Summary, len(hs), hs[0].Kind.Many)
+			}
+			continue
 		default:
 			want = notifier.Burst(hs[0].Account, hs, opt).Title
 		}
