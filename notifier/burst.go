@@ -34,40 +34,45 @@ func (b *Tally) Add(h Happening) {
 }
 
 // Text is "3 sales · $147.00 — Acme" with the newest in the body; for
-// several kinds, "5 events — Acme" with each kind's count and total first.
+// several kinds or currencies, "809 sales · 90 refunds — Acme" with each
+// kind's totals above the newest.
 func (b *Tally) Text(account string, opt TextOptions) Text {
 	if opt.Money == nil {
 		opt.Money = NewMoney("en-US")
 	}
-	var parts, titles []string
-	for _, k := range append(Kinds, nil) {
+	var counts, lines []string
+	for _, k := range Kinds {
 		n := b.counts[k]
 		if n == 0 {
 			continue
 		}
-		noun := "other event"
-		switch {
-		case k != nil && n == 1:
-			noun = k.One
-		case k != nil:
-			noun = k.Many
-		case n != 1:
-			noun += "s"
-		}
-		label, total := fmt.Sprintf("%d %s", n, noun), ""
+		label := Count(n, k.One, k.Many)
+		counts = append(counts, label)
 		if t := b.totals[k]; len(t) > 0 && !opt.HideAmounts {
-			total = t.Format(opt.Money)
+			lines = append(lines, label+": "+t.Format(opt.Money))
 		}
-		titles = append(titles, joinNonEmpty(" · ", label, total))
-		parts = append(parts, joinNonEmpty(" ", label, total))
 	}
 	latest := "Latest: " + joinNonEmpty(" · ", b.newest.Headline(opt), b.newest.Body(opt))
-	title, body := titles[0], latest
-	if len(parts) > 1 {
-		title = fmt.Sprintf("%d events", b.N)
-		body = strings.Join(parts, " · ") + "\n" + latest
+	// The title counts in the reader's words, two kinds at most; the amounts
+	// go in the body, each kind's two leading currencies at most. One kind
+	// in one currency fits whole: "3 sales · $147.00".
+	title := strings.Join(counts[:min(2, len(counts))], " · ")
+	if len(counts) > 2 {
+		title += fmt.Sprintf(" · %d more", len(counts)-2)
+	}
+	body := strings.Join(append(lines, latest), "\n")
+	if t := b.totals[b.newest.Kind]; len(counts) == 1 && len(t) == 1 && !opt.HideAmounts {
+		title, body = title+" · "+t.Format(opt.Money), latest
 	}
 	return Text{Title: title + " — " + AccountName(safetext.Clean(account)), Body: body}
+}
+
+// Count is "1 sale", "3 sales".
+func Count(n int, one, many string) string {
+	if n == 1 {
+		return "1 " + one
+	}
+	return fmt.Sprintf("%d %s", n, many)
 }
 
 // Problems is a running notification of one kind of bad news: "37 failed

@@ -23,6 +23,9 @@ type Kind struct {
 	Many  string
 	Money bool // its amounts add up, per currency, in bursts and the tray
 	Bad   bool // bad news: it asks for attention and is never folded into a burst
+	// Apart: its happenings run in a notification of their own, not with
+	// the sales (a payout is money leaving for the bank, not coming in).
+	Apart bool
 	Rings bool // its notification rings the bell unless the user says otherwise
 	// Dashboard is the Dashboard section of its object ("payments/<id>").
 	Dashboard string
@@ -206,7 +209,7 @@ var Kinds = []*Kind{
 		body: func(h *Happening, b *body) {
 			b.add(from(h.customer()), strings.ReplaceAll(h.o.text("fraud_type"), "_", " "))
 		}},
-	{ID: KindPayout, Types: []string{"payout.paid"}, Label: "Payouts paid", One: "payout", Many: "payouts", Money: true, Dashboard: "payouts",
+	{ID: KindPayout, Types: []string{"payout.paid"}, Label: "Payouts paid", One: "payout", Many: "payouts", Money: true, Apart: true, Dashboard: "payouts",
 		decode: decodeAmount,
 		title:  fixed("Payout paid"),
 		body: func(h *Happening, b *body) {

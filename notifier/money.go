@@ -1,6 +1,7 @@
 package notifier
 
 import (
+	"fmt"
 	"os"
 	"sort"
 	"strconv"
@@ -93,7 +94,8 @@ type Totals map[string]int64
 // Add adds minor units of a currency.
 func (t Totals) Add(minor int64, cur string) { t[strings.ToLower(cur)] += minor }
 
-// Format writes every currency's total, largest first: "$1,234.00 + €20.00".
+// Format writes the two largest currencies' totals, then how many more:
+// "$1,234.00 + €20.00 + 3 more".
 func (t Totals) Format(m *Money) string {
 	codes := make([]string, 0, len(t))
 	for c := range t {
@@ -105,9 +107,12 @@ func (t Totals) Format(m *Money) string {
 		}
 		return codes[i] < codes[j]
 	})
-	parts := make([]string, len(codes))
-	for i, c := range codes {
-		parts[i] = m.Format(t[c], c)
+	parts := make([]string, 0, 3)
+	for _, c := range codes[:min(2, len(codes))] {
+		parts = append(parts, m.Format(t[c], c))
+	}
+	if len(codes) > 2 {
+		parts = append(parts, fmt.Sprintf("%d more", len(codes)-2))
 	}
 	return strings.Join(parts, " + ")
 }

@@ -44,7 +44,7 @@ func Start(every time.Duration, logo []byte) (*Demo, error) {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	d := &Demo{sim: sim, conn: conn, cancel: cancel, done: make(chan struct{})}
-	gen := sim.Generator(StripeAccount, false, uint64(time.Now().UnixNano()))
+	gen := sim.Generator(StripeAccount, false, uint64(time.Now().UnixNano())).Shop()
 	go func() {
 		defer close(d.done)
 		gen.Run(ctx, every)
@@ -68,7 +68,7 @@ func (d *Demo) Adopt(key accounts.Key) {
 // Sale makes one sale now, with a generator of its own (the running one is
 // not safe to share).
 func (d *Demo) Sale() {
-	g := d.sim.Generator(StripeAccount, false, uint64(time.Now().UnixNano())+1)
+	g := d.sim.Generator(StripeAccount, false, uint64(time.Now().UnixNano())+1).Shop()
 	g.Sale(g.RandomSale())
 }
 

@@ -22,6 +22,7 @@ type Generator struct {
 	hidden  time.Duration
 	at      time.Time
 	overlap bool // EveryRefundEvent
+	shop    bool // Shop
 }
 
 // Generator returns a generator for an account in live or test mode. The seed
@@ -73,8 +74,41 @@ var (
 	countries = []string{"US", "FR", "DE", "JP", "GB", "KW", "BR", "IN"}
 )
 
+// Shop returns a generator whose events look like one real shop's: its
+// catalogue at fixed prices, mostly in dollars, some in euros and pounds,
+// payouts in dollars. The demo uses it; the tests keep the full variety.
+func (g *Generator) Shop() *Generator {
+	c := *g
+	c.shop = true
+	return &c
+}
+
+// catalogue is the shop's products and their prices, in each currency's
+// minor unit.
+var catalogue = []struct {
+	product string
+	price   int64
+}{{"Starter plan", 1900}, {"Pro plan", 4900}, {"Team plan", 9900}, {"E-book bundle", 2900}, {"Lifetime licence", 14900}}
+
+// shopSale is a sale from the catalogue: dollars four times in five.
+func (g *Generator) shopSale() Sale {
+	item := catalogue[g.rng.IntN(len(catalogue))]
+	s := Sale{Amount: item.price, Currency: "usd", Product: item.product, Country: "US",
+		Email: fmt.Sprintf("%s@%s", names[g.rng.IntN(len(names))], domains[g.rng.IntN(len(domains))])}
+	switch r := g.rng.IntN(10); {
+	case r == 8:
+		s.Currency, s.Country = "eur", []string{"DE", "FR"}[g.rng.IntN(2)]
+	case r == 9:
+		s.Currency, s.Country = "gbp", "GB"
+	}
+	return s
+}
+
 // RandomSale makes a plausible sale.
 func (g *Generator) RandomSale() Sale {
+	if g.shop {
+		return g.shopSale()
+	}
 	c := currencies[g.rng.IntN(len(currencies))]
 	s := Sale{
 		Amount: c.amount(g.rng), Currency: c.code,
@@ -111,12 +145,19 @@ func (g *Generator) Random() string {
 	case roll < 15 && len(charges) > 0:
 		id, _ := g.Dispute(pick(charges), "fraudulent")
 		return id
+	case roll < 19 && g.shop:
+		return g.Payout(int64(20000+g.rng.IntN(200000)), "usd", g.rng.IntN(20) == 0)
 	case roll < 19:
 		c := currencies[g.rng.IntN(len(currencies))]
 		return g.Payout(c.amount(g.rng)*20, c.code, g.rng.IntN(5) == 0)
 	case roll < 25:
 		c := currencies[g.rng.IntN(3)]
-		id, _ := g.Subscribe(g.RandomSale().Email, Plan{Product: products[g.rng.IntN(3)], Amount: c.amount(g.rng), Currency: c.code, Interval: "month"}, 0)
+		plan := Plan{Product: products[g.rng.IntN(3)], Amount: c.amount(g.rng), Currency: c.code, Interval: "month"}
+		if g.shop {
+			item := catalogue[g.rng.IntN(3)]
+			plan = Plan{Product: item.product, Amount: item.price, Currency: "usd", Interval: "month"}
+		}
+		id, _ := g.Subscribe(g.RandomSale().Email, plan, 0)
 		return id
 	case roll < 29 && len(subs) > 0:
 		sub := pick(subs)

@@ -578,3 +578,21 @@ func TestGeneratorRunStopsWithContext(t *testing.T) {
 		t.Fatalf("only %d events in 120ms at one per 10ms", n)
 	}
 }
+
+// The demo's shop sells its catalogue, mostly in dollars: its first minute
+// reads like a real shop, not random dinars and yen.
+func TestShopLooksLikeOneShop(t *testing.T) {
+	f := newFixture(t)
+	g := f.gen.Shop()
+	byCurrency := map[string]int{}
+	for range 300 {
+		s := g.RandomSale()
+		byCurrency[s.Currency]++
+		if s.Product == "" || s.Amount%100 != 0 {
+			t.Fatalf("a sale off the catalogue: %+v", s)
+		}
+	}
+	if len(byCurrency) > 3 || byCurrency["usd"] < 200 || byCurrency["kwd"]+byCurrency["jpy"] > 0 {
+		t.Fatalf("currencies %v", byCurrency)
+	}
+}

@@ -104,13 +104,14 @@ func (s *Service) deliver(ctx context.Context, a accounts.Account, c *client.API
 		chosen = append(chosen, h)
 	}
 	opt := notifier.TextOptions{Money: s.opts.Money, HideAmounts: set.HideAmounts}
-	// One running notification per kind of bad news, then one for the good
-	// news; each tells its happenings in order.
+	// One running notification per kind of bad news, one per kind told
+	// apart (payouts), then one for the rest of the good news; each tells
+	// its happenings in order.
 	var runs [][]notifier.Happening
 	at := map[*notifier.Kind]int{}
 	for _, h := range chosen {
 		k := h.Kind
-		if !k.Bad {
+		if !k.Bad && !k.Apart {
 			k = nil // the good news share one run
 		}
 		i, ok := at[k]
@@ -134,7 +135,7 @@ func (s *Service) deliver(ctx context.Context, a accounts.Account, c *client.API
 		hs[len(hs)-1] = newest
 		bad := newest.Kind.Bad
 		key := a.ID
-		if bad {
+		if bad || newest.Kind.Apart {
 			key += "/" + newest.Kind.ID
 		}
 		b := s.burstFor(key, now)

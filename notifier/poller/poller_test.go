@@ -197,9 +197,9 @@ func TestFirstImportIsSilentThenEverySaleRings(t *testing.T) {
 		{stripesim.Sale{Amount: 4900, Currency: "usd", Email: "jane@example.com", Country: "FR", Product: "Pro plan"},
 			"New sale · $49.00 — Acme", "from jane@example.com (FR) · Pro plan · net $47.28"},
 		{stripesim.Sale{Amount: 500, Currency: "jpy", Email: "kenji@example.com", Country: "JP"},
-			"2 sales · $49.00 + ¥500 — Acme", "Latest: New sale · ¥500 · from kenji@example.com (JP) · net ¥456"},
+			"2 sales — Acme", "2 sales: $49.00 + ¥500\nLatest: New sale · ¥500 · from kenji@example.com (JP) · net ¥456"},
 		{stripesim.Sale{Amount: 1250, Currency: "kwd", Guest: true},
-			"3 sales · $49.00 + KWD\u00a01.250 + ¥500 — Acme", "Latest: New sale · KWD\u00a01.250 · net KWD\u00a01.184"},
+			"3 sales — Acme", "3 sales: $49.00 + KWD\u00a01.250 + 1 more\nLatest: New sale · KWD\u00a01.250 · net KWD\u00a01.184"},
 	}
 	for i, s := range sales {
 		w.gen.Sale(s.sale)
@@ -275,7 +275,7 @@ func TestBurstIsOneNotificationAndBadNewsStandsApart(t *testing.T) {
 		t.Fatalf("bad news: %q urgency %d timeout %d icon %q", n.Summary, n.Urgency(), n.Timeout, n.Icon)
 	}
 	last := got[1]
-	if last.Summary != "250 sales · $2,000.00 + €500.00 — Acme" || !strings.HasPrefix(last.Body, "Latest: New sale · $10.00") || last.Urgency() != 1 {
+	if last.Summary != "250 sales — Acme" || !strings.HasPrefix(last.Body, "250 sales: $2,000.00 + €500.00\nLatest: New sale · $10.00") || last.Urgency() != 1 {
 		t.Fatalf("burst %q / %q", last.Summary, last.Body)
 	}
 	if n, _ := w.store.Count(context.Background(), w.acct.ID); n != 252 {
@@ -385,7 +385,7 @@ func TestFiltersPauseMuteAndMinimum(t *testing.T) {
 	w.poll(t)
 	settle(1)
 	time.Sleep(50 * time.Millisecond) // nothing more should come
-	if got := bus.Notifications(); len(got) != 1 || got[0].Summary != "2 sales · $10.00 + ¥999 — Acme" {
+	if got := bus.Notifications(); len(got) != 1 || got[0].Summary != "2 sales — Acme" || !strings.HasPrefix(got[0].Body, "2 sales: $10.00 + ¥999\n") {
 		t.Fatalf("filters: %+v", got)
 	}
 
@@ -445,7 +445,7 @@ func TestStormsBackOffAndLoseNothing(t *testing.T) {
 	// notification that says ten.
 	waitFor(t, func() bool {
 		on := bus.OnScreen()
-		return len(on) == 1 && strings.HasPrefix(on[0].Summary, "10 sales · ")
+		return len(on) == 1 && strings.HasPrefix(on[0].Summary, "10 sales ")
 	})
 	if notified > 1 {
 		t.Fatalf("%d sales told on their own; the rest should join the first", notified)
@@ -759,4 +759,25 @@ func TestAKeyThatLosesAPermissionStopsAndSaysWhich(t *testing.T) {
 	w.gen.Sale(stripesim.Sale{Amount: 700, Currency: "usd"})
 	waitFor(t, func() bool { n, _ := w.store.Count(ctx, w.acct.ID); return n == 1 })
 	stop()
+}
+
+// A payout is money leaving for the bank: it runs in a notification of
+// its own, not folded into the sales.
+func TestPayoutsRunApartFromSales(t *testing.T) {
+	w := newWorld(t, stripesim.AllPermissions)
+	w.poll(t)
+	for range 3 {
+		w.gen.Sale(stripesim.Sale{Amount: 1000, Currency: "usd"})
+	}
+	w.gen.Payout(50000, "usd", false)
+	w.poll(t)
+	got := settle(2)
+	var titles []string
+	for _, n := range got {
+		titles = append(titles, n.Summary)
+	}
+	slices.Sort(titles)
+	if len(titles) != 2 || titles[0] != "3 sales · $30.00 — Acme" || titles[1] != "Payout paid · $500.00 — Acme" {
+		t.Fatalf("notifications %q", titles)
+	}
 }
