@@ -734,3 +734,69 @@ func (d *desktop) launch(t *testing.T, bin string, env []string, args ...string)
 	})
 	return cmd, logs
 }
+
+// The real binary, its tray read over com.canonical.dbusmenu while events
+// stream in: the Pause submenu keeps its id and its three items, as the
+// host's open menu needs (a menu built again under it showed it empty).
+func TestPauseSubmenuWhileEventsArrive(t *testing.T) {
+	d := startDesktop(t)
+	sim := d.addAccounts(t, 2, 1)
+	bin := buildBinary(t)
+	cmd := exec.Command(bin)
+	cmd.Env = d.env
+	logs := &testproc.Buffer{}
+	cmd.Stderr = logs
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
+	pid := cmd.Process.Pid
+	pauseID := func() int32 {
+		for _, it := range d.trayMenu(t, pid) {
+			if it.label == "Pause notifications" {
+				return it.id
+			}
+		}
+		return -1
+	}
+	children := func(id int32) int {
+		var rev uint32
+		var layout struct {
+			ID       int32
+			Props    map[string]dbus.Variant
+			Children []dbus.Variant
+		}
+		name := "org.kde.StatusNotifierItem-" + itoa(pid) + "-1"
+		if err := d.bus.Object(name, "/StatusNotifierMenu").Call("com.canonical.dbusmenu.GetLayout", 0, id, int32(-1), []string{}).Store(&rev, &layout); err != nil {
+			return -1
+		}
+		return len(layout.Children)
+	}
+	// Past the first imports, the menu settles into its shape.
+	time.Sleep(3 * time.Second)
+	id := pauseID()
+	if id < 0 || children(id) != 3 {
+		t.Fatalf("pause item %d with %d children\n%s", id, children(id), logs.String())
+	}
+	ids := sim.AccountIDs()
+	for i := range 20 {
+		g := sim.Generator(ids[i%len(ids)], false, uint64(100+i))
+		if i%4 == 3 {
+			g.FailedCharge(g.RandomSale(), "Your card was declined.")
+		} else {
+			g.Sale(g.RandomSale())
+		}
+		poll := exec.Command(bin, "check-now") // the running Cashbell polls now
+		poll.Env = d.env
+		if out, err := poll.CombinedOutput(); err != nil {
+			t.Fatalf("check-now: %v\n%s", err, out)
+		}
+		time.Sleep(100 * time.Millisecond) // the tray's menu follows
+		if n := children(id); n != 3 {
+			t.Fatalf("after %d events the pause submenu (id %d) has %d items; the menu's pause item is now %d", i+1, id, n, pauseID())
+		}
+	}
+	if got := pauseID(); got != id {
+		t.Fatalf("the menu was built again: the pause item went from id %d to %d", id, got)
+	}
+}

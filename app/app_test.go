@@ -419,7 +419,7 @@ func TestTrayShowsTodaysSalesAndLastEvents(t *testing.T) {
 	if labels[0] != "⚠ 1 failed payment" {
 		t.Errorf("what needs looking at is not first: %q", labels[0])
 	}
-	for _, want := range []string{"Acme Books: $64.00 · 2 sales\nAcme Books: ¥500 · 1 sale", "Payment failed · $9.00 — Acme Books", "Pause notifications", "Activity…", "Preferences…", "Quit"} {
+	for _, want := range []string{"Acme Books: $64.00 · 2 sales · + 1 currency", "Payment failed · $9.00 — Acme Books", "Pause notifications", "Activity…", "Preferences…", "Quit"} {
 		if !strings.Contains(joined, want) {
 			t.Errorf("menu lacks %q:\n%s", want, joined)
 		}
@@ -545,9 +545,14 @@ func itoa3(i int) string {
 	return string([]byte{byte('0' + i/100%10), byte('0' + i/10%10), byte('0' + i%10)})
 }
 
+// menuLabels are the labels a person sees: hidden slots (no label, not a
+// separator) are left out.
 func menuLabels(m *fyne.Menu) []string {
 	var out []string
 	for _, it := range m.Items {
+		if it.Label == "" && !it.IsSeparator {
+			continue
+		}
 		out = append(out, it.Label)
 		if it.ChildMenu != nil {
 			out = append(out, menuLabels(it.ChildMenu)...)
@@ -1063,6 +1068,102 @@ func waitUntil2(b *testing.B, cond func() bool) {
 		}
 		if time.Now().After(deadline) {
 			b.Fatal("timed out")
+		}
+	}
+}
+
+// While events arrive the tray menu keeps its shape, so the host updates
+// it in place and an open submenu (Pause) keeps its items: a menu built
+// again under it showed it empty.
+func TestTrayMenuKeepsItsShapeWhileEventsArrive(t *testing.T) {
+	f := newFixture(t)
+	key, _ := accounts.ParseKey(f.key(stripesim.AllPermissions...))
+	res, err := f.reg.Add(context.Background(), accounts.AddRequest{Key: key})
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := time.Now()
+	f.ui.env.now = func() time.Time { return now }
+	f.tray.env.now = f.ui.env.now
+	host := &fakeTray{}
+	f.tray.tray.host = host
+	f.tray.tray.refresh()
+	shape := menuShape(host.menu.Items)
+	objects := []string{
+		`{"id":"ch_1","amount":4900,"currency":"usd"}`, `{"id":"ch_2","amount":500,"currency":"jpy"}`,
+		`{"id":"ch_3","amount":900,"currency":"eur"}`, `{"id":"ch_4","amount":100,"currency":"usd"}`,
+		`{"id":"ch_5","amount":2500,"currency":"gbp"}`, `{"id":"ch_6","amount":4900,"currency":"usd"}`,
+	}
+	for i, o := range objects {
+		typ := "charge.succeeded"
+		if i%3 == 2 {
+			typ = "charge.failed" // news that asks for attention
+		}
+		e := store.Event{ID: fmt.Sprintf("evt_%d", i), Type: typ, Created: now.Unix() - int64(60-i), Object: []byte(o)}
+		if _, err := f.store.Ingest(context.Background(), res.Account.ID, []store.Event{e}, nil, true); err != nil {
+			t.Fatal(err)
+		}
+		f.tray.tray.refresh()
+		if got := menuShape(host.menu.Items); got != shape {
+			t.Fatalf("after event %d the menu's shape changed from %q to %q: the host would build it again", i, shape, got)
+		}
+		for _, it := range host.menu.Items {
+			if it.Label == "Pause notifications" && (it.ChildMenu == nil || len(it.ChildMenu.Items) != 3) {
+				t.Fatalf("after event %d the pause submenu is %+v", i, it.ChildMenu)
+			}
+		}
+	}
+	if labels := strings.Join(menuLabels(host.menu), "\n"); !strings.Contains(labels, "⚠ 2 failed payments") {
+		t.Fatalf("the menu does not show the failures:\n%s", labels)
+	}
+}
+
+// Three accounts selling in four currencies each fit a 768-pixel screen:
+// one line per account, its leading currency first.
+func TestTrayMenuFitsTheScreen(t *testing.T) {
+	f := newFixture(t)
+	now := time.Now()
+	f.ui.env.now = func() time.Time { return now }
+	f.tray.env.now = f.ui.env.now
+	for i, name := range []string{"Acme", "Globex", "Initech"} {
+		key, _ := accounts.ParseKey(f.sim.NewKey(f.sim.CreateAccount(stripesim.AccountSpec{DisplayName: name}), false, stripesim.Restricted, stripesim.AllPermissions...))
+		res, err := f.reg.Add(context.Background(), accounts.AddRequest{Key: key})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var evs []store.Event
+		for j, cur := range []string{"usd", "usd", "eur", "gbp", "jpy"} {
+			evs = append(evs, store.Event{ID: fmt.Sprintf("evt_%d_%d", i, j), Type: "charge.succeeded", Created: now.Unix() - 60,
+				Object: []byte(fmt.Sprintf(`{"id":"ch_%d_%d","amount":1000,"currency":%q}`, i, j, cur))})
+		}
+		if _, err := f.store.Ingest(context.Background(), res.Account.ID, evs, nil, true); err != nil {
+			t.Fatal(err)
+		}
+	}
+	host := &fakeTray{}
+	f.tray.tray.host = host
+	f.tray.tray.refresh()
+	var shown []string
+	height := 0 // at 100 %: a row is about 30 px, a separator 8
+	for _, it := range host.menu.Items {
+		switch {
+		case it.IsSeparator:
+			height += 8
+		case it.Label != "":
+			height += 30
+		default:
+			continue
+		}
+		shown = append(shown, it.Label)
+	}
+	// At 150 %, on a 768-pixel screen, less a 40-pixel panel.
+	if height*3/2 > 768-40 {
+		t.Fatalf("%d px at 150 %%:\n%s", height*3/2, strings.Join(shown, "\n"))
+	}
+	joined := strings.Join(shown, "\n")
+	for _, want := range []string{"Acme: $20.00 · 2 sales · + 3 currencies", "Globex: $20.00 · 2 sales · + 3 currencies", "Initech: $20.00 · 2 sales · + 3 currencies"} {
+		if !strings.Contains(joined, want) {
+			t.Errorf("menu lacks %q:\n%s", want, joined)
 		}
 	}
 }

@@ -128,14 +128,14 @@ func (t *tray) build() *fyne.Menu {
 	for _, a := range st.list {
 		names[a.ID] = a
 	}
+	// The menu keeps one shape while events come: a slot per attention
+	// item and per recent event, hidden while empty, and one line per
+	// account. Only a new shape builds the host's menu again, and a menu
+	// built again under an open submenu (Pause) shows it empty.
 	var items []*fyne.MenuItem
 
 	// What needs the user comes first, saying what it is.
-	attention := t.attentionItems(st)
-	items = append(items, attention...)
-	if len(attention) > 0 {
-		items = append(items, fyne.NewMenuItemSeparator())
-	}
+	items = append(items, t.attentionItems(st)...)
 
 	header := fyne.NewMenuItem("Today", nil)
 	header.Disabled = true
@@ -145,29 +145,30 @@ func (t *tray) build() *fyne.Menu {
 		items = append(items, it)
 	}
 	for _, a := range st.list {
-		for _, line := range t.todayLines(a, st) {
-			it := fyne.NewMenuItem(line, nil)
-			it.Disabled = true
-			items = append(items, it)
-		}
+		it := fyne.NewMenuItem(t.todayLine(a, st), nil)
+		it.Disabled = true
+		items = append(items, it)
 	}
 
 	items = append(items, fyne.NewMenuItemSeparator())
 	var last []notifier.Happening
 	for _, e := range st.recent {
-		if h := notifier.Decode(e, source(names[e.Account])); h.Listed() && len(last) < 5 {
+		if h := notifier.Decode(e, source(names[e.Account])); h.Listed() && len(last) < recentSlots {
 			last = append(last, h)
 		}
 	}
-	if len(last) == 0 {
-		it := fyne.NewMenuItem("No events yet", nil)
-		it.Disabled = true
-		items = append(items, it)
-	}
 	opt := notifier.TextOptions{Money: t.env.money, HideAmounts: st.set.HideAmounts}
-	for _, h := range last {
-		label := strings.Join(nonEmpty(h.Headline(opt), h.Account), " — ")
-		items = append(items, fyne.NewMenuItem(label, func() { t.env.openURL(h.Link) }))
+	for i := range recentSlots {
+		switch {
+		case i < len(last):
+			h := last[i]
+			label := strings.Join(nonEmpty(h.Headline(opt), h.Account), " — ")
+			items = append(items, fyne.NewMenuItem(label, func() { t.env.openURL(h.Link) }))
+		case i == 0:
+			items = append(items, &fyne.MenuItem{Label: "No events yet", Disabled: true})
+		default:
+			items = append(items, hiddenItem())
+		}
 	}
 
 	items = append(items, fyne.NewMenuItemSeparator(), t.pauseItem(st.set, st.now), fyne.NewMenuItemSeparator(),
@@ -181,7 +182,7 @@ func (t *tray) build() *fyne.Menu {
 
 	t.tooltip = tooltip(st)
 	switch {
-	case len(attention) > 0:
+	case len(st.stopped) > 0 || len(st.unseen) > 0:
 		t.icon = assets.TrayAttention
 	case st.set.Paused(st.now):
 		t.icon = assets.TrayPaused
@@ -191,35 +192,53 @@ func (t *tray) build() *fyne.Menu {
 	return fyne.NewMenu("Cashbell", items...)
 }
 
-// attentionItems are the stopped accounts ("Acme: key stopped working"),
-// opening Preferences, and the unseen bad news by kind ("1 failed
-// payment"), opening Activity.
+// recentSlots is how many recent events the menu lists.
+const recentSlots = 5
+
+// hiddenItem is a slot of the menu with nothing in it for now: the tray
+// host hides it.
+func hiddenItem() *fyne.MenuItem { return &fyne.MenuItem{Disabled: true} }
+
+// attentionItems are a slot per account, for a stopped one ("Acme: key
+// stopped working", opening Preferences), and a slot per kind of bad news,
+// for the unseen ones ("1 failed payment", opening Activity); empty slots
+// are hidden.
 func (t *tray) attentionItems(st trayState) []*fyne.MenuItem {
 	var items []*fyne.MenuItem
-	for _, a := range st.stopped {
-		items = append(items, fyne.NewMenuItem("⚠ "+a.Name+": Stripe key stopped working", t.ui.showPrefs))
+	for _, a := range st.list {
+		it := hiddenItem()
+		if a.Stopped() {
+			it = fyne.NewMenuItem("⚠ "+a.Name+": Stripe key stopped working", t.ui.showPrefs)
+		}
+		items = append(items, it)
 	}
 	for _, k := range notifier.Kinds {
-		if n := st.unseen[k]; n > 0 {
-			items = append(items, fyne.NewMenuItem(fmt.Sprintf("⚠ %d %s", n, plural(n, k.One, k.Many)), t.ui.showActivity))
+		if !k.Bad {
+			continue
 		}
+		it := hiddenItem()
+		if n := st.unseen[k]; n > 0 {
+			it = fyne.NewMenuItem(fmt.Sprintf("⚠ %d %s", n, plural(n, k.One, k.Many)), t.ui.showActivity)
+		}
+		items = append(items, it)
 	}
 	return items
 }
 
-// maxCurrencyLines is how many currencies an account's Today lines show.
-const maxCurrencyLines = 3
-
-// todayLines are an account's sales today, one line per currency:
-// "Acme: $120.00 · 3 sales", "Acme: ¥500 · 1 sale".
-func (t *tray) todayLines(a accounts.Account, st trayState) []string {
+// todayLine is an account's sales today on one line, its leading currency
+// first: "Acme: $120.00 · 3 sales", "Acme: $120.00 · 3 sales · + 2
+// currencies". Activity has the rest; a line per currency made the menu
+// taller than the screen.
+func (t *tray) todayLine(a accounts.Account, st trayState) string {
 	days := st.sales[a.ID]
 	if len(days) == 0 {
-		return []string{a.Name + ": no sales yet"}
+		return a.Name + ": no sales yet"
 	}
 	codes := make([]string, 0, len(days))
-	for c := range days {
+	n := 0
+	for c, d := range days {
 		codes = append(codes, c)
+		n += d.count
 	}
 	sort.Slice(codes, func(i, j int) bool {
 		if days[codes[i]].count != days[codes[j]].count {
@@ -228,25 +247,14 @@ func (t *tray) todayLines(a accounts.Account, st trayState) []string {
 		return codes[i] < codes[j]
 	})
 	if st.set.HideAmounts {
-		n := 0
-		for _, d := range days {
-			n += d.count
-		}
-		return []string{fmt.Sprintf("%s: %d %s", a.Name, n, plural(n, "sale", "sales"))}
+		return fmt.Sprintf("%s: %d %s", a.Name, n, plural(n, "sale", "sales"))
 	}
-	// One line per currency, the busiest first; past a few, the menu would
-	// not fit a screen, and Activity has the rest.
-	var lines []string
-	for i, c := range codes {
-		if i == maxCurrencyLines && len(codes) > maxCurrencyLines+1 {
-			rest := len(codes) - i
-			lines = append(lines, fmt.Sprintf("%s: and sales in %d more currencies", a.Name, rest))
-			break
-		}
-		d := days[c]
-		lines = append(lines, fmt.Sprintf("%s: %s · %d %s", a.Name, t.env.money.Format(d.amount, c), d.count, plural(d.count, "sale", "sales")))
+	d := days[codes[0]]
+	line := fmt.Sprintf("%s: %s · %d %s", a.Name, t.env.money.Format(d.amount, codes[0]), d.count, plural(d.count, "sale", "sales"))
+	if more := len(codes) - 1; more > 0 {
+		line += fmt.Sprintf(" · + %d %s", more, plural(more, "currency", "currencies"))
 	}
-	return lines
+	return line
 }
 
 // tooltip is the one line a tray host shows on hover: what needs looking

@@ -33,7 +33,7 @@ type sniTray struct {
 // menuSlot is one shown menu item.
 type menuSlot struct {
 	item     *systray.MenuItem // nil for a separator
-	label    string
+	label    string            // "" for a slot hidden while empty
 	disabled bool
 	action   atomic.Pointer[func()]
 	children []*menuSlot
@@ -87,8 +87,16 @@ func (t *sniTray) update(slots []*menuSlot, items []*fyne.MenuItem) {
 			continue
 		}
 		if label := menuLabel(it.Label); label != s.label {
+			switch {
+			case label == "":
+				s.item.Hide()
+			case s.label == "":
+				s.item.SetTitle(label)
+				s.item.Show()
+			default:
+				s.item.SetTitle(label)
+			}
 			s.label = label
-			s.item.SetTitle(label)
 		}
 		if it.Disabled != s.disabled {
 			s.disabled = it.Disabled
@@ -152,6 +160,9 @@ func (t *sniTray) add(items []*fyne.MenuItem, parent *systray.MenuItem) []*menuS
 		}
 		if it.Disabled {
 			s.item.Disable()
+		}
+		if s.label == "" {
+			s.item.Hide()
 		}
 		if it.ChildMenu != nil {
 			s.children = t.add(it.ChildMenu.Items, s.item)
