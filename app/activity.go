@@ -102,17 +102,22 @@ func (w *activityWindow) show() {
 	w.markSeen()
 }
 
-// markSeen clears the tray's attention for failures and disputes seen here.
+// markSeen clears the tray's attention for the bad news shown here: of
+// the kind the list is filtered to, else of every kind.
 func (w *activityWindow) markSeen() {
 	now := w.env.now().Unix()
+	var kinds []string
+	if i := w.typeFilter.SelectedIndex(); i > 0 {
+		kinds = []string{notifier.Kinds[i-1].ID}
+	}
 	w.env.fetch(func() func() {
 		ctx, cancel := w.env.ctx()
 		defer cancel()
 		set, err := w.prefs.Settings(ctx)
-		if err != nil || set.SeenUntil >= now {
+		if err != nil {
 			return func() {}
 		}
-		set.SeenUntil = now
+		set.MarkSeen(now, kinds...)
 		if err := w.prefs.SaveSettings(ctx, set); err != nil {
 			return func() {}
 		}
@@ -347,6 +352,17 @@ func (w *activityWindow) updateCount() {
 	default:
 		w.count.SetText(strconv.Itoa(len(w.events)) + " events")
 	}
+}
+
+// showKind filters the list to one kind of event, by id; "" shows them all.
+func (w *activityWindow) showKind(id string) {
+	for i, k := range notifier.Kinds {
+		if k.ID == id {
+			w.typeFilter.SetSelectedIndex(i + 1)
+			return
+		}
+	}
+	w.typeFilter.SetSelectedIndex(0)
 }
 
 // showAccount filters the list to one account's events.

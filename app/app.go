@@ -53,6 +53,7 @@ type history interface {
 	Page(ctx context.Context, q store.Query) ([]store.Event, *store.Cursor, error)
 	Facts(ctx context.Context, events []store.Event) ([]store.Facts, error)
 	SumDays(ctx context.Context, accounts []string, today time.Time, n int) (notifier.Days, error)
+	Unseen(ctx context.Context) (notifier.Unseen, error)
 }
 
 // preferences are the user's notification settings.
@@ -327,6 +328,7 @@ func (u *ui) command(cmd local.Command) {
 		u.preferences().onTryDemo()
 	case local.ShowActivity:
 		w := u.activityWindow()
+		w.showKind(cmd.Filter) // before show, which marks what it shows as seen
 		w.show()
 		if cmd.Account != "" {
 			w.showAccount(cmd.Account)

@@ -1167,3 +1167,53 @@ func TestTrayMenuFitsTheScreen(t *testing.T) {
 		}
 	}
 }
+
+// The tray counts every unseen piece of bad news, not only the newest 200
+// events'; its item opens Activity on that kind, and seeing them clears
+// that kind alone.
+func TestUnseenBadNewsPastTwoHundred(t *testing.T) {
+	f := newFixture(t)
+	key, _ := accounts.ParseKey(f.key(stripesim.AllPermissions...))
+	res, err := f.reg.Add(context.Background(), accounts.AddRequest{Key: key})
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := time.Now()
+	f.ui.env.now = func() time.Time { return now }
+	f.tray.env.now = f.ui.env.now
+	var evs []store.Event
+	add := func(typ, object string) {
+		evs = append(evs, store.Event{ID: fmt.Sprintf("evt_%04d", len(evs)), Type: typ, Created: now.Unix() - 3600 + int64(len(evs)), Object: []byte(object)})
+	}
+	for i := range 250 {
+		add("charge.failed", fmt.Sprintf(`{"id":"ch_f%d","amount":100,"currency":"usd","failure_message":"Your card was declined."}`, i))
+	}
+	add("charge.dispute.created", `{"id":"dp_1","amount":4900,"currency":"usd","charge":"ch_1","reason":"fraudulent","status":"needs_response"}`)
+	for i := range 300 {
+		add("charge.succeeded", fmt.Sprintf(`{"id":"ch_s%d","amount":1000,"currency":"usd"}`, i))
+	}
+	if _, err := f.store.Ingest(context.Background(), res.Account.ID, evs, nil, true); err != nil {
+		t.Fatal(err)
+	}
+	host := &fakeTray{}
+	f.tray.tray.host = host
+	f.tray.tray.refresh()
+	labels := strings.Join(menuLabels(host.menu), "\n")
+	if !strings.Contains(labels, "⚠ 250 failed payments") || !strings.Contains(labels, "⚠ 1 dispute") {
+		t.Fatalf("the menu undercounts:\n%s", labels)
+	}
+	for _, it := range host.menu.Items {
+		if it.Label == "⚠ 250 failed payments" {
+			it.Action()
+		}
+	}
+	w := f.ui.activity
+	if w == nil || w.typeFilter.Selected != "Failed payments" || len(w.events) == 0 || w.events[0].What() != "Payment failed" {
+		t.Fatalf("Activity is not on the failed payments: %+v", w)
+	}
+	f.tray.tray.refresh()
+	labels = strings.Join(menuLabels(host.menu), "\n")
+	if strings.Contains(labels, "failed payments") || !strings.Contains(labels, "⚠ 1 dispute") {
+		t.Fatalf("seeing the failed payments cleared the wrong items:\n%s", labels)
+	}
+}

@@ -162,6 +162,14 @@ func (t *trayApp) command(kind local.CommandKind) local.Command {
 func (t *trayApp) showPrefs()    { t.ui.Show(t.command(local.ShowPrefs)) }
 func (t *trayApp) showActivity() { t.ui.Show(t.command(local.ShowActivity)) }
 
+// showUnseen opens Activity on one kind of bad news, in one account when
+// given.
+func (t *trayApp) showUnseen(kind, account string) {
+	cmd := t.command(local.ShowActivity)
+	cmd.Filter, cmd.Account = kind, account
+	t.ui.Show(cmd)
+}
+
 func (t *trayApp) quit() {
 	t.quitOnce.Do(func() { close(t.quitting) })
 }

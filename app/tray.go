@@ -26,6 +26,7 @@ type trayHost interface {
 type trayActions interface {
 	showPrefs()
 	showActivity()
+	showUnseen(kind, account string)
 	quit()
 }
 
@@ -64,7 +65,7 @@ type trayState struct {
 	set     store.Settings
 	now     time.Time
 	sales   map[string]map[string]*currencyDay // account → currency → the day's sales
-	unseen  map[*notifier.Kind]int             // bad news not yet seen in Activity
+	unseen  notifier.Unseen                    // bad news not yet seen in Activity
 	recent  []store.Event
 	stopped []accounts.Account
 	nSales  int
@@ -79,7 +80,7 @@ type currencyDay struct {
 func (t *tray) read() trayState {
 	ctx, cancel := t.env.ctx()
 	defer cancel()
-	st := trayState{now: t.env.now(), sales: map[string]map[string]*currencyDay{}, unseen: map[*notifier.Kind]int{}}
+	st := trayState{now: t.env.now(), sales: map[string]map[string]*currencyDay{}}
 	var err error
 	if st.list, err = t.reg.List(ctx); err != nil {
 		t.env.log.Error("tray: listing accounts", "err", err)
@@ -103,16 +104,9 @@ func (t *tray) read() trayState {
 			}
 		}
 	}
-	st.recent, _, _ = t.hist.Page(ctx, store.Query{Limit: 200})
-	for _, e := range st.recent {
-		if e.Created <= st.set.SeenUntil || e.Mark == store.MarkSilent {
-			continue
-		}
-		// Decoded, not read by type: a dispute Stripe prevented is no alarm,
-		// and a refund.updated that did not fail is no failed refund.
-		if h := notifier.Decode(e, notifier.Source{}); h.Kind != nil && h.Kind.Bad && h.Listed() {
-			st.unseen[h.Kind]++
-		}
+	st.recent, _, _ = t.hist.Page(ctx, store.Query{Limit: 50})
+	if st.unseen, err = t.hist.Unseen(ctx); err != nil {
+		t.env.log.Error("tray: unseen bad news", "err", err)
 	}
 	for _, a := range st.list {
 		if a.Stopped() {
@@ -217,8 +211,15 @@ func (t *tray) attentionItems(st trayState) []*fyne.MenuItem {
 			continue
 		}
 		it := hiddenItem()
-		if n := st.unseen[k]; n > 0 {
-			it = fyne.NewMenuItem(fmt.Sprintf("⚠ %d %s", n, plural(n, k.One, k.Many)), t.ui.showActivity)
+		if n, accts := st.unseen.Total(k.ID); n > 0 {
+			// Activity opens on them: that kind, and that account when
+			// they are all in one.
+			account := ""
+			if len(accts) == 1 {
+				account = accts[0]
+			}
+			kind := k.ID
+			it = fyne.NewMenuItem(fmt.Sprintf("⚠ %d %s", n, plural(n, k.One, k.Many)), func() { t.ui.showUnseen(kind, account) })
 		}
 		items = append(items, it)
 	}
@@ -264,7 +265,7 @@ func tooltip(st trayState) string {
 		return "Cashbell: " + st.stopped[0].Name + "'s key stopped working"
 	}
 	for _, k := range notifier.Kinds {
-		if n := st.unseen[k]; n > 0 {
+		if n, _ := st.unseen.Total(k.ID); n > 0 && k.Bad {
 			return fmt.Sprintf("Cashbell: %d %s to look at", n, plural(n, k.One, k.Many))
 		}
 	}

@@ -2,6 +2,8 @@ package notifier
 
 import (
 	"context"
+	"math"
+	"slices"
 	"time"
 
 	"github.com/cashbell/cashbell/notifier/store"
@@ -38,6 +40,52 @@ type History struct{ *store.Store }
 // Facts returns what is known of each event's object.
 func (h History) Facts(ctx context.Context, events []store.Event) ([]store.Facts, error) {
 	return h.Store.Facts(ctx, events, ObjectOf)
+}
+
+// Unseen counts, by account and kind id, the bad news not seen yet in
+// Activity: every such event in the store, not a recent few.
+type Unseen map[string]map[string]int
+
+// Total is how many of a kind are unseen, in every account.
+func (u Unseen) Total(kind string) (n int, accounts []string) {
+	for a, kinds := range u {
+		if kinds[kind] > 0 {
+			n += kinds[kind]
+			accounts = append(accounts, a)
+		}
+	}
+	slices.Sort(accounts)
+	return n, accounts
+}
+
+// Unseen counts the bad news not seen in Activity yet, reading only the
+// events created since the earliest a kind was seen.
+func (h History) Unseen(ctx context.Context) (Unseen, error) {
+	set, err := h.Store.Settings(ctx)
+	if err != nil {
+		return nil, err
+	}
+	from := int64(math.MaxInt64)
+	for _, k := range Kinds {
+		if k.Bad {
+			from = min(from, set.SeenAt(k.ID))
+		}
+	}
+	out := Unseen{}
+	err = h.Store.Scan(ctx, nil, time.Unix(from+1, 0), time.Unix(from+1, 0), store.Scan{Forward: func(e store.Event) {
+		if e.Mark == store.MarkSilent || KindOf(e.Type) == nil {
+			return
+		}
+		h := Decode(e, Source{})
+		if h.Kind == nil || !h.Kind.Bad || !h.Listed() || e.Created <= set.SeenAt(h.Kind.ID) {
+			return
+		}
+		if out[e.Account] == nil {
+			out[e.Account] = map[string]int{}
+		}
+		out[e.Account][h.Kind.ID]++
+	}})
+	return out, err
 }
 
 // SumDays adds up sales and refunds by local day (SumDays).

@@ -252,6 +252,11 @@ func (c *Client) Facts(ctx context.Context, events []store.Event) ([]store.Facts
 	return r.Facts, err
 }
 
+func (c *Client) Unseen(ctx context.Context) (notifier.Unseen, error) {
+	r, err := call[EventsCall, EventsReply](ctx, c, "/v1/events", EventsCall{What: "unseen"})
+	return r.Unseen, err
+}
+
 func (c *Client) SumDays(ctx context.Context, ids []string, today time.Time, n int) (notifier.Days, error) {
 	r, err := call[EventsCall, EventsReply](ctx, c, "/v1/events", EventsCall{What: "sum", Accounts: ids, Today: today, Days: n})
 	r.Days.Start = r.Days.Start.In(today.Location())

@@ -53,6 +53,7 @@ func name(configDir string) string {
 type Command struct {
 	Kind    CommandKind
 	Account string // the account Activity shows, when one
+	Filter  string // the kind of event Activity shows, by id, when one
 	NoTray  bool   // the desktop shows no tray icons: Preferences says so
 	Seq     uint64 // its place in the queue
 }
@@ -129,6 +130,7 @@ type AccountReply struct {
 
 // EventsCall asks for what Activity, its chart and the tray show: a page of
 // events ("page": Query), the facts kept of some events ("facts": Events),
+// the bad news not seen yet ("unseen"),
 // or the sums of the Days days ending on the day of Today ("sum": Accounts,
 // all when empty).
 type EventsCall struct {
@@ -145,6 +147,7 @@ type EventsReply struct {
 	Events []store.Event
 	Cursor *store.Cursor
 	Facts  []store.Facts
+	Unseen notifier.Unseen
 	Days   notifier.Days
 }
 

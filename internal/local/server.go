@@ -283,6 +283,8 @@ func (s *Server) events(ctx context.Context, in EventsCall) (out EventsReply, er
 		out.Events, out.Cursor, err = s.b.Store.Page(ctx, in.Query)
 	case "facts":
 		out.Facts, err = notifier.History{Store: s.b.Store}.Facts(ctx, in.Events)
+	case "unseen":
+		out.Unseen, err = notifier.History{Store: s.b.Store}.Unseen(ctx)
 	case "sum":
 		out.Days, err = notifier.SumDays(ctx, s.b.Store, in.Accounts, in.Today, in.Days)
 	default:

@@ -260,8 +260,9 @@ type Scan struct {
 }
 
 // Scan visits the events of some accounts (all when none are named): for
-// each account, every event created from from on, oldest first, then the
-// events before from back to back, newest first, for as long as Back asks.
+// each account, every event created from from on, oldest first (with how
+// it was handled), then the events before from back to back, newest first,
+// for as long as Back asks.
 func (s *Store) Scan(ctx context.Context, accounts []string, from, back time.Time, visit Scan) error {
 	start, end := historyKey(from.Unix(), 0), historyKey(back.Unix(), 0)
 	return s.view(ctx, func(tx *bolt.Tx) error {
@@ -273,6 +274,7 @@ func (s *Store) Scan(ctx context.Context, accounts []string, from, back time.Tim
 				defer visit.Done()
 			}
 			c := tx.Bucket(bucketHistory).Bucket(name).Cursor()
+			mb := tx.Bucket(bucketMarks).Bucket(name)
 			for k, v := c.Seek(start); k != nil; k, v = c.Next() {
 				if err := ctx.Err(); err != nil {
 					return err
@@ -281,6 +283,7 @@ func (s *Store) Scan(ctx context.Context, accounts []string, from, back time.Tim
 				if err != nil {
 					return err
 				}
+				e.Mark = markTx(mb, k)
 				visit.Forward(e)
 			}
 			if visit.Back == nil {

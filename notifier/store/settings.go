@@ -31,6 +31,9 @@ type Settings struct {
 	Interval    time.Duration `json:"interval,omitempty"`     // poll interval
 	HideAmounts bool          `json:"hide_amounts,omitempty"` // for screen sharing
 	SeenUntil   int64         `json:"seen_until,omitempty"`   // events created up to here were seen in Activity
+	// Seen is, by kind id, up to when a kind's events were seen in
+	// Activity filtered to it, where that is later than SeenUntil.
+	Seen map[string]int64 `json:"seen,omitempty"`
 	// Sounds are the kinds whose notifications ring, by Kind.ID, where the
 	// user changed Kind.Rings.
 	Sounds map[string]bool `json:"sounds,omitempty"`
@@ -47,6 +50,24 @@ func (s Settings) Rings(kind string, byDefault bool) bool {
 // DefaultSettings are the settings of a new install: every type on.
 func DefaultSettings() Settings {
 	return Settings{Interval: DefaultInterval}
+}
+
+// SeenAt is up to when a kind's events were seen in Activity.
+func (s Settings) SeenAt(kind string) int64 { return max(s.SeenUntil, s.Seen[kind]) }
+
+// MarkSeen records that the kinds were seen up to t, every kind when none
+// are named.
+func (s *Settings) MarkSeen(t int64, kinds ...string) {
+	if len(kinds) == 0 {
+		s.SeenUntil, s.Seen = max(s.SeenUntil, t), nil
+		return
+	}
+	if s.Seen == nil {
+		s.Seen = map[string]int64{}
+	}
+	for _, k := range kinds {
+		s.Seen[k] = max(s.Seen[k], t)
+	}
 }
 
 // Enabled reports whether a kind, by its id, is switched on.
