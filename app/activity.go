@@ -490,6 +490,8 @@ func (r *eventRow) set(id int, h notifier.Happening) {
 	switch {
 	case h.Kind != nil && h.Kind.Bad:
 		r.logo.File, r.logo.Resource = "", assets.Alert
+	case h.Kind != nil && h.Kind.Out:
+		r.logo.File, r.logo.Resource = "", theme.ContentUndoIcon()
 	case a.Logo != "":
 		r.logo.Resource, r.logo.File = nil, a.Logo
 	default:
@@ -510,6 +512,9 @@ func (r *eventRow) set(id int, h notifier.Happening) {
 	amount := ""
 	if h.Kind != nil && h.Kind.Money {
 		amount = h.AmountText(opt)
+		if h.Kind.Out && amount != "" && !opt.HideAmounts {
+			amount = negative(amount)
+		}
 	}
 	r.amount.SetText(amount)
 	seg := r.settled.Segments[0].(*widget.TextSegment)

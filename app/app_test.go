@@ -21,6 +21,7 @@ import (
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/driver/desktop"
 	"fyne.io/fyne/v2/test"
+	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
 	"github.com/cashbell/cashbell/accounts"
@@ -419,7 +420,7 @@ func TestTrayShowsTodaysSalesAndLastEvents(t *testing.T) {
 	if labels[0] != "⚠ 1 failed payment" {
 		t.Errorf("what needs looking at is not first: %q", labels[0])
 	}
-	for _, want := range []string{"Acme Books: $64.00 · 2 sales · + 1 currency", "Payment failed · $9.00 — Acme Books", "Pause notifications", "Activity…", "Preferences…", "Quit"} {
+	for _, want := range []string{"Acme Books: sales $64.00 · + 1 currency", "Payment failed · $9.00 — Acme Books", "Pause notifications", "Activity…", "Preferences…", "Quit"} {
 		if !strings.Contains(joined, want) {
 			t.Errorf("menu lacks %q:\n%s", want, joined)
 		}
@@ -998,6 +999,7 @@ func TestActivityOpensOnTheMonth(t *testing.T) {
 		{ID: "evt_3", Type: "refund.created", Created: day(2), APIVersion: "2025-03-31.basil", Object: []byte(`{"id":"re_1","object":"refund","amount":2500,"currency":"usd","charge":"ch_2"}`)},
 		{ID: "evt_4", Type: "charge.succeeded", Created: day(20), Object: []byte(`{"id":"ch_3","amount":100000,"currency":"usd"}`)},
 		{ID: "evt_5", Type: "charge.succeeded", Created: day(1), Object: []byte(`{"id":"ch_4","amount":500,"currency":"jpy"}`)},
+		{ID: "evt_6", Type: "refund.created", Created: day(0), APIVersion: "2025-03-31.basil", Object: []byte(`{"id":"re_2","object":"refund","amount":900,"currency":"usd","charge":"ch_1"}`)},
 	}
 	if _, err := f.store.Ingest(ctx, ids[0], evs, nil, false); err != nil {
 		t.Fatal(err)
@@ -1011,19 +1013,30 @@ func TestActivityOpensOnTheMonth(t *testing.T) {
 	w.show()
 	c := w.chart
 	waitUntil(t, "the month summed", func() bool { return !c.summing && !c.summedAt.IsZero() })
-	if want := "Today $56.00 · 7 days $131.00 · 30 days $1,131.00"; c.totals.Text != want {
+	// Today is one figure, as the tray says it: sales, and refunds apart.
+	if want := "Today: sales $56.00 · refunds \u2212$9.00 · 7 days: net $122.00 · 30 days: net $1,122.00"; c.totals.Text != want {
 		t.Fatalf("totals %q, want %q", c.totals.Text, want)
 	}
-	if c.currency.Hidden || strings.Join(c.currency.Options, ",") != "USD,JPY" || len(c.bars.values) != chartDays || c.bars.values[chartDays-1] != 5600 {
+	// A refund's row is negative, with an icon of its own.
+	for i, h := range w.events {
+		if h.Kind != nil && h.Kind.ID == notifier.KindRefund {
+			r := newEventRow(w)
+			r.set(i, h)
+			if !strings.HasPrefix(r.amount.Text, "\u2212$") || r.logo.Resource != theme.ContentUndoIcon() {
+				t.Fatalf("a refund's row: amount %q, icon %v", r.amount.Text, r.logo.Resource)
+			}
+		}
+	}
+	if c.currency.Hidden || strings.Join(c.currency.Options, ",") != "USD,JPY" || len(c.bars.values) != chartDays || c.bars.values[chartDays-1] != 4700 {
 		t.Fatalf("currencies %v, bars %v", c.currency.Options, c.bars.values)
 	}
 	c.currency.SetSelected("JPY")
-	if c.totals.Text != "Today ¥0 · 7 days ¥500 · 30 days ¥500" {
+	if c.totals.Text != "Today: sales ¥0 · 7 days: net ¥500 · 30 days: net ¥500" {
 		t.Fatalf("yen: %q", c.totals.Text)
 	}
 	w.accountFilter.SetSelectedIndex(2) // Other
 	waitUntil(t, "the account summed", func() bool { return !c.summing && c.account == ids[1] })
-	if c.totals.Text != "Today $7.00 · 7 days $7.00 · 30 days $7.00" || !c.currency.Hidden {
+	if c.totals.Text != "Today: sales $7.00 · 7 days: net $7.00 · 30 days: net $7.00" || !c.currency.Hidden {
 		t.Fatalf("one account: %q", c.totals.Text)
 	}
 	if n := f.sim.Requests() - before; n != 0 {
@@ -1052,7 +1065,7 @@ func TestActivityOpensOnTheMonth(t *testing.T) {
 		t.Fatal("the first sum was over before amounts were hidden")
 	}
 	waitUntil(t, "the clicked account summed", func() bool { return !c.summing && !c.summedAt.IsZero() })
-	if c.account != ids[1] || c.totals.Text != "Today ••• · 7 days ••• · 30 days •••" || c.days.Total("usd", chartDays) != 700 {
+	if c.account != ids[1] || c.totals.Text != "Today: ••• · 7 days: net ••• · 30 days: net •••" || c.days.Total("usd", chartDays) != 700 {
 		t.Fatalf("after a click while summing: account %s, %q, $%d over 30 days", c.account, c.totals.Text, c.days.Total("usd", chartDays))
 	}
 }
@@ -1161,7 +1174,7 @@ func TestTrayMenuFitsTheScreen(t *testing.T) {
 		t.Fatalf("%d px at 150 %%:\n%s", height*3/2, strings.Join(shown, "\n"))
 	}
 	joined := strings.Join(shown, "\n")
-	for _, want := range []string{"Acme: $20.00 · 2 sales · + 3 currencies", "Globex: $20.00 · 2 sales · + 3 currencies", "Initech: $20.00 · 2 sales · + 3 currencies"} {
+	for _, want := range []string{"Acme: sales $20.00 · + 3 currencies", "Globex: sales $20.00 · + 3 currencies", "Initech: sales $20.00 · + 3 currencies"} {
 		if !strings.Contains(joined, want) {
 			t.Errorf("menu lacks %q:\n%s", want, joined)
 		}

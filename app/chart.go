@@ -131,14 +131,19 @@ func (c *monthChart) show() {
 		c.bars.set(nil)
 		return
 	}
+	sales, refunds := c.days.Split(chosen, 1)
 	money := func(v int64) string {
 		if c.hide {
 			return "•••"
 		}
 		return c.env.money.Format(v, chosen)
 	}
-	c.totals.SetText("Today " + money(c.days.Total(chosen, 1)) + " · 7 days " + money(c.days.Total(chosen, 7)) +
-		" · 30 days " + money(c.days.Total(chosen, chartDays)))
+	today := "•••"
+	if !c.hide {
+		today = todayText(c.env.money, sales, refunds, chosen)
+	}
+	c.totals.SetText("Today: " + today + " · 7 days: net " + money(c.days.Total(chosen, 7)) +
+		" · 30 days: net " + money(c.days.Total(chosen, chartDays)))
 	c.bars.set(c.days.Net[chosen])
 }
 

@@ -71,11 +71,24 @@ type trayState struct {
 	nSales  int
 }
 
-// currencyDay is one account's sales in one currency today.
+// currencyDay is one account's sales and refunds in one currency today.
 type currencyDay struct {
-	amount int64
-	count  int
+	amount, refunds int64
+	count           int
 }
+
+// todayText is the one figure for a day, wherever it is shown: "sales
+// $120.00 · refunds −$10.00", the refunds left out while there are none.
+func todayText(m *notifier.Money, sales, refunds int64, cur string) string {
+	s := "sales " + m.Format(sales, cur)
+	if refunds != 0 {
+		s += " · refunds " + negative(m.Format(-refunds, cur))
+	}
+	return s
+}
+
+// negative writes an amount that left: "−$10.00", with a minus sign.
+func negative(amount string) string { return "\u2212" + amount }
 
 func (t *tray) read() trayState {
 	ctx, cancel := t.env.ctx()
@@ -94,12 +107,13 @@ func (t *tray) read() trayState {
 			t.env.log.Error("tray: today's sales", "account", a.ID, "err", err)
 			continue
 		}
-		for cur, in := range days.In {
-			if n := days.Sales[cur]; n > 0 {
+		for cur := range days.Net {
+			sales, refunds := days.Split(cur, 1)
+			if n := days.Sales[cur]; n > 0 || refunds != 0 {
 				if st.sales[a.ID] == nil {
 					st.sales[a.ID] = map[string]*currencyDay{}
 				}
-				st.sales[a.ID][cur] = &currencyDay{amount: in[0], count: n}
+				st.sales[a.ID][cur] = &currencyDay{amount: sales, refunds: refunds, count: n}
 				st.nSales += n
 			}
 		}
@@ -226,10 +240,10 @@ func (t *tray) attentionItems(st trayState) []*fyne.MenuItem {
 	return items
 }
 
-// todayLine is an account's sales today on one line, its leading currency
-// first: "Acme: $120.00 · 3 sales", "Acme: $120.00 · 3 sales · + 2
-// currencies". Activity has the rest; a line per currency made the menu
-// taller than the screen.
+// todayLine is an account's day on one line, in its leading currency:
+// "Acme: sales $120.00 · refunds −$10.00 · + 2 currencies", as Activity
+// says it. Activity has the rest; a line per currency made the menu taller
+// than the screen.
 func (t *tray) todayLine(a accounts.Account, st trayState) string {
 	days := st.sales[a.ID]
 	if len(days) == 0 {
@@ -251,7 +265,7 @@ func (t *tray) todayLine(a accounts.Account, st trayState) string {
 		return fmt.Sprintf("%s: %d %s", a.Name, n, plural(n, "sale", "sales"))
 	}
 	d := days[codes[0]]
-	line := fmt.Sprintf("%s: %s · %d %s", a.Name, t.env.money.Format(d.amount, codes[0]), d.count, plural(d.count, "sale", "sales"))
+	line := a.Name + ": " + todayText(t.env.money, d.amount, d.refunds, codes[0])
 	if more := len(codes) - 1; more > 0 {
 		line += fmt.Sprintf(" · + %d %s", more, plural(more, "currency", "currencies"))
 	}

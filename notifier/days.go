@@ -200,6 +200,17 @@ func dayIndex(start, t time.Time) int {
 	return int(day.Sub(start).Hours()/24 + 0.5)
 }
 
+// Split is a currency's sales and refunds over the last n days, today
+// included: refunds are negative (what left), failed refunds put back.
+func (d Days) Split(currency string, n int) (sales, refunds int64) {
+	in, net := d.In[currency], d.Net[currency]
+	for i := max(0, len(net)-n); i < len(net); i++ {
+		sales += in[i]
+		refunds += net[i] - in[i]
+	}
+	return sales, refunds
+}
+
 // Total is a currency's net over the last n days, today included.
 func (d Days) Total(currency string, n int) int64 {
 	var sum int64

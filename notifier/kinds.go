@@ -26,6 +26,9 @@ type Kind struct {
 	// Apart: its happenings run in a notification of their own, not with
 	// the sales (a payout is money leaving for the bank, not coming in).
 	Apart bool
+	// Out: its amount leaves the account's takings (a refund): lists show
+	// it negative.
+	Out bool
 	Rings bool // its notification rings the bell unless the user says otherwise
 	// Dashboard is the Dashboard section of its object ("payments/<id>").
 	Dashboard string
@@ -109,7 +112,7 @@ var Kinds = []*Kind{
 	// refund.created is not documented, so neither is trusted to come alone:
 	// each refund is told once, by its id (Happening.Key), by whichever
 	// event comes first.
-	{ID: KindRefund, Types: []string{"refund.created", "charge.refunded"}, Label: "Refunds", One: "refund", Many: "refunds", Money: true, Dashboard: "payments",
+	{ID: KindRefund, Types: []string{"refund.created", "charge.refunded"}, Label: "Refunds", One: "refund", Many: "refunds", Money: true, Out: true, Dashboard: "payments",
 		decode: decodeRefund,
 		title:  fixed("Refund"),
 		body: func(h *Happening, b *body) {
