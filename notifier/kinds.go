@@ -28,7 +28,7 @@ type Kind struct {
 	Apart bool
 	// Out: its amount leaves the account's takings (a refund): lists show
 	// it negative.
-	Out bool
+	Out   bool
 	Rings bool // its notification rings the bell unless the user says otherwise
 	// Dashboard is the Dashboard section of its object ("payments/<id>").
 	Dashboard string
