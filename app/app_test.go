@@ -1230,3 +1230,34 @@ func TestUnseenBadNewsPastTwoHundred(t *testing.T) {
 		t.Fatalf("seeing the failed payments cleared the wrong items:\n%s", labels)
 	}
 }
+
+// Quiet hours show in the tray: its icon, its tooltip and the pause item
+// say so, above the attention a failure asks for.
+func TestTrayShowsQuietHours(t *testing.T) {
+	f := newFixture(t)
+	key, _ := accounts.ParseKey(f.key(stripesim.AllPermissions...))
+	res, err := f.reg.Add(context.Background(), accounts.AddRequest{Key: key})
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := time.Date(2026, 12, 6, 23, 30, 0, 0, time.Local)
+	f.ui.env.now = func() time.Time { return now }
+	f.tray.env.now = f.ui.env.now
+	set, _ := f.store.Settings(context.Background())
+	set.QuietFrom, set.QuietTo = "22:00", "07:00"
+	if err := f.store.SaveSettings(context.Background(), set); err != nil {
+		t.Fatal(err)
+	}
+	e := store.Event{ID: "evt_1", Type: "charge.failed", Created: now.Unix() - 60, Object: []byte(`{"id":"ch_1","amount":900,"currency":"usd"}`)}
+	if _, err := f.store.Ingest(context.Background(), res.Account.ID, []store.Event{e}, nil, true); err != nil {
+		t.Fatal(err)
+	}
+	host := &fakeTray{}
+	f.tray.tray.host = host
+	f.tray.tray.refresh()
+	labels := strings.Join(menuLabels(host.menu), "\n")
+	if host.icon != assets.TrayPaused || host.tooltip != "Cashbell: 1 failed payment to look at · quiet hours until 07:00" ||
+		!strings.Contains(labels, "Pause notifications (quiet hours until 07:00)") || !strings.Contains(labels, "⚠ 1 failed payment") {
+		t.Fatalf("icon %v, tooltip %q, menu:\n%s", host.icon.Name(), host.tooltip, labels)
+	}
+}

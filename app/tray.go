@@ -189,11 +189,13 @@ func (t *tray) build() *fyne.Menu {
 	items = append(items, quit)
 
 	t.tooltip = tooltip(st)
+	// Held back, the icon says so above all: the menu still lists what
+	// needs looking at.
 	switch {
+	case heldText(st.set, st.now) != "":
+		t.icon = assets.TrayPaused
 	case len(st.stopped) > 0 || len(st.unseen) > 0:
 		t.icon = assets.TrayAttention
-	case st.set.Paused(st.now):
-		t.icon = assets.TrayPaused
 	default:
 		t.icon = assets.Tray
 	}
@@ -275,37 +277,60 @@ func (t *tray) todayLine(a accounts.Account, st trayState) string {
 // tooltip is the one line a tray host shows on hover: what needs looking
 // at, else whether notifications are paused, else today's count of sales.
 func tooltip(st trayState) string {
+	var parts []string
 	if len(st.stopped) > 0 {
-		return "Cashbell: " + st.stopped[0].Name + "'s key stopped working"
+		parts = append(parts, st.stopped[0].Name+"'s key stopped working")
 	}
 	for _, k := range notifier.Kinds {
 		if n, _ := st.unseen.Total(k.ID); n > 0 && k.Bad {
-			return fmt.Sprintf("Cashbell: %d %s to look at", n, plural(n, k.One, k.Many))
+			parts = append(parts, fmt.Sprintf("%d %s to look at", n, plural(n, k.One, k.Many)))
+			break
 		}
 	}
-	switch {
-	case st.set.Paused(st.now):
-		return "Cashbell: notifications paused until " + st.set.PausedUntil.Local().Format("15:04")
-	case len(st.list) == 0:
-		return "Cashbell: no accounts yet"
-	case st.nSales == 0:
-		return "Cashbell: no sales yet today"
+	if held := heldText(st.set, st.now); held != "" {
+		parts = append(parts, held)
 	}
-	return fmt.Sprintf("Cashbell: %d %s today", st.nSales, plural(st.nSales, "sale", "sales"))
+	switch {
+	case len(parts) > 0:
+	case len(st.list) == 0:
+		parts = append(parts, "no accounts yet")
+	case st.nSales == 0:
+		parts = append(parts, "no sales yet today")
+	default:
+		parts = append(parts, fmt.Sprintf("%d %s today", st.nSales, plural(st.nSales, "sale", "sales")))
+	}
+	return "Cashbell: " + strings.Join(parts, " · ")
+}
+
+// heldText says when notifications come back, while they are held back:
+// "notifications paused until 15:00", "quiet hours until 07:00".
+func heldText(set store.Settings, now time.Time) string {
+	switch {
+	case set.Paused(now):
+		at := set.PausedUntil.Local()
+		if at.YearDay() != now.Local().YearDay() {
+			return "notifications paused until " + at.Format("Mon 15:04")
+		}
+		return "notifications paused until " + at.Format("15:04")
+	case set.Quiet(now.Local()):
+		return "quiet hours until " + set.QuietTo
+	}
+	return ""
 }
 
 func (t *tray) pauseItem(set store.Settings, now time.Time) *fyne.MenuItem {
 	if set.Paused(now) {
-		label := "Notifications paused until " + set.PausedUntil.Local().Format("15:04")
-		if set.PausedUntil.Local().YearDay() != now.Local().YearDay() {
-			label = "Notifications paused until " + set.PausedUntil.Local().Format("Mon 15:04")
-		}
-		it := fyne.NewMenuItem(label, nil)
+		label := heldText(set, now)
+		it := fyne.NewMenuItem(strings.ToUpper(label[:1])+label[1:], nil)
 		it.ChildMenu = fyne.NewMenu("", fyne.NewMenuItem("Resume notifications", func() { t.pause(time.Time{}) }))
 		return it
 	}
 	tomorrow := time.Date(now.Year(), now.Month(), now.Day()+1, 8, 0, 0, 0, now.Location())
-	it := fyne.NewMenuItem("Pause notifications", nil)
+	label := "Pause notifications"
+	if held := heldText(set, now); held != "" {
+		label += " (" + held + ")" // quiet hours: told when they end
+	}
+	it := fyne.NewMenuItem(label, nil)
 	it.ChildMenu = fyne.NewMenu("",
 		fyne.NewMenuItem("For 1 hour", func() { t.pause(t.env.now().Add(time.Hour)) }),
 		fyne.NewMenuItem("Until tomorrow (8:00)", func() { t.pause(tomorrow) }),

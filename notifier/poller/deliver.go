@@ -5,6 +5,7 @@ import (
 	"context"
 	"maps"
 	"slices"
+	"time"
 
 	"github.com/stripe/stripe-go/v76"
 	"github.com/stripe/stripe-go/v76/client"
@@ -46,7 +47,20 @@ func (s *Service) deliver(ctx context.Context, a accounts.Account, c *client.API
 		return err
 	}
 	now := s.now()
-	silenced := set.Paused(now) || set.Quiet(now.Local()) || a.Muted
+	// Paused or in quiet hours, the events wait in the outbox: when
+	// notifications resume they are told, the good news in one summary of
+	// what was held back ("While paused: 12 sales"), bad news on its own.
+	if why := heldBack(set, now); why != "" && !a.Muted {
+		s.mu.Lock()
+		s.held[a.ID] = why
+		s.mu.Unlock()
+		return nil
+	}
+	s.mu.Lock()
+	heldWhy := s.held[a.ID]
+	delete(s.held, a.ID)
+	s.mu.Unlock()
+	silenced := a.Muted
 	src := notifier.Source{Name: a.Name, Live: a.Live(), Connected: a.ConnectedID()}
 	marks := make(map[string]store.Mark, len(pending))
 	keys := map[string]string{} // event id → the happening it tells, where several events can
@@ -160,6 +174,9 @@ func (s *Service) deliver(ctx context.Context, a accounts.Account, c *client.API
 			t = newest.Text(opt)
 			n.EventID, n.URL, n.Burst = newest.Event.ID, newest.Link, false
 		}
+		if heldWhy != "" && !bad {
+			t.Title = heldWhy + ": " + t.Title
+		}
 		n.Title, n.Body = t.Title, t.Body
 		out = append(out, n)
 		runKeys = append(runKeys, key)
@@ -197,6 +214,18 @@ func (s *Service) deliver(ctx context.Context, a accounts.Account, c *client.API
 		s.burstShown(runKeys[i], id) // 0 starts a new run next time
 	}
 	return nil
+}
+
+// heldBack says why notifications wait at now: "While paused", "During
+// quiet hours", or "" when they do not.
+func heldBack(set store.Settings, now time.Time) string {
+	switch {
+	case set.Paused(now):
+		return "While paused"
+	case set.Quiet(now.Local()):
+		return "During quiet hours"
+	}
+	return ""
 }
 
 func b2i(b bool) int {

@@ -389,22 +389,48 @@ func TestFiltersPauseMuteAndMinimum(t *testing.T) {
 		t.Fatalf("filters: %+v", got)
 	}
 
+	// Paused, nothing is shown; on resuming, what was held back is told:
+	// the good news in one summary, the bad news on its own.
 	bus.Reset()
+	w.apart()
 	set.PausedUntil = time.Now().Add(time.Hour)
 	_ = w.store.SaveSettings(ctx, set)
 	w.gen.Sale(stripesim.Sale{Amount: 5000, Currency: "usd"})
+	w.gen.Sale(stripesim.Sale{Amount: 2500, Currency: "usd"})
+	_, ch := w.gen.Sale(stripesim.Sale{Amount: 4900, Currency: "usd"})
+	w.gen.Dispute(ch, "fraudulent")
 	w.poll(t)
+	time.Sleep(100 * time.Millisecond)
+	if got := bus.Notifications(); len(got) != 0 {
+		t.Fatalf("paused, yet notified: %+v", got)
+	}
 	set.PausedUntil = time.Time{}
 	_ = w.store.SaveSettings(ctx, set)
 	w.poll(t)
+	got := settle(2)
+	var titles []string
+	for _, n := range got {
+		titles = append(titles, n.Summary)
+	}
+	slices.Sort(titles)
+	if len(titles) != 2 || titles[0] != "New dispute · $49.00 — Acme" || titles[1] != "While paused: 3 sales · $124.00 — Acme" {
+		t.Fatalf("after the pause: %q", titles)
+	}
+
+	// Muted, nothing is shown, then or later.
+	bus.Reset()
 	if _, err := w.reg.Update(ctx, w.acct.ID, func(a *accounts.Account) { a.Muted = true }); err != nil {
 		t.Fatal(err)
 	}
 	w.gen.Sale(stripesim.Sale{Amount: 5000, Currency: "usd"})
 	w.poll(t)
+	if _, err := w.reg.Update(ctx, w.acct.ID, func(a *accounts.Account) { a.Muted = false }); err != nil {
+		t.Fatal(err)
+	}
+	w.poll(t)
 	time.Sleep(100 * time.Millisecond)
 	if got := bus.Notifications(); len(got) != 0 {
-		t.Fatalf("paused or muted, yet notified: %+v (and nothing saved up for later)", got)
+		t.Fatalf("muted, yet notified: %+v", got)
 	}
 }
 

@@ -74,6 +74,7 @@ type Service struct {
 	products map[string]string       // "<account>/<prod_id>" -> name
 	clients  map[string]apiClient
 	bursts   map[string]*burst // by account
+	held     map[string]string // account → why its notifications were held back ("While paused")
 	// sinkFailing: the last notification could not be shown.
 	sinkFailing atomic.Bool
 }
@@ -96,7 +97,7 @@ func New(opts Options) *Service {
 		opts.InitialBackoff = 2 * time.Second
 	}
 	return &Service{opts: opts, store: opts.Store, log: opts.Logger, now: opts.Now,
-		reload: make(chan struct{}, 1), changes: make(chan struct{}, 1), kicks: map[string]chan struct{}{}, waiting: map[string][]chan error{}, products: map[string]string{}, clients: map[string]apiClient{}, bursts: map[string]*burst{}}
+		reload: make(chan struct{}, 1), changes: make(chan struct{}, 1), kicks: map[string]chan struct{}{}, waiting: map[string][]chan error{}, products: map[string]string{}, clients: map[string]apiClient{}, bursts: map[string]*burst{}, held: map[string]string{}}
 }
 
 // Reload makes Run pick up added, removed and re-checked accounts.

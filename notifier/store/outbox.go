@@ -20,7 +20,7 @@ const (
 	MarkSilent     Mark = "silent"     // stored by a first import or a rebuild: never notified
 	MarkNotified   Mark = "notified"   // notified on its own
 	MarkSummarised Mark = "summarised" // told within a burst (or counted in one)
-	MarkSkipped    Mark = "skipped"    // not notified: switched off, paused, muted, quiet hours or below the minimum
+	MarkSkipped    Mark = "skipped"    // not notified: switched off, muted or below the minimum
 	MarkRepeat     Mark = "repeat"     // another event told the same happening (Happening.Key)
 )
 
