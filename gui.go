@@ -27,7 +27,7 @@ func gui(ctx context.Context, m *wiring.Main, o cli.GUIOptions) error {
 func ui(ctx context.Context, o cli.UIOptions) error {
 	c := o.Client
 	return app.RunUI(ctx, app.UIOptions{
-		Registry: c, History: c, Settings: c, Poller: c, Keys: c, Logger: o.Logger, AddDemo: c.AddDemo,
+		Registry: c, History: c, Settings: c, Bell: c, Poller: c, Keys: c, Logger: o.Logger, AddDemo: c.AddDemo,
 		Autostart: autostart.New(wiring.ConfigHome(os.Getenv), app.ID),
 		Commands:  c.Commands(ctx, o.Seq), Leave: c.Leave, ForceExit: func() { os.Exit(0) },
 	})

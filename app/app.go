@@ -88,6 +88,12 @@ type service interface {
 	Changed() <-chan struct{}
 }
 
+// bell says how the bell rings, and rings it once (the tray's desktop).
+type bell interface {
+	Bell(ctx context.Context) string
+	Ring(ctx context.Context) error
+}
+
 // startAtLogin turns starting Cashbell at login on and off.
 type startAtLogin interface {
 	Enabled() bool
@@ -103,6 +109,7 @@ type UIOptions struct {
 	Poller    pollControl
 	Keys      keyNotes
 	Autostart startAtLogin
+	Bell      bell
 	Logger    *slog.Logger
 	// AddDemo starts the demo and adds its account (or returns it).
 	AddDemo func(ctx context.Context) (accounts.AddResult, error)
@@ -130,6 +137,7 @@ var (
 	_ service     = (*poller.Service)(nil)
 	_ keyNotes    = (*accounts.Vault)(nil)
 	_ keyNotes    = (*local.Client)(nil)
+	_ bell        = (*local.Client)(nil)
 )
 
 // sources are where the windows read and change things. Each window is
@@ -142,6 +150,7 @@ type sources struct {
 	addDemo   func(ctx context.Context) (accounts.AddResult, error)
 	keys      keyNotes // says where keys are kept
 	autostart startAtLogin
+	bell      bell
 }
 
 // env is how every window draws and reaches its thread: formatting, the
@@ -248,7 +257,7 @@ func RunUI(ctx context.Context, o UIOptions) error {
 	a.Settings().SetTheme(newTheme())
 	e := newEnv(o.Logger, func(f func()) { fyne.Do(f) })
 	e.screen = screenSize
-	u := newUI(a, e, sources{reg: o.Registry, hist: o.History, prefs: o.Settings, poll: o.Poller, addDemo: o.AddDemo, keys: o.Keys, autostart: o.Autostart})
+	u := newUI(a, e, sources{reg: o.Registry, hist: o.History, prefs: o.Settings, poll: o.Poller, addDemo: o.AddDemo, keys: o.Keys, autostart: o.Autostart, bell: o.Bell})
 	u.leave = o.Leave
 
 	ctx, cancel := context.WithCancel(ctx)

@@ -63,11 +63,21 @@ type fakeTray struct {
 	tooltip string
 }
 
+// fakeBell rings nothing and counts the rings.
+type fakeBell struct {
+	how  string
+	rang int
+}
+
+func (b *fakeBell) Bell(context.Context) string { return b.how }
+func (b *fakeBell) Ring(context.Context) error  { b.rang++; return nil }
+
 func (f *fakeTray) SetMenu(m *fyne.Menu)      { f.menu = m }
 func (f *fakeTray) SetIcon(res fyne.Resource) { f.icon = res }
 func (f *fakeTray) SetTooltip(text string)    { f.tooltip = text }
 
 type fixture struct {
+	bell   *fakeBell
 	queue  chan func() // UI work from goroutines, run by the test goroutine
 	app    fyne.App
 	ui     *ui
@@ -94,7 +104,7 @@ func newFixture(t testing.TB) *fixture {
 	w := testworld.New(t)
 	sim, store, reg, dir := w.Sim, w.Store, w.Reg, w.Dir
 	acct := sim.CreateAccount(stripesim.AccountSpec{ID: fixedAccount, DisplayName: "Acme Books"})
-	f := &fixture{app: a, sim: sim, store: store, reg: reg, acct: acct, poll: &fakePoller{}, queue: make(chan func(), 1000)}
+	f := &fixture{app: a, sim: sim, store: store, reg: reg, acct: acct, poll: &fakePoller{}, bell: &fakeBell{}, queue: make(chan func(), 1000)}
 	queue = f.queue
 	e := &env{
 		money: notifier.NewMoney("en-US"), log: slog.New(slog.NewTextHandler(io.Discard, nil)),
@@ -104,7 +114,7 @@ func newFixture(t testing.TB) *fixture {
 		inPlace: true,
 	}
 	src := sources{reg: reg, hist: notifier.History{Store: store}, prefs: store, poll: f.poll, keys: fileKeyNotes{},
-		autostart: testAutostart(t, dir),
+		autostart: testAutostart(t, dir), bell: f.bell,
 		addDemo: func(ctx context.Context) (accounts.AddResult, error) {
 			conn, err := accounts.NewConnector(sim.URL)
 			if err != nil {
@@ -1259,5 +1269,26 @@ func TestTrayShowsQuietHours(t *testing.T) {
 	if host.icon != assets.TrayPaused || host.tooltip != "Cashbell: 1 failed payment to look at · quiet hours until 07:00" ||
 		!strings.Contains(labels, "Pause notifications (quiet hours until 07:00)") || !strings.Contains(labels, "⚠ 1 failed payment") {
 		t.Fatalf("icon %v, tooltip %q, menu:\n%s", host.icon.Name(), host.tooltip, labels)
+	}
+}
+
+// Preferences says how the bell rings here, says so plainly where nothing
+// can, and tests it.
+func TestTheBellSaysHowItRings(t *testing.T) {
+	f := newFixture(t)
+	p := f.ui.preferences()
+	p.show()
+	n := p.notifs
+	if n.bellNote.Importance != widget.WarningImportance || !strings.Contains(n.bellNote.Text, "Nothing here can ring the bell") {
+		t.Fatalf("no player: %q", n.bellNote.Text)
+	}
+	f.bell.how = "pw-play"
+	n.loadBell()
+	if !strings.Contains(n.bellNote.Text, "pw-play rings the bell") || n.bellNote.Importance == widget.WarningImportance {
+		t.Fatalf("a player: %q", n.bellNote.Text)
+	}
+	test.Tap(n.testBell)
+	if f.bell.rang != 1 {
+		t.Fatalf("the test rang %d times", f.bell.rang)
 	}
 }

@@ -9,6 +9,7 @@ import (
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
 	"github.com/cashbell/cashbell/notifier"
@@ -41,6 +42,7 @@ type notificationsTab struct {
 	env    *env
 	prefs  preferences
 	start  startAtLogin
+	bell   bell
 	parent fyne.Window
 	saving sync.Mutex // one change of the settings at a time
 
@@ -53,13 +55,15 @@ type notificationsTab struct {
 	minimumErr  *widget.Label
 	interval    *widget.Select
 	hideAmounts *widget.Check
+	bellNote    *widget.Label
+	testBell    *widget.Button
 	autostart   *widget.Check
 	problem     *widget.Label
 	loading     bool
 }
 
-func newNotificationsTab(e *env, prefs preferences, autostart startAtLogin, parent fyne.Window) *notificationsTab {
-	return &notificationsTab{env: e, prefs: prefs, start: autostart, parent: parent, types: map[string]*widget.Check{}, sounds: map[string]*widget.Check{}}
+func newNotificationsTab(e *env, prefs preferences, autostart startAtLogin, b bell, parent fyne.Window) *notificationsTab {
+	return &notificationsTab{env: e, prefs: prefs, start: autostart, bell: b, parent: parent, types: map[string]*widget.Check{}, sounds: map[string]*widget.Check{}}
 }
 
 func (n *notificationsTab) build() fyne.CanvasObject {
@@ -79,8 +83,10 @@ func (n *notificationsTab) build() fyne.CanvasObject {
 		}
 		s.Sounds[id] = on
 	})
-	soundNote := widget.NewLabel("The notification service plays the bell where it plays sounds; never in quiet hours or while paused.")
-	soundNote.Wrapping = fyne.TextWrapWord
+	n.bellNote = widget.NewLabel("")
+	n.bellNote.Wrapping = fyne.TextWrapWord
+	n.testBell = widget.NewButtonWithIcon("Test the bell", theme.MediaPlayIcon(), n.ring)
+	n.loadBell()
 
 	// The switch reads with its pickers: "[x] from 22:00 to 07:00".
 	n.quiet = widget.NewCheck("from", func(on bool) { n.onQuiet(on) })
@@ -125,7 +131,50 @@ func (n *notificationsTab) build() fyne.CanvasObject {
 	ring := widget.NewLabelWithStyle("Ring a bell for", fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
 	return container.NewVScroll(container.NewPadded(container.NewVBox(
 		title, typeBox, widget.NewSeparator(), form, n.hideAmounts, n.autostart, n.problem,
-		widget.NewSeparator(), ring, soundBox, soundNote)))
+		widget.NewSeparator(), ring, soundBox, container.NewBorder(nil, nil, nil, n.testBell, n.bellNote))))
+}
+
+// bellNotes say how the bell rings, by what rings it (bell.Bell).
+func bellNote(how string) (string, widget.Importance) {
+	switch how {
+	case "":
+		return "Nothing here can ring the bell: the notification service plays no sounds, and no sound player is installed. " +
+			"Install libcanberra (canberra-gtk-play) or PipeWire (pw-play) to hear it.", widget.WarningImportance
+	case "the notification service":
+		return "The notification service plays the bell; never in quiet hours or while paused.", widget.MediumImportance
+	case "Windows' notification sound":
+		return "Windows plays its notification sound; never in quiet hours or while paused.", widget.MediumImportance
+	}
+	return "The notification service plays no sounds, so " + how + " rings the bell; never in quiet hours or while paused.", widget.MediumImportance
+}
+
+// loadBell says, under the switches, how the bell rings here.
+func (n *notificationsTab) loadBell() {
+	n.env.fetch(func() func() {
+		ctx, cancel := n.env.ctx()
+		defer cancel()
+		text, importance := bellNote(n.bell.Bell(ctx))
+		return func() {
+			n.bellNote.Importance = importance
+			n.bellNote.SetText(text)
+		}
+	})
+}
+
+// ring rings the bell once, as a sale would.
+func (n *notificationsTab) ring() {
+	n.env.fetch(func() func() {
+		ctx, cancel := n.env.ctx()
+		defer cancel()
+		err := n.bell.Ring(ctx)
+		return func() {
+			if err != nil {
+				n.showProblem("The bell could not ring: " + say(err))
+				return
+			}
+			n.problem.Hide()
+		}
+	})
 }
 
 // kindChecks is a switch per kind, two columns; each saves through set.

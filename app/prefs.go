@@ -52,7 +52,7 @@ type prefsWindow struct {
 func newPrefsWindow(a fyne.App, e *env, src sources) *prefsWindow {
 	p := &prefsWindow{env: e, src: src, reg: src.reg, poll: src.poll, notes: src.keys, prefs: src.prefs, win: a.NewWindow("Cashbell Preferences")}
 	p.keys = newDialogKeys(p.win)
-	p.notifs = newNotificationsTab(e, src.prefs, src.autostart, p.win)
+	p.notifs = newNotificationsTab(e, src.prefs, src.autostart, src.bell, p.win)
 	p.build()
 	p.win.Resize(prefsSize)
 	return p

@@ -53,7 +53,7 @@ func serveLocal(env Env, d *wiring.Main, show, changed func()) (srv *local.Serve
 		l = nil // its windows are still served, on the sockets handed to them
 	}
 	srv = local.Serve(l, local.Backend{Registry: d.Registry, Store: d.Store, Poller: d.Service, Keys: d.Vault,
-		AddDemo: d.AddDemo, Changed: changed, Logger: d.Logger,
+		AddDemo: d.AddDemo, Changed: changed, Logger: d.Logger, Bell: d.Bell(),
 		CLI: func(ctx context.Context, req local.CLIRequest) local.CLIReply { return answer(ctx, env, d, req, show) }})
 	return srv, srv.Close
 }

@@ -235,6 +235,18 @@ func (c *Client) SetMuted(ctx context.Context, id string, muted bool) (accounts.
 	return res.Account, err
 }
 
+// Bell says how the bell rings in the running Cashbell.
+func (c *Client) Bell(ctx context.Context) string {
+	st, _ := c.State(ctx)
+	return st.Bell
+}
+
+// Ring rings the bell once, as the running Cashbell rings it.
+func (c *Client) Ring(ctx context.Context) error {
+	_, err := c.account(ctx, AccountCall{Op: OpRing})
+	return err
+}
+
 // Reload and PollNow are asked in the background: the window does not wait.
 func (c *Client) Reload() { go c.account(context.Background(), AccountCall{Op: OpReload}) }
 

@@ -92,6 +92,7 @@ type State struct {
 	Where    accounts.Storage
 	KeyNotes map[accounts.Storage]string
 	Summary  string
+	Bell     string // how the bell rings: "the notification service", a player's name, or "" (it cannot)
 }
 
 // AccountOp is one thing a window does to an account.
@@ -109,6 +110,7 @@ const (
 	OpMute    AccountOp = "mute"
 	OpReload  AccountOp = "reload" // the pollers pick up what changed
 	OpPoll    AccountOp = "poll"   // poll one account now
+	OpRing    AccountOp = "ring"   // ring the bell once, for Preferences' test
 )
 
 // AccountCall is an operation and what it needs.

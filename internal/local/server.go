@@ -31,9 +31,18 @@ type Backend struct {
 	// that the tray shows it.
 	Changed func()
 	// CLI runs a command line for another cashbell process.
-	CLI    func(ctx context.Context, req CLIRequest) CLIReply
+	CLI func(ctx context.Context, req CLIRequest) CLIReply
+	// Bell is the tray's desktop, which says how the bell rings and rings
+	// it for Preferences' test; nil where there is none.
+	Bell interface {
+		Bell(ctx context.Context) string
+		Ring(ctx context.Context) error
+	}
 	Logger *slog.Logger
 }
+
+// errNoDesktop answers a ring where Cashbell runs without a desktop.
+var errNoDesktop = errors.New("this Cashbell shows no notifications, so it rings no bell")
 
 // Server serves a Backend, and queues the tray's commands for the windows.
 type Server struct {
@@ -219,7 +228,11 @@ func (s *Server) state(ctx context.Context, _ bool) (State, error) {
 	for _, st := range []accounts.Storage{accounts.StorageKeyring, accounts.StorageFile} {
 		notes[st] = s.b.Keys.KeyNote(st)
 	}
-	return State{Accounts: list, Settings: set, Where: s.b.Keys.Where(), KeyNotes: notes, Summary: s.b.Keys.Summary(list)}, nil
+	bell := ""
+	if s.b.Bell != nil {
+		bell = s.b.Bell.Bell(ctx)
+	}
+	return State{Accounts: list, Settings: set, Where: s.b.Keys.Where(), KeyNotes: notes, Summary: s.b.Keys.Summary(list), Bell: bell}, nil
 }
 
 func (s *Server) saveSettings(ctx context.Context, set store.Settings) (bool, error) {
@@ -263,6 +276,11 @@ func (s *Server) account(ctx context.Context, in AccountCall) (AccountReply, err
 		s.b.Poller.Reload()
 	case OpPoll:
 		s.b.Poller.PollNow(in.ID)
+	case OpRing:
+		err = errNoDesktop
+		if s.b.Bell != nil {
+			err = s.b.Bell.Ring(ctx)
+		}
 	default:
 		return AccountReply{}, fmt.Errorf("unknown account operation %q", in.Op)
 	}

@@ -73,6 +73,20 @@ func (m *Main) Actions() <-chan desktop.Action {
 	return nil
 }
 
+// Bell is the sink where it rings the bell (the desktop's), else nil.
+func (m *Main) Bell() Bell {
+	if b, ok := m.sink.(Bell); ok {
+		return b
+	}
+	return nil
+}
+
+// Bell says how the bell rings, and rings it.
+type Bell interface {
+	Bell(ctx context.Context) string
+	Ring(ctx context.Context) error
+}
+
 // clickable is a sink that hears which notification was clicked.
 type clickable interface {
 	Actions() <-chan desktop.Action

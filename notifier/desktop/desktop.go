@@ -5,6 +5,8 @@
 // leads.
 package desktop
 
+import "errors"
+
 // Notification is one desktop notification.
 type Notification struct {
 	Title   string
@@ -40,3 +42,9 @@ type Action struct {
 	Notification
 	Key string
 }
+
+// ErrNoBell means nothing here can ring the bell: the notification service
+// plays no sounds, and no sound player is installed (on Linux,
+// canberra-gtk-play from libcanberra, pw-play from PipeWire or paplay from
+// PulseAudio).
+var ErrNoBell = errors.New("nothing here can ring the bell")

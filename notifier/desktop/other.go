@@ -33,3 +33,9 @@ func (*Desktop) Notify(ctx context.Context, n Notification) (uint32, error) {
 	setAppName.Do(func() { beeep.AppName = "Cashbell" })
 	return showAsync(ctx, func() error { return beeep.Notify(n.Title, n.Body, n.Icon) })
 }
+
+// Bell is "" here: beeep's banners are silent.
+func (*Desktop) Bell(context.Context) string { return "" }
+
+// Ring cannot ring here.
+func (*Desktop) Ring(context.Context) error { return ErrNoBell }

@@ -97,3 +97,12 @@ func (d *Desktop) toast(n Notification) *toast.Notification {
 	}
 	return t
 }
+
+// Bell is Windows' own notification sound, which a toast that rings plays.
+func (*Desktop) Bell(context.Context) string { return "Windows' notification sound" }
+
+// Ring shows a toast that plays Windows' notification sound.
+func (d *Desktop) Ring(ctx context.Context) error {
+	_, err := d.Notify(ctx, Notification{Title: "Cashbell's bell", Body: "This is how a sale sounds.", Sound: true})
+	return err
+}

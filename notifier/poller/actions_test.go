@@ -1,6 +1,8 @@
 package poller_test
 
 import (
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -124,6 +126,24 @@ func TestASaleRingsWhereTheServerPlaysSounds(t *testing.T) {
 	if got := soundOf(settle(1)[0]); got != "" {
 		t.Fatalf("sound hint for a server without sounds: %q", got)
 	}
+	// There the desktop's own player rings it: libcanberra's, else
+	// PipeWire's or PulseAudio's (a recording stand-in here).
+	dir := t.TempDir()
+	played := filepath.Join(dir, "played")
+	script := "#!/bin/sh\necho \"$@\" >> " + played + "\n"
+	if err := os.WriteFile(filepath.Join(dir, "canberra-gtk-play"), []byte(script), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("PATH", dir+string(os.PathListSeparator)+os.Getenv("PATH"))
+	bus.Reset()
+	w2.apart()
+	w2.gen.Sale(stripesim.Sale{Amount: 4900, Currency: "usd"})
+	w2.poll(t)
+	settle(1)
+	waitFor(t, func() bool {
+		got, _ := os.ReadFile(played)
+		return strings.Contains(string(got), "--file=/usr/share/sounds/cashbell-bell.wav")
+	})
 }
 
 func soundOf(n testbus.Notification) string {
