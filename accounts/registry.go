@@ -249,6 +249,43 @@ func (r *Registry) Add(ctx context.Context, req AddRequest) (AddResult, error) {
 	return res, nil
 }
 
+// ErrOtherAccount means a key given to replace an account's key reads
+// another Stripe account, or the other mode.
+var ErrOtherAccount = errors.New("the key reads another Stripe account or mode")
+
+// ReplaceKey gives a listed account a new key, after its key was rolled or
+// revoked: the key must read the same account in the same mode. It is
+// stored in place of the old one and polling resumes; the account keeps
+// its events, name, logo and settings.
+func (r *Registry) ReplaceKey(ctx context.Context, id string, key Key) (AddResult, error) {
+	a, err := r.Get(ctx, id)
+	if err != nil {
+		return AddResult{}, err
+	}
+	rep, err := r.check(ctx, key, a.ConnectedID(), a.Demo)
+	res := AddResult{Report: rep, Warnings: rep.Warnings(), Account: a}
+	switch {
+	case err != nil:
+		return res, err
+	case !rep.Usable():
+		return res, ErrEventsNotAllowed
+	case rep.AccountID+"-"+string(key.Mode()) != a.ID:
+		return res, fmt.Errorf("%w: it reads %s in %s mode, and %q is %s in %s mode", ErrOtherAccount, rep.AccountID, key.Mode(), a.Name, a.StripeAccount, a.Mode)
+	}
+	where, err := r.keys.Put(id, key)
+	if err != nil {
+		return res, fmt.Errorf("storing the key: %w", err)
+	}
+	a.KeyStorage, a.KeyMasked, a.KeyKind = where, key.Masked(), key.Kind()
+	a.Status, a.Missing = statusOf(rep), rep.MissingNames()
+	if err := r.records.SaveAccount(ctx, a); err != nil {
+		return res, err
+	}
+	r.log.Info("key replaced", "account", id, "key", a.KeyMasked, "key_storage", where, "missing", a.Missing)
+	res.Account = a
+	return res, nil
+}
+
 func statusOf(rep Report) AccountStatus {
 	for _, res := range rep.Results {
 		if res.Status == Missing && !res.Optional {

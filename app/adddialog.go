@@ -3,6 +3,7 @@ package app
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strings"
 	"sync"
 	"time"
@@ -51,6 +52,11 @@ type addDialog struct {
 	usable   bool
 	checking bool
 	onDone   func()
+	// replacing is the listed account whose key this dialog replaces
+	// (Replace key…), else zero; target is the account the checked key
+	// would replace: replacing's, or a listed account the key turned out
+	// to read.
+	replacing, target accounts.Account
 }
 
 func newAddDialog(e *env, src sources, parent fyne.Window, keys *dialogKeys) *addDialog {
@@ -91,9 +97,20 @@ func newAddDialog(e *env, src sources, parent fyne.Window, keys *dialogKeys) *ad
 	return d
 }
 
+// openReplace opens the dialog to give a listed account a new key.
+func (d *addDialog) openReplace(a accounts.Account, done func()) {
+	d.open(done)
+	d.replacing = a
+	d.connected.SetText(a.ConnectedID())
+	d.status.set("Paste "+a.Name+"'s new key. Its events and settings stay.", widget.MediumImportance)
+	d.addBtn.SetText("Replace key")
+}
+
 // open resets the dialog and shows it; done runs after an account was added.
 func (d *addDialog) open(done func()) {
 	d.onDone = done
+	d.replacing, d.target = accounts.Account{}, accounts.Account{}
+	d.addBtn.SetText("Add account")
 	d.key.SetText("")
 	d.connected.SetText("")
 	d.name.SetText("")
@@ -160,7 +177,18 @@ func (d *addDialog) onInput() {
 		ctx, cancel := d.env.ctx()
 		defer cancel()
 		rep, err := d.reg.Check(ctx, key, connected)
-		d.env.do(func() { d.showCheck(gen, rep, err) })
+		// Whether the key reads an account already listed: then it can
+		// replace that account's key.
+		var listed accounts.Account
+		if err == nil {
+			list, _ := d.reg.List(ctx)
+			for _, a := range list {
+				if a.ID == rep.AccountID+"-"+string(key.Mode()) {
+					listed = a
+				}
+			}
+		}
+		d.env.do(func() { d.showCheck(gen, rep, err, listed) })
 	}()
 }
 
@@ -184,7 +212,7 @@ func (d *addDialog) current(gen int) bool {
 	return gen == d.gen
 }
 
-func (d *addDialog) showCheck(gen int, rep accounts.Report, err error) {
+func (d *addDialog) showCheck(gen int, rep accounts.Report, err error, listed accounts.Account) {
 	defer func() {
 		d.mu.Lock()
 		d.checking = false
@@ -207,6 +235,24 @@ func (d *addDialog) showCheck(gen int, rep accounts.Report, err error) {
 		return
 	}
 	d.report.Add(reportView(d.env, rep))
+	switch {
+	case d.replacing.ID != "" && listed.ID != d.replacing.ID:
+		d.refuse(fmt.Errorf("%w: it reads %s in %s mode, not %s: paste %s's new key", accounts.ErrOtherAccount, rep.AccountID, rep.Mode, d.replacing.Name, d.replacing.Name))
+		return
+	case listed.ID != "":
+		// A new key for an account already listed: it replaces that
+		// account's key, keeping its events and settings.
+		d.target = listed
+		d.status.set("The key works. It reads "+listed.Name+", which Cashbell already watches: replace its key? Its events and settings stay.", widget.SuccessImportance)
+		d.addBtn.SetText("Replace " + listed.Name + "'s key")
+		d.mu.Lock()
+		d.usable = true
+		d.mu.Unlock()
+		d.addBtn.Enable()
+		d.relayout()
+		return
+	}
+	d.target = accounts.Account{}
 	msg := "The key works (" + string(rep.Mode) + " mode, " + rep.AccountID + ")."
 	importance := widget.SuccessImportance
 	if rep.Kind == accounts.KindSecret {
@@ -265,12 +311,22 @@ func (d *addDialog) onConfirm() {
 		return
 	}
 	req := accounts.AddRequest{Key: key, Name: d.name.Text, Connected: strings.TrimSpace(d.connected.Text)}
+	target := d.target.ID
 	d.addBtn.Disable()
 	d.status.set("Adding the account and importing its name and logo…", widget.MediumImportance)
+	if target != "" {
+		d.status.set("Replacing the key…", widget.MediumImportance)
+	}
 	go func() {
 		ctx, cancel := d.env.ctx()
 		defer cancel()
-		res, err := d.reg.Add(ctx, req)
+		var res accounts.AddResult
+		var err error
+		if target != "" {
+			res, err = d.reg.ReplaceKey(ctx, target, key)
+		} else {
+			res, err = d.reg.Add(ctx, req)
+		}
 		d.env.do(func() { d.added(res, err) })
 	}()
 }

@@ -41,6 +41,7 @@ type registry interface {
 	List(ctx context.Context) ([]accounts.Account, error)
 	Check(ctx context.Context, key accounts.Key, connected string) (accounts.Report, error)
 	Add(ctx context.Context, req accounts.AddRequest) (accounts.AddResult, error)
+	ReplaceKey(ctx context.Context, id string, key accounts.Key) (accounts.AddResult, error)
 	Remove(ctx context.Context, id string) error
 	Rename(ctx context.Context, id, name string) (accounts.Account, error)
 	SetLogo(ctx context.Context, id string, data []byte) (accounts.Account, error)

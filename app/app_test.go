@@ -276,7 +276,7 @@ func TestRemoveAsksFirst(t *testing.T) {
 	p.show()
 	// The row's menu has the account's actions, removal last.
 	labels := menuLabels(p.menu(res.Account))
-	if want := "Refresh from Stripe|Rename…|Choose logo…|Mute notifications|Open in Stripe||Remove account…"; strings.Join(labels, "|") != want {
+	if want := "Refresh from Stripe|Replace key…|Rename…|Choose logo…|Mute notifications|Open in Stripe||Remove account…"; strings.Join(labels, "|") != want {
 		t.Fatalf("menu %q", strings.Join(labels, "|"))
 	}
 	p.onRemove(res.Account.ID)
@@ -1290,5 +1290,59 @@ func TestTheBellSaysHowItRings(t *testing.T) {
 	test.Tap(n.testBell)
 	if f.bell.rang != 1 {
 		t.Fatalf("the test rang %d times", f.bell.rang)
+	}
+}
+
+// A rolled key is replaced, keeping the account's events and settings:
+// from the row's menu, and from the add dialog when the new key turns out
+// to read an account already listed.
+func TestARolledKeyIsReplaced(t *testing.T) {
+	f := newFixture(t)
+	old := f.key(stripesim.AllPermissions...)
+	key, _ := accounts.ParseKey(old)
+	res, err := f.reg.Add(context.Background(), accounts.AddRequest{Key: key, Name: "Acme Books"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	id := res.Account.ID
+	if _, err := f.store.Ingest(context.Background(), id, []store.Event{{ID: "evt_1", Type: "charge.succeeded", Created: time.Now().Unix(),
+		Object: []byte(`{"id":"ch_1","amount":4900,"currency":"usd"}`)}}, nil, true); err != nil {
+		t.Fatal(err)
+	}
+	f.sim.RevokeKey(old)
+	if a, _, _ := f.reg.Recheck(context.Background(), id); a.Status != accounts.StatusKeyRevoked {
+		t.Fatalf("status %q after the key was rolled", a.Status)
+	}
+	p := f.ui.preferences()
+	p.show()
+	d := p.add
+
+	// From the menu: another account's key is refused, this one's taken.
+	p.onReplaceKey(res.Account)
+	other := f.sim.NewKey(f.sim.CreateAccount(stripesim.AccountSpec{DisplayName: "Other"}), false, stripesim.Restricted, stripesim.AllPermissions...)
+	test.Type(d.key, other)
+	waitUntil(t, "the check", func() bool { return !d.busy() && strings.Contains(d.status.Text(), "not Acme Books") })
+	if !d.addBtn.Disabled() {
+		t.Fatal("another account's key may replace this one's")
+	}
+	d.key.SetText("")
+	test.Type(d.key, f.key(stripesim.AllPermissions...))
+	waitUntil(t, "the check", func() bool { return !d.busy() && !d.addBtn.Disabled() })
+	if d.addBtn.Text != "Replace Acme Books's key" {
+		t.Fatalf("button %q, status %q", d.addBtn.Text, d.status.Text())
+	}
+	test.Tap(d.addBtn)
+	waitUntil(t, "the replacement", func() bool { a, _ := f.reg.Get(context.Background(), id); return a.Status == accounts.StatusOK })
+	a, _ := f.reg.Get(context.Background(), id)
+	if n, _ := f.store.Count(context.Background(), id); n != 1 || a.Name != "Acme Books" {
+		t.Fatalf("after the replacement: %d events, name %q", n, a.Name)
+	}
+
+	// From Add: a new key of a listed account offers to replace its key.
+	p.onAdd()
+	test.Type(d.key, f.key(stripesim.AllPermissions...))
+	waitUntil(t, "the check", func() bool { return !d.busy() && !d.addBtn.Disabled() })
+	if d.addBtn.Text != "Replace Acme Books's key" || !strings.Contains(d.status.Text(), "already watches") {
+		t.Fatalf("button %q, status %q", d.addBtn.Text, d.status.Text())
 	}
 }

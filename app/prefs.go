@@ -174,6 +174,13 @@ func (p *prefsWindow) onAdd() {
 	p.add.open(func() { p.refresh(); p.poll.Reload(); p.env.changed() })
 }
 
+// onReplaceKey asks for a new key for an account whose key was rolled or
+// revoked: its events and settings stay.
+func (p *prefsWindow) onReplaceKey(a accounts.Account) {
+	p.tabs.SelectIndex(0)
+	p.add.openReplace(a, func() { p.refresh(); p.poll.Reload(); p.env.changed() })
+}
+
 func (p *prefsWindow) onTryDemo() {
 	p.tabs.SelectIndex(0)
 	p.add.open(func() { p.refresh(); p.poll.Reload(); p.env.changed() })
@@ -190,6 +197,7 @@ func (p *prefsWindow) menu(a accounts.Account) *fyne.Menu {
 	remove.Icon = theme.DeleteIcon()
 	return fyne.NewMenu("",
 		fyne.NewMenuItem("Refresh from Stripe", func() { p.onRefresh(a.ID) }),
+		fyne.NewMenuItem("Replace key…", func() { p.onReplaceKey(a) }),
 		fyne.NewMenuItem("Rename…", func() { p.onRename(a.ID) }),
 		fyne.NewMenuItem("Choose logo…", func() { p.onChooseLogo(a.ID) }),
 		mute,
@@ -474,7 +482,7 @@ func statusText(a accounts.Account) string {
 			s = "Stopped: Stripe now asks for " + permissionLabels(a.Missing)
 		}
 	case accounts.StatusKeyRevoked:
-		s = "Stopped: Stripe refused the key; add the account again with a new key"
+		s = "Stopped: Stripe refused the key; give it a new one with Replace key… in this menu"
 	case accounts.StatusOffline:
 		s = "Offline, retrying"
 	default:

@@ -205,6 +205,11 @@ func (c *Client) Add(ctx context.Context, req accounts.AddRequest) (accounts.Add
 	return c.account(ctx, AccountCall{Op: OpAdd, Key: req.Key.Reveal(), Name: req.Name, Connected: req.Connected})
 }
 
+// ReplaceKey gives a listed account a new key.
+func (c *Client) ReplaceKey(ctx context.Context, id string, key accounts.Key) (accounts.AddResult, error) {
+	return c.account(ctx, AccountCall{Op: OpReplace, ID: id, Key: key.Reveal()})
+}
+
 // AddDemo starts the demo and adds its account (or returns it).
 func (c *Client) AddDemo(ctx context.Context) (accounts.AddResult, error) {
 	return c.account(ctx, AccountCall{Op: OpDemo})

@@ -108,9 +108,10 @@ const (
 	OpLogo    AccountOp = "logo"
 	OpRecheck AccountOp = "recheck"
 	OpMute    AccountOp = "mute"
-	OpReload  AccountOp = "reload" // the pollers pick up what changed
-	OpPoll    AccountOp = "poll"   // poll one account now
-	OpRing    AccountOp = "ring"   // ring the bell once, for Preferences' test
+	OpReload  AccountOp = "reload"  // the pollers pick up what changed
+	OpPoll    AccountOp = "poll"    // poll one account now
+	OpRing    AccountOp = "ring"    // ring the bell once, for Preferences' test
+	OpReplace AccountOp = "replace" // a listed account's new key
 )
 
 // AccountCall is an operation and what it needs.

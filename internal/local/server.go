@@ -245,14 +245,20 @@ func (s *Server) account(ctx context.Context, in AccountCall) (AccountReply, err
 	var res accounts.AddResult
 	var err error
 	switch in.Op {
-	case OpCheck, OpAdd:
+	case OpCheck, OpAdd, OpReplace:
 		key, kerr := accounts.ParseKey(in.Key)
 		if kerr != nil {
 			return AccountReply{}, kerr
 		}
-		if in.Op == OpCheck {
+		switch in.Op {
+		case OpCheck:
 			res.Report, err = s.b.Registry.Check(ctx, key, in.Connected)
-		} else if res, err = s.b.Registry.Add(ctx, accounts.AddRequest{Key: key, Name: in.Name, Connected: in.Connected}); err == nil {
+		case OpAdd:
+			res, err = s.b.Registry.Add(ctx, accounts.AddRequest{Key: key, Name: in.Name, Connected: in.Connected})
+		case OpReplace:
+			res, err = s.b.Registry.ReplaceKey(ctx, in.ID, key)
+		}
+		if err == nil && in.Op != OpCheck {
 			s.changed()
 		}
 	case OpDemo:
