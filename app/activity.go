@@ -350,7 +350,7 @@ func (w *activityWindow) updateCount() {
 	case w.more:
 		w.count.SetText("showing the newest " + strconv.Itoa(len(w.events)) + "; scroll for more")
 	default:
-		w.count.SetText(strconv.Itoa(len(w.events)) + " events")
+		w.count.SetText(notifier.Count(len(w.events), "event", "events"))
 	}
 }
 

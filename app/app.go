@@ -22,7 +22,11 @@ import (
 
 	"fyne.io/fyne/v2"
 	fyneapp "fyne.io/fyne/v2/app"
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/dialog"
 	"fyne.io/fyne/v2/driver/desktop"
+	"fyne.io/fyne/v2/theme"
+	"fyne.io/fyne/v2/widget"
 
 	"github.com/cashbell/cashbell/accounts"
 	"github.com/cashbell/cashbell/assets"
@@ -259,6 +263,16 @@ func RunUI(ctx context.Context, o UIOptions) error {
 	e := newEnv(o.Logger, func(f func()) { fyne.Do(f) })
 	e.screen = screenSize
 	u := newUI(a, e, sources{reg: o.Registry, hist: o.History, prefs: o.Settings, poll: o.Poller, addDemo: o.AddDemo, keys: o.Keys, autostart: o.Autostart, bell: o.Bell})
+	// A page that did not open (no browser that answers) is said over the
+	// window that asked, with its link to copy.
+	e.openURL = func(raw string) {
+		go func() {
+			if err := opener.Open(context.Background(), raw); err != nil {
+				o.Logger.Warn("a page did not open", "err", err)
+				e.do(func() { u.openFailed(raw) })
+			}
+		}()
+	}
 	u.leave = o.Leave
 
 	ctx, cancel := context.WithCancel(ctx)
@@ -382,6 +396,28 @@ func (u *ui) preferences() *prefsWindow {
 		hideOnClose(u.prefs.win, func() { u.prefs.shown = false; u.windowHidden() })
 	}
 	return u.prefs
+}
+
+// openFailed says that a page did not open, over a shown window, and
+// offers its link to copy.
+func (u *ui) openFailed(link string) {
+	var win fyne.Window
+	switch {
+	case u.activity != nil && u.activity.shown:
+		win = u.activity.win
+	case u.prefs != nil && u.prefs.shown:
+		win = u.prefs.win
+	default:
+		return
+	}
+	entry := widget.NewEntry()
+	entry.SetText(link)
+	copyBtn := widget.NewButtonWithIcon("Copy link", theme.ContentCopyIcon(), func() { u.app.Clipboard().SetContent(link) })
+	text := widget.NewLabel("No browser opened the page. Copy its link into one:")
+	text.Wrapping = fyne.TextWrapWord
+	d := dialog.NewCustom("The page did not open", "Close", container.NewVBox(text, container.NewBorder(nil, nil, nil, copyBtn, entry)), win)
+	d.Resize(fyne.NewSize(min(560, win.Canvas().Size().Width-32), d.MinSize().Height))
+	d.Show()
 }
 
 // activityWindow builds the Activity window on first use.

@@ -1346,3 +1346,24 @@ func TestARolledKeyIsReplaced(t *testing.T) {
 		t.Fatalf("button %q, status %q", d.addBtn.Text, d.status.Text())
 	}
 }
+
+// A page that does not open is said, with its link to copy.
+func TestAPageThatDoesNotOpenIsSaid(t *testing.T) {
+	f := newFixture(t)
+	w := f.ui.activityWindow()
+	w.show()
+	f.ui.openFailed("https://dashboard.stripe.com/test/payments/ch_1")
+	top := w.win.Canvas().Overlays().Top()
+	if top == nil || !strings.Contains(allText(top), "No browser opened the page") {
+		t.Fatal("nothing said the page did not open")
+	}
+	var link string
+	walk(top, func(o fyne.CanvasObject) {
+		if e, ok := o.(*widget.Entry); ok {
+			link = e.Text
+		}
+	})
+	if link != "https://dashboard.stripe.com/test/payments/ch_1" {
+		t.Fatalf("link %q", link)
+	}
+}

@@ -113,7 +113,7 @@ func (n *notificationsTab) build() fyne.CanvasObject {
 			n.update(func(s *store.Settings) { s.Interval = intervals[i].d })
 		}
 	})
-	n.hideAmounts = widget.NewCheck("Hide amounts (for screen sharing)", func(on bool) {
+	n.hideAmounts = widget.NewCheck("Hide amounts and customers (for screen sharing)", func(on bool) {
 		n.update(func(s *store.Settings) { s.HideAmounts = on })
 	})
 	n.autostart = widget.NewCheck("Start Cashbell when I log in", n.onAutostart)

@@ -251,7 +251,7 @@ func (h Happening) customer() string {
 // TextOptions shape the text.
 type TextOptions struct {
 	Money       *Money
-	HideAmounts bool
+	HideAmounts bool // amounts and who paid, for screen sharing
 	// NetApart leaves the net out of the details, for a view that shows it
 	// in a column of its own.
 	NetApart bool
@@ -313,6 +313,15 @@ func AccountName(name string) string {
 		return "Stripe"
 	}
 	return name
+}
+
+// customer is who paid, "jane@example.com (FR)", or "" while amounts are
+// hidden: screen sharing hides who paid as well as how much.
+func (b *body) customer(h *Happening) string {
+	if b.opt.HideAmounts {
+		return ""
+	}
+	return h.customer()
 }
 
 // body collects a notification's parts.

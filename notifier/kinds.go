@@ -93,7 +93,7 @@ var Kinds = []*Kind{
 			return "New sale"
 		},
 		body: func(h *Happening, b *body) {
-			b.add(from(h.customer()), joinNonEmpty(" ", h.Product, b.plan(h.Plan)), b.firstInvoice(h))
+			b.add(from(b.customer(h)), joinNonEmpty(" ", h.Product, b.plan(h.Plan)), b.firstInvoice(h))
 			if h.NetCurrency != "" && !b.opt.HideAmounts && !b.opt.NetApart {
 				b.add("net " + b.money(h.Net, h.NetCurrency))
 			}
@@ -116,7 +116,7 @@ var Kinds = []*Kind{
 		decode: decodeRefund,
 		title:  fixed("Refund"),
 		body: func(h *Happening, b *body) {
-			b.add(to(h.customer()), h.Product)
+			b.add(to(b.customer(h)), h.Product)
 			if h.Charged > 0 && h.Refunded != h.Amount && !b.opt.HideAmounts {
 				b.add(b.money(h.Refunded, h.Currency) + " of " + b.money(h.Charged, h.Currency) + " refunded in all")
 			}
@@ -130,7 +130,7 @@ var Kinds = []*Kind{
 		decode: decodeRefund,
 		title:  fixed("Refund failed"),
 		body: func(h *Happening, b *body) {
-			b.add(to(h.customer()), reason(h.o.text("failure_reason")))
+			b.add(to(b.customer(h)), reason(h.o.text("failure_reason")))
 		},
 		worth: func(h *Happening) bool { return h.o.str("status") == "failed" }},
 	{ID: KindFailedPayment, Types: []string{"charge.failed"}, Label: "Failed payments", One: "failed payment", Many: "failed payments",
@@ -143,7 +143,7 @@ var Kinds = []*Kind{
 			return "Payment failed"
 		},
 		body: func(h *Happening, b *body) {
-			b.add(from(h.customer()), joinNonEmpty(" ", h.Product, b.plan(h.Plan)), h.o.text("failure_message"))
+			b.add(from(b.customer(h)), joinNonEmpty(" ", h.Product, b.plan(h.Plan)), h.o.text("failure_message"))
 		}},
 	// A dispute that Stripe prevented (status prevented, 2025-08-27.basil:
 	// "Stripe can block or resolve disputes before they're raised to formal
@@ -210,7 +210,7 @@ var Kinds = []*Kind{
 		},
 		title: fixed("Early fraud warning"),
 		body: func(h *Happening, b *body) {
-			b.add(from(h.customer()), strings.ReplaceAll(h.o.text("fraud_type"), "_", " "))
+			b.add(from(b.customer(h)), strings.ReplaceAll(h.o.text("fraud_type"), "_", " "))
 		}},
 	{ID: KindPayout, Types: []string{"payout.paid"}, Label: "Payouts paid", One: "payout", Many: "payouts", Money: true, Apart: true, Dashboard: "payouts",
 		decode: decodeAmount,
@@ -247,7 +247,7 @@ var Kinds = []*Kind{
 			return "New subscription"
 		},
 		body: func(h *Happening, b *body) {
-			b.add(h.customer(), joinNonEmpty(" · ", h.Product, b.plan(h.Plan)), b.firstInvoice(h))
+			b.add(b.customer(h), joinNonEmpty(" · ", h.Product, b.plan(h.Plan)), b.firstInvoice(h))
 			if end, ok := h.o.num("trial_end"); ok && end > 0 && h.o.str("status") == "trialing" {
 				b.add("trial ends " + b.date(end))
 			}
@@ -264,7 +264,7 @@ var Kinds = []*Kind{
 		decode: decodeSubscription,
 		title:  fixed("Subscription changed"),
 		body: func(h *Happening, b *body) {
-			b.add(h.customer())
+			b.add(b.customer(h))
 			b.add(subscriptionChanges(h, b)...)
 		},
 		worth: func(h *Happening) bool { return len(subscriptionChanges(h, &body{})) > 0 }},
@@ -272,13 +272,13 @@ var Kinds = []*Kind{
 		One: "cancellation", Many: "cancellations", Dashboard: "subscriptions",
 		decode: decodeSubscription,
 		title:  fixed("Subscription cancelled"),
-		body:   func(h *Happening, b *body) { b.add(h.customer(), joinNonEmpty(" · ", h.Product, b.plan(h.Plan))) }},
+		body:   func(h *Happening, b *body) { b.add(b.customer(h), joinNonEmpty(" · ", h.Product, b.plan(h.Plan))) }},
 	{ID: KindTrialEnding, Types: []string{"customer.subscription.trial_will_end"}, Label: "Trials ending",
 		One: "trial ending", Many: "trial endings", Dashboard: "subscriptions",
 		decode: decodeSubscription,
 		title:  fixed("Trial ending soon"),
 		body: func(h *Happening, b *body) {
-			b.add(h.customer(), joinNonEmpty(" · ", h.Product, b.plan(h.Plan)))
+			b.add(b.customer(h), joinNonEmpty(" · ", h.Product, b.plan(h.Plan)))
 			if end, ok := h.o.num("trial_end"); ok && end > 0 {
 				b.add("trial ends " + b.date(end))
 			}
