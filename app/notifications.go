@@ -153,10 +153,16 @@ func (n *notificationsTab) loadBell() {
 	n.env.fetch(func() func() {
 		ctx, cancel := n.env.ctx()
 		defer cancel()
-		text, importance := bellNote(n.bell.Bell(ctx))
+		how := n.bell.Bell(ctx)
+		text, importance := bellNote(how)
 		return func() {
 			n.bellNote.Importance = importance
 			n.bellNote.SetText(text)
+			if how == "" {
+				n.testBell.Disable()
+			} else {
+				n.testBell.Enable()
+			}
 		}
 	})
 }
