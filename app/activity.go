@@ -11,6 +11,7 @@ import (
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/canvas"
 	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/layout"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
@@ -37,6 +38,7 @@ type activityWindow struct {
 	list  *eventList
 
 	accountFilter *widget.Select
+	accountBox    *fyne.Container // as wide as the longest account's name
 	typeFilter    *widget.Select
 	count         *widget.Label
 	openBtn       *widget.Button
@@ -82,7 +84,8 @@ func (w *activityWindow) build() {
 	w.list = newEventList(w)
 	// The filters say what they filter ("All accounts", "All events"), so
 	// they need no labels; the count goes under the list.
-	filters := container.NewBorder(nil, nil, nil, w.openBtn, container.NewHBox(w.accountFilter, w.typeFilter))
+	w.accountBox = container.NewGridWrap(w.accountFilter.MinSize(), w.accountFilter)
+	filters := container.NewBorder(nil, nil, nil, w.openBtn, container.NewHBox(w.accountBox, w.typeFilter))
 	// The window opens on the month at a glance, above the events.
 	w.chart = newMonthChart(w.env, w.hist)
 	top := container.NewVBox(filters, container.NewPadded(w.chart.root), widget.NewSeparator())
@@ -162,6 +165,14 @@ func (w *activityWindow) showAccounts(list []accounts.Account) {
 	filterChanged := selected != w.accountFilter.Selected
 	w.accountFilter.Selected = selected
 	w.accountFilter.Refresh()
+	// The picker is as wide as its longest name, up to a limit: a Select is
+	// as wide as its placeholder, and cut "Demo Shop" to "Demo Sho…".
+	width := w.accountFilter.MinSize().Width
+	for _, o := range options {
+		width = max(width, widget.NewLabel(o).MinSize().Width+2*theme.Padding()+theme.IconInlineSize())
+	}
+	w.accountBox.Layout = layout.NewGridWrapLayout(fyne.NewSize(min(width, 240), w.accountFilter.MinSize().Height))
+	w.accountBox.Refresh()
 	if filterChanged || len(w.events) == 0 {
 		w.reload()
 		return

@@ -1027,6 +1027,12 @@ func TestActivityOpensOnTheMonth(t *testing.T) {
 	if want := "Today: sales $56.00 · refunds \u2212$9.00 · 7 days: net $122.00 · 30 days: net $1,122.00"; c.totals.Text != want {
 		t.Fatalf("totals %q, want %q", c.totals.Text, want)
 	}
+	// A bar pointed at says its day's value.
+	c.bars.Resize(fyne.NewSize(float32(chartDays*10), 72))
+	c.bars.Tapped(&fyne.PointEvent{Position: fyne.NewPos(float32(chartDays*10)-5, 10)})
+	if c.note.Text != time.Now().Format("2 Jan")+": net $47.00" {
+		t.Fatalf("the pointed day says %q", c.note.Text)
+	}
 	// A refund's row is negative, with an icon of its own.
 	for i, h := range w.events {
 		if h.Kind != nil && h.Kind.ID == notifier.KindRefund {
@@ -1350,9 +1356,17 @@ func TestARolledKeyIsReplaced(t *testing.T) {
 // A page that does not open is said, with its link to copy.
 func TestAPageThatDoesNotOpenIsSaid(t *testing.T) {
 	f := newFixture(t)
+	key, _ := accounts.ParseKey(f.key(stripesim.AllPermissions...))
+	if _, err := f.reg.Add(context.Background(), accounts.AddRequest{Key: key}); err != nil {
+		t.Fatal(err)
+	}
 	w := f.ui.activityWindow()
 	w.show()
 	f.ui.openFailed("https://dashboard.stripe.com/test/payments/ch_1")
+	// The account picker is as wide as its longest name.
+	if want := widget.NewLabel("Acme Books (TEST)").MinSize().Width; w.accountBox.MinSize().Width < want {
+		t.Errorf("the account picker is %v wide, its name %v", w.accountBox.MinSize().Width, want)
+	}
 	top := w.win.Canvas().Overlays().Top()
 	if top == nil || !strings.Contains(allText(top), "No browser opened the page") {
 		t.Fatal("nothing said the page did not open")

@@ -9,6 +9,7 @@ import (
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/canvas"
 	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/driver/desktop"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
@@ -43,6 +44,8 @@ type monthChart struct {
 	// again is the account to sum for once the running sum ends: the
 	// filter changed, or events came, while it ran.
 	again *string
+	// chosen is the currency shown.
+	chosen string
 }
 
 func newMonthChart(e *env, hist history) *monthChart {
@@ -52,9 +55,28 @@ func newMonthChart(e *env, hist history) *monthChart {
 	c.totals.Truncation = fyne.TextTruncateEllipsis
 	c.note.Truncation = fyne.TextTruncateEllipsis
 	c.to.Segments[0].(*widget.TextSegment).Style.Alignment = fyne.TextAlignTrailing
-	axis := container.NewGridWithColumns(2, c.from, c.to)
+	// The day pointed at, between the ends of the axis: "2 Dec: net $1,234.00".
+	c.note.Alignment = fyne.TextAlignCenter
+	c.bars.pointed = c.showDay
+	axis := container.NewBorder(nil, nil, c.from, c.to, c.note)
 	c.root = container.NewBorder(container.NewBorder(nil, nil, nil, c.currency, container.NewVBox(c.totals)), axis, nil, nil, c.bars)
 	return c
+}
+
+// showDay says a day's value under the chart: its net in the chosen
+// currency, or hidden.
+func (c *monthChart) showDay(i int) {
+	values := c.bars.values
+	if i < 0 || i >= len(values) || c.chosen == "" {
+		return
+	}
+	y, m, d := c.days.Start.Date()
+	day := time.Date(y, m, d+i, 0, 0, 0, 0, time.Local).Format("2 Jan")
+	amount := "•••"
+	if !c.hide {
+		amount = c.env.money.Format(values[i], c.chosen)
+	}
+	c.note.SetText(day + ": net " + amount)
 }
 
 // reload sums the days again, off Fyne's thread, when the filter changed or
@@ -119,6 +141,8 @@ func (c *monthChart) show() {
 	if !slices.Contains(currencies, chosen) && len(currencies) > 0 {
 		chosen = currencies[0]
 	}
+	c.chosen = chosen
+	c.note.SetText("")
 	c.currency.Options = upper
 	c.currency.Selected = strings.ToUpper(chosen)
 	c.currency.Hidden = len(currencies) < 2
@@ -152,6 +176,34 @@ func (c *monthChart) show() {
 type barChart struct {
 	widget.BaseWidget
 	values []int64
+	// pointed is told the day under the pointer or a tap, by its index.
+	pointed func(day int)
+}
+
+// dayAt is the index of the day drawn at x, or -1.
+func (b *barChart) dayAt(x float32) int {
+	if len(b.values) == 0 || b.Size().Width <= 0 {
+		return -1
+	}
+	i := int(x / (b.Size().Width / float32(len(b.values))))
+	if i < 0 || i >= len(b.values) {
+		return -1
+	}
+	return i
+}
+
+// Tapped and MouseMoved say which day's bar is pointed at: the chart
+// shows its value.
+func (b *barChart) Tapped(ev *fyne.PointEvent) { b.point(ev.Position.X) }
+
+func (b *barChart) MouseIn(ev *desktop.MouseEvent)    { b.point(ev.Position.X) }
+func (b *barChart) MouseMoved(ev *desktop.MouseEvent) { b.point(ev.Position.X) }
+func (b *barChart) MouseOut()                         {}
+
+func (b *barChart) point(x float32) {
+	if i := b.dayAt(x); i >= 0 && b.pointed != nil {
+		b.pointed(i)
+	}
 }
 
 func newBarChart() *barChart {
