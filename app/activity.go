@@ -39,6 +39,7 @@ type activityWindow struct {
 
 	accountFilter *widget.Select
 	accountBox    *fyne.Container // as wide as the longest account's name
+	hide          func()          // closes the window as its close button does
 	typeFilter    *widget.Select
 	count         *widget.Label
 	openBtn       *widget.Button
@@ -428,6 +429,12 @@ func newEventList(w *activityWindow) *eventList {
 
 func (l *eventList) TypedKey(ev *fyne.KeyEvent) {
 	switch ev.Name {
+	case fyne.KeyEscape:
+		// Esc closes Activity, as it closes a dialog; Cashbell stays in
+		// the tray.
+		if l.w.hide != nil {
+			l.w.hide()
+		}
 	case fyne.KeyReturn, fyne.KeyEnter:
 		l.w.open(l.w.selected)
 	case fyne.KeyDown, fyne.KeyUp:

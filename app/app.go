@@ -424,18 +424,19 @@ func (u *ui) openFailed(link string) {
 func (u *ui) activityWindow() *activityWindow {
 	if u.activity == nil {
 		u.activity = newActivityWindow(u.app, u.env, u.src.hist, u.src.prefs, u.src.reg)
-		hideOnClose(u.activity.win, func() { u.activity.shown = false; u.windowHidden() })
+		u.activity.hide = hideOnClose(u.activity.win, func() { u.activity.shown = false; u.windowHidden() })
 	}
 	return u.activity
 }
 
 // hideOnClose makes the close button and Ctrl+W hide w: Cashbell lives in
 // the tray, and only Quit quits. hidden runs first.
-func hideOnClose(w fyne.Window, hidden func()) {
-	hide := func() { hidden(); w.Hide() }
+func hideOnClose(w fyne.Window, hidden func()) (hide func()) {
+	hide = func() { hidden(); w.Hide() }
 	w.SetCloseIntercept(hide)
 	w.Canvas().AddShortcut(&desktop.CustomShortcut{KeyName: fyne.KeyW, Modifier: fyne.KeyModifierShortcutDefault},
 		func(fyne.Shortcut) { hide() })
+	return hide
 }
 
 // windowHidden ends the UI process a moment after its last window

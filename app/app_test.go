@@ -835,6 +835,11 @@ func TestTheKeyboardWorksInDialogsAndActivity(t *testing.T) {
 	if len(f.opened) != 2 || f.opened[1] != "https://dashboard.stripe.com/test/payments/ch_2" {
 		t.Fatalf("Open in Stripe opened %v", f.opened)
 	}
+	// Esc closes the window (it hides: Cashbell stays in the tray).
+	w.list.TypedKey(&fyne.KeyEvent{Name: fyne.KeyEscape})
+	if w.shown {
+		t.Fatal("Esc left Activity open")
+	}
 }
 
 // Windows fit the screen they open on: at 150 % a 1024×768 screen is
