@@ -35,16 +35,17 @@ type addDialog struct {
 	keys    *dialogKeys
 	dlg     *dialog.CustomDialog
 
-	key       *keyedEntry
-	connected *keyedEntry
-	name      *keyedEntry
-	status    *message // under the key: what the key is, or what is wrong with it
-	secret    *fyne.Container
-	report    *fyne.Container
-	cost      *message // what adding now would cost, when permissions are missing
-	create    *widget.Button
-	addBtn    *widget.Button
-	demo      *widget.Button
+	key          *keyedEntry
+	connected    *keyedEntry
+	name         *keyedEntry
+	status       *message // under the key: what the key is, or what is wrong with it
+	secret       *fyne.Container
+	report       *fyne.Container
+	reportScroll *container.Scroll
+	cost         *message // what adding now would cost, when permissions are missing
+	create       *widget.Button
+	addBtn       *widget.Button
+	demo         *widget.Button
 
 	mu       sync.Mutex
 	gen      int // the latest input; older checks are dropped
@@ -66,10 +67,10 @@ func newAddDialog(e *env, src sources, parent fyne.Window, keys *dialogKeys) *ad
 	d.key.AlwaysShowValidationError = true
 	d.key.OnChanged = func(string) { d.onInput() }
 	d.connected = newKeyedEntry(false)
-	d.connected.SetPlaceHolder("optional: acct_… of a connected account")
+	d.connected.SetPlaceHolder("acct_… of a connected account")
 	d.connected.OnChanged = func(string) { d.onInput() }
 	d.name = newKeyedEntry(false)
-	d.name.SetPlaceHolder("optional: imported from Stripe when the key allows")
+	d.name.SetPlaceHolder("a name (else Stripe's)")
 	for _, en := range []*keyedEntry{d.key, d.connected, d.name} {
 		en.onEscape = d.cancel
 		en.OnSubmitted = func(string) { d.onConfirm() }
@@ -77,7 +78,7 @@ func newAddDialog(e *env, src sources, parent fyne.Window, keys *dialogKeys) *ad
 	d.status = newMessage()
 	d.cost = newMessage()
 	d.report = container.NewVBox()
-	d.create = widget.NewButtonWithIcon("Create a restricted key in Stripe", theme.ComputerIcon(), d.onCreateKey)
+	d.create = widget.NewButtonWithIcon("Create a key in Stripe", theme.ComputerIcon(), d.onCreateKey)
 	d.secret = container.NewHBox(d.create)
 	d.addBtn = widget.NewButtonWithIcon("Add account", theme.ConfirmIcon(), d.onConfirm)
 	d.addBtn.Importance = widget.HighImportance
@@ -85,17 +86,26 @@ func newAddDialog(e *env, src sources, parent fyne.Window, keys *dialogKeys) *ad
 	d.demo = widget.NewButtonWithIcon("Try a demo account", theme.MediaPlayIcon(), d.onTryDemo)
 	cancel := widget.NewButtonWithIcon("Cancel", theme.CancelIcon(), d.cancel)
 
+	// Compact, so that the permission list keeps its room on a small
+	// screen: the create-a-key button beside the key, the two optional
+	// fields on one line.
 	form := widget.NewForm(
-		widget.NewFormItem("Key", container.NewVBox(d.key, d.status)),
-		widget.NewFormItem("Connected account", d.connected),
-		widget.NewFormItem("Name", d.name),
+		widget.NewFormItem("Key", container.NewVBox(container.NewBorder(nil, nil, nil, d.secret, d.key), d.status)),
+		widget.NewFormItem("Optional", container.NewGridWithColumns(2, d.connected, d.name)),
 	)
-	top := container.NewVBox(form, d.secret)
+	top := form
 	buttons := container.NewVBox(d.cost, container.NewHBox(d.demo, layout.NewSpacer(), cancel, d.addBtn))
+	// The permission list is where the user decides: at 150 % on a
+	// 768-pixel screen it still shows three rows, not one.
+	d.reportScroll = container.NewVScroll(d.report)
+	d.reportScroll.SetMinSize(fyne.NewSize(0, reportMinHeight))
 	d.dlg = dialog.NewCustomWithoutButtons("Add a Stripe account",
-		container.NewBorder(top, buttons, nil, nil, container.NewVScroll(d.report)), parent)
+		container.NewBorder(top, buttons, nil, nil, d.reportScroll), parent)
 	return d
 }
+
+// reportMinHeight is the permission list's least height: about three of its rows.
+const reportMinHeight = 140
 
 // openReplace opens the dialog to give a listed account a new key.
 func (d *addDialog) openReplace(a accounts.Account, done func()) {

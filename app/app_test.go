@@ -1386,3 +1386,24 @@ func TestAPageThatDoesNotOpenIsSaid(t *testing.T) {
 		t.Fatalf("link %q", link)
 	}
 }
+
+// At 150 % on a 1366×768 screen the add dialog's permission list shows
+// several rows, and the dialog fits its window.
+func TestAddDialogFitsAtOneAndAHalf(t *testing.T) {
+	f := newFixture(t)
+	screen := fyne.NewSize(1366/1.5, 768/1.5)
+	f.ui.env.screen = func(fyne.Window) (fyne.Size, bool) { return screen, true }
+	p := f.ui.preferences()
+	p.show()
+	p.onAdd()
+	d := p.add
+	test.Type(d.key, f.key(stripesim.PermEventRead))
+	waitUntil(t, "the check", func() bool { return !d.busy() && !d.addBtn.Disabled() })
+	canvas := p.win.Canvas().Size()
+	if h := d.reportScroll.Size().Height; h < reportMinHeight {
+		t.Errorf("the permission list is %v high", h)
+	}
+	if size := d.dlg.MinSize(); size.Height > canvas.Height || size.Width > canvas.Width {
+		t.Errorf("the dialog needs %v in a window of %v", size, canvas)
+	}
+}
