@@ -22,7 +22,7 @@ func main() {
 	keys := flag.String("keys", "", "write the keys to this file, one per line: full, partial, secret")
 	logo := flag.String("logo", "", "PNG to use as the account's branding icon")
 	every := flag.Duration("every", 3*time.Second, "how often to make an event")
-	failAfter := flag.Duration("fail-after", 0, "make a failed payment and a dispute this long after the start (for screenshots of bad news)")
+	failAfter := flag.Duration("fail-after", 0, "make a dozen failed payments and a dispute this long after the start (for screenshots of bad news)")
 	history := flag.Int("history", 0, "make this many days of past sales in US dollars, a few a day (for the chart's screenshots; Stripe lists 30 days of events)")
 	flag.Parse()
 
@@ -61,8 +61,13 @@ func main() {
 				return
 			case <-time.After(*failAfter):
 			}
+			// A card-testing attack: a dozen declines in a few seconds,
+			// which Cashbell tells as one running red notification.
 			g := sim.Generator(acct, false, 7)
-			g.FailedCharge(stripesim.Sale{Amount: 12900, Currency: "usd", Email: "maria@example.com", Country: "ES", Product: "Annual plan"}, "Your card was declined.")
+			for i := range 12 {
+				g.FailedCharge(stripesim.Sale{Amount: int64(100 + i), Currency: "usd", Email: fmt.Sprintf("card%d@example.com", i), Country: "ES"}, "Your card was declined.")
+				time.Sleep(300 * time.Millisecond)
+			}
 			_, ch := g.Sale(stripesim.Sale{Amount: 4900, Currency: "usd", Email: "sam@example.com", Country: "US"})
 			g.Dispute(ch, "fraudulent")
 		}()
