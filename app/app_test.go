@@ -168,6 +168,31 @@ func waitUntil(t *testing.T, what string, cond func() bool) {
 	}
 }
 
+// addAccount adds the fixture's Stripe account, with every permission.
+func (f *fixture) addAccount(t testing.TB) accounts.Account {
+	t.Helper()
+	key, _ := accounts.ParseKey(f.key(stripesim.AllPermissions...))
+	res, err := f.reg.Add(context.Background(), accounts.AddRequest{Key: key})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return res.Account
+}
+
+// at stops the clock of the windows and the tray at now.
+func (f *fixture) at(now time.Time) {
+	f.ui.env.now = func() time.Time { return now }
+	f.tray.env.now = f.ui.env.now
+}
+
+// hostTray gives the tray a host that records what it shows, and shows.
+func (f *fixture) hostTray() *fakeTray {
+	host := &fakeTray{}
+	f.tray.tray.host = host
+	f.tray.tray.refresh()
+	return host
+}
+
 func (f *fixture) key(perms ...string) string {
 	return f.sim.NewKey(f.acct, false, stripesim.Restricted, perms...)
 }
@@ -1111,17 +1136,10 @@ func waitUntil2(b *testing.B, cond func() bool) {
 // again under it showed it empty.
 func TestTrayMenuKeepsItsShapeWhileEventsArrive(t *testing.T) {
 	f := newFixture(t)
-	key, _ := accounts.ParseKey(f.key(stripesim.AllPermissions...))
-	res, err := f.reg.Add(context.Background(), accounts.AddRequest{Key: key})
-	if err != nil {
-		t.Fatal(err)
-	}
+	acct := f.addAccount(t)
 	now := time.Now()
-	f.ui.env.now = func() time.Time { return now }
-	f.tray.env.now = f.ui.env.now
-	host := &fakeTray{}
-	f.tray.tray.host = host
-	f.tray.tray.refresh()
+	f.at(now)
+	host := f.hostTray()
 	shape := menuShape(host.menu.Items)
 	objects := []string{
 		`{"id":"ch_1","amount":4900,"currency":"usd"}`, `{"id":"ch_2","amount":500,"currency":"jpy"}`,
@@ -1134,7 +1152,7 @@ func TestTrayMenuKeepsItsShapeWhileEventsArrive(t *testing.T) {
 			typ = "charge.failed" // news that asks for attention
 		}
 		e := store.Event{ID: fmt.Sprintf("evt_%d", i), Type: typ, Created: now.Unix() - int64(60-i), Object: []byte(o)}
-		if _, err := f.store.Ingest(context.Background(), res.Account.ID, []store.Event{e}, nil, true); err != nil {
+		if _, err := f.store.Ingest(context.Background(), acct.ID, []store.Event{e}, nil, true); err != nil {
 			t.Fatal(err)
 		}
 		f.tray.tray.refresh()
@@ -1157,8 +1175,7 @@ func TestTrayMenuKeepsItsShapeWhileEventsArrive(t *testing.T) {
 func TestTrayMenuFitsTheScreen(t *testing.T) {
 	f := newFixture(t)
 	now := time.Now()
-	f.ui.env.now = func() time.Time { return now }
-	f.tray.env.now = f.ui.env.now
+	f.at(now)
 	for i, name := range []string{"Acme", "Globex", "Initech"} {
 		key, _ := accounts.ParseKey(f.sim.NewKey(f.sim.CreateAccount(stripesim.AccountSpec{DisplayName: name}), false, stripesim.Restricted, stripesim.AllPermissions...))
 		res, err := f.reg.Add(context.Background(), accounts.AddRequest{Key: key})
@@ -1174,9 +1191,7 @@ func TestTrayMenuFitsTheScreen(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	host := &fakeTray{}
-	f.tray.tray.host = host
-	f.tray.tray.refresh()
+	host := f.hostTray()
 	var shown []string
 	height := 0 // at 100 %: a row is about 30 px, a separator 8
 	for _, it := range host.menu.Items {
@@ -1207,14 +1222,9 @@ func TestTrayMenuFitsTheScreen(t *testing.T) {
 // that kind alone.
 func TestUnseenBadNewsPastTwoHundred(t *testing.T) {
 	f := newFixture(t)
-	key, _ := accounts.ParseKey(f.key(stripesim.AllPermissions...))
-	res, err := f.reg.Add(context.Background(), accounts.AddRequest{Key: key})
-	if err != nil {
-		t.Fatal(err)
-	}
+	acct := f.addAccount(t)
 	now := time.Now()
-	f.ui.env.now = func() time.Time { return now }
-	f.tray.env.now = f.ui.env.now
+	f.at(now)
 	var evs []store.Event
 	add := func(typ, object string) {
 		evs = append(evs, store.Event{ID: fmt.Sprintf("evt_%04d", len(evs)), Type: typ, Created: now.Unix() - 3600 + int64(len(evs)), Object: []byte(object)})
@@ -1226,12 +1236,10 @@ func TestUnseenBadNewsPastTwoHundred(t *testing.T) {
 	for i := range 300 {
 		add("charge.succeeded", fmt.Sprintf(`{"id":"ch_s%d","amount":1000,"currency":"usd"}`, i))
 	}
-	if _, err := f.store.Ingest(context.Background(), res.Account.ID, evs, nil, true); err != nil {
+	if _, err := f.store.Ingest(context.Background(), acct.ID, evs, nil, true); err != nil {
 		t.Fatal(err)
 	}
-	host := &fakeTray{}
-	f.tray.tray.host = host
-	f.tray.tray.refresh()
+	host := f.hostTray()
 	labels := strings.Join(menuLabels(host.menu), "\n")
 	if !strings.Contains(labels, "⚠ 250 failed payments") || !strings.Contains(labels, "⚠ 1 dispute") {
 		t.Fatalf("the menu undercounts:\n%s", labels)
@@ -1256,26 +1264,19 @@ func TestUnseenBadNewsPastTwoHundred(t *testing.T) {
 // say so, above the attention a failure asks for.
 func TestTrayShowsQuietHours(t *testing.T) {
 	f := newFixture(t)
-	key, _ := accounts.ParseKey(f.key(stripesim.AllPermissions...))
-	res, err := f.reg.Add(context.Background(), accounts.AddRequest{Key: key})
-	if err != nil {
-		t.Fatal(err)
-	}
+	acct := f.addAccount(t)
 	now := time.Date(2026, 12, 6, 23, 30, 0, 0, time.Local)
-	f.ui.env.now = func() time.Time { return now }
-	f.tray.env.now = f.ui.env.now
+	f.at(now)
 	set, _ := f.store.Settings(context.Background())
 	set.QuietFrom, set.QuietTo = "22:00", "07:00"
 	if err := f.store.SaveSettings(context.Background(), set); err != nil {
 		t.Fatal(err)
 	}
 	e := store.Event{ID: "evt_1", Type: "charge.failed", Created: now.Unix() - 60, Object: []byte(`{"id":"ch_1","amount":900,"currency":"usd"}`)}
-	if _, err := f.store.Ingest(context.Background(), res.Account.ID, []store.Event{e}, nil, true); err != nil {
+	if _, err := f.store.Ingest(context.Background(), acct.ID, []store.Event{e}, nil, true); err != nil {
 		t.Fatal(err)
 	}
-	host := &fakeTray{}
-	f.tray.tray.host = host
-	f.tray.tray.refresh()
+	host := f.hostTray()
 	labels := strings.Join(menuLabels(host.menu), "\n")
 	if host.icon != assets.TrayPaused || host.tooltip != "Cashbell: 1 failed payment to look at · quiet hours until 07:00" ||
 		!strings.Contains(labels, "Pause notifications (quiet hours until 07:00)") || !strings.Contains(labels, "⚠ 1 failed payment") {
@@ -1361,10 +1362,7 @@ func TestARolledKeyIsReplaced(t *testing.T) {
 // A page that does not open is said, with its link to copy.
 func TestAPageThatDoesNotOpenIsSaid(t *testing.T) {
 	f := newFixture(t)
-	key, _ := accounts.ParseKey(f.key(stripesim.AllPermissions...))
-	if _, err := f.reg.Add(context.Background(), accounts.AddRequest{Key: key}); err != nil {
-		t.Fatal(err)
-	}
+	f.addAccount(t)
 	w := f.ui.activityWindow()
 	w.show()
 	f.ui.openFailed("https://dashboard.stripe.com/test/payments/ch_1")
