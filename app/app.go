@@ -59,6 +59,7 @@ type history interface {
 	Facts(ctx context.Context, events []store.Event) ([]store.Facts, error)
 	SumDays(ctx context.Context, accounts []string, today time.Time, n int) (notifier.Days, error)
 	Unseen(ctx context.Context) (notifier.Unseen, error)
+	Deadlines(ctx context.Context, now time.Time) ([]notifier.Deadline, error)
 }
 
 // preferences are the user's notification settings.

@@ -1405,3 +1405,40 @@ func TestAddDialogFitsAtOneAndAHalf(t *testing.T) {
 		t.Errorf("the dialog needs %v in a window of %v", size, canvas)
 	}
 }
+
+// An open dispute shows in the tray with the days left to answer it,
+// marked urgent under three days; a closed or prevented one does not.
+func TestTrayShowsDisputeDeadlines(t *testing.T) {
+	f := newFixture(t)
+	acct := f.addAccount(t)
+	now := time.Now()
+	f.at(now)
+	due := func(days float64) int64 { return now.Add(time.Duration(days * 24 * float64(time.Hour))).Unix() }
+	dispute := func(id, typ, status string, amount int, dueBy int64) store.Event {
+		return store.Event{ID: "evt_" + id + typ, Type: typ, Created: now.Unix() - 3600,
+			Object: []byte(fmt.Sprintf(`{"id":"%s","amount":%d,"currency":"usd","charge":"ch_%s","reason":"fraudulent","status":%q,"evidence_details":{"due_by":%d}}`, id, amount, id, status, dueBy))}
+	}
+	evs := []store.Event{
+		dispute("dp_1", "charge.dispute.created", "needs_response", 4900, due(1.5)),
+		dispute("dp_2", "charge.dispute.created", "needs_response", 3000, due(9.5)),
+		dispute("dp_3", "charge.dispute.created", "needs_response", 1000, due(5)),
+		dispute("dp_3", "charge.dispute.closed", "lost", 1000, due(5)),
+		dispute("dp_4", "charge.dispute.created", "prevented", 2000, 0),
+	}
+	if _, err := f.store.Ingest(context.Background(), acct.ID, evs, nil, true); err != nil {
+		t.Fatal(err)
+	}
+	host := f.hostTray()
+	labels := strings.Join(menuLabels(host.menu), "\n")
+	for _, want := range []string{"‼ Dispute · $49.00 — Acme Books: 2 days left to respond", "⚠ Dispute · $30.00 — Acme Books: 10 days left to respond"} {
+		if !strings.Contains(labels, want) {
+			t.Errorf("menu lacks %q:\n%s", want, labels)
+		}
+	}
+	if strings.Contains(labels, "$10.00 — Acme Books:") || strings.Contains(labels, "$20.00 — Acme Books:") {
+		t.Errorf("a closed or prevented dispute has a deadline:\n%s", labels)
+	}
+	if host.icon != assets.TrayAttention || !strings.Contains(host.tooltip, "a dispute to answer within 2 days") {
+		t.Errorf("icon %v, tooltip %q", host.icon.Name(), host.tooltip)
+	}
+}

@@ -66,6 +66,7 @@ type trayState struct {
 	now     time.Time
 	sales   map[string]map[string]*currencyDay // account → currency → the day's sales
 	unseen  notifier.Unseen                    // bad news not yet seen in Activity
+	due     []notifier.Deadline                // open disputes, soonest first
 	recent  []store.Event
 	stopped []accounts.Account
 	nSales  int
@@ -122,6 +123,9 @@ func (t *tray) read() trayState {
 	if st.unseen, err = t.hist.Unseen(ctx); err != nil {
 		t.env.log.Error("tray: unseen bad news", "err", err)
 	}
+	if st.due, err = t.hist.Deadlines(ctx, st.now); err != nil {
+		t.env.log.Error("tray: dispute deadlines", "err", err)
+	}
 	for _, a := range st.list {
 		if a.Stopped() {
 			st.stopped = append(st.stopped, a)
@@ -144,6 +148,7 @@ func (t *tray) build() *fyne.Menu {
 
 	// What needs the user comes first, saying what it is.
 	items = append(items, t.attentionItems(st)...)
+	items = append(items, t.deadlineItems(st, names)...)
 
 	header := fyne.NewMenuItem("Today", nil)
 	header.Disabled = true
@@ -194,12 +199,48 @@ func (t *tray) build() *fyne.Menu {
 	switch {
 	case heldText(st.set, st.now) != "":
 		t.icon = assets.TrayPaused
-	case len(st.stopped) > 0 || len(st.unseen) > 0:
+	case len(st.stopped) > 0 || len(st.unseen) > 0 || len(st.due) > 0 && daysLeft(st.now, st.due[0].Due) < urgentDays:
 		t.icon = assets.TrayAttention
 	default:
 		t.icon = assets.Tray
 	}
 	return fyne.NewMenu("Cashbell", items...)
+}
+
+// deadlineSlots is how many open disputes the menu lists, soonest first.
+const deadlineSlots = 3
+
+// urgentDays is when a dispute's deadline turns urgent.
+const urgentDays = 3
+
+// deadlineItems are the open disputes with the days left to respond
+// (evidence_details.due_by): "⚠ Dispute · $49.00 — Acme: 5 days left to
+// respond", "‼" under three days. Each opens the dispute in the Dashboard.
+func (t *tray) deadlineItems(st trayState, names map[string]accounts.Account) []*fyne.MenuItem {
+	opt := notifier.TextOptions{Money: t.env.money, HideAmounts: st.set.HideAmounts}
+	items := make([]*fyne.MenuItem, deadlineSlots)
+	for i := range items {
+		items[i] = hiddenItem()
+		if i >= len(st.due) {
+			continue
+		}
+		d := st.due[i]
+		h := notifier.Decode(d.Event, source(names[d.Event.Account]))
+		days := daysLeft(st.now, d.Due)
+		mark := "⚠"
+		if days < urgentDays {
+			mark = "‼"
+		}
+		label := fmt.Sprintf("%s Dispute · %s — %s: %s left to respond", mark, h.AmountText(opt), h.Account, notifier.Count(days, "day", "days"))
+		link := h.Link
+		items[i] = fyne.NewMenuItem(label, func() { t.env.openURL(link) })
+	}
+	return items
+}
+
+// daysLeft is how many days are left until due, rounded up.
+func daysLeft(now, due time.Time) int {
+	return int((due.Sub(now) + 24*time.Hour - 1) / (24 * time.Hour))
 }
 
 // recentSlots is how many recent events the menu lists.
@@ -285,6 +326,11 @@ func tooltip(st trayState) string {
 		if n, _ := st.unseen.Total(k.ID); n > 0 && k.Bad {
 			parts = append(parts, fmt.Sprintf("%d %s to look at", n, plural(n, k.One, k.Many)))
 			break
+		}
+	}
+	if len(st.due) > 0 {
+		if days := daysLeft(st.now, st.due[0].Due); days < urgentDays {
+			parts = append(parts, "a dispute to answer within "+notifier.Count(days, "day", "days"))
 		}
 	}
 	if held := heldText(st.set, st.now); held != "" {

@@ -88,6 +88,46 @@ func (h History) Unseen(ctx context.Context) (Unseen, error) {
 	return out, err
 }
 
+// Deadline is an open dispute, as the event that opened it, and when its
+// evidence is due.
+type Deadline struct {
+	Event store.Event
+	Due   time.Time // evidence_details.due_by
+}
+
+// disputeWindow is how far back open disputes are looked for: Stripe's
+// evidence windows are days to a few weeks long.
+const disputeWindow = 60 * 24 * time.Hour
+
+// Deadlines are the disputes still open at now whose evidence is due
+// after it, soonest first: opened (charge.dispute.created, not prevented)
+// and not closed (charge.dispute.closed) since.
+func (h History) Deadlines(ctx context.Context, now time.Time) ([]Deadline, error) {
+	open := map[string]Deadline{}
+	from := now.Add(-disputeWindow)
+	err := h.Store.Scan(ctx, nil, from, from, store.Scan{Forward: func(e store.Event) {
+		k := KindOf(e.Type)
+		if k == nil || k.ID != KindDispute && k.ID != KindDisputeClosed {
+			return
+		}
+		d := Decode(e, Source{})
+		id := e.Account + "/" + d.o.str("id")
+		if d.Kind.ID != KindDispute {
+			delete(open, id) // closed, or prevented
+			return
+		}
+		if due, ok := d.o.num("evidence_details", "due_by"); ok && due > now.Unix() {
+			open[id] = Deadline{Event: e, Due: time.Unix(due, 0)}
+		}
+	}})
+	out := make([]Deadline, 0, len(open))
+	for _, d := range open {
+		out = append(out, d)
+	}
+	slices.SortFunc(out, func(a, b Deadline) int { return a.Due.Compare(b.Due) })
+	return out, err
+}
+
 // SumDays adds up sales and refunds by local day (SumDays).
 func (h History) SumDays(ctx context.Context, accounts []string, today time.Time, n int) (Days, error) {
 	return SumDays(ctx, h.Store, accounts, today, n)

@@ -274,6 +274,11 @@ func (c *Client) Unseen(ctx context.Context) (notifier.Unseen, error) {
 	return r.Unseen, err
 }
 
+func (c *Client) Deadlines(ctx context.Context, now time.Time) ([]notifier.Deadline, error) {
+	r, err := call[EventsCall, EventsReply](ctx, c, "/v1/events", EventsCall{What: "deadlines", Today: now})
+	return r.Deadlines, err
+}
+
 func (c *Client) SumDays(ctx context.Context, ids []string, today time.Time, n int) (notifier.Days, error) {
 	r, err := call[EventsCall, EventsReply](ctx, c, "/v1/events", EventsCall{What: "sum", Accounts: ids, Today: today, Days: n})
 	r.Days.Start = r.Days.Start.In(today.Location())

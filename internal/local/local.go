@@ -133,7 +133,8 @@ type AccountReply struct {
 
 // EventsCall asks for what Activity, its chart and the tray show: a page of
 // events ("page": Query), the facts kept of some events ("facts": Events),
-// the bad news not seen yet ("unseen"),
+// the bad news not seen yet ("unseen"), the open disputes' deadlines
+// ("deadlines", at Today),
 // or the sums of the Days days ending on the day of Today ("sum": Accounts,
 // all when empty).
 type EventsCall struct {
@@ -147,11 +148,12 @@ type EventsCall struct {
 
 // EventsReply answers an EventsCall.
 type EventsReply struct {
-	Events []store.Event
-	Cursor *store.Cursor
-	Facts  []store.Facts
-	Unseen notifier.Unseen
-	Days   notifier.Days
+	Events    []store.Event
+	Cursor    *store.Cursor
+	Facts     []store.Facts
+	Unseen    notifier.Unseen
+	Deadlines []notifier.Deadline
+	Days      notifier.Days
 }
 
 // wireReport is a report without its errors, which cannot cross as

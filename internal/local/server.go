@@ -307,6 +307,8 @@ func (s *Server) events(ctx context.Context, in EventsCall) (out EventsReply, er
 		out.Events, out.Cursor, err = s.b.Store.Page(ctx, in.Query)
 	case "facts":
 		out.Facts, err = notifier.History{Store: s.b.Store}.Facts(ctx, in.Events)
+	case "deadlines":
+		out.Deadlines, err = notifier.History{Store: s.b.Store}.Deadlines(ctx, in.Today)
 	case "unseen":
 		out.Unseen, err = notifier.History{Store: s.b.Store}.Unseen(ctx)
 	case "sum":
