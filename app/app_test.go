@@ -1442,3 +1442,21 @@ func TestTrayShowsDisputeDeadlines(t *testing.T) {
 		t.Errorf("icon %v, tooltip %q", host.icon.Name(), host.tooltip)
 	}
 }
+
+// The morning summary is on at 09:00 by default; its switch and time are
+// saved.
+func TestMorningSummarySwitch(t *testing.T) {
+	f := newFixture(t)
+	p := f.ui.preferences()
+	p.show()
+	n := p.notifs
+	if !n.digest.Checked || n.digestAt.value() != "09:00" {
+		t.Fatalf("default: on %v at %q", n.digest.Checked, n.digestAt.value())
+	}
+	n.digestAt.hour.SetSelected("07")
+	test.Tap(n.digest)
+	set, _ := f.store.Settings(context.Background())
+	if !set.NoDigest || set.DigestAt != "07:00" {
+		t.Fatalf("saved: off %v at %q", set.NoDigest, set.DigestAt)
+	}
+}

@@ -1,6 +1,7 @@
 package app
 
 import (
+	"cmp"
 	"fmt"
 	"slices"
 	"strings"
@@ -51,6 +52,8 @@ type notificationsTab struct {
 	quiet       *widget.Check
 	quietFrom   *clockPicker
 	quietTo     *clockPicker
+	digest      *widget.Check
+	digestAt    *clockPicker
 	minimum     *leaveEntry
 	minimumErr  *widget.Label
 	interval    *widget.Select
@@ -93,6 +96,10 @@ func (n *notificationsTab) build() fyne.CanvasObject {
 	n.quietFrom = newClockPicker(func(string) { n.saveQuiet() })
 	n.quietTo = newClockPicker(func(string) { n.saveQuiet() })
 	quiet := container.NewHBox(n.quiet, n.quietFrom, widget.NewLabel("to"), n.quietTo)
+	// "[x] at 09:00": yesterday in one notification, once a day.
+	n.digest = widget.NewCheck("at", func(on bool) { n.digestAt.enable(on); n.saveDigest() })
+	n.digestAt = newClockPicker(func(string) { n.saveDigest() })
+	digest := container.NewHBox(n.digest, n.digestAt)
 
 	n.minimum = newLeaveEntry(n.saveMinimum)
 	n.minimum.SetPlaceHolder("none")
@@ -124,6 +131,7 @@ func (n *notificationsTab) build() fyne.CanvasObject {
 
 	form := widget.NewForm(
 		widget.NewFormItem("Quiet hours", quiet),
+		widget.NewFormItem("Morning summary", digest),
 		widget.NewFormItem("Minimum amount", container.NewVBox(container.NewBorder(nil, nil, sized(n.minimum, 120), nil, minimumHint), n.minimumErr)),
 		widget.NewFormItem("Check Stripe every", container.NewHBox(sized(n.interval, 210))),
 	)
@@ -221,6 +229,9 @@ func (n *notificationsTab) show(set store.Settings) {
 	n.quietTo.set(to)
 	n.quietFrom.enable(on)
 	n.quietTo.enable(on)
+	n.digest.SetChecked(!set.NoDigest)
+	n.digestAt.set(cmp.Or(set.DigestAt, store.DefaultDigestAt))
+	n.digestAt.enable(!set.NoDigest)
 	if !n.minimum.editing() && n.minimumErr.Hidden {
 		n.minimum.SetText(store.FormatMinimum(set.Minimum))
 	}
@@ -272,6 +283,11 @@ func (n *notificationsTab) onQuiet(on bool) {
 	n.quietFrom.enable(on)
 	n.quietTo.enable(on)
 	n.saveQuiet()
+}
+
+func (n *notificationsTab) saveDigest() {
+	off, at := !n.digest.Checked, n.digestAt.value()
+	n.update(func(s *store.Settings) { s.NoDigest, s.DigestAt = off, at })
 }
 
 func (n *notificationsTab) saveQuiet() {

@@ -807,3 +807,55 @@ func TestPayoutsRunApartFromSales(t *testing.T) {
 		t.Fatalf("notifications %q", titles)
 	}
 }
+
+// The morning summary comes once a day at its time: yesterday's sales and
+// refunds, the disputes opened and the payouts, and the best day of the
+// month when yesterday was it.
+func TestMorningSummary(t *testing.T) {
+	w := newWorld(t, stripesim.AllPermissions)
+	w.poll(t)
+	ctx := context.Background()
+	now := time.Now()
+	y, m, d := now.Date()
+	morning := time.Date(y, m, d, 9, 30, 0, 0, time.Local)
+	w.offset.Store(int64(morning.Sub(now)))
+	at := time.Date(y, m, d-1, 14, 0, 0, 0, time.Local).Unix()
+	evs := []store.Event{
+		{ID: "evt_d1", Type: "charge.succeeded", Created: at, Object: []byte(`{"id":"ch_d1","amount":4900,"currency":"usd"}`)},
+		{ID: "evt_d2", Type: "charge.succeeded", Created: at + 60, Object: []byte(`{"id":"ch_d2","amount":1000,"currency":"usd"}`)},
+		{ID: "evt_d3", Type: "refund.created", Created: at + 120, Object: []byte(`{"id":"re_d1","object":"refund","amount":1000,"currency":"usd","charge":"ch_d2"}`)},
+		{ID: "evt_d4", Type: "charge.dispute.created", Created: at + 180, Object: []byte(`{"id":"dp_d1","amount":4900,"currency":"usd","charge":"ch_d1","status":"needs_response"}`)},
+		{ID: "evt_d5", Type: "payout.paid", Created: at + 240, Object: []byte(`{"id":"po_d1","amount":100000,"currency":"usd"}`)},
+	}
+	if _, err := w.store.Ingest(ctx, w.acct.ID, evs, nil, false); err != nil {
+		t.Fatal(err)
+	}
+	// A new store's first day has no summary: nothing was missed yet.
+	bus.Reset()
+	if sent, err := w.svc.Digest(ctx); sent || err != nil {
+		t.Fatalf("first day: sent %v, %v", sent, err)
+	}
+	if err := w.store.MarkDigest(ctx, morning.AddDate(0, 0, -1).Format(time.DateOnly)); err != nil {
+		t.Fatal(err)
+	}
+	if sent, err := w.svc.Digest(ctx); !sent || err != nil {
+		t.Fatalf("sent %v, %v", sent, err)
+	}
+	n := settle(1)[0]
+	if n.Summary != "Yesterday: sales $59.00 · refunds \u2212$10.00" || !strings.Contains(n.Body, "1 dispute opened") ||
+		!strings.Contains(n.Body, "payouts $1,000.00") || !strings.Contains(n.Body, "your best day in 30 days") {
+		t.Fatalf("summary %q / %q", n.Summary, n.Body)
+	}
+	// Once: a second look, or a restart, sends nothing more.
+	if sent, _ := w.svc.Digest(ctx); sent {
+		t.Fatal("sent twice")
+	}
+	// Before its time, nothing.
+	set, _ := w.store.Settings(ctx)
+	set.DigestAt = "23:59"
+	_ = w.store.SaveSettings(ctx, set)
+	_ = w.store.MarkDigest(ctx, "2000-01-01")
+	if sent, _ := w.svc.Digest(ctx); sent && morning.Hour() < 23 {
+		t.Fatal("sent before its time")
+	}
+}

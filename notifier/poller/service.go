@@ -175,11 +175,14 @@ func (s *Service) Run(ctx context.Context) error {
 		done   chan struct{}
 	}
 	loops := map[string]*loop{}
+	digestDone := make(chan struct{})
+	go func() { defer close(digestDone); s.digestLoop(ctx) }()
 	defer func() {
 		for _, l := range loops {
 			l.cancel()
 			<-l.done
 		}
+		<-digestDone
 	}()
 	for {
 		list, err := s.opts.Accounts.List(ctx)

@@ -31,6 +31,10 @@ type Settings struct {
 	Interval    time.Duration `json:"interval,omitempty"`     // poll interval
 	HideAmounts bool          `json:"hide_amounts,omitempty"` // for screen sharing
 	SeenUntil   int64         `json:"seen_until,omitempty"`   // events created up to here were seen in Activity
+	// NoDigest turns the morning summary off; DigestAt is when it comes,
+	// "09:00" when empty.
+	NoDigest bool   `json:"no_digest,omitempty"`
+	DigestAt string `json:"digest_at,omitempty"`
 	// Seen is, by kind id, up to when a kind's events were seen in
 	// Activity filtered to it, where that is later than SeenUntil.
 	Seen map[string]int64 `json:"seen,omitempty"`
@@ -51,6 +55,20 @@ func (s Settings) Rings(kind string, byDefault bool) bool {
 func DefaultSettings() Settings {
 	return Settings{Interval: DefaultInterval}
 }
+
+// DigestTime is when the morning summary comes on t's day, local time.
+func (s Settings) DigestTime(t time.Time) time.Time {
+	at := s.DigestAt
+	if _, err := parseClock(at); err != nil {
+		at = DefaultDigestAt
+	}
+	m, _ := parseClock(at)
+	y, mo, d := t.Date()
+	return time.Date(y, mo, d, m/60, m%60, 0, 0, t.Location())
+}
+
+// DefaultDigestAt is when the morning summary comes unless set otherwise.
+const DefaultDigestAt = "09:00"
 
 // SeenAt is up to when a kind's events were seen in Activity.
 func (s Settings) SeenAt(kind string) int64 { return max(s.SeenUntil, s.Seen[kind]) }

@@ -211,6 +211,27 @@ func (s *Store) initialize() error {
 	return nil
 }
 
+// keyDigest is, in bucketMeta, the local date the last morning summary was
+// sent for.
+var keyDigest = []byte("digest")
+
+// LastDigest is the day ("2006-01-02") of the last morning summary sent,
+// or "" before the first; MarkDigest records one. Together they send it
+// once a day, however often Cashbell starts.
+func (s *Store) LastDigest(ctx context.Context) (string, error) {
+	var day string
+	err := s.view(ctx, func(tx *bolt.Tx) error {
+		day = string(tx.Bucket(bucketMeta).Get(keyDigest))
+		return nil
+	})
+	return day, err
+}
+
+// MarkDigest records that the morning summary of day was sent.
+func (s *Store) MarkDigest(ctx context.Context, day string) error {
+	return s.update(ctx, func(tx *bolt.Tx) error { return tx.Bucket(bucketMeta).Put(keyDigest, []byte(day)) })
+}
+
 // Recovered is where a damaged store was moved by Open, or "".
 func (s *Store) Recovered() string { return s.recovered }
 
