@@ -1,0 +1,153 @@
+package notifier
+
+import (
+	"math/big"
+	"strings"
+)
+
+// Monthly recurring revenue as Stripe's Billing analytics count it
+// (docs.stripe.com/billing/subscriptions/analytics/glossary, "Billing metric
+// definitions", and the support articles cited below):
+//
+//   - "MRR is the sum of the monthly-normalized value of all your active
+//     and past_due subscriptions. MRR calculations exclude subscriptions in
+//     trial periods, any taxes applied to the subscription, any subscribers
+//     on free plans, and any metered (usage based) products." A price's
+//     unit_amount is before tax, so tax never enters.
+//   - A year is a twelfth a month: "an annual subscription for $1,200 only
+//     counts $100 towards your MRR" (support.stripe.com/questions/
+//     billing-analytics). Stripe does not say how weeks and days count;
+//     Cashbell counts a week as 52/12 of a month and a day as 365/12, divides
+//     by interval_count and multiplies by each item's quantity, over every
+//     item.
+//   - "If you apply a coupon with a forever duration, the discount will
+//     apply to your MRR. If you apply a coupon with a finite duration (i.e.
+//     once or repeating) to a subscription, your MRR is unaffected" (the same
+//     article): the default Cashbell keeps. A discount read only as an id
+//     (an event does not expand it) is not known, and not taken off.
+//   - A subscription set to cancel at the period's end "will no longer count
+//     towards your MRR after the time of the API call" (support.stripe.com/
+//     questions/impact-of-subscription-cancellations-on-monthly-recurring-
+//     revenue-mrr-in-billing).
+//   - One figure per currency: Cashbell converts nothing.
+//
+// Amounts are kept exact (big.Rat) until they are shown.
+
+// SubscriptionMRR is a subscription's monthly recurring revenue, by
+// currency, in minor units; empty when it does not count.
+func SubscriptionMRR(raw []byte) map[string]*big.Rat {
+	s := parseObj(raw)
+	out := map[string]*big.Rat{}
+	switch status := s.str("status"); {
+	case status != "active" && status != "past_due":
+		return out
+	}
+	if cancel, _ := s.boolean("cancel_at_period_end"); cancel {
+		return out
+	}
+	items, _ := s.get("items", "data").([]any)
+	firstInterval, firstCount := "", int64(1)
+	for _, it := range items {
+		item, _ := it.(map[string]any)
+		price := obj(item).sub("price")
+		if price == nil {
+			price = obj(item).sub("plan")
+		}
+		if price.str("recurring", "usage_type") == "metered" || price.str("usage_type") == "metered" {
+			continue
+		}
+		amount, ok := price.num("unit_amount")
+		if !ok {
+			amount, ok = price.num("amount") // a plan
+		}
+		if !ok || amount <= 0 {
+			continue
+		}
+		interval := price.str("recurring", "interval")
+		count, _ := price.num("recurring", "interval_count")
+		if interval == "" {
+			interval = price.str("interval")
+			count, _ = price.num("interval_count")
+		}
+		if firstInterval == "" {
+			firstInterval, firstCount = interval, max(count, 1)
+		}
+		quantity, ok := obj(item).num("quantity")
+		if !ok {
+			quantity = 1
+		}
+		monthly := perMonth(amount*quantity, interval, max(count, 1))
+		if monthly == nil {
+			continue
+		}
+		cur := strings.ToLower(price.str("currency"))
+		if out[cur] == nil {
+			out[cur] = new(big.Rat)
+		}
+		out[cur].Add(out[cur], monthly)
+	}
+	for cur, v := range out {
+		forever(s, cur, v, firstInterval, firstCount)
+		if v.Sign() <= 0 {
+			delete(out, cur)
+		}
+	}
+	return out
+}
+
+// perMonth is an amount per interval_count intervals, as a month's share.
+func perMonth(amount int64, interval string, count int64) *big.Rat {
+	months := map[string]*big.Rat{
+		"day": big.NewRat(12, 365), "week": big.NewRat(12, 52), "month": big.NewRat(1, 1), "year": big.NewRat(12, 1),
+	}[interval]
+	if months == nil {
+		return nil
+	}
+	// amount every count intervals, each interval `months` months long.
+	per := new(big.Rat).Mul(months, big.NewRat(count, 1))
+	return new(big.Rat).Quo(big.NewRat(amount, 1), per)
+}
+
+// forever takes the forever coupons' discounts off v, a currency's MRR:
+// a percentage off, or an amount off each invoice (every count intervals)
+// in that currency.
+func forever(s obj, cur string, v *big.Rat, interval string, count int64) {
+	var discounts []obj
+	if d := s.sub("discount"); d != nil {
+		discounts = append(discounts, d)
+	}
+	discounts = append(discounts, s.list("discounts")...)
+	for _, d := range discounts {
+		c := d.sub("coupon")
+		if c == nil {
+			c = d.sub("source", "coupon") // 2025-09-30.clover, expanded
+		}
+		if c == nil || c.str("duration") != "forever" {
+			continue
+		}
+		if pct, ok := c.get("percent_off").(float64); ok && pct > 0 {
+			// percent_off may have a fraction (12.5): kept exact.
+			left := new(big.Rat).Sub(big.NewRat(1, 1), new(big.Rat).Quo(new(big.Rat).SetFloat64(pct), big.NewRat(100, 1)))
+			v.Mul(v, left)
+		} else if off, ok := c.num("amount_off"); ok && strings.EqualFold(c.str("currency"), cur) {
+			// An amount off each invoice: a month's share of it.
+			if monthly := perMonth(off, interval, count); monthly != nil {
+				v.Sub(v, monthly)
+			}
+		}
+	}
+}
+
+// Subscribers counts the customers with at least one subscription that
+// counts towards MRR, each once ("If any of the customer's subscriptions are
+// paid subscriptions in an active or past_due state, the customer is an
+// active subscriber", the glossary).
+func Subscribers(subs [][]byte) int {
+	seen := map[string]bool{}
+	for _, raw := range subs {
+		if len(SubscriptionMRR(raw)) > 0 {
+			seen[customerOf(parseObj(raw))] = true
+		}
+	}
+	return len(seen)
+}

@@ -1,0 +1,79 @@
+package notifier
+
+import (
+	"fmt"
+	"math/big"
+	"testing"
+)
+
+// Each subscription's MRR, worked out by hand from Stripe's rules (see
+// mrr.go): active and past_due count, trials and the rest do not; a year
+// is a twelfth a month; quantity and interval_count apply; every item
+// counts; metered prices and free plans do not; forever coupons reduce it,
+// once and repeating ones do not; cancelling at the period's end takes it
+// out at once.
+func TestSubscriptionMRR(t *testing.T) {
+	item := func(amount int, interval string, count, qty int, metered bool) string {
+		usage := "licensed"
+		if metered {
+			usage = "metered"
+		}
+		return fmt.Sprintf(`{"quantity":%d,"price":{"unit_amount":%d,"currency":"usd","recurring":{"interval":%q,"interval_count":%d,"usage_type":%q}}}`, qty, amount, interval, count, usage)
+	}
+	sub := func(status string, cancel bool, discount string, items ...string) []byte {
+		list := ""
+		for i, it := range items {
+			if i > 0 {
+				list += ","
+			}
+			list += it
+		}
+		return []byte(fmt.Sprintf(`{"id":"sub_1","customer":"cus_1","status":%q,"cancel_at_period_end":%v,"discount":%s,"items":{"data":[%s]}}`, status, cancel, discount, list))
+	}
+	coupon := func(duration string, pct int) string {
+		return fmt.Sprintf(`{"coupon":{"duration":%q,"percent_off":%d}}`, duration, pct)
+	}
+	cases := []struct {
+		name string
+		raw  []byte
+		want string // minor units, exact
+	}{
+		{"monthly", sub("active", false, "null", item(4900, "month", 1, 1, false)), "4900"},
+		{"yearly is a twelfth", sub("active", false, "null", item(120000, "year", 1, 1, false)), "10000"},
+		{"weekly", sub("active", false, "null", item(1000, "week", 1, 1, false)), "13000/3"},
+		{"daily", sub("active", false, "null", item(100, "day", 1, 1, false)), "36500/12"},
+		{"every three months", sub("active", false, "null", item(9000, "month", 3, 1, false)), "3000"},
+		{"quantity", sub("active", false, "null", item(900, "month", 1, 3, false)), "2700"},
+		{"several items", sub("active", false, "null", item(4900, "month", 1, 1, false), item(12000, "year", 1, 1, false)), "5900"},
+		{"past due counts", sub("past_due", false, "null", item(4900, "month", 1, 1, false)), "4900"},
+		{"a trial does not", sub("trialing", false, "null", item(4900, "month", 1, 1, false)), ""},
+		{"unpaid does not", sub("unpaid", false, "null", item(4900, "month", 1, 1, false)), ""},
+		{"metered does not", sub("active", false, "null", item(4900, "month", 1, 1, false), item(10, "month", 1, 1, true)), "4900"},
+		{"a free plan does not", sub("active", false, "null", item(0, "month", 1, 1, false)), ""},
+		{"forever coupon", sub("active", false, coupon("forever", 50), item(4900, "month", 1, 1, false)), "2450"},
+		{"once coupon does not", sub("active", false, coupon("once", 100), item(4900, "month", 1, 1, false)), "4900"},
+		{"repeating coupon does not", sub("active", false, coupon("repeating", 20), item(4900, "month", 1, 1, false)), "4900"},
+		{"forever amount off a yearly plan", sub("active", false, `{"coupon":{"duration":"forever","amount_off":1200,"currency":"usd"}}`, item(120000, "year", 1, 1, false)), "9900"},
+		{"cancelling at the period's end", sub("active", true, "null", item(4900, "month", 1, 1, false)), ""},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			got := SubscriptionMRR(tc.raw)
+			if tc.want == "" {
+				if len(got) != 0 {
+					t.Fatalf("counts: %v", got)
+				}
+				return
+			}
+			want, _ := new(big.Rat).SetString(tc.want)
+			if got["usd"] == nil || got["usd"].Cmp(want) != 0 {
+				t.Fatalf("MRR %v, want %v", got["usd"], want)
+			}
+		})
+	}
+	// Each customer counts once, however many subscriptions it has.
+	paid := sub("active", false, "null", item(4900, "month", 1, 1, false))
+	if n := Subscribers([][]byte{paid, paid, sub("trialing", false, "null", item(4900, "month", 1, 1, false))}); n != 1 {
+		t.Fatalf("%d subscribers, want 1", n)
+	}
+}
