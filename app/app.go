@@ -60,6 +60,7 @@ type history interface {
 	SumDays(ctx context.Context, accounts []string, today time.Time, n int) (notifier.Days, error)
 	Unseen(ctx context.Context) (notifier.Unseen, error)
 	Deadlines(ctx context.Context, now time.Time) ([]notifier.Deadline, error)
+	Recurring(ctx context.Context, account string) (notifier.Recurring, error)
 }
 
 // preferences are the user's notification settings.

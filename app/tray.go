@@ -2,6 +2,7 @@ package app
 
 import (
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -67,6 +68,7 @@ type trayState struct {
 	sales   map[string]map[string]*currencyDay // account → currency → the day's sales
 	unseen  notifier.Unseen                    // bad news not yet seen in Activity
 	due     []notifier.Deadline                // open disputes, soonest first
+	mrr     map[string]notifier.Recurring      // by account
 	recent  []store.Event
 	stopped []accounts.Account
 	nSales  int
@@ -94,7 +96,7 @@ func negative(amount string) string { return "\u2212" + amount }
 func (t *tray) read() trayState {
 	ctx, cancel := t.env.ctx()
 	defer cancel()
-	st := trayState{now: t.env.now(), sales: map[string]map[string]*currencyDay{}}
+	st := trayState{now: t.env.now(), sales: map[string]map[string]*currencyDay{}, mrr: map[string]notifier.Recurring{}}
 	var err error
 	if st.list, err = t.reg.List(ctx); err != nil {
 		t.env.log.Error("tray: listing accounts", "err", err)
@@ -122,6 +124,11 @@ func (t *tray) read() trayState {
 	st.recent, _, _ = t.hist.Page(ctx, store.Query{Limit: 50})
 	if st.unseen, err = t.hist.Unseen(ctx); err != nil {
 		t.env.log.Error("tray: unseen bad news", "err", err)
+	}
+	for _, a := range st.list {
+		if r, err := t.hist.Recurring(ctx, a.ID); err == nil {
+			st.mrr[a.ID] = r
+		}
 	}
 	if st.due, err = t.hist.Deadlines(ctx, st.now); err != nil {
 		t.env.log.Error("tray: dispute deadlines", "err", err)
@@ -160,6 +167,11 @@ func (t *tray) build() *fyne.Menu {
 	for _, a := range st.list {
 		it := fyne.NewMenuItem(t.todayLine(a, st), nil)
 		it.Disabled = true
+		items = append(items, it)
+	}
+	for _, a := range st.list {
+		it := hiddenItem()
+		it.Label = t.mrrLine(a, st)
 		items = append(items, it)
 	}
 
@@ -311,6 +323,31 @@ func (t *tray) todayLine(a accounts.Account, st trayState) string {
 	line := a.Name + ": " + todayText(t.env.money, d.amount, d.refunds, codes[0])
 	if more := len(codes) - 1; more > 0 {
 		line += fmt.Sprintf(" · + %d %s", more, plural(more, "currency", "currencies"))
+	}
+	return line
+}
+
+// mrrLine is an account's MRR and subscribers, as Stripe's Billing
+// analytics count them: "Acme: MRR $12,340.00 · 214 subscribers", or why
+// it is not known, or "" (hidden) while it is being counted.
+func (t *tray) mrrLine(a accounts.Account, st trayState) string {
+	r := st.mrr[a.ID]
+	switch {
+	case slices.Contains(a.Missing, accounts.PermSubscriptionRead):
+		return a.Name + ": MRR needs Subscriptions"
+	case !r.Known:
+		return ""
+	case len(r.MRR) == 0:
+		return a.Name + ": no MRR yet"
+	}
+	cur, others := r.Leading()
+	mrr := "•••"
+	if !st.set.HideAmounts {
+		mrr = t.env.money.Format(r.MRR[cur], cur)
+	}
+	line := fmt.Sprintf("%s: MRR %s · %s", a.Name, mrr, notifier.Count(r.Subscribers, "subscriber", "subscribers"))
+	if others > 0 {
+		line += " · + " + notifier.Count(others, "currency", "currencies")
 	}
 	return line
 }

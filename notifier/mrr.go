@@ -1,6 +1,7 @@
 package notifier
 
 import (
+	"context"
 	"math/big"
 	"strings"
 )
@@ -150,4 +151,46 @@ func Subscribers(subs [][]byte) int {
 		}
 	}
 	return len(seen)
+}
+
+// Recurring is an account's MRR and active subscribers, from the
+// subscriptions the store keeps.
+type Recurring struct {
+	MRR         map[string]int64 // by currency, in minor units, rounded
+	Subscribers int
+	Known       bool // the subscriptions were listed at least once
+}
+
+// Leading is the currency with the most MRR, and how many others there are.
+func (r Recurring) Leading() (currency string, others int) {
+	for cur, v := range r.MRR {
+		if currency == "" || v > r.MRR[currency] || v == r.MRR[currency] && cur < currency {
+			currency = cur
+		}
+	}
+	return currency, max(len(r.MRR)-1, 0)
+}
+
+// Recurring sums an account's MRR and counts its subscribers.
+func (h History) Recurring(ctx context.Context, account string) (Recurring, error) {
+	subs, listed, err := h.Store.Subscriptions(ctx, account)
+	if err != nil {
+		return Recurring{}, err
+	}
+	sum := map[string]*big.Rat{}
+	for _, raw := range subs {
+		for cur, v := range SubscriptionMRR(raw) {
+			if sum[cur] == nil {
+				sum[cur] = new(big.Rat)
+			}
+			sum[cur].Add(sum[cur], v)
+		}
+	}
+	r := Recurring{MRR: map[string]int64{}, Subscribers: Subscribers(subs), Known: !listed.IsZero()}
+	for cur, v := range sum {
+		// Half up, to the minor unit, exactly: (2n + d) / 2d.
+		n := new(big.Int).Add(new(big.Int).Lsh(v.Num(), 1), v.Denom())
+		r.MRR[cur] = new(big.Int).Quo(n, new(big.Int).Lsh(v.Denom(), 1)).Int64()
+	}
+	return r, nil
 }

@@ -13,6 +13,7 @@ import (
 	"golang.org/x/term"
 
 	"github.com/cashbell/cashbell/accounts"
+	"github.com/cashbell/cashbell/notifier"
 )
 
 // maxKeyInput is how much of stdin or a key file is read.
@@ -183,20 +184,39 @@ func accountsList(ctx context.Context, env Env, args []string) error {
 	if err != nil {
 		return err
 	}
+	// MRR and active subscribers, as Stripe's Billing analytics count
+	// them, from the subscriptions the store keeps.
+	type listed struct {
+		accounts.Account
+		MRR         map[string]int64 `json:"mrr"` // by currency, in minor units
+		Subscribers int              `json:"subscribers"`
+	}
+	rows := make([]listed, 0, len(list))
+	for _, a := range list {
+		r, _ := notifier.History{Store: d.Store}.Recurring(ctx, a.ID)
+		rows = append(rows, listed{Account: a, MRR: r.MRR, Subscribers: r.Subscribers})
+	}
 	if *asJSON {
-		if list == nil {
-			list = []accounts.Account{}
-		}
-		return printJSON(env.Stdout, list)
+		return printJSON(env.Stdout, rows)
 	}
 	if len(list) == 0 {
 		fmt.Fprintln(env.Stdout, "No accounts yet. Add one with: cashbell accounts add < key-file")
 		return nil
 	}
 	tw := tabwriter.NewWriter(env.Stdout, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "ID\tNAME\tMODE\tKEY\tKEY KEPT IN\tSTATUS\tMISSING")
-	for _, a := range list {
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", a.ID, a.Name, strings.ToUpper(string(a.Mode)), a.KeyMasked, keptIn(a.KeyStorage), a.Status, strings.Join(a.Missing, ","))
+	fmt.Fprintln(tw, "ID\tNAME\tMODE\tKEY\tKEY KEPT IN\tSTATUS\tMRR\tSUBSCRIBERS\tMISSING")
+	money := notifier.NewMoney(env.Getenv("LANG"))
+	for _, r := range rows {
+		a, mrr := r.Account, "-"
+		if rec := (notifier.Recurring{MRR: r.MRR}); len(r.MRR) > 0 {
+			cur, others := rec.Leading()
+			mrr = money.Format(r.MRR[cur], cur)
+			if others > 0 {
+				mrr += fmt.Sprintf(" + %d more", others)
+			}
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%d\t%s\n", a.ID, a.Name, strings.ToUpper(string(a.Mode)), a.KeyMasked, keptIn(a.KeyStorage), a.Status,
+			mrr, r.Subscribers, strings.Join(a.Missing, ","))
 	}
 	if err := tw.Flush(); err != nil {
 		return err

@@ -279,6 +279,11 @@ func (c *Client) Deadlines(ctx context.Context, now time.Time) ([]notifier.Deadl
 	return r.Deadlines, err
 }
 
+func (c *Client) Recurring(ctx context.Context, account string) (notifier.Recurring, error) {
+	r, err := call[EventsCall, EventsReply](ctx, c, "/v1/events", EventsCall{What: "recurring", Accounts: []string{account}})
+	return r.Recurring, err
+}
+
 func (c *Client) SumDays(ctx context.Context, ids []string, today time.Time, n int) (notifier.Days, error) {
 	r, err := call[EventsCall, EventsReply](ctx, c, "/v1/events", EventsCall{What: "sum", Accounts: ids, Today: today, Days: n})
 	r.Days.Start = r.Days.Start.In(today.Location())

@@ -153,6 +153,7 @@ type EventsReply struct {
 	Facts     []store.Facts
 	Unseen    notifier.Unseen
 	Deadlines []notifier.Deadline
+	Recurring notifier.Recurring
 	Days      notifier.Days
 }
 

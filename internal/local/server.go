@@ -309,6 +309,10 @@ func (s *Server) events(ctx context.Context, in EventsCall) (out EventsReply, er
 		out.Facts, err = notifier.History{Store: s.b.Store}.Facts(ctx, in.Events)
 	case "deadlines":
 		out.Deadlines, err = notifier.History{Store: s.b.Store}.Deadlines(ctx, in.Today)
+	case "recurring":
+		if len(in.Accounts) == 1 {
+			out.Recurring, err = notifier.History{Store: s.b.Store}.Recurring(ctx, in.Accounts[0])
+		}
 	case "unseen":
 		out.Unseen, err = notifier.History{Store: s.b.Store}.Unseen(ctx)
 	case "sum":

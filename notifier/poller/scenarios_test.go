@@ -251,3 +251,42 @@ func TestOneNotificationPerHappeningOnEveryVersion(t *testing.T) {
 		})
 	}
 }
+
+// MRR and subscribers, as Stripe's Billing analytics count them, kept
+// current from the subscription events on every version, after one
+// listing: new paid subscriptions count, a trial does not, a quantity
+// change moves it, a cancellation at the period's end takes it out at
+// once, and an idle poll still makes one request.
+func TestRecurringOnEveryVersion(t *testing.T) {
+	for _, version := range stripesim.Versions {
+		t.Run(version, func(t *testing.T) {
+			w := newWorldAt(t, stripesim.Options{}, stripesim.AccountSpec{DisplayName: "Acme", APIVersion: version}, stripesim.AllPermissions)
+			ctx := context.Background()
+			g := w.gen
+			_, listed := g.Subscribe("old@example.com", stripesim.Plan{Product: "Starter plan", Amount: 900, Currency: "usd", Interval: "month"}, 0)
+			w.poll(t) // the first import, and the one listing
+			recurring := func(wantUSD int64, wantSubscribers int) {
+				t.Helper()
+				w.poll(t)
+				r, err := notifier.History{Store: w.store}.Recurring(ctx, w.acct.ID)
+				if err != nil || !r.Known || r.MRR["usd"] != wantUSD || r.Subscribers != wantSubscribers {
+					t.Fatalf("MRR %v, %d subscribers (known %v, %v); want $%d, %d", r.MRR, r.Subscribers, r.Known, err, wantUSD, wantSubscribers)
+				}
+			}
+			recurring(900, 1) // listed
+			_, yearly := g.Subscribe("ann@example.com", stripesim.Plan{Product: "Team plan", Amount: 12000, Currency: "usd", Interval: "year"}, 0)
+			recurring(1900, 2)
+			g.Subscribe("tia@example.com", stripesim.Plan{Product: "Pro plan", Amount: 4900, Currency: "usd", Interval: "month"}, 14*24*time.Hour)
+			recurring(1900, 2) // a trial does not count
+			g.ChangeQuantity(listed, 3)
+			recurring(3700, 2)
+			g.ScheduleCancel(yearly, true)
+			recurring(2700, 1)
+			before := w.sim.Requests()
+			w.poll(t)
+			if n := w.sim.Requests() - before; n != 1 {
+				t.Fatalf("an idle poll made %d requests", n)
+			}
+		})
+	}
+}

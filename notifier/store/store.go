@@ -29,6 +29,9 @@ package store
 //	told/
 //	    <account id>/
 //	        <happening key> -> event id        a happening already told (outbox.go)
+//	subs/
+//	    <account id>/
+//	        <subscription id> -> as of, JSON   its newest state, for MRR (subs.go)
 //
 // An event, its pending entry and the poll state that moves past it
 // are written in one transaction; an event leaves pending in the same
@@ -72,8 +75,8 @@ var (
 	// bucketMarks records how each event was handled, per account.
 	bucketMarks = []byte("marks")
 
-	topBuckets = [][]byte{bucketMeta, bucketAccounts, bucketSettings, bucketState, bucketHistory, bucketPending, bucketMarks, bucketFacts, bucketTold}
-	perAccount = [][]byte{bucketHistory, bucketPending, bucketMarks, bucketFacts, bucketTold}
+	topBuckets = [][]byte{bucketMeta, bucketAccounts, bucketSettings, bucketState, bucketHistory, bucketPending, bucketMarks, bucketFacts, bucketTold, bucketSubs}
+	perAccount = [][]byte{bucketHistory, bucketPending, bucketMarks, bucketFacts, bucketTold, bucketSubs}
 )
 
 // Store errors.

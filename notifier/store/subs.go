@@ -1,0 +1,97 @@
+package store
+
+// The subscriptions an account has, as their newest state: listed from
+// Stripe once a day at most, kept current between listings from the
+// customer.subscription.* events the poller stores, so that MRR costs no
+// request while idle:
+//
+//	subs/<account id>/<subscription id> -> <as of:8> the subscription's JSON
+//	subs/<account id>/"\x00listed"       -> <when:8> the last listing
+
+import (
+	"context"
+	"encoding/binary"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+)
+
+var (
+	bucketSubs = []byte("subs")
+	keyListed  = []byte("\x00listed")
+)
+
+// Subscription is one subscription's state as of a time: its event's
+// creation, or the listing's.
+type Subscription struct {
+	ID   string
+	AsOf int64
+	JSON []byte
+}
+
+// PutSubscriptions keeps each subscription's state unless a newer one is
+// kept already; with listed set, the states are a whole listing made then,
+// which replaces what was kept before it.
+func (s *Store) PutSubscriptions(ctx context.Context, account string, subs []Subscription, listed time.Time) error {
+	return s.update(ctx, func(tx *bolt.Tx) error {
+		if tx.Bucket(bucketAccounts).Get([]byte(account)) == nil {
+			return nil // removed meanwhile
+		}
+		b, err := tx.Bucket(bucketSubs).CreateBucketIfNotExists([]byte(account))
+		if err != nil {
+			return err
+		}
+		if !listed.IsZero() {
+			// A listing is whole: what it lacks was cancelled long ago or
+			// deleted, unless an event told of it since.
+			var stale [][]byte
+			_ = b.ForEach(func(k, v []byte) error {
+				if len(v) >= 8 && int64(binary.BigEndian.Uint64(v)) < listed.Unix() && string(k) != string(keyListed) {
+					stale = append(stale, append([]byte(nil), k...))
+				}
+				return nil
+			})
+			for _, k := range stale {
+				if err := b.Delete(k); err != nil {
+					return err
+				}
+			}
+			if err := b.Put(keyListed, binary.BigEndian.AppendUint64(nil, uint64(listed.Unix()))); err != nil {
+				return err
+			}
+		}
+		for _, sub := range subs {
+			if v := b.Get([]byte(sub.ID)); len(v) >= 8 && int64(binary.BigEndian.Uint64(v)) > sub.AsOf {
+				continue // a newer state is kept
+			}
+			v := binary.BigEndian.AppendUint64(nil, uint64(sub.AsOf))
+			if err := b.Put([]byte(sub.ID), append(v, sub.JSON...)); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+// Subscriptions returns an account's subscriptions as kept, and when they
+// were last listed (zero: never).
+func (s *Store) Subscriptions(ctx context.Context, account string) ([][]byte, time.Time, error) {
+	var out [][]byte
+	var listed time.Time
+	err := s.view(ctx, func(tx *bolt.Tx) error {
+		b := tx.Bucket(bucketSubs).Bucket([]byte(account))
+		if b == nil {
+			return nil
+		}
+		if v := b.Get(keyListed); len(v) == 8 {
+			listed = time.Unix(int64(binary.BigEndian.Uint64(v)), 0)
+		}
+		return b.ForEach(func(k, v []byte) error {
+			if string(k) != string(keyListed) && len(v) > 8 {
+				out = append(out, append([]byte(nil), v[8:]...))
+			}
+			return nil
+		})
+	})
+	return out, listed, err
+}
