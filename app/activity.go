@@ -89,6 +89,13 @@ func (w *activityWindow) build() {
 	filters := container.NewBorder(nil, nil, nil, w.openBtn, container.NewHBox(w.accountBox, w.typeFilter))
 	// The window opens on the month at a glance, above the events.
 	w.chart = newMonthChart(w.env, w.hist)
+	w.chart.accounts = func() []string {
+		ids := make([]string, len(w.order))
+		for i, a := range w.order {
+			ids[i] = a.ID
+		}
+		return ids
+	}
 	top := container.NewVBox(filters, container.NewPadded(w.chart.root), widget.NewSeparator())
 	w.win.SetContent(container.NewBorder(top, w.count, nil, nil, w.list))
 }

@@ -1460,3 +1460,31 @@ func TestMorningSummarySwitch(t *testing.T) {
 		t.Fatalf("saved: off %v at %q", set.NoDigest, set.DigestAt)
 	}
 }
+
+// Activity says MRR and why it moved over the 30 days, in the chart's
+// currency.
+func TestActivityShowsMRR(t *testing.T) {
+	f := newFixture(t)
+	acct := f.addAccount(t)
+	now := time.Now()
+	f.at(now)
+	sub := `{"id":"sub_1","customer":"cus_1","status":"active","cancel_at_period_end":false,"items":{"data":[{"quantity":1,"price":{"unit_amount":4900,"currency":"usd","recurring":{"interval":"month","interval_count":1,"usage_type":"licensed"}}}]}}`
+	ctx := context.Background()
+	if err := f.store.PutSubscriptions(ctx, acct.ID, []store.Subscription{{ID: "sub_1", AsOf: now.Unix(), JSON: []byte(sub)}}, now); err != nil {
+		t.Fatal(err)
+	}
+	evs := []store.Event{
+		{ID: "evt_s1", Type: "customer.subscription.created", Created: now.Unix() - 86400, Object: []byte(sub)},
+		{ID: "evt_c1", Type: "charge.succeeded", Created: now.Unix() - 86400, Object: []byte(`{"id":"ch_1","amount":4900,"currency":"usd"}`)},
+	}
+	if _, err := f.store.Ingest(ctx, acct.ID, evs, nil, false); err != nil {
+		t.Fatal(err)
+	}
+	w := f.ui.activityWindow()
+	w.show()
+	c := w.chart
+	waitUntil(t, "the month summed", func() bool { return !c.summing && !c.summedAt.IsZero() })
+	if want := "MRR $49.00 · 1 subscriber — 30 days: new +$49.00"; c.mrrLine.Text != want || c.mrrLine.Hidden {
+		t.Fatalf("MRR line %q (hidden %v), want %q", c.mrrLine.Text, c.mrrLine.Hidden, want)
+	}
+}

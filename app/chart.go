@@ -38,9 +38,18 @@ type monthChart struct {
 	from, to *widget.RichText
 	root     fyne.CanvasObject
 
-	account  string // "" for every account
-	summedAt time.Time
-	summing  bool
+	account string // "" for every account
+	// accounts are the ids of every account, for MRR over all of them.
+	accounts func() []string
+	// mrr is MRR by currency over the accounts shown, their subscribers,
+	// and why it moved over the 30 days; mrrKnown: listed at least once.
+	mrr         map[string]int64
+	subscribers int
+	moved       map[string]notifier.Movement
+	mrrKnown    bool
+	mrrLine     *widget.Label
+	summedAt    time.Time
+	summing     bool
 	// again is the account to sum for once the running sum ends: the
 	// filter changed, or events came, while it ran.
 	again *string
@@ -53,13 +62,16 @@ func newMonthChart(e *env, hist history) *monthChart {
 		note: widget.NewLabel(""), bars: newBarChart(), from: secondaryText(""), to: secondaryText("today")}
 	c.currency = widget.NewSelect(nil, func(string) { c.show() })
 	c.totals.Truncation = fyne.TextTruncateEllipsis
+	c.mrrLine = widget.NewLabel("")
+	c.mrrLine.Truncation = fyne.TextTruncateEllipsis
+	c.mrrLine.Hide()
 	c.note.Truncation = fyne.TextTruncateEllipsis
 	c.to.Segments[0].(*widget.TextSegment).Style.Alignment = fyne.TextAlignTrailing
 	// The day pointed at, between the ends of the axis: "2 Dec: net $1,234.00".
 	c.note.Alignment = fyne.TextAlignCenter
 	c.bars.pointed = c.showDay
 	axis := container.NewBorder(nil, nil, c.from, c.to, c.note)
-	c.root = container.NewBorder(container.NewBorder(nil, nil, nil, c.currency, container.NewVBox(c.totals)), axis, nil, nil, c.bars)
+	c.root = container.NewBorder(container.NewBorder(nil, nil, nil, c.currency, container.NewVBox(c.totals, c.mrrLine)), axis, nil, nil, c.bars)
 	return c
 }
 
@@ -100,10 +112,15 @@ func (c *monthChart) reload(accountID string, hide bool, force bool) {
 	c.summing = true
 	c.account = accountID
 	now := c.env.now()
+	var ids []string
+	if c.accounts != nil {
+		ids = c.accounts()
+	}
 	go func() {
 		ctx, cancel := c.env.ctx()
 		defer cancel()
 		days, err := c.sum(ctx, accountID, now)
+		rec := c.recurring(ctx, accountID, ids, now)
 		c.env.do(func() {
 			c.summing = false
 			again := c.again
@@ -113,6 +130,7 @@ func (c *monthChart) reload(accountID string, hide bool, force bool) {
 				c.env.log.Error("summing the last 30 days", "err", err)
 			case again == nil || *again == accountID:
 				c.days, c.summedAt = days, time.Now()
+				c.mrr, c.subscribers, c.moved, c.mrrKnown = rec.mrr, rec.subscribers, rec.moved, rec.known
 				c.show()
 			}
 			if again != nil { // another account's figures are not shown meanwhile
@@ -120,6 +138,82 @@ func (c *monthChart) reload(accountID string, hide bool, force bool) {
 			}
 		})
 	}()
+}
+
+// recurringSum is MRR over the accounts shown.
+type recurringSum struct {
+	mrr         map[string]int64
+	subscribers int
+	moved       map[string]notifier.Movement
+	known       bool
+}
+
+// recurring reads MRR, subscribers and the 30 days' movements of the
+// account shown, or of every account, off Fyne's thread.
+func (c *monthChart) recurring(ctx context.Context, accountID string, all []string, now time.Time) recurringSum {
+	scope := all
+	if accountID != "" {
+		scope = []string{accountID}
+	}
+	sum := recurringSum{mrr: map[string]int64{}, moved: map[string]notifier.Movement{}}
+	for _, id := range scope {
+		r, err := c.hist.Recurring(ctx, id)
+		if err != nil {
+			continue
+		}
+		sum.known = sum.known || r.Known
+		sum.subscribers += r.Subscribers
+		for cur, v := range r.MRR {
+			sum.mrr[cur] += v
+		}
+		moved, err := c.hist.Movements(ctx, id, now.AddDate(0, 0, -chartDays))
+		if err != nil {
+			continue
+		}
+		for cur, m := range moved {
+			t := sum.moved[cur]
+			t.New, t.Expansion, t.Contraction, t.Churn, t.Reactivation = t.New+m.New, t.Expansion+m.Expansion,
+				t.Contraction+m.Contraction, t.Churn+m.Churn, t.Reactivation+m.Reactivation
+			sum.moved[cur] = t
+		}
+	}
+	return sum
+}
+
+// showMRR says MRR in the chosen currency and why it moved over the 30
+// days: "MRR $12,340.00 · 214 subscribers — 30 days: new +$900.00 ·
+// expansion +$120.00 · churn −$49.00".
+func (c *monthChart) showMRR(cur string) {
+	if !c.mrrKnown {
+		c.mrrLine.Hide()
+		return
+	}
+	c.mrrLine.Show()
+	if _, ok := c.mrr[cur]; !ok && len(c.mrr) > 0 {
+		cur, _ = notifier.Recurring{MRR: c.mrr}.Leading() // the MRR's currency, where sales are in another
+	}
+	money := func(v int64) string {
+		if c.hide {
+			return "•••"
+		}
+		return c.env.money.Format(v, cur)
+	}
+	text := "MRR " + money(c.mrr[cur]) + " · " + notifier.Count(c.subscribers, "subscriber", "subscribers")
+	m := c.moved[cur]
+	var parts []string
+	for _, p := range []struct {
+		label string
+		v     int64
+		sign  string
+	}{{"new", m.New, "+"}, {"expansion", m.Expansion, "+"}, {"reactivation", m.Reactivation, "+"}, {"contraction", m.Contraction, "\u2212"}, {"churn", m.Churn, "\u2212"}} {
+		if p.v != 0 {
+			parts = append(parts, p.label+" "+p.sign+money(p.v))
+		}
+	}
+	if len(parts) > 0 {
+		text += " — 30 days: " + strings.Join(parts, " · ")
+	}
+	c.mrrLine.SetText(text)
 }
 
 func (c *monthChart) sum(ctx context.Context, accountID string, now time.Time) (notifier.Days, error) {
@@ -150,6 +244,7 @@ func (c *monthChart) show() {
 	y, m, d := c.days.Start.Date()
 	c.from.Segments[0].(*widget.TextSegment).Text = time.Date(y, m, d, 0, 0, 0, 0, time.Local).Format("2 Jan")
 	c.from.Refresh()
+	c.showMRR(chosen)
 	if len(currencies) == 0 {
 		c.totals.SetText("No sales in the last 30 days")
 		c.bars.set(nil)

@@ -2,8 +2,14 @@ package notifier
 
 import (
 	"context"
+	"encoding/json"
+	"maps"
 	"math/big"
+	"slices"
 	"strings"
+	"time"
+
+	"github.com/cashbell/cashbell/notifier/store"
 )
 
 // Monthly recurring revenue as Stripe's Billing analytics count it
@@ -188,9 +194,123 @@ func (h History) Recurring(ctx context.Context, account string) (Recurring, erro
 	}
 	r := Recurring{MRR: map[string]int64{}, Subscribers: Subscribers(subs), Known: !listed.IsZero()}
 	for cur, v := range sum {
-		// Half up, to the minor unit, exactly: (2n + d) / 2d.
-		n := new(big.Int).Add(new(big.Int).Lsh(v.Num(), 1), v.Denom())
-		r.MRR[cur] = new(big.Int).Quo(n, new(big.Int).Lsh(v.Denom(), 1)).Int64()
+		r.MRR[cur] = minorUnits(v)
 	}
 	return r, nil
+}
+
+// Movement is how MRR moved over a span, in one currency, in minor units:
+// "New + Reactivation + Expansion − Churned − Contraction" is its growth
+// (the glossary's "MRR growth"). All are positive amounts.
+type Movement struct {
+	New, Expansion, Contraction, Churn, Reactivation int64
+}
+
+// Net is the movement's growth.
+func (m Movement) Net() int64 { return m.New + m.Reactivation + m.Expansion - m.Churn - m.Contraction }
+
+// Movements are an account's MRR movements by currency since from, from
+// the subscription events the store keeps, oldest first. Each event moves
+// a subscription from its MRR before (the event's previous attributes over
+// its object; nothing for a new one; for one ended at once, what it
+// counted while active) to its MRR after. A customer whose MRR went to
+// nothing earlier in the span and comes back is a reactivation, not new.
+func (h History) Movements(ctx context.Context, account string, from time.Time) (map[string]*Movement, error) {
+	out := map[string]*Movement{}
+	last := map[string]map[string]*big.Rat{} // subscription → its MRR after its last event
+	churned := map[string]bool{}             // customers whose MRR went to nothing
+	customerMRR := map[string]map[string]*big.Rat{}
+	err := h.Store.Scan(ctx, []string{account}, from, from, store.Scan{Forward: func(e store.Event) {
+		if !strings.HasPrefix(e.Type, "customer.subscription.") || e.Type == "customer.subscription.trial_will_end" {
+			return
+		}
+		o := parseObj(e.Object)
+		id, customer := o.str("id"), customerOf(o)
+		before, known := last[id]
+		if !known {
+			before = beforeOf(e, o)
+		}
+		after := SubscriptionMRR(e.Object)
+		last[id] = after
+		for _, cur := range currenciesOf(before, after) {
+			b, a := ratOr0(before[cur]), ratOr0(after[cur])
+			m := out[cur]
+			if m == nil {
+				m = &Movement{}
+				out[cur] = m
+			}
+			custBefore := ratOr0(customerMRR[customer][cur])
+			custAfter := new(big.Rat).Add(custBefore, new(big.Rat).Sub(a, b))
+			diff := minorUnits(new(big.Rat).Sub(a, b))
+			switch {
+			case b.Sign() == 0 && a.Sign() > 0 && custBefore.Sign() == 0 && churned[customer]:
+				m.Reactivation += diff
+			case b.Sign() == 0 && a.Sign() > 0 && custBefore.Sign() == 0:
+				m.New += diff
+			case a.Sign() == 0 && b.Sign() > 0 && custAfter.Sign() <= 0:
+				m.Churn -= diff
+				churned[customer] = true
+			case diff > 0:
+				m.Expansion += diff
+			case diff < 0:
+				m.Contraction -= diff
+			}
+			if customerMRR[customer] == nil {
+				customerMRR[customer] = map[string]*big.Rat{}
+			}
+			customerMRR[customer][cur] = custAfter
+		}
+	}})
+	return out, err
+}
+
+// beforeOf is a subscription's MRR before the event that first tells of it
+// in the span: nothing for a new one; its previous attributes over its
+// object for an update; for one that ended, what it counted while active
+// (nothing if it was set to cancel at the period's end: it left MRR then).
+func beforeOf(e store.Event, o obj) map[string]*big.Rat {
+	switch e.Type {
+	case "customer.subscription.created":
+		return nil
+	case "customer.subscription.deleted":
+		was := maps.Clone(o)
+		was["status"] = "active"
+		raw, _ := json.Marshal(was)
+		return SubscriptionMRR(raw)
+	}
+	was := maps.Clone(o)
+	maps.Copy(was, parseObj(e.Previous))
+	raw, _ := json.Marshal(was)
+	return SubscriptionMRR(raw)
+}
+
+func currenciesOf(ms ...map[string]*big.Rat) []string {
+	var out []string
+	for _, m := range ms {
+		for cur := range m {
+			if !slices.Contains(out, cur) {
+				out = append(out, cur)
+			}
+		}
+	}
+	slices.Sort(out)
+	return out
+}
+
+func ratOr0(r *big.Rat) *big.Rat {
+	if r == nil {
+		return new(big.Rat)
+	}
+	return r
+}
+
+// minorUnits rounds an exact amount half away from zero to the minor unit.
+func minorUnits(v *big.Rat) int64 {
+	abs := new(big.Rat).Abs(v)
+	n := new(big.Int).Add(new(big.Int).Lsh(abs.Num(), 1), abs.Denom())
+	q := new(big.Int).Quo(n, new(big.Int).Lsh(abs.Denom(), 1)).Int64()
+	if v.Sign() < 0 {
+		return -q
+	}
+	return q
 }

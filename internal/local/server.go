@@ -313,6 +313,10 @@ func (s *Server) events(ctx context.Context, in EventsCall) (out EventsReply, er
 		if len(in.Accounts) == 1 {
 			out.Recurring, err = notifier.History{Store: s.b.Store}.Recurring(ctx, in.Accounts[0])
 		}
+	case "movements":
+		if len(in.Accounts) == 1 {
+			out.Movements, err = notifier.History{Store: s.b.Store}.Movements(ctx, in.Accounts[0], in.Today)
+		}
 	case "unseen":
 		out.Unseen, err = notifier.History{Store: s.b.Store}.Unseen(ctx)
 	case "sum":

@@ -282,6 +282,21 @@ func TestRecurringOnEveryVersion(t *testing.T) {
 			recurring(3700, 2)
 			g.ScheduleCancel(yearly, true)
 			recurring(2700, 1)
+			g.ScheduleCancel(yearly, false) // she stays after all
+			recurring(3700, 2)
+			g.ChangeQuantity(listed, 2)
+			recurring(2800, 2)
+			// Why MRR moved, worked out by hand: $9 and $10 new, +$18 when
+			// the seats went to three, −$10 when the yearly plan was set to
+			// cancel, +$10 when she stayed, −$9 when the seats went to two.
+			moved, err := notifier.History{Store: w.store}.Movements(ctx, w.acct.ID, time.Now().Add(-time.Hour))
+			if err != nil {
+				t.Fatal(err)
+			}
+			want := notifier.Movement{New: 1900, Expansion: 1800, Churn: 1000, Reactivation: 1000, Contraction: 900}
+			if m := moved["usd"]; m == nil || *m != want || m.Net() != 2800 {
+				t.Fatalf("movements %+v, want %+v", m, want)
+			}
 			before := w.sim.Requests()
 			w.poll(t)
 			if n := w.sim.Requests() - before; n != 1 {
