@@ -48,6 +48,7 @@ type monthChart struct {
 	moved       map[string]notifier.Movement
 	mrrKnown    bool
 	mrrLine     *widget.Label
+	payoutLine  *widget.Label
 	summedAt    time.Time
 	summing     bool
 	// again is the account to sum for once the running sum ends: the
@@ -65,13 +66,16 @@ func newMonthChart(e *env, hist history) *monthChart {
 	c.mrrLine = widget.NewLabel("")
 	c.mrrLine.Truncation = fyne.TextTruncateEllipsis
 	c.mrrLine.Hide()
+	c.payoutLine = widget.NewLabel("")
+	c.payoutLine.Truncation = fyne.TextTruncateEllipsis
+	c.payoutLine.Hide()
 	c.note.Truncation = fyne.TextTruncateEllipsis
 	c.to.Segments[0].(*widget.TextSegment).Style.Alignment = fyne.TextAlignTrailing
 	// The day pointed at, between the ends of the axis: "2 Dec: net $1,234.00".
 	c.note.Alignment = fyne.TextAlignCenter
 	c.bars.pointed = c.showDay
 	axis := container.NewBorder(nil, nil, c.from, c.to, c.note)
-	c.root = container.NewBorder(container.NewBorder(nil, nil, nil, c.currency, container.NewVBox(c.totals, c.mrrLine)), axis, nil, nil, c.bars)
+	c.root = container.NewBorder(container.NewBorder(nil, nil, nil, c.currency, container.NewVBox(c.totals, c.payoutLine, c.mrrLine)), axis, nil, nil, c.bars)
 	return c
 }
 
@@ -180,6 +184,41 @@ func (c *monthChart) recurring(ctx context.Context, accountID string, all []stri
 	return sum
 }
 
+// showPayout says what the sales brought in the currencies the accounts
+// are paid out in, after Stripe's fees, refunds and disputes: "In your
+// payout currency, after fees: today $80.12 · 7 days $1,020.40 · 30 days
+// $4,210.00 · 2 sales not settled yet".
+func (c *monthChart) showPayout() {
+	_, pending := c.days.PayoutTotal(chartDays)
+	if len(c.days.Payout) == 0 && pending == 0 {
+		c.payoutLine.Hide()
+		return
+	}
+	text := "In your payout currency, after fees:"
+	for i, span := range []struct {
+		label string
+		n     int
+	}{{"today", 1}, {"7 days", 7}, {"30 days", chartDays}} {
+		net, _ := c.days.PayoutTotal(span.n)
+		amount := "•••"
+		if !c.hide {
+			amount = net.Format(c.env.money)
+			if len(net) == 0 {
+				amount = "nothing"
+			}
+		}
+		if i > 0 {
+			text += " ·"
+		}
+		text += " " + span.label + " " + amount
+	}
+	if pending > 0 {
+		text += " · " + notifier.Count(pending, "sale", "sales") + " not settled yet"
+	}
+	c.payoutLine.SetText(text)
+	c.payoutLine.Show()
+}
+
 // showMRR says MRR in the chosen currency and why it moved over the 30
 // days: "MRR $12,340.00 · 214 subscribers — 30 days: new +$900.00 ·
 // expansion +$120.00 · churn −$49.00".
@@ -199,16 +238,13 @@ func (c *monthChart) showMRR(cur string) {
 		return c.env.money.Format(v, cur)
 	}
 	text := "MRR " + money(c.mrr[cur]) + " · " + notifier.Count(c.subscribers, "subscriber", "subscribers")
-	m := c.moved[cur]
 	var parts []string
-	for _, p := range []struct {
-		label string
-		v     int64
-		sign  string
-	}{{"new", m.New, "+"}, {"expansion", m.Expansion, "+"}, {"reactivation", m.Reactivation, "+"}, {"contraction", m.Contraction, "\u2212"}, {"churn", m.Churn, "\u2212"}} {
-		if p.v != 0 {
-			parts = append(parts, p.label+" "+p.sign+money(p.v))
+	for _, p := range c.moved[cur].Parts() {
+		sign := "+"
+		if p.Signed < 0 {
+			sign = "\u2212"
 		}
+		parts = append(parts, p.Label+" "+sign+money(max(p.Signed, -p.Signed)))
 	}
 	if len(parts) > 0 {
 		text += " — 30 days: " + strings.Join(parts, " · ")
@@ -263,6 +299,7 @@ func (c *monthChart) show() {
 	}
 	c.totals.SetText("Today: " + today + " · 7 days: net " + money(c.days.Total(chosen, 7)) +
 		" · 30 days: net " + money(c.days.Total(chosen, chartDays)))
+	c.showPayout()
 	c.bars.set(c.days.Net[chosen])
 }
 

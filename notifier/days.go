@@ -15,6 +15,15 @@ type Days struct {
 	Net   map[string][]int64 // currency → sales less refunds per day, in minor units
 	In    map[string][]int64 // currency → sales per day, in minor units
 	Sales map[string]int     // currency → how many sales, to order the currencies
+	// Payout is what the days' sales, refunds and disputes moved in the
+	// currencies the accounts are paid out in, after Stripe's fees, from
+	// their balance transactions (History.SumDays fills it); Unsettled is
+	// how many of each day's sales have no balance transaction known yet.
+	Payout    map[string][]int64
+	Unsettled []int
+	// charges are the days' sales, by charge id: the day each was made, and
+	// its account.
+	charges map[string]daySale
 }
 
 // SumDays adds up the stored events of some accounts (all when none are
@@ -85,7 +94,8 @@ type firstRefund struct {
 func newDaySum(today time.Time, n int) *daySum {
 	y, m, d := today.Date()
 	start := time.Date(y, m, d-n+1, 0, 0, 0, 0, today.Location())
-	return &daySum{days: Days{Start: start, Net: map[string][]int64{}, In: map[string][]int64{}, Sales: map[string]int{}}, n: n,
+	return &daySum{days: Days{Start: start, Net: map[string][]int64{}, In: map[string][]int64{}, Sales: map[string]int{},
+		Payout: map[string][]int64{}, charges: map[string]daySale{}}, n: n,
 		loc: today.Location(), charges: map[string]*chargeRefunds{}, refunds: map[string]bool{}, failures: map[string]bool{},
 		unknown: map[string]firstRefund{}}
 }
@@ -122,6 +132,7 @@ func (s *daySum) add(e store.Event) {
 		if inWindow {
 			s.put(day, h.Currency, h.Amount, h.Amount)
 			s.days.Sales[h.Currency]++
+			s.days.charges[h.Object] = daySale{day, e.Account}
 		}
 		return
 	case h.Kind.ID == KindRefund && h.refund != "":
@@ -235,4 +246,48 @@ func (d Days) Currencies() []string {
 		return out[i] < out[j]
 	})
 	return out
+}
+
+// settle adds a balance transaction to the day it was made, and marks the
+// sale it settles as settled.
+func (d *Days) settle(t store.Balance, loc *time.Location) {
+	day := dayIndex(d.Start, time.Unix(t.Created, 0).In(loc))
+	if d.Payout[t.Currency] == nil {
+		d.Payout[t.Currency] = make([]int64, len(d.Unsettled))
+	}
+	if day >= 0 && day < len(d.Unsettled) {
+		d.Payout[t.Currency][day] += t.Net
+	}
+	delete(d.charges, t.Source)
+}
+
+type daySale struct {
+	day     int
+	account string
+}
+
+// unsettled counts, per day, the sales left without a balance transaction,
+// of the accounts whose balance transactions are listed.
+func (d *Days) unsettled(listed func(account string) bool) {
+	for _, s := range d.charges {
+		if listed(s.account) {
+			d.Unsettled[s.day]++
+		}
+	}
+}
+
+// PayoutTotal is the net over the last n days, today included, in each
+// currency the accounts are paid out in, and how many of their sales are
+// not settled yet (their net is not in it).
+func (d Days) PayoutTotal(n int) (net Totals, pending int) {
+	net = Totals{}
+	for cur, days := range d.Payout {
+		for i := max(0, len(days)-n); i < len(days); i++ {
+			net[cur] += days[i]
+		}
+	}
+	for i := max(0, len(d.Unsettled)-n); i < len(d.Unsettled); i++ {
+		pending += d.Unsettled[i]
+	}
+	return net, pending
 }

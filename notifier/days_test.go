@@ -111,3 +111,49 @@ func TestSumDaysTakesOutRefundsMadeBeforeTheWindow(t *testing.T) {
 			usd[29-5], usd[29-3], usd[29-2], d.Total("usd", 30))
 	}
 }
+
+// A sale whose balance transaction is not listed yet is counted as not
+// settled, not guessed; an account never listed (no permission yet) has
+// nothing pending; a balance transaction counts on its own day.
+func TestPayoutCountsUnsettledSales(t *testing.T) {
+	ctx := context.Background()
+	s, err := store.Open(filepath.Join(t.TempDir(), "cashbell.db"), store.OpenOptions{Timeout: 200 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	today := time.Date(2026, 11, 25, 15, 0, 0, 0, time.UTC)
+	at := func(daysAgo int) int64 { return today.AddDate(0, 0, -daysAgo).Unix() }
+	sale := func(id, charge string, daysAgo int) store.Event {
+		return store.Event{ID: id, Type: "charge.succeeded", Created: at(daysAgo),
+			Object: []byte(`{"id":"` + charge + `","amount":5000,"currency":"eur","captured":true}`)}
+	}
+	for id, evs := range map[string][]store.Event{
+		"acct_a": {sale("evt_1", "ch_1", 3), sale("evt_2", "ch_2", 0), sale("evt_3", "ch_3", 0)},
+		"acct_b": {sale("evt_9", "ch_9", 0)},
+	} {
+		if err := s.SaveAccount(ctx, accounts.Account{ID: id}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.Ingest(ctx, id, evs, nil, false); err != nil {
+			t.Fatal(err)
+		}
+	}
+	txns := []store.Balance{
+		{ID: "txn_1", Created: at(3), Currency: "usd", Amount: 5400, Fee: 187, Net: 5213, Category: "charge", Source: "ch_1"},
+		{ID: "txn_2", Created: at(0), Currency: "usd", Amount: 5400, Fee: 187, Net: 5213, Category: "charge", Source: "ch_2"},
+	}
+	if err := s.PutBalances(ctx, "acct_a", txns, today); err != nil {
+		t.Fatal(err)
+	}
+	d, err := History{Store: s}.SumDays(ctx, nil, today, 30)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if net, pending := d.PayoutTotal(1); net["usd"] != 5213 || pending != 1 {
+		t.Fatalf("today: net %v, %d pending; want $52.13 and ch_3 pending", net, pending)
+	}
+	if net, pending := d.PayoutTotal(7); net["usd"] != 2*5213 || pending != 1 || len(net) != 1 {
+		t.Fatalf("7 days: net %v, %d pending", net, pending)
+	}
+}

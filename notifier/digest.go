@@ -14,17 +14,22 @@ type DayFacts struct {
 	Days     Days   // the 30 days that end on the day summarised
 	Disputes int    // disputes opened that day
 	Payouts  Totals // payouts paid that day, by currency
+	// Moved is how MRR moved that day, by currency.
+	Moved map[string]*Movement
 }
 
 // DayFacts reads what happened on day's local date.
 func (h History) DayFacts(ctx context.Context, day time.Time) (DayFacts, error) {
-	days, err := SumDays(ctx, h.Store, nil, day, 30)
+	days, err := h.SumDays(ctx, nil, day, 30)
 	if err != nil {
 		return DayFacts{}, err
 	}
 	f := DayFacts{Days: days, Payouts: Totals{}}
 	y, m, d := day.Date()
 	from, to := time.Date(y, m, d, 0, 0, 0, 0, day.Location()), time.Date(y, m, d+1, 0, 0, 0, 0, day.Location())
+	if f.Moved, err = h.movements(ctx, nil, from, to); err != nil {
+		return f, err
+	}
 	err = h.Store.Scan(ctx, nil, from, from, store.Scan{Forward: func(e store.Event) {
 		if e.Created >= to.Unix() || KindOf(e.Type) == nil {
 			return
@@ -65,6 +70,16 @@ func Digest(f DayFacts, opt TextOptions) Text {
 			title = "Yesterday: " + Count(f.Days.Sales[cur], "sale", "sales")
 		}
 	}
+	if net, pending := f.Days.PayoutTotal(1); len(net) > 0 && !opt.HideAmounts {
+		text := "net " + net.Format(opt.Money) + " after fees"
+		if pending > 0 {
+			text += " (" + Count(pending, "sale", "sales") + " not settled yet)"
+		}
+		body = append(body, text)
+	}
+	if moved := movedText(f.Moved, opt); moved != "" {
+		body = append(body, moved)
+	}
 	if f.Disputes > 0 {
 		body = append(body, Count(f.Disputes, "dispute", "disputes")+" opened")
 	}
@@ -75,4 +90,30 @@ func Digest(f DayFacts, opt TextOptions) Text {
 		body = append(body, "Open Activity for the month.")
 	}
 	return Text{Title: title, Body: strings.Join(body, " · ")}
+}
+
+// movedText says how MRR moved, in the currency that moved most: "MRR
+// +$49.00 (new +$98.00, churn −$49.00)".
+func movedText(moved map[string]*Movement, opt TextOptions) string {
+	cur, most := "", int64(-1)
+	for c, m := range moved {
+		if size := m.New + m.Expansion + m.Reactivation + m.Contraction + m.Churn; size > most || size == most && c < cur {
+			cur, most = c, size
+		}
+	}
+	if most <= 0 || opt.HideAmounts {
+		return ""
+	}
+	m := moved[cur]
+	sign := func(v int64) string {
+		if v < 0 {
+			return "\u2212" + opt.Money.Format(-v, cur)
+		}
+		return "+" + opt.Money.Format(v, cur)
+	}
+	var parts []string
+	for _, p := range m.Parts() {
+		parts = append(parts, p.Label+" "+sign(p.Signed))
+	}
+	return "MRR " + sign(m.Net()) + " (" + strings.Join(parts, ", ") + ")"
 }

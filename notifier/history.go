@@ -128,7 +128,27 @@ func (h History) Deadlines(ctx context.Context, now time.Time) ([]Deadline, erro
 	return out, err
 }
 
-// SumDays adds up sales and refunds by local day (SumDays).
+// SumDays adds up sales and refunds by local day (SumDays), and what they
+// moved in the currencies the accounts are paid out in (Days.Payout).
 func (h History) SumDays(ctx context.Context, accounts []string, today time.Time, n int) (Days, error) {
-	return SumDays(ctx, h.Store, accounts, today, n)
+	days, err := SumDays(ctx, h.Store, accounts, today, n)
+	if err != nil {
+		return days, err
+	}
+	days.Unsettled = make([]int, n)
+	// A balance transaction is made with its charge, or a little after it
+	// (asynchronous capture); one made after the window's start settles
+	// the sales in it.
+	err = h.Store.Balances(ctx, accounts, days.Start.Add(-time.Hour), func(_ string, t store.Balance) {
+		days.settle(t, today.Location())
+	})
+	listed := map[string]bool{}
+	days.unsettled(func(account string) bool {
+		if _, ok := listed[account]; !ok {
+			at, err := h.Store.BalancesListed(ctx, account)
+			listed[account] = err == nil && !at.IsZero()
+		}
+		return listed[account]
+	})
+	return days, err
 }

@@ -209,6 +209,25 @@ type Movement struct {
 // Net is the movement's growth.
 func (m Movement) Net() int64 { return m.New + m.Reactivation + m.Expansion - m.Churn - m.Contraction }
 
+// MovementPart is one of a movement's parts, signed: what it added to MRR,
+// or took away.
+type MovementPart struct {
+	Label  string
+	Signed int64
+}
+
+// Parts are the movement's parts that moved, in the glossary's order.
+func (m Movement) Parts() []MovementPart {
+	var out []MovementPart
+	for _, p := range []MovementPart{{"new", m.New}, {"expansion", m.Expansion}, {"reactivation", m.Reactivation},
+		{"contraction", -m.Contraction}, {"churn", -m.Churn}} {
+		if p.Signed != 0 {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
 // Movements are an account's MRR movements by currency since from, from
 // the subscription events the store keeps, oldest first. Each event moves
 // a subscription from its MRR before (the event's previous attributes over
@@ -216,12 +235,19 @@ func (m Movement) Net() int64 { return m.New + m.Reactivation + m.Expansion - m.
 // counted while active) to its MRR after. A customer whose MRR went to
 // nothing earlier in the span and comes back is a reactivation, not new.
 func (h History) Movements(ctx context.Context, account string, from time.Time) (map[string]*Movement, error) {
+	return h.movements(ctx, []string{account}, from, time.Time{})
+}
+
+// movements are the movements of some accounts (all when none are named)
+// from from until to (zero: now).
+func (h History) movements(ctx context.Context, accounts []string, from, to time.Time) (map[string]*Movement, error) {
 	out := map[string]*Movement{}
 	last := map[string]map[string]*big.Rat{} // subscription → its MRR after its last event
 	churned := map[string]bool{}             // customers whose MRR went to nothing
 	customerMRR := map[string]map[string]*big.Rat{}
-	err := h.Store.Scan(ctx, []string{account}, from, from, store.Scan{Forward: func(e store.Event) {
-		if !strings.HasPrefix(e.Type, "customer.subscription.") || e.Type == "customer.subscription.trial_will_end" {
+	err := h.Store.Scan(ctx, accounts, from, from, store.Scan{Forward: func(e store.Event) {
+		if !strings.HasPrefix(e.Type, "customer.subscription.") || e.Type == "customer.subscription.trial_will_end" ||
+			!to.IsZero() && e.Created >= to.Unix() {
 			return
 		}
 		o := parseObj(e.Object)

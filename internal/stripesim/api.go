@@ -29,6 +29,10 @@ type AccountSpec struct {
 	// AccountRead is how GET /v1/account answers a restricted key (see
 	// AccountRead constants); AccountReadKYCBasic when empty.
 	AccountRead AccountRead
+	// Settles is the currency its balance is kept in (Account.default_currency,
+	// "the currency this account has chosen to use as the default"); "usd"
+	// when empty. A charge in another currency is converted into it.
+	Settles string
 }
 
 // Account is a simulated Stripe account with separate live and test data.
@@ -84,6 +88,9 @@ func (s *Sim) CreateAccount(spec AccountSpec) string {
 	}
 	if spec.AccountRead == "" {
 		spec.AccountRead = AccountReadKYCBasic
+	}
+	if spec.Settles == "" {
+		spec.Settles = "usd"
 	}
 	if spec.Platform != "" {
 		s.mustAccount(spec.Platform)
@@ -479,10 +486,19 @@ func listObjects(w http.ResponseWriter, r *http.Request, ds *dataset, prefix, ve
 	if prefix == "re_" {
 		charge = v.Get("charge")
 	}
+	// Every list Cashbell reads takes created ("Only return ... that were
+	// created during the given date interval", docs.stripe.com/api/
+	// balance_transactions/list and the others).
+	created, bad, ok := parseCreated(v)
+	if !ok {
+		badParam(w, bad, "Invalid integer: "+v.Get(bad))
+		return
+	}
 	ids := make([]string, 0)
 	for i := len(ds.order) - 1; i >= 0; i-- {
 		id := ds.order[i]
-		if strings.HasPrefix(id, prefix) && (charge == "" || ds.objects[id]["charge"] == charge) {
+		at, _ := ds.objects[id]["created"].(int64)
+		if strings.HasPrefix(id, prefix) && (charge == "" || ds.objects[id]["charge"] == charge) && created.match(at) {
 			ids = append(ids, id)
 		}
 	}
@@ -516,7 +532,7 @@ func (s *Sim) accountObject(ds *dataset) map[string]any {
 	}
 	return map[string]any{
 		"id": a.ID, "object": "account", "type": typ, "country": a.spec.Country,
-		"default_currency": "usd", "charges_enabled": true, "payouts_enabled": true,
+		"default_currency": a.spec.Settles, "charges_enabled": true, "payouts_enabled": true,
 		"business_profile": map[string]any{"name": business, "url": nil},
 		"settings": map[string]any{
 			"dashboard": map[string]any{"display_name": display, "timezone": "Etc/UTC"},

@@ -1,6 +1,10 @@
 package stripesim
 
-import "time"
+import (
+	"maps"
+	"math/big"
+	"time"
+)
 
 // Sale describes a charge.
 type Sale struct {
@@ -109,9 +113,11 @@ func (g *Generator) Refund(chargeID string, amount int64) string {
 	re := g.put(ds, "re_", map[string]any{
 		"object": "refund", "amount": amount, "currency": ch["currency"], "charge": chargeID,
 		"payment_intent": ch["payment_intent"], "status": "succeeded", "reason": "requested_by_customer",
-		"failure_reason": nil, "balance_transaction": "txn_1" + randomToken(23), "customer": ch["customer"], "payment_method": nil,
+		"failure_reason": nil, "balance_transaction": nil, "customer": ch["customer"], "payment_method": nil,
 		"customer_account": customerAccount(ds, ch["customer"]),
 	})
+	txn := g.balance(ds, -amount, ch["currency"].(string), noFee, "refund", "refund")
+	txn["source"], re["balance_transaction"] = re["id"], txn["id"]
 	ch["amount_refunded"] = ch["amount_refunded"].(int64) + amount
 	ch["refunded"] = ch["amount_refunded"].(int64) >= total
 	if g.overlap {
@@ -197,6 +203,9 @@ func (g *Generator) Dispute(chargeID, reason string) (eventID, disputeID string)
 		"payment_intent": ch["payment_intent"], "reason": reason, "status": "needs_response", "is_charge_refundable": false,
 		"evidence_details": map[string]any{"due_by": g.now().Add(7 * 24 * time.Hour).Unix(), "has_evidence": false},
 	})
+	withdrawn := g.balance(ds, -ch["amount"].(int64), ch["currency"].(string), disputeFee, "adjustment", "dispute")
+	withdrawn["source"] = dp["id"]
+	dp["balance_transactions"] = []any{maps.Clone(withdrawn)}
 	return g.emit(ds, "charge.dispute.created", dp, nil), dp["id"].(string)
 }
 
@@ -219,7 +228,7 @@ func (g *Generator) PreventDispute(chargeID, caseType string) string {
 	dp := g.put(ds, "dp_", map[string]any{
 		"object": "dispute", "amount": ch["amount"], "currency": ch["currency"], "charge": chargeID,
 		"payment_intent": ch["payment_intent"], "reason": "fraudulent", "status": "prevented", "is_charge_refundable": false,
-		"evidence_details":       map[string]any{"due_by": nil, "has_evidence": false},
+		"evidence_details": map[string]any{"due_by": nil, "has_evidence": false}, "balance_transactions": []any{},
 		"payment_method_details": map[string]any{"type": "card", "card": map[string]any{"brand": "visa", "case_type": caseType, "network_reason_code": "10.4"}},
 	})
 	return g.emit(ds, "charge.dispute.created", dp, nil)
@@ -236,6 +245,9 @@ func (g *Generator) CloseDispute(disputeID string, won bool) string {
 	dp["status"] = "lost"
 	if won {
 		dp["status"] = "won"
+		back := g.balance(ds, dp["amount"].(int64), dp["currency"].(string), noFee, "adjustment", "dispute_reversal")
+		back["source"] = disputeID
+		dp["balance_transactions"] = append(dp["balance_transactions"].([]any), maps.Clone(back))
 	}
 	return g.emit(ds, "charge.dispute.closed", dp, prev)
 }
@@ -285,12 +297,12 @@ func (g *Generator) newCharge(ds *dataset, sale Sale, status string, invoice map
 			g.line(ds, Plan{Product: sale.Product, Amount: sale.Amount, Currency: sale.Currency}, 1, nil)})
 	}
 	if status == "succeeded" {
-		fee := sale.Fee
-		if fee == 0 {
-			fee = sale.Amount*29/1000 + 30
-		}
-		txn = g.put(ds, "txn_", map[string]any{"object": "balance_transaction", "amount": sale.Amount,
-			"currency": sale.Currency, "fee": fee, "net": sale.Amount - fee, "type": "charge", "status": "pending"})["id"]
+		txn = g.balance(ds, sale.Amount, sale.Currency, func(settled int64) int64 {
+			if sale.Fee != 0 {
+				return sale.Fee
+			}
+			return settled*29/1000 + 30
+		}, "charge", "charge")["id"]
 	}
 	var invoiceID, desc, email, country any
 	if invoice != nil {
@@ -359,4 +371,66 @@ func (g *Generator) line(ds *dataset, plan Plan, qty int64, subID any) map[strin
 	return map[string]any{"id": "il_1" + randomToken(23), "object": "line_item", "amount": plan.Amount * qty,
 		"currency": plan.Currency, "description": lineDescription(plan, qty), "quantity": qty,
 		"subscription": subID, "price": g.price(ds, plan)}
+}
+
+// balance records a balance transaction of amount in currency, converted
+// into the currency the account settles in, as Stripe keeps them
+// (BalanceTransaction: amount, currency, exchange_rate, fee, net, type,
+// reporting_category, source; stripe/openapi fixtures3.json). "If money was
+// converted from currency A to currency B, then the amount in currency A,
+// times exchange_rate, would be the amount in currency B" (the API
+// reference's exchange_rate), in whole units, so the simulator converts
+// whole units and rounds to the settlement currency's minor unit. fee is
+// worked out on the converted amount. The caller holds the lock.
+func (g *Generator) balance(ds *dataset, amount int64, currency string, fee func(settled int64) int64, typ, category string) map[string]any {
+	settles := g.sim.accounts[g.account].spec.Settles
+	settled, rate := amount, any(nil)
+	if currency != settles {
+		r := exchangeRate(currency, settles)
+		rate, _ = r.Float64()
+		v := new(big.Rat).Mul(big.NewRat(amount, minorPerUnit(currency)), r)
+		v.Mul(v, big.NewRat(minorPerUnit(settles), 1))
+		f, _ := v.Float64()
+		settled = int64(f + 0.5)
+		if f < 0 {
+			settled = int64(f - 0.5)
+		}
+	}
+	f := fee(settled)
+	return g.put(ds, "txn_", map[string]any{"object": "balance_transaction", "amount": settled, "currency": settles,
+		"exchange_rate": rate, "fee": f, "net": settled - f, "type": typ, "reporting_category": category,
+		"status": "pending", "source": nil})
+}
+
+// noFee: Stripe keeps no fee back on a refund or a reinstatement here.
+func noFee(int64) int64 { return 0 }
+
+// disputeFee is the dispute fee, $15.00 in the United States
+// (stripe.com/pricing, "Disputes"), charged in the settlement currency.
+func disputeFee(int64) int64 { return 1500 }
+
+// exchangeRate is the simulator's rate from one currency into another, per
+// whole unit. They are the simulator's own, fixed so tests can work
+// figures out by hand; Cashbell never uses a rate, it reads Stripe's net.
+func exchangeRate(from, to string) *big.Rat {
+	perUSD := map[string]*big.Rat{"usd": big.NewRat(1, 1), "eur": big.NewRat(108, 100), "gbp": big.NewRat(125, 100),
+		"cad": big.NewRat(73, 100), "aud": big.NewRat(66, 100), "jpy": big.NewRat(67, 10000), "kwd": big.NewRat(325, 100)}
+	a, b := perUSD[from], perUSD[to]
+	if a == nil || b == nil {
+		panic("stripesim: no exchange rate from " + from + " to " + to)
+	}
+	return new(big.Rat).Quo(a, b)
+}
+
+// minorPerUnit is how many minor units make a whole one: 1 for the
+// zero-decimal currencies and 1,000 for the three-decimal ones
+// (docs.stripe.com/currencies#zero-decimal, #three-decimal).
+func minorPerUnit(currency string) int64 {
+	switch currency {
+	case "bhd", "jod", "kwd", "omr", "tnd":
+		return 1000
+	case "jpy", "krw", "vnd", "clp", "isk", "ugx", "xaf", "xof", "pyg", "rwf", "kmf", "gnf", "djf", "bif", "mga", "vuv", "xpf":
+		return 1
+	}
+	return 100
 }

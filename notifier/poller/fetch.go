@@ -60,6 +60,7 @@ func (s *Service) Poll(ctx context.Context, id string) error {
 		s.changed(id)
 	}
 	s.listSubscriptions(ctx, c, params, a)
+	s.listBalances(ctx, c, params, a)
 	return s.deliver(ctx, a, c, params)
 }
 
@@ -225,7 +226,7 @@ func (s *Service) firstImport(ctx context.Context, c *client.API, base stripe.Pa
 		st.Rebuild, st.QuietThrough = true, st.NewestCreated
 	}
 	added, err := s.store.Ingest(ctx, id, events, st, false)
-	s.keepSubscriptions(ctx, id, added)
+	s.kept(ctx, id, added)
 	if err != nil {
 		return len(added), err
 	}
@@ -304,11 +305,11 @@ func (s *Service) fetch(ctx context.Context, c *client.API, base stripe.Params, 
 		quiet, news := splitAt(events, quietThrough)
 		added, err := s.store.Ingest(ctx, id, quiet, nil, false)
 		total += len(added)
-		s.keepSubscriptions(ctx, id, added)
+		s.kept(ctx, id, added)
 		if err == nil {
 			added, err = s.store.Ingest(ctx, id, news, state, true)
 			total += len(added)
-			s.keepSubscriptions(ctx, id, added)
+			s.kept(ctx, id, added)
 		}
 		if err != nil {
 			return total, err

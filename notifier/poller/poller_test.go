@@ -197,9 +197,9 @@ func TestFirstImportIsSilentThenEverySaleRings(t *testing.T) {
 		{stripesim.Sale{Amount: 4900, Currency: "usd", Email: "jane@example.com", Country: "FR", Product: "Pro plan"},
 			"New sale · $49.00 — Acme", "from jane@example.com (FR) · Pro plan · net $47.28"},
 		{stripesim.Sale{Amount: 500, Currency: "jpy", Email: "kenji@example.com", Country: "JP"},
-			"2 sales — Acme", "2 sales: $49.00 + ¥500\nLatest: New sale · ¥500 · from kenji@example.com (JP) · net ¥456"},
+			"2 sales — Acme", "2 sales: $49.00 + ¥500\nLatest: New sale · ¥500 · from kenji@example.com (JP) · net $2.96"},
 		{stripesim.Sale{Amount: 1250, Currency: "kwd", Guest: true},
-			"3 sales — Acme", "3 sales: $49.00 + KWD\u00a01.250 + 1 more\nLatest: New sale · KWD\u00a01.250 · net KWD\u00a01.184"},
+			"3 sales — Acme", "3 sales: $49.00 + KWD\u00a01.250 + 1 more\nLatest: New sale · KWD\u00a01.250 · net $3.65"},
 	}
 	for i, s := range sales {
 		w.gen.Sale(s.sale)
@@ -809,8 +809,9 @@ func TestPayoutsRunApartFromSales(t *testing.T) {
 }
 
 // The morning summary comes once a day at its time: yesterday's sales and
-// refunds, the disputes opened and the payouts, and the best day of the
-// month when yesterday was it.
+// refunds, their net after Stripe's fees, how MRR moved, the disputes
+// opened and the payouts, and the best day of the month when yesterday was
+// it.
 func TestMorningSummary(t *testing.T) {
 	w := newWorld(t, stripesim.AllPermissions)
 	w.poll(t)
@@ -826,8 +827,24 @@ func TestMorningSummary(t *testing.T) {
 		{ID: "evt_d3", Type: "refund.created", Created: at + 120, Object: []byte(`{"id":"re_d1","object":"refund","amount":1000,"currency":"usd","charge":"ch_d2"}`)},
 		{ID: "evt_d4", Type: "charge.dispute.created", Created: at + 180, Object: []byte(`{"id":"dp_d1","amount":4900,"currency":"usd","charge":"ch_d1","status":"needs_response"}`)},
 		{ID: "evt_d5", Type: "payout.paid", Created: at + 240, Object: []byte(`{"id":"po_d1","amount":100000,"currency":"usd"}`)},
+		// MRR: a $49 plan new, a $9 plan gone.
+		{ID: "evt_d6", Type: "customer.subscription.created", Created: at + 300, Object: []byte(`{"id":"sub_d1","customer":"cus_1","status":"active",` +
+			`"items":{"data":[{"quantity":1,"price":{"unit_amount":4900,"currency":"usd","recurring":{"interval":"month","interval_count":1}}}]}}`)},
+		{ID: "evt_d7", Type: "customer.subscription.deleted", Created: at + 360, Object: []byte(`{"id":"sub_d2","customer":"cus_2","status":"canceled",` +
+			`"items":{"data":[{"quantity":1,"price":{"unit_amount":900,"currency":"usd","recurring":{"interval":"month","interval_count":1}}}]}}`)},
 	}
 	if _, err := w.store.Ingest(ctx, w.acct.ID, evs, nil, false); err != nil {
+		t.Fatal(err)
+	}
+	// What Stripe's balance transactions say the day moved after fees: the
+	// sales less their fees, the refund, and the dispute with its fee.
+	txns := []store.Balance{
+		{ID: "txn_d1", Created: at, Currency: "usd", Net: 4728, Category: "charge", Source: "ch_d1"},
+		{ID: "txn_d2", Created: at + 60, Currency: "usd", Net: 941, Category: "charge", Source: "ch_d2"},
+		{ID: "txn_d3", Created: at + 120, Currency: "usd", Net: -1000, Category: "refund", Source: "re_d1"},
+		{ID: "txn_d4", Created: at + 180, Currency: "usd", Net: -6400, Category: "dispute", Source: "dp_d1"},
+	}
+	if err := w.store.PutBalances(ctx, w.acct.ID, txns, time.Time{}); err != nil {
 		t.Fatal(err)
 	}
 	// A new store's first day has no summary: nothing was missed yet.
@@ -843,7 +860,8 @@ func TestMorningSummary(t *testing.T) {
 	}
 	n := settle(1)[0]
 	if n.Summary != "Yesterday: sales $59.00 · refunds \u2212$10.00" || !strings.Contains(n.Body, "1 dispute opened") ||
-		!strings.Contains(n.Body, "payouts $1,000.00") || !strings.Contains(n.Body, "your best day in 30 days") {
+		!strings.Contains(n.Body, "payouts $1,000.00") || !strings.Contains(n.Body, "your best day in 30 days") ||
+		!strings.Contains(n.Body, "net -$17.31 after fees") || !strings.Contains(n.Body, "MRR +$40.00 (new +$49.00, churn \u2212$9.00)") {
 		t.Fatalf("summary %q / %q", n.Summary, n.Body)
 	}
 	// Once: a second look, or a restart, sends nothing more.

@@ -75,6 +75,9 @@ type Service struct {
 	clients  map[string]apiClient
 	bursts   map[string]*burst // by account
 	held     map[string]string // account → why its notifications were held back ("While paused")
+	// moneySince is, per account, the oldest money event stored since its
+	// balance transactions were last listed (unix seconds).
+	moneySince map[string]int64
 	// sinkFailing: the last notification could not be shown.
 	sinkFailing atomic.Bool
 }
@@ -97,7 +100,7 @@ func New(opts Options) *Service {
 		opts.InitialBackoff = 2 * time.Second
 	}
 	return &Service{opts: opts, store: opts.Store, log: opts.Logger, now: opts.Now,
-		reload: make(chan struct{}, 1), changes: make(chan struct{}, 1), kicks: map[string]chan struct{}{}, waiting: map[string][]chan error{}, products: map[string]string{}, clients: map[string]apiClient{}, bursts: map[string]*burst{}, held: map[string]string{}}
+		reload: make(chan struct{}, 1), changes: make(chan struct{}, 1), kicks: map[string]chan struct{}{}, waiting: map[string][]chan error{}, products: map[string]string{}, clients: map[string]apiClient{}, bursts: map[string]*burst{}, held: map[string]string{}, moneySince: map[string]int64{}}
 }
 
 // Reload makes Run pick up added, removed and re-checked accounts.

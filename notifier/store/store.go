@@ -32,6 +32,9 @@ package store
 //	subs/
 //	    <account id>/
 //	        <subscription id> -> as of, JSON   its newest state, for MRR (subs.go)
+//	balance/
+//	    <account id>/
+//	        <created:8><txn id> -> JSON Balance  net in the payout currency (balance.go)
 //
 // An event, its pending entry and the poll state that moves past it
 // are written in one transaction; an event leaves pending in the same
@@ -75,8 +78,8 @@ var (
 	// bucketMarks records how each event was handled, per account.
 	bucketMarks = []byte("marks")
 
-	topBuckets = [][]byte{bucketMeta, bucketAccounts, bucketSettings, bucketState, bucketHistory, bucketPending, bucketMarks, bucketFacts, bucketTold, bucketSubs}
-	perAccount = [][]byte{bucketHistory, bucketPending, bucketMarks, bucketFacts, bucketTold, bucketSubs}
+	topBuckets = [][]byte{bucketMeta, bucketAccounts, bucketSettings, bucketState, bucketHistory, bucketPending, bucketMarks, bucketFacts, bucketTold, bucketSubs, bucketBalance}
+	perAccount = [][]byte{bucketHistory, bucketPending, bucketMarks, bucketFacts, bucketTold, bucketSubs, bucketBalance}
 )
 
 // Store errors.

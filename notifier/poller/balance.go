@@ -1,0 +1,104 @@
+package poller
+
+import (
+	"context"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/stripe/stripe-go/v76"
+	"github.com/stripe/stripe-go/v76/client"
+
+	"github.com/cashbell/cashbell/accounts"
+	"github.com/cashbell/cashbell/notifier/store"
+)
+
+// balanceDays is how far back an account's first listing of balance
+// transactions reaches: Activity's 30 days, and a day more for time zones.
+const balanceDays = 31
+
+// kept takes in newly stored events: subscriptions for MRR, and the oldest
+// money event, whose balance transactions the poll then lists.
+func (s *Service) kept(ctx context.Context, account string, added []store.Event) {
+	s.keepSubscriptions(ctx, account, added)
+	for _, e := range added {
+		if strings.HasPrefix(e.Type, "charge.") || strings.HasPrefix(e.Type, "refund.") {
+			s.mu.Lock()
+			if since, ok := s.moneySince[account]; !ok || e.Created < since {
+				s.moneySince[account] = e.Created
+			}
+			s.mu.Unlock()
+		}
+	}
+}
+
+// listBalances lists the balance transactions made since the oldest money
+// event the poll stored (the last 31 days, the first time), when the key
+// may read them: each holds Stripe's own fee, net and exchange rate into
+// the currency the account is paid out in. An idle poll lists nothing.
+func (s *Service) listBalances(ctx context.Context, c *client.API, base stripe.Params, a accounts.Account) {
+	if slices.Contains(a.Missing, accounts.PermBalanceTransactionRead) {
+		return
+	}
+	listed, err := s.store.BalancesListed(ctx, a.ID)
+	if err != nil {
+		return
+	}
+	now := s.now()
+	s.mu.Lock()
+	since, ok := s.moneySince[a.ID]
+	s.mu.Unlock()
+	first := listed.IsZero()
+	switch {
+	case first:
+		since = now.AddDate(0, 0, -balanceDays).Unix()
+	case !ok:
+		return
+	default:
+		// A charge's balance transaction can be made a little after its
+		// event (asynchronous capture).
+		since -= int64(time.Hour / time.Second)
+	}
+	p := &stripe.BalanceTransactionListParams{}
+	p.Context, p.StripeAccount = ctx, base.StripeAccount
+	p.Filters.AddFilter("created[gte]", "", strconv.FormatInt(since, 10))
+	p.Limit = stripe.Int64(100)
+	var txns []store.Balance
+	it := c.BalanceTransactions.List(p)
+	for it.Next() && len(txns) < 100_000 {
+		t := it.BalanceTransaction()
+		if t.Source == nil || !counts(string(t.ReportingCategory)) {
+			continue
+		}
+		txns = append(txns, store.Balance{ID: t.ID, Created: t.Created, Currency: string(t.Currency), Amount: t.Amount,
+			Fee: t.Fee, Net: t.Net, Rate: t.ExchangeRate, Category: string(t.ReportingCategory), Source: t.Source.ID})
+	}
+	if err := it.Err(); err != nil {
+		s.log.Debug("balance transactions not listed", "account", a.ID, "err", accounts.Classify(err))
+		return
+	}
+	var mark time.Time
+	if first {
+		mark = now
+	}
+	if err := s.store.PutBalances(ctx, a.ID, txns, mark); err != nil {
+		s.log.Warn("balance transactions not kept", "account", a.ID, "err", err)
+		return
+	}
+	s.mu.Lock() // an account's polls run one at a time: nothing was noted meanwhile
+	delete(s.moneySince, a.ID)
+	s.mu.Unlock()
+}
+
+// counts reports whether a balance transaction's reporting category is
+// part of what sales bring in: charges, refunds and failed refunds,
+// disputes and their reversals (docs.stripe.com/reports/reporting-categories).
+// Payouts, transfers and Stripe's own billing are not.
+func counts(category string) bool {
+	switch category {
+	case "charge", "refund", "refund_failure", "dispute", "dispute_reversal", "partial_capture_reversal":
+		return true
+	}
+	return false
+}
