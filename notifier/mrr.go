@@ -40,9 +40,31 @@ import (
 //
 // Amounts are kept exact (big.Rat) until they are shown.
 
+// Discounts are discounts kept whole, by id (store.Store.Discounts): from
+// 2025-03-31.basil an event names a subscription's discounts by id alone.
+type Discounts map[string][]byte
+
+// DiscountsOf are the discounts a subscription carries whole: discount
+// (until 2024-06-20) and discounts where expanded.
+func DiscountsOf(raw []byte) Discounts {
+	out := Discounts{}
+	s := parseObj(raw)
+	list := s.list("discounts")
+	if d := s.sub("discount"); d != nil {
+		list = append(list, d)
+	}
+	for _, d := range list {
+		if id := d.str("id"); id != "" {
+			out[id], _ = json.Marshal(d)
+		}
+	}
+	return out
+}
+
 // SubscriptionMRR is a subscription's monthly recurring revenue, by
-// currency, in minor units; empty when it does not count.
-func SubscriptionMRR(raw []byte) map[string]*big.Rat {
+// currency, in minor units; empty when it does not count. known are the
+// discounts known whole, for those the subscription names by id.
+func SubscriptionMRR(raw []byte, known Discounts) map[string]*big.Rat {
 	s := parseObj(raw)
 	out := map[string]*big.Rat{}
 	switch status := s.str("status"); {
@@ -94,7 +116,7 @@ func SubscriptionMRR(raw []byte) map[string]*big.Rat {
 		out[cur].Add(out[cur], monthly)
 	}
 	for cur, v := range out {
-		forever(s, cur, v, firstInterval, firstCount)
+		forever(discountsOf(s, known), cur, v, firstInterval, firstCount)
 		if v.Sign() <= 0 {
 			delete(out, cur)
 		}
@@ -118,12 +140,7 @@ func perMonth(amount int64, interval string, count int64) *big.Rat {
 // forever takes the forever coupons' discounts off v, a currency's MRR:
 // a percentage off, or an amount off each invoice (every count intervals)
 // in that currency.
-func forever(s obj, cur string, v *big.Rat, interval string, count int64) {
-	var discounts []obj
-	if d := s.sub("discount"); d != nil {
-		discounts = append(discounts, d)
-	}
-	discounts = append(discounts, s.list("discounts")...)
+func forever(discounts []obj, cur string, v *big.Rat, interval string, count int64) {
 	for _, d := range discounts {
 		c := d.sub("coupon")
 		if c == nil {
@@ -145,14 +162,42 @@ func forever(s obj, cur string, v *big.Rat, interval string, count int64) {
 	}
 }
 
+// discountsOf are a subscription's discounts, each once: whole, or by id
+// where known whole.
+func discountsOf(s obj, known Discounts) []obj {
+	var out []obj
+	seen := map[string]bool{}
+	add := func(d obj) {
+		if id := d.str("id"); id == "" || !seen[id] {
+			seen[id] = true
+			out = append(out, d)
+		}
+	}
+	if d := s.sub("discount"); d != nil {
+		add(d)
+	}
+	list, _ := s.get("discounts").([]any)
+	for _, it := range list {
+		switch d := it.(type) {
+		case map[string]any:
+			add(obj(d))
+		case string:
+			if raw, ok := known[d]; ok && !seen[d] {
+				add(parseObj(raw))
+			}
+		}
+	}
+	return out
+}
+
 // Subscribers counts the customers with at least one subscription that
 // counts towards MRR, each once ("If any of the customer's subscriptions are
 // paid subscriptions in an active or past_due state, the customer is an
 // active subscriber", the glossary).
-func Subscribers(subs [][]byte) int {
+func Subscribers(subs [][]byte, known Discounts) int {
 	seen := map[string]bool{}
 	for _, raw := range subs {
-		if len(SubscriptionMRR(raw)) > 0 {
+		if len(SubscriptionMRR(raw, known)) > 0 {
 			seen[customerOf(parseObj(raw))] = true
 		}
 	}
@@ -183,16 +228,20 @@ func (h History) Recurring(ctx context.Context, account string) (Recurring, erro
 	if err != nil {
 		return Recurring{}, err
 	}
+	known, err := h.Store.Discounts(ctx, account)
+	if err != nil {
+		return Recurring{}, err
+	}
 	sum := map[string]*big.Rat{}
 	for _, raw := range subs {
-		for cur, v := range SubscriptionMRR(raw) {
+		for cur, v := range SubscriptionMRR(raw, known) {
 			if sum[cur] == nil {
 				sum[cur] = new(big.Rat)
 			}
 			sum[cur].Add(sum[cur], v)
 		}
 	}
-	r := Recurring{MRR: map[string]int64{}, Subscribers: Subscribers(subs), Known: !listed.IsZero()}
+	r := Recurring{MRR: map[string]int64{}, Subscribers: Subscribers(subs, known), Known: !listed.IsZero()}
 	for cur, v := range sum {
 		r.MRR[cur] = minorUnits(v)
 	}
@@ -241,22 +290,26 @@ func (h History) Movements(ctx context.Context, account string, from time.Time) 
 // movements are the movements of some accounts (all when none are named)
 // from from until to (zero: now).
 func (h History) movements(ctx context.Context, accounts []string, from, to time.Time) (map[string]*Movement, error) {
+	known, err := h.Store.Discounts(ctx, accounts...)
+	if err != nil {
+		return nil, err
+	}
 	out := map[string]*Movement{}
 	last := map[string]map[string]*big.Rat{} // subscription → its MRR after its last event
 	churned := map[string]bool{}             // customers whose MRR went to nothing
 	customerMRR := map[string]map[string]*big.Rat{}
-	err := h.Store.Scan(ctx, accounts, from, from, store.Scan{Forward: func(e store.Event) {
+	err = h.Store.Scan(ctx, accounts, from, from, store.Scan{Forward: func(e store.Event) {
 		if !strings.HasPrefix(e.Type, "customer.subscription.") || e.Type == "customer.subscription.trial_will_end" ||
 			!to.IsZero() && e.Created >= to.Unix() {
 			return
 		}
 		o := parseObj(e.Object)
 		id, customer := o.str("id"), customerOf(o)
-		before, known := last[id]
-		if !known {
-			before = beforeOf(e, o)
+		before, seen := last[id]
+		if !seen {
+			before = beforeOf(e, o, known)
 		}
-		after := SubscriptionMRR(e.Object)
+		after := SubscriptionMRR(e.Object, known)
 		last[id] = after
 		for _, cur := range currenciesOf(before, after) {
 			b, a := ratOr0(before[cur]), ratOr0(after[cur])
@@ -294,7 +347,7 @@ func (h History) movements(ctx context.Context, accounts []string, from, to time
 // in the span: nothing for a new one; its previous attributes over its
 // object for an update; for one that ended, what it counted while active
 // (nothing if it was set to cancel at the period's end: it left MRR then).
-func beforeOf(e store.Event, o obj) map[string]*big.Rat {
+func beforeOf(e store.Event, o obj, known Discounts) map[string]*big.Rat {
 	switch e.Type {
 	case "customer.subscription.created":
 		return nil
@@ -302,12 +355,12 @@ func beforeOf(e store.Event, o obj) map[string]*big.Rat {
 		was := maps.Clone(o)
 		was["status"] = "active"
 		raw, _ := json.Marshal(was)
-		return SubscriptionMRR(raw)
+		return SubscriptionMRR(raw, known)
 	}
 	was := maps.Clone(o)
 	maps.Copy(was, parseObj(e.Previous))
 	raw, _ := json.Marshal(was)
-	return SubscriptionMRR(raw)
+	return SubscriptionMRR(raw, known)
 }
 
 func currenciesOf(ms ...map[string]*big.Rat) []string {

@@ -58,7 +58,7 @@ func TestSubscriptionMRR(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			got := SubscriptionMRR(tc.raw)
+			got := SubscriptionMRR(tc.raw, nil)
 			if tc.want == "" {
 				if len(got) != 0 {
 					t.Fatalf("counts: %v", got)
@@ -73,7 +73,26 @@ func TestSubscriptionMRR(t *testing.T) {
 	}
 	// Each customer counts once, however many subscriptions it has.
 	paid := sub("active", false, "null", item(4900, "month", 1, 1, false))
-	if n := Subscribers([][]byte{paid, paid, sub("trialing", false, "null", item(4900, "month", 1, 1, false))}); n != 1 {
+	if n := Subscribers([][]byte{paid, paid, sub("trialing", false, "null", item(4900, "month", 1, 1, false))}, nil); n != 1 {
 		t.Fatalf("%d subscribers, want 1", n)
+	}
+	// From basil an event names discounts by id: a forever coupon counts
+	// once it is known whole, and once only where 2024-06-20 gives it both
+	// in discount and, expanded, in discounts.
+	byID := []byte(`{"id":"sub_2","customer":"cus_2","status":"active","discounts":["di_1"],"items":{"data":[` + item(4900, "month", 1, 1, false) + `]}}`)
+	known := Discounts{"di_1": []byte(`{"id":"di_1","coupon":{"duration":"forever","percent_off":50}}`)}
+	if got := SubscriptionMRR(byID, nil)["usd"]; got == nil || got.Cmp(big.NewRat(4900, 1)) != 0 {
+		t.Fatalf("an unknown discount took %v off", got)
+	}
+	if got := SubscriptionMRR(byID, known)["usd"]; got == nil || got.Cmp(big.NewRat(2450, 1)) != 0 {
+		t.Fatalf("a known forever discount: MRR %v, want 2450", got)
+	}
+	both := []byte(`{"id":"sub_3","customer":"cus_3","status":"active","discount":{"id":"di_1","coupon":{"duration":"forever","percent_off":50}},` +
+		`"discounts":[{"id":"di_1","coupon":{"duration":"forever","percent_off":50}}],"items":{"data":[` + item(4900, "month", 1, 1, false) + `]}}`)
+	if got := SubscriptionMRR(both, nil)["usd"]; got == nil || got.Cmp(big.NewRat(2450, 1)) != 0 {
+		t.Fatalf("one discount given twice: MRR %v, want 2450", got)
+	}
+	if d := DiscountsOf(both); len(d) != 1 || d["di_1"] == nil {
+		t.Fatalf("discounts of a subscription: %v", d)
 	}
 }

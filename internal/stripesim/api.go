@@ -178,7 +178,7 @@ func (s *Sim) route(w http.ResponseWriter, r *http.Request, version string, ds *
 			missing(w, resource, id)
 			return
 		}
-		writeJSON(w, http.StatusOK, render(version, obj))
+		writeJSON(w, http.StatusOK, ds.discounts(version, render(version, obj), formList(r.Form, "expand")))
 	}
 }
 
@@ -507,8 +507,14 @@ func listObjects(w http.ResponseWriter, r *http.Request, ds *dataset, prefix, ve
 		return
 	}
 	data := make([]any, 0, len(got))
+	var expand []string
+	for _, path := range formList(v, "expand") {
+		if rest, ok := strings.CutPrefix(path, "data."); ok {
+			expand = append(expand, rest)
+		}
+	}
 	for _, id := range got {
-		data = append(data, render(version, ds.objects[id]))
+		data = append(data, ds.discounts(version, render(version, ds.objects[id]), expand))
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"object": "list", "url": r.URL.Path, "has_more": more, "data": data})
 }

@@ -278,7 +278,11 @@ func (g *Generator) product(ds *dataset, name string) string {
 func (g *Generator) price(ds *dataset, plan Plan) map[string]any {
 	var recurring any
 	if plan.Interval != "" {
-		recurring = map[string]any{"interval": plan.Interval, "interval_count": 1}
+		usage := "licensed"
+		if plan.Metered {
+			usage = "metered"
+		}
+		recurring = map[string]any{"interval": plan.Interval, "interval_count": max(plan.Every, 1), "usage_type": usage}
 	}
 	p := g.put(ds, "price_", map[string]any{
 		"object": "price", "product": g.product(ds, plan.Product), "nickname": nil,
@@ -312,7 +316,7 @@ func (g *Generator) emit(ds *dataset, typ string, object, previous map[string]an
 	// happens, and never changes after (Event.api_version: "The Stripe API
 	// version used to render data when the event was created").
 	version := g.version()
-	data := map[string]any{"object": render(version, object)}
+	data := map[string]any{"object": ds.discounts(version, render(version, object), nil)}
 	if previous != nil {
 		data["previous_attributes"] = render(version, previous)
 	}

@@ -10,7 +10,12 @@ type Plan struct {
 	Product  string // product name
 	Amount   int64
 	Currency string
-	Interval string // "month" or "year"
+	Interval string // "day", "week", "month" or "year"; "" for a one-off price
+	// Every is the price's recurring.interval_count: billed every Every
+	// intervals (1 when 0).
+	Every int64
+	// Metered: recurring.usage_type "metered", billed on usage.
+	Metered bool
 }
 
 // lineDescription is how Stripe describes a subscription's invoice line,
@@ -76,6 +81,8 @@ type SignUp struct {
 	SendInvoice bool
 	// Business: the customer is an Accounts v2 customer account (Sale.Business).
 	Business string
+	// Customer: an existing customer subscribes (again), by id.
+	Customer string
 }
 
 // SubscribeWith signs a customer up as the SignUp says and returns the
@@ -89,7 +96,10 @@ func (g *Generator) SubscribeWith(s SignUp) string {
 	g.sim.mu.Lock()
 	defer g.sim.mu.Unlock()
 	ds := g.ds()
-	cusID := g.customerOf(ds, s.Email, s.Business, "US")
+	cusID := s.Customer
+	if cusID == "" {
+		cusID = g.customerOf(ds, s.Email, s.Business, "US")
+	}
 	ds.objects[cusID]["balance"] = -s.Credit
 	sub := g.put(ds, "sub_", map[string]any{
 		"object": "subscription", "customer": cusID, "customer_account": customerAccount(ds, cusID), "status": "incomplete", "cancel_at_period_end": false,
@@ -291,4 +301,56 @@ func (g *Generator) TrialWillEnd(subID string) string {
 	defer g.sim.mu.Unlock()
 	ds := g.ds()
 	return g.emit(ds, "customer.subscription.trial_will_end", ds.objects[subID], nil)
+}
+
+// CustomerOf is the customer a subscription belongs to.
+func (g *Generator) CustomerOf(subID string) string {
+	g.sim.mu.Lock()
+	defer g.sim.mu.Unlock()
+	return g.ds().objects[subID]["customer"].(string)
+}
+
+// AddItem adds a price to a subscription: flexible billing lets its items
+// have different intervals (docs.stripe.com/billing/subscriptions/
+// billing-mode: "mixed intervals").
+func (g *Generator) AddItem(subID string, plan Plan, quantity int64) string {
+	return g.updateSub(subID, func(ds *dataset, sub map[string]any) map[string]any {
+		prev := map[string]any{"items": deepCopy(sub["items"])}
+		items := sub["items"].(map[string]any)
+		items["data"] = append(items["data"].([]any), g.subItem(ds, plan, quantity))
+		return prev
+	})
+}
+
+// Coupon is a coupon applied to a subscription (Coupon: duration "forever",
+// "once" or "repeating"; percent_off, or amount_off in a currency).
+type Coupon struct {
+	Duration   string
+	PercentOff float64
+	AmountOff  int64
+	Currency   string
+}
+
+// ApplyCoupon applies a coupon to a subscription: a Discount joins its
+// discounts, which Stripe gives as ids unless expanded (Subscription
+// .discounts, "expandable"; stripe-go v79 and later). Until 2024-06-20 the
+// subscription also carries the discount whole in discount, which
+// 2025-03-31.basil removed (stripe-go v82's Subscription has no Discount).
+func (g *Generator) ApplyCoupon(subID string, c Coupon) string {
+	return g.updateSub(subID, func(ds *dataset, sub map[string]any) map[string]any {
+		ids, _ := sub["discounts"].([]any)
+		prev := map[string]any{"discounts": append([]any{}, ids...)}
+		coupon := map[string]any{"id": "co_" + randomToken(8), "object": "coupon", "duration": c.Duration,
+			"percent_off": nil, "amount_off": nil, "currency": nil}
+		if c.PercentOff > 0 {
+			coupon["percent_off"] = c.PercentOff
+		} else {
+			coupon["amount_off"], coupon["currency"] = c.AmountOff, c.Currency
+		}
+		di := "di_1" + randomToken(23)
+		ds.objects[di] = map[string]any{"id": di, "object": "discount", "coupon": coupon, "subscription": subID,
+			"customer": sub["customer"], "start": g.now().Unix(), "end": nil}
+		sub["discounts"] = append(append([]any{}, ids...), di)
+		return prev
+	})
 }

@@ -31,6 +31,10 @@ package stripesim
 //	dispute status prevented, with          2025-08-27.basil and later changelog basil 2025-08-27 add-preventions-to-dispute;
 //	  payment_method_details.card                                      stripe-go 82.5.1 ("supported in the 2025-08-27.basil of the
 //	  .case_type block or resolution                                   API, but was mistakenly excluded from this SDK")
+//	subscription.discount (the first        until 2024-06-20;          stripe-go v79 Subscription.Discount, gone from v82;
+//	  discount whole) removed; discounts    gone from basil            Subscription.discounts "expandable" (fixtures3.json)
+//	  are ids unless expanded
+//	discount.coupon → source.coupon         from 2025-09-30.clover     stripe-go v83 DiscountSource
 //	event.context                           from 2025-04-30.basil      changelog basil 2025-04-30 additional-context-organization-
 //	                                                                   events (Cashbell does not read it)
 //
@@ -47,16 +51,17 @@ package stripesim
 // (their ⚠️ items touch V2 lists, Charge.payment_method_details.card.mandate,
 // payment_method_types parameters, Reserve, Tax registrations, V2 accounts);
 // they add Invoice.status_details and Subscription.status_details, which
-// Cashbell does not read. 2025-09-30.clover moved Discount.coupon to
-// Discount.source.coupon; Cashbell reads total_discount_amounts, not the
-// Discount object.
+// Cashbell does not read.
 //
 // Unchanged across these versions for what Cashbell reads (stripe-go structs
 // at v76, v79, v82 and v86; stripe-node 23.2.0): payout,
 // radar.early_fraud_warning, balance_transaction, file_link and the
 // account's settings.dashboard and settings.branding.
 
-import "strings"
+import (
+	"slices"
+	"strings"
+)
 
 // The API versions the simulator speaks.
 const (
@@ -169,4 +174,47 @@ func requestVersion(asked, account string) string {
 		return asked
 	}
 	return account
+}
+
+// discounts renders a subscription's discounts at a version: ids in
+// discounts unless expanded ("discounts" in expand), and before
+// 2025-03-31.basil the first one whole in discount as well (stripe-go v79's
+// Subscription.Discount, gone from v82). From 2025-09-30.clover a
+// Discount's coupon is under source.coupon, an id unless
+// "discounts.source.coupon" is expanded (stripe-go v83 DiscountSource).
+func (ds *dataset) discounts(version string, out map[string]any, expand []string) map[string]any {
+	if out["object"] != "subscription" {
+		return out
+	}
+	ids, _ := out["discounts"].([]any)
+	whole := func(id any) any {
+		d := ds.objects[id.(string)]
+		if d == nil {
+			return id
+		}
+		r := deepCopy(d).(map[string]any)
+		if since(version, "2025-09-30") {
+			coupon := r["coupon"]
+			if !slices.Contains(expand, "discounts.source.coupon") {
+				coupon = coupon.(map[string]any)["id"]
+			}
+			r["source"] = map[string]any{"type": "coupon", "coupon": coupon}
+			delete(r, "coupon")
+		}
+		return r
+	}
+	if !basilShapes(version) {
+		out["discount"] = nil
+		if len(ids) > 0 {
+			out["discount"] = whole(ids[0])
+		}
+	}
+	if slices.Contains(expand, "discounts") || slices.Contains(expand, "discounts.source.coupon") {
+		expanded := make([]any, len(ids))
+		for i, id := range ids {
+			expanded[i] = whole(id)
+		}
+		out["discounts"] = expanded
+	}
+	return out
 }

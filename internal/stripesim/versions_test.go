@@ -201,3 +201,40 @@ func TestFileLinksExpire(t *testing.T) {
 }
 
 func itoa(n int64) string { b, _ := json.Marshal(n); return string(b) }
+
+// A subscription's discounts at each version: until 2024-06-20 the first
+// one whole in discount, from basil none; in discounts ids unless expanded;
+// from 2025-09-30.clover the coupon under source.coupon.
+func TestSubscriptionDiscountsAtEachVersion(t *testing.T) {
+	for _, v := range stripesim.Versions {
+		t.Run(v, func(t *testing.T) {
+			sim := fakestripe.New(stripesim.Options{}).Start()
+			defer sim.Close()
+			acct := sim.CreateAccount(stripesim.AccountSpec{APIVersion: v})
+			key := sim.NewKey(acct, false, stripesim.Secret)
+			g := sim.Generator(acct, false, 1)
+			_, sub := g.Subscribe("omar@example.com", stripesim.Plan{Product: "Team", Amount: 900, Currency: "usd", Interval: "month"}, 0)
+			g.ApplyCoupon(sub, stripesim.Coupon{Duration: "forever", PercentOff: 25})
+			basil := strings.HasPrefix(v, "2025") || strings.HasPrefix(v, "2026")
+			evs := eventsOf(t, sim, key)["customer.subscription.updated"]
+			got := object(evs[len(evs)-1])
+			ids, _ := got["discounts"].([]any)
+			if len(ids) != 1 {
+				t.Fatalf("discounts %v", got["discounts"])
+			}
+			if _, isID := ids[0].(string); !isID {
+				t.Errorf("an event expands discounts at %s", v)
+			}
+			if d, has := got["discount"]; has == basil || !basil && d == nil {
+				t.Errorf("discount %v (present %v) at %s", d, has, v)
+			}
+			whole, _, _ := get(t, sim, key, "/v1/subscriptions/"+sub+"?expand[]=discounts", v)
+			d := whole["discounts"].([]any)[0].(map[string]any)
+			_, onSource := d["source"]
+			_, top := d["coupon"]
+			if clover := v >= "2025-09-30"; onSource != clover || top == clover {
+				t.Errorf("coupon at the top %v, under source %v at %s", top, onSource, v)
+			}
+		})
+	}
+}

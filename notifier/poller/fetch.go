@@ -60,6 +60,7 @@ func (s *Service) Poll(ctx context.Context, id string) error {
 		s.changed(id)
 	}
 	s.listSubscriptions(ctx, c, params, a)
+	s.learnDiscounts(ctx, c, params, a)
 	s.listBalances(ctx, c, params, a)
 	return s.deliver(ctx, a, c, params)
 }

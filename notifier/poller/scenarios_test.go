@@ -253,48 +253,70 @@ func TestOneNotificationPerHappeningOnEveryVersion(t *testing.T) {
 }
 
 // MRR and subscribers, as Stripe's Billing analytics count them, kept
-// current from the subscription events on every version, after one
-// listing: new paid subscriptions count, a trial does not, a quantity
-// change moves it, a cancellation at the period's end takes it out at
-// once, and an idle poll still makes one request.
+// current from the subscription events on every version after one
+// listing, through every flow the simulator has; each step's MRR and the
+// movements are worked out by hand from Stripe's rules (notifier/mrr.go).
 func TestRecurringOnEveryVersion(t *testing.T) {
 	for _, version := range stripesim.Versions {
 		t.Run(version, func(t *testing.T) {
 			w := newWorldAt(t, stripesim.Options{}, stripesim.AccountSpec{DisplayName: "Acme", APIVersion: version}, stripesim.AllPermissions)
 			ctx := context.Background()
 			g := w.gen
-			_, listed := g.Subscribe("old@example.com", stripesim.Plan{Product: "Starter plan", Amount: 900, Currency: "usd", Interval: "month"}, 0)
+			month := func(product string, amount int64) stripesim.Plan {
+				return stripesim.Plan{Product: product, Amount: amount, Currency: "usd", Interval: "month"}
+			}
+			_, listed := g.Subscribe("lee@example.com", month("Starter plan", 900), 0)
 			w.poll(t) // the first import, and the one listing
-			recurring := func(wantUSD int64, wantSubscribers int) {
-				t.Helper()
+			var yearly, trial, weekly string
+			steps := []struct {
+				what        string
+				do          func()
+				mrr         int64
+				subscribers int
+			}{
+				{"listed: $9 a month", func() {}, 900, 1},
+				{"a yearly $120 is $10 a month", func() {
+					_, yearly = g.Subscribe("ann@example.com", stripesim.Plan{Product: "Team plan", Amount: 12000, Currency: "usd", Interval: "year"}, 0)
+				}, 1900, 2},
+				{"a trial does not count", func() { _, trial = g.Subscribe("tia@example.com", month("Pro plan", 4900), 14*24*time.Hour) }, 1900, 2},
+				{"it counts once the trial ends", func() { g.SetStatus(trial, "active") }, 6800, 3},
+				{"three seats", func() { g.ChangeQuantity(listed, 3) }, 8600, 3},
+				{"an upgrade to $99", func() { g.ChangePlan(trial, month("Scale plan", 9900)) }, 13600, 3},
+				{"a downgrade to $79", func() { g.ChangePlan(trial, month("Growth plan", 7900)) }, 11600, 3},
+				{"a forever coupon takes half", func() { g.ApplyCoupon(yearly, stripesim.Coupon{Duration: "forever", PercentOff: 50}) }, 11100, 3},
+				{"a once coupon takes nothing", func() { g.ApplyCoupon(listed, stripesim.Coupon{Duration: "once", PercentOff: 100}) }, 11100, 3},
+				{"$30 every two weeks is $65 a month", func() {
+					_, weekly = g.Subscribe("wes@example.com", stripesim.Plan{Product: "Fortnightly box", Amount: 3000, Currency: "usd", Interval: "week", Every: 2}, 0)
+				}, 17600, 4},
+				{"a yearly $240 item beside it", func() {
+					g.AddItem(weekly, stripesim.Plan{Product: "Support", Amount: 24000, Currency: "usd", Interval: "year"}, 1)
+				}, 19600, 4},
+				{"a metered item does not count", func() {
+					g.AddItem(weekly, stripesim.Plan{Product: "API calls", Amount: 1, Currency: "usd", Interval: "month", Metered: true}, 1)
+				}, 19600, 4},
+				{"past due still counts", func() { g.Renew(listed, false) }, 19600, 4},
+				{"set to cancel at the period's end leaves at once", func() { g.ScheduleCancel(yearly, true) }, 19100, 3},
+				{"cancelled", func() { g.CancelSubscription(trial) }, 11200, 2},
+				{"the same customer back", func() {
+					g.SubscribeWith(stripesim.SignUp{Email: "tia@example.com", Plan: month("Pro plan", 4900), Customer: g.CustomerOf(trial)})
+				}, 16100, 3},
+			}
+			for _, step := range steps {
+				step.do()
 				w.poll(t)
 				r, err := notifier.History{Store: w.store}.Recurring(ctx, w.acct.ID)
-				if err != nil || !r.Known || r.MRR["usd"] != wantUSD || r.Subscribers != wantSubscribers {
-					t.Fatalf("MRR %v, %d subscribers (known %v, %v); want $%d, %d", r.MRR, r.Subscribers, r.Known, err, wantUSD, wantSubscribers)
+				if err != nil || !r.Known || r.MRR["usd"] != step.mrr || r.Subscribers != step.subscribers {
+					t.Fatalf("%s: MRR %v, %d subscribers (known %v, %v); want %d, %d", step.what, r.MRR, r.Subscribers, r.Known, err, step.mrr, step.subscribers)
 				}
 			}
-			recurring(900, 1) // listed
-			_, yearly := g.Subscribe("ann@example.com", stripesim.Plan{Product: "Team plan", Amount: 12000, Currency: "usd", Interval: "year"}, 0)
-			recurring(1900, 2)
-			g.Subscribe("tia@example.com", stripesim.Plan{Product: "Pro plan", Amount: 4900, Currency: "usd", Interval: "month"}, 14*24*time.Hour)
-			recurring(1900, 2) // a trial does not count
-			g.ChangeQuantity(listed, 3)
-			recurring(3700, 2)
-			g.ScheduleCancel(yearly, true)
-			recurring(2700, 1)
-			g.ScheduleCancel(yearly, false) // she stays after all
-			recurring(3700, 2)
-			g.ChangeQuantity(listed, 2)
-			recurring(2800, 2)
-			// Why MRR moved, worked out by hand: $9 and $10 new, +$18 when
-			// the seats went to three, −$10 when the yearly plan was set to
-			// cancel, +$10 when she stayed, −$9 when the seats went to two.
+			// Why it moved: new $9, $10, $49 and $65; expansion $18, $50 and
+			// $20; contraction $20 and $5; churn $5 and $79; reactivation $49.
 			moved, err := notifier.History{Store: w.store}.Movements(ctx, w.acct.ID, time.Now().Add(-time.Hour))
 			if err != nil {
 				t.Fatal(err)
 			}
-			want := notifier.Movement{New: 1900, Expansion: 1800, Churn: 1000, Reactivation: 1000, Contraction: 900}
-			if m := moved["usd"]; m == nil || *m != want || m.Net() != 2800 {
+			want := notifier.Movement{New: 13300, Expansion: 8800, Contraction: 2500, Churn: 8400, Reactivation: 4900}
+			if m := moved["usd"]; m == nil || *m != want || m.Net() != 16100 {
 				t.Fatalf("movements %+v, want %+v", m, want)
 			}
 			before := w.sim.Requests()

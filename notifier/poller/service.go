@@ -78,6 +78,9 @@ type Service struct {
 	// moneySince is, per account, the oldest money event stored since its
 	// balance transactions were last listed (unix seconds).
 	moneySince map[string]int64
+	// discounted is, per account, the subscriptions whose stored events
+	// named discounts by id alone, and those ids.
+	discounted map[string]map[string][]string
 	// sinkFailing: the last notification could not be shown.
 	sinkFailing atomic.Bool
 }
@@ -100,7 +103,7 @@ func New(opts Options) *Service {
 		opts.InitialBackoff = 2 * time.Second
 	}
 	return &Service{opts: opts, store: opts.Store, log: opts.Logger, now: opts.Now,
-		reload: make(chan struct{}, 1), changes: make(chan struct{}, 1), kicks: map[string]chan struct{}{}, waiting: map[string][]chan error{}, products: map[string]string{}, clients: map[string]apiClient{}, bursts: map[string]*burst{}, held: map[string]string{}, moneySince: map[string]int64{}}
+		reload: make(chan struct{}, 1), changes: make(chan struct{}, 1), kicks: map[string]chan struct{}{}, waiting: map[string][]chan error{}, products: map[string]string{}, clients: map[string]apiClient{}, bursts: map[string]*burst{}, held: map[string]string{}, moneySince: map[string]int64{}, discounted: map[string]map[string][]string{}}
 }
 
 // Reload makes Run pick up added, removed and re-checked accounts.

@@ -3,6 +3,8 @@ package poller
 import (
 	"context"
 	"encoding/json"
+	"maps"
+	"net/url"
 	"slices"
 	"strings"
 	"time"
@@ -12,6 +14,7 @@ import (
 	"github.com/stripe/stripe-go/v76/form"
 
 	"github.com/cashbell/cashbell/accounts"
+	"github.com/cashbell/cashbell/notifier"
 	"github.com/cashbell/cashbell/notifier/store"
 )
 
@@ -32,6 +35,7 @@ func (s *Service) keepSubscriptions(ctx context.Context, account string, events 
 		}
 		if json.Unmarshal(e.Object, &head) == nil && head.ID != "" {
 			subs = append(subs, store.Subscription{ID: head.ID, AsOf: e.Created, JSON: e.Object})
+			s.noteDiscounts(account, head.ID, e.Object)
 		}
 	}
 	if len(subs) == 0 {
@@ -40,6 +44,31 @@ func (s *Service) keepSubscriptions(ctx context.Context, account string, events 
 	if err := s.store.PutSubscriptions(ctx, account, subs, time.Time{}); err != nil {
 		s.log.Warn("subscriptions not kept", "account", account, "err", err)
 	}
+}
+
+// noteDiscounts notes the discounts a subscription's event names by id,
+// for learnDiscounts.
+func (s *Service) noteDiscounts(account, sub string, object []byte) {
+	var named struct {
+		Discounts []json.RawMessage `json:"discounts"`
+	}
+	_ = json.Unmarshal(object, &named)
+	var ids []string
+	for _, d := range named.Discounts {
+		var id string
+		if json.Unmarshal(d, &id) == nil && id != "" {
+			ids = append(ids, id)
+		}
+	}
+	if len(ids) == 0 {
+		return
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.discounted[account] == nil {
+		s.discounted[account] = map[string][]string{}
+	}
+	s.discounted[account][sub] = ids
 }
 
 // listSubscriptions lists an account's subscriptions, every status, when
@@ -55,9 +84,13 @@ func (s *Service) listSubscriptions(ctx context.Context, c *client.API, base str
 		return
 	}
 	var subs []store.Subscription
+	discounts := notifier.Discounts{}
 	values := &form.Values{}
 	values.Add("status", "all")
 	values.Add("limit", "100")
+	// Discounts whole, for the forever coupons MRR takes off: 2023-10-16,
+	// which stripe-go asks for, gives only the first in discount.
+	values.Add("expand[]", "data.discounts")
 	for page := 0; page < 100; page++ { // at most 10,000 subscriptions a listing
 		p := base
 		p.Context = ctx
@@ -78,6 +111,7 @@ func (s *Service) listSubscriptions(ctx context.Context, c *client.API, base str
 			if json.Unmarshal(raw, &head) == nil && head.ID != "" {
 				subs = append(subs, store.Subscription{ID: head.ID, AsOf: now.Unix(), JSON: raw})
 				last = head.ID
+				maps.Copy(discounts, notifier.DiscountsOf(raw))
 			}
 		}
 		if !list.HasMore || last == "" {
@@ -85,7 +119,58 @@ func (s *Service) listSubscriptions(ctx context.Context, c *client.API, base str
 		}
 		values.Set("starting_after", last)
 	}
+	if err := s.store.PutDiscounts(ctx, a.ID, discounts); err != nil {
+		s.log.Warn("discounts not kept", "account", a.ID, "err", err)
+	}
 	if err := s.store.PutSubscriptions(ctx, a.ID, subs, now); err != nil {
 		s.log.Warn("subscriptions not kept", "account", a.ID, "err", err)
 	}
+}
+
+// learnDiscounts reads whole the discounts that stored subscription events
+// named by id alone (from 2025-03-31.basil an event does not expand them),
+// one subscription at a time, so that MRR knows their coupons. It reads
+// nothing while no such event came.
+func (s *Service) learnDiscounts(ctx context.Context, c *client.API, base stripe.Params, a accounts.Account) {
+	s.mu.Lock()
+	named := s.discounted[a.ID]
+	delete(s.discounted, a.ID)
+	s.mu.Unlock()
+	if len(named) == 0 || slices.Contains(a.Missing, accounts.PermSubscriptionRead) {
+		return
+	}
+	known, err := s.store.Discounts(ctx, a.ID)
+	if err != nil {
+		return
+	}
+	learnt := notifier.Discounts{}
+	for sub, ids := range named {
+		if !slices.ContainsFunc(ids, func(id string) bool { return known[id] == nil && learnt[id] == nil }) {
+			continue
+		}
+		p := base
+		p.Context = ctx
+		var raw json.RawMessage
+		values := &form.Values{}
+		values.Add("expand[]", "discounts")
+		if err := c.Subscriptions.B.CallRaw("GET", "/v1/subscriptions/"+url.PathEscape(sub), c.Subscriptions.Key, values, &p, &rawResource{raw: &raw}); err != nil {
+			s.log.Debug("discounts not read", "account", a.ID, "err", accounts.Classify(err))
+			continue
+		}
+		maps.Copy(learnt, notifier.DiscountsOf(raw))
+	}
+	if err := s.store.PutDiscounts(ctx, a.ID, learnt); err != nil {
+		s.log.Warn("discounts not kept", "account", a.ID, "err", err)
+	}
+}
+
+// rawResource keeps an answer's JSON as it came.
+type rawResource struct {
+	stripe.APIResource
+	raw *json.RawMessage
+}
+
+func (r *rawResource) UnmarshalJSON(b []byte) error {
+	*r.raw = append(json.RawMessage(nil), b...)
+	return nil
 }

@@ -7,8 +7,10 @@ package store
 //
 //	subs/<account id>/<subscription id> -> <as of:8> the subscription's JSON
 //	subs/<account id>/"\x00listed"       -> <when:8> the last listing
+//	subs/<account id>/"\x00di:"<id>      -> a discount's JSON, with its coupon
 
 import (
+	"bytes"
 	"context"
 	"encoding/binary"
 	"time"
@@ -17,8 +19,10 @@ import (
 )
 
 var (
-	bucketSubs = []byte("subs")
-	keyListed  = []byte("\x00listed")
+	bucketSubs   = []byte("subs")
+	keyListed    = []byte("\x00listed")
+	prefixMeta   = []byte("\x00")
+	prefixCoupon = []byte("\x00di:")
 )
 
 // Subscription is one subscription's state as of a time: its event's
@@ -46,7 +50,7 @@ func (s *Store) PutSubscriptions(ctx context.Context, account string, subs []Sub
 			// deleted, unless an event told of it since.
 			var stale [][]byte
 			_ = b.ForEach(func(k, v []byte) error {
-				if len(v) >= 8 && int64(binary.BigEndian.Uint64(v)) < listed.Unix() && string(k) != string(keyListed) {
+				if len(v) >= 8 && int64(binary.BigEndian.Uint64(v)) < listed.Unix() && !bytes.HasPrefix(k, prefixMeta) {
 					stale = append(stale, append([]byte(nil), k...))
 				}
 				return nil
@@ -87,11 +91,61 @@ func (s *Store) Subscriptions(ctx context.Context, account string) ([][]byte, ti
 			listed = time.Unix(int64(binary.BigEndian.Uint64(v)), 0)
 		}
 		return b.ForEach(func(k, v []byte) error {
-			if string(k) != string(keyListed) && len(v) > 8 {
+			if !bytes.HasPrefix(k, prefixMeta) && len(v) > 8 {
 				out = append(out, append([]byte(nil), v[8:]...))
 			}
 			return nil
 		})
 	})
 	return out, listed, err
+}
+
+// PutDiscounts keeps discounts whole, by id: events name a subscription's
+// discounts by id alone from 2025-03-31.basil, and MRR needs their coupons.
+func (s *Store) PutDiscounts(ctx context.Context, account string, discounts map[string][]byte) error {
+	if len(discounts) == 0 {
+		return nil
+	}
+	return s.update(ctx, func(tx *bolt.Tx) error {
+		if tx.Bucket(bucketAccounts).Get([]byte(account)) == nil {
+			return nil // removed meanwhile
+		}
+		b, err := tx.Bucket(bucketSubs).CreateBucketIfNotExists([]byte(account))
+		if err != nil {
+			return err
+		}
+		for id, raw := range discounts {
+			if err := b.Put(append(append([]byte(nil), prefixCoupon...), id...), raw); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+// Discounts returns the discounts kept whole for some accounts (every
+// account when none are named), by id.
+func (s *Store) Discounts(ctx context.Context, accounts ...string) (map[string][]byte, error) {
+	out := map[string][]byte{}
+	err := s.view(ctx, func(tx *bolt.Tx) error {
+		root := tx.Bucket(bucketSubs)
+		if len(accounts) == 0 {
+			_ = root.ForEachBucket(func(k []byte) error {
+				accounts = append(accounts, string(k))
+				return nil
+			})
+		}
+		for _, account := range accounts {
+			b := root.Bucket([]byte(account))
+			if b == nil {
+				continue
+			}
+			c := b.Cursor()
+			for k, v := c.Seek(prefixCoupon); k != nil && bytes.HasPrefix(k, prefixCoupon); k, v = c.Next() {
+				out[string(k[len(prefixCoupon):])] = append([]byte(nil), v...)
+			}
+		}
+		return nil
+	})
+	return out, err
 }
