@@ -61,7 +61,7 @@ type history interface {
 	Unseen(ctx context.Context) (notifier.Unseen, error)
 	Deadlines(ctx context.Context, now time.Time) ([]notifier.Deadline, error)
 	Recurring(ctx context.Context, account string) (notifier.Recurring, error)
-	Movements(ctx context.Context, account string, from time.Time) (map[string]*notifier.Movement, error)
+	MRRMonth(ctx context.Context, account string, today time.Time, n int) (notifier.MRRMonth, error)
 }
 
 // preferences are the user's notification settings.

@@ -1054,8 +1054,8 @@ func TestActivityOpensOnTheMonth(t *testing.T) {
 	c := w.chart
 	waitUntil(t, "the month summed", func() bool { return !c.summing && !c.summedAt.IsZero() })
 	// Today is one figure, as the tray says it: sales, and refunds apart.
-	if want := "Today: sales $56.00 · refunds \u2212$9.00 · 7 days: net $122.00 · 30 days: net $1,122.00"; c.totals.Text != want {
-		t.Fatalf("totals %q, want %q", c.totals.Text, want)
+	if want := "Today: sales $56.00 · refunds \u2212$9.00"; c.totals.Text != want || c.weekLine.Text != "7 days: net $122.00 · 30 days: net $1,122.00" {
+		t.Fatalf("totals %q / %q, want %q", c.totals.Text, c.weekLine.Text, want)
 	}
 	// A bar pointed at says its day's value.
 	c.bars.Resize(fyne.NewSize(float32(chartDays*10), 72))
@@ -1077,13 +1077,13 @@ func TestActivityOpensOnTheMonth(t *testing.T) {
 		t.Fatalf("currencies %v, bars %v", c.currency.Options, c.bars.values)
 	}
 	c.currency.SetSelected("JPY")
-	if c.totals.Text != "Today: sales ¥0 · 7 days: net ¥500 · 30 days: net ¥500" {
-		t.Fatalf("yen: %q", c.totals.Text)
+	if c.totals.Text != "Today: sales ¥0" || c.weekLine.Text != "7 days: net ¥500 · 30 days: net ¥500" {
+		t.Fatalf("yen: %q / %q", c.totals.Text, c.weekLine.Text)
 	}
 	w.accountFilter.SetSelectedIndex(2) // Other
 	waitUntil(t, "the account summed", func() bool { return !c.summing && c.account == ids[1] })
-	if c.totals.Text != "Today: sales $7.00 · 7 days: net $7.00 · 30 days: net $7.00" || !c.currency.Hidden {
-		t.Fatalf("one account: %q", c.totals.Text)
+	if c.totals.Text != "Today: sales $7.00" || c.weekLine.Text != "7 days: net $7.00 · 30 days: net $7.00" || !c.currency.Hidden {
+		t.Fatalf("one account: %q / %q", c.totals.Text, c.weekLine.Text)
 	}
 	if n := f.sim.Requests() - before; n != 0 {
 		t.Fatalf("the chart asked Stripe %d times", n)
@@ -1111,7 +1111,7 @@ func TestActivityOpensOnTheMonth(t *testing.T) {
 		t.Fatal("the first sum was over before amounts were hidden")
 	}
 	waitUntil(t, "the clicked account summed", func() bool { return !c.summing && !c.summedAt.IsZero() })
-	if c.account != ids[1] || c.totals.Text != "Today: ••• · 7 days: net ••• · 30 days: net •••" || c.days.Total("usd", chartDays) != 700 {
+	if c.account != ids[1] || c.totals.Text != "Today: •••" || c.weekLine.Text != "7 days: net ••• · 30 days: net •••" || c.days.Total("usd", chartDays) != 700 {
 		t.Fatalf("after a click while summing: account %s, %q, $%d over 30 days", c.account, c.totals.Text, c.days.Total("usd", chartDays))
 	}
 }
@@ -1480,11 +1480,40 @@ func TestActivityShowsMRR(t *testing.T) {
 	if _, err := f.store.Ingest(ctx, acct.ID, evs, nil, false); err != nil {
 		t.Fatal(err)
 	}
+	// Stripe's balance transaction for the sale: $49.00 less $1.72.
+	txn := store.Balance{ID: "txn_1", Created: now.Unix() - 86400, Currency: "usd", Amount: 4900, Fee: 172, Net: 4728, Category: "charge", Source: "ch_1"}
+	if err := f.store.PutBalances(ctx, acct.ID, []store.Balance{txn}, now); err != nil {
+		t.Fatal(err)
+	}
 	w := f.ui.activityWindow()
 	w.show()
 	c := w.chart
 	waitUntil(t, "the month summed", func() bool { return !c.summing && !c.summedAt.IsZero() })
-	if want := "MRR $49.00 · 1 subscriber — 30 days: new +$49.00"; c.mrrLine.Text != want || c.mrrLine.Hidden {
-		t.Fatalf("MRR line %q (hidden %v), want %q", c.mrrLine.Text, c.mrrLine.Hidden, want)
+	if c.weekLine.Text != "7 days: net $49.00 · 30 days: net $49.00" || !c.mrrLine.Hidden {
+		t.Fatalf("sales view: %q, MRR line %q (hidden %v)", c.weekLine.Text, c.mrrLine.Text, c.mrrLine.Hidden)
+	}
+	if want := "Net after fees, in USD: today $0.00 · 7 days $47.28 · 30 days $47.28"; c.payoutLine.Text != want || c.payoutLine.Hidden {
+		t.Fatalf("payout line %q (hidden %v), want %q", c.payoutLine.Text, c.payoutLine.Hidden, want)
+	}
+	// The MRR view: MRR at the end of each day, nothing before the
+	// subscription began yesterday.
+	if c.view.Hidden {
+		t.Fatal("no MRR view to choose")
+	}
+	c.view.SetSelected("MRR")
+	if c.totals.Text != "MRR $49.00 · 1 subscriber" || c.mrrLine.Text != "30 days: new +$49.00" || !c.payoutLine.Hidden || !c.weekLine.Hidden {
+		t.Fatalf("MRR view %q / %q", c.totals.Text, c.mrrLine.Text)
+	}
+	v := c.bars.values
+	if len(v) != chartDays || v[chartDays-1] != 4900 || v[chartDays-2] != 4900 || v[chartDays-3] != 0 {
+		t.Fatalf("MRR by day %v", v)
+	}
+	c.showDay(chartDays - 1)
+	if !strings.HasSuffix(c.note.Text, ": MRR $49.00") {
+		t.Fatalf("pointed day %q", c.note.Text)
+	}
+	c.view.SetSelected("Sales")
+	if !strings.HasPrefix(c.totals.Text, "Today: ") || c.bars.values[chartDays-2] != 4900 {
+		t.Fatalf("back to sales: %q", c.totals.Text)
 	}
 }

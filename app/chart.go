@@ -46,11 +46,15 @@ type monthChart struct {
 	mrr         map[string]int64
 	subscribers int
 	moved       map[string]notifier.Movement
+	mrrDays     map[string][]int64
 	mrrKnown    bool
 	mrrLine     *widget.Label
-	payoutLine  *widget.Label
-	summedAt    time.Time
-	summing     bool
+	// view switches between the sales chart and MRR over the 30 days.
+	view       *widget.RadioGroup
+	weekLine   *widget.Label
+	payoutLine *widget.Label
+	summedAt   time.Time
+	summing    bool
 	// again is the account to sum for once the running sum ends: the
 	// filter changed, or events came, while it ran.
 	again *string
@@ -62,10 +66,16 @@ func newMonthChart(e *env, hist history) *monthChart {
 	c := &monthChart{env: e, hist: hist, totals: widget.NewLabelWithStyle("", fyne.TextAlignLeading, fyne.TextStyle{Bold: true}),
 		note: widget.NewLabel(""), bars: newBarChart(), from: secondaryText(""), to: secondaryText("today")}
 	c.currency = widget.NewSelect(nil, func(string) { c.show() })
+	c.view = widget.NewRadioGroup([]string{"Sales", "MRR"}, func(string) { c.show() })
+	c.view.Horizontal, c.view.Required = true, true
+	c.view.Selected = "Sales"
+	c.view.Hide()
 	c.totals.Truncation = fyne.TextTruncateEllipsis
 	c.mrrLine = widget.NewLabel("")
 	c.mrrLine.Truncation = fyne.TextTruncateEllipsis
 	c.mrrLine.Hide()
+	c.weekLine = widget.NewLabel("")
+	c.weekLine.Truncation = fyne.TextTruncateEllipsis
 	c.payoutLine = widget.NewLabel("")
 	c.payoutLine.Truncation = fyne.TextTruncateEllipsis
 	c.payoutLine.Hide()
@@ -75,7 +85,10 @@ func newMonthChart(e *env, hist history) *monthChart {
 	c.note.Alignment = fyne.TextAlignCenter
 	c.bars.pointed = c.showDay
 	axis := container.NewBorder(nil, nil, c.from, c.to, c.note)
-	c.root = container.NewBorder(container.NewBorder(nil, nil, nil, c.currency, container.NewVBox(c.totals, c.payoutLine, c.mrrLine)), axis, nil, nil, c.bars)
+	// The view and the currency beside the first line; the lines under it
+	// have the whole width.
+	first := container.NewBorder(nil, nil, nil, container.NewHBox(c.view, c.currency), c.totals)
+	c.root = container.NewBorder(container.NewVBox(first, c.weekLine, c.payoutLine, c.mrrLine), axis, nil, nil, c.bars)
 	return c
 }
 
@@ -92,7 +105,11 @@ func (c *monthChart) showDay(i int) {
 	if !c.hide {
 		amount = c.env.money.Format(values[i], c.chosen)
 	}
-	c.note.SetText(day + ": net " + amount)
+	what := ": net "
+	if c.showingMRR() {
+		what = ": MRR "
+	}
+	c.note.SetText(day + what + amount)
 }
 
 // reload sums the days again, off Fyne's thread, when the filter changed or
@@ -134,7 +151,7 @@ func (c *monthChart) reload(accountID string, hide bool, force bool) {
 				c.env.log.Error("summing the last 30 days", "err", err)
 			case again == nil || *again == accountID:
 				c.days, c.summedAt = days, time.Now()
-				c.mrr, c.subscribers, c.moved, c.mrrKnown = rec.mrr, rec.subscribers, rec.moved, rec.known
+				c.mrr, c.subscribers, c.moved, c.mrrDays, c.mrrKnown = rec.mrr, rec.subscribers, rec.moved, rec.days, rec.known
 				c.show()
 			}
 			if again != nil { // another account's figures are not shown meanwhile
@@ -149,6 +166,7 @@ type recurringSum struct {
 	mrr         map[string]int64
 	subscribers int
 	moved       map[string]notifier.Movement
+	days        map[string][]int64
 	known       bool
 }
 
@@ -159,7 +177,7 @@ func (c *monthChart) recurring(ctx context.Context, accountID string, all []stri
 	if accountID != "" {
 		scope = []string{accountID}
 	}
-	sum := recurringSum{mrr: map[string]int64{}, moved: map[string]notifier.Movement{}}
+	sum := recurringSum{mrr: map[string]int64{}, moved: map[string]notifier.Movement{}, days: map[string][]int64{}}
 	for _, id := range scope {
 		r, err := c.hist.Recurring(ctx, id)
 		if err != nil {
@@ -170,11 +188,19 @@ func (c *monthChart) recurring(ctx context.Context, accountID string, all []stri
 		for cur, v := range r.MRR {
 			sum.mrr[cur] += v
 		}
-		moved, err := c.hist.Movements(ctx, id, now.AddDate(0, 0, -chartDays))
+		month, err := c.hist.MRRMonth(ctx, id, now, chartDays)
 		if err != nil {
 			continue
 		}
-		for cur, m := range moved {
+		for cur, days := range month.Days {
+			if sum.days[cur] == nil {
+				sum.days[cur] = make([]int64, len(days))
+			}
+			for i, v := range days {
+				sum.days[cur][i] += v
+			}
+		}
+		for cur, m := range month.Moved {
 			t := sum.moved[cur]
 			t.New, t.Expansion, t.Contraction, t.Churn, t.Reactivation = t.New+m.New, t.Expansion+m.Expansion,
 				t.Contraction+m.Contraction, t.Churn+m.Churn, t.Reactivation+m.Reactivation
@@ -185,16 +211,22 @@ func (c *monthChart) recurring(ctx context.Context, accountID string, all []stri
 }
 
 // showPayout says what the sales brought in the currencies the accounts
-// are paid out in, after Stripe's fees, refunds and disputes: "In your
-// payout currency, after fees: today $80.12 · 7 days $1,020.40 · 30 days
-// $4,210.00 · 2 sales not settled yet".
+// are paid out in, after Stripe's fees, refunds and disputes: "Net after
+// fees, in USD: today $80.12 · 7 days $1,020.40 · 30 days $4,210.00 · 2
+// sales not settled yet".
 func (c *monthChart) showPayout() {
 	_, pending := c.days.PayoutTotal(chartDays)
 	if len(c.days.Payout) == 0 && pending == 0 {
 		c.payoutLine.Hide()
 		return
 	}
-	text := "In your payout currency, after fees:"
+	net, _ := c.days.PayoutTotal(chartDays)
+	codes := make([]string, 0, len(net))
+	for cur := range net {
+		codes = append(codes, strings.ToUpper(cur))
+	}
+	slices.Sort(codes)
+	text := "Net after fees, in " + strings.Join(codes, " + ") + ":"
 	for i, span := range []struct {
 		label string
 		n     int
@@ -219,37 +251,59 @@ func (c *monthChart) showPayout() {
 	c.payoutLine.Show()
 }
 
-// showMRR says MRR in the chosen currency and why it moved over the 30
-// days: "MRR $12,340.00 · 214 subscribers — 30 days: new +$900.00 ·
-// expansion +$120.00 · churn −$49.00".
-func (c *monthChart) showMRR(cur string) {
-	if !c.mrrKnown {
-		c.mrrLine.Hide()
-		return
+// showMRRView draws MRR at the end of each of the 30 days, in the chosen
+// currency, with why it moved: "MRR $12,340.00 · 214 subscribers", then
+// "30 days: new +$900.00 · churn −$49.00".
+func (c *monthChart) showMRRView() {
+	currencies := make([]string, 0, len(c.mrrDays))
+	for cur := range c.mrrDays {
+		currencies = append(currencies, cur)
 	}
-	c.mrrLine.Show()
-	if _, ok := c.mrr[cur]; !ok && len(c.mrr) > 0 {
-		cur, _ = notifier.Recurring{MRR: c.mrr}.Leading() // the MRR's currency, where sales are in another
+	lead, _ := notifier.Recurring{MRR: c.mrr}.Leading()
+	slices.Sort(currencies)
+	if i := slices.Index(currencies, lead); i > 0 { // the MRR's largest first
+		currencies = append(append([]string{lead}, currencies[:i]...), currencies[i+1:]...)
 	}
+	chosen := strings.ToLower(c.currency.Selected)
+	if !slices.Contains(currencies, chosen) && len(currencies) > 0 {
+		chosen = currencies[0]
+	}
+	c.chosen = chosen
+	c.note.SetText("")
+	upper := make([]string, len(currencies))
+	for i, cur := range currencies {
+		upper[i] = strings.ToUpper(cur)
+	}
+	c.currency.Options, c.currency.Selected = upper, strings.ToUpper(chosen)
+	c.currency.Hidden = len(currencies) < 2
+	c.currency.Refresh()
+	c.payoutLine.Hide()
+	c.weekLine.Hide()
 	money := func(v int64) string {
 		if c.hide {
 			return "•••"
 		}
-		return c.env.money.Format(v, cur)
+		return c.env.money.Format(v, chosen)
 	}
-	text := "MRR " + money(c.mrr[cur]) + " · " + notifier.Count(c.subscribers, "subscriber", "subscribers")
+	c.totals.SetText("MRR " + money(c.mrr[chosen]) + " · " + notifier.Count(c.subscribers, "subscriber", "subscribers"))
 	var parts []string
-	for _, p := range c.moved[cur].Parts() {
-		sign := "+"
-		if p.Signed < 0 {
-			sign = "\u2212"
-		}
-		parts = append(parts, p.Label+" "+sign+money(max(p.Signed, -p.Signed)))
+	for _, p := range c.moved[chosen].Parts() {
+		parts = append(parts, p.Label+" "+signed(p.Signed, money))
 	}
+	c.mrrLine.SetText("30 days: no change")
 	if len(parts) > 0 {
-		text += " — 30 days: " + strings.Join(parts, " · ")
+		c.mrrLine.SetText("30 days: " + strings.Join(parts, " · "))
 	}
-	c.mrrLine.SetText(text)
+	c.mrrLine.Show()
+	c.bars.set(c.mrrDays[chosen])
+}
+
+// signed writes an amount with its sign: "+$9.00", "−$9.00".
+func signed(v int64, money func(int64) string) string {
+	if v < 0 {
+		return "\u2212" + money(-v)
+	}
+	return "+" + money(v)
 }
 
 func (c *monthChart) sum(ctx context.Context, accountID string, now time.Time) (notifier.Days, error) {
@@ -260,8 +314,18 @@ func (c *monthChart) sum(ctx context.Context, accountID string, now time.Time) (
 	return c.hist.SumDays(ctx, only, now, chartDays)
 }
 
-// show draws the chosen currency (the busiest, at first).
+// showingMRR reports whether the MRR view is chosen, and can be shown.
+func (c *monthChart) showingMRR() bool { return c.mrrKnown && c.view.Selected == "MRR" }
+
+// show draws the chosen view in the chosen currency (the busiest, at
+// first).
 func (c *monthChart) show() {
+	c.view.Hidden = !c.mrrKnown
+	c.view.Refresh()
+	if c.showingMRR() {
+		c.showMRRView()
+		return
+	}
 	currencies := c.days.Currencies()
 	upper := make([]string, len(currencies))
 	for i, cur := range currencies {
@@ -280,9 +344,11 @@ func (c *monthChart) show() {
 	y, m, d := c.days.Start.Date()
 	c.from.Segments[0].(*widget.TextSegment).Text = time.Date(y, m, d, 0, 0, 0, 0, time.Local).Format("2 Jan")
 	c.from.Refresh()
-	c.showMRR(chosen)
 	if len(currencies) == 0 {
 		c.totals.SetText("No sales in the last 30 days")
+		c.weekLine.Hide()
+		c.mrrLine.Hide()
+		c.payoutLine.Hide()
 		c.bars.set(nil)
 		return
 	}
@@ -297,8 +363,10 @@ func (c *monthChart) show() {
 	if !c.hide {
 		today = todayText(c.env.money, sales, refunds, chosen)
 	}
-	c.totals.SetText("Today: " + today + " · 7 days: net " + money(c.days.Total(chosen, 7)) +
-		" · 30 days: net " + money(c.days.Total(chosen, chartDays)))
+	c.totals.SetText("Today: " + today)
+	c.weekLine.SetText("7 days: net " + money(c.days.Total(chosen, 7)) + " · 30 days: net " + money(c.days.Total(chosen, chartDays)))
+	c.weekLine.Show()
+	c.mrrLine.Hide() // the MRR view tells it
 	c.showPayout()
 	c.bars.set(c.days.Net[chosen])
 }

@@ -284,12 +284,55 @@ func (m Movement) Parts() []MovementPart {
 // counted while active) to its MRR after. A customer whose MRR went to
 // nothing earlier in the span and comes back is a reactivation, not new.
 func (h History) Movements(ctx context.Context, account string, from time.Time) (map[string]*Movement, error) {
-	return h.movements(ctx, []string{account}, from, time.Time{})
+	return h.movements(ctx, []string{account}, from, time.Time{}, nil)
+}
+
+// MRRMonth is an account's MRR over n days: its value at the end of each
+// day, by currency, and how it moved.
+type MRRMonth struct {
+	Days  map[string][]int64
+	Moved map[string]*Movement
+}
+
+// MRRMonth works out an account's MRR at the end of each of the n days that
+// end today: today's MRR, less what moved after each day.
+func (h History) MRRMonth(ctx context.Context, account string, today time.Time, n int) (MRRMonth, error) {
+	r, err := h.Recurring(ctx, account)
+	if err != nil {
+		return MRRMonth{}, err
+	}
+	y, m, d := today.Date()
+	start := time.Date(y, m, d-n+1, 0, 0, 0, 0, today.Location())
+	diffs := map[string][]int64{}
+	moved, err := h.movements(ctx, []string{account}, start, time.Time{}, func(created int64, cur string, diff int64) {
+		if i := dayIndex(start, time.Unix(created, 0).In(today.Location())); i >= 0 && i < n {
+			if diffs[cur] == nil {
+				diffs[cur] = make([]int64, n)
+			}
+			diffs[cur][i] += diff
+		}
+	})
+	if err != nil {
+		return MRRMonth{}, err
+	}
+	out := MRRMonth{Days: map[string][]int64{}, Moved: moved}
+	for cur := range r.MRR {
+		diffs[cur] = append(diffs[cur], make([]int64, n-len(diffs[cur]))...)
+	}
+	for cur, diff := range diffs {
+		series, v := make([]int64, n), r.MRR[cur]
+		for i := n - 1; i >= 0; i-- {
+			series[i] = v
+			v -= diff[i]
+		}
+		out.Days[cur] = series
+	}
+	return out, nil
 }
 
 // movements are the movements of some accounts (all when none are named)
-// from from until to (zero: now).
-func (h History) movements(ctx context.Context, accounts []string, from, to time.Time) (map[string]*Movement, error) {
+// from from until to (zero: now); perDay, if set, is told each change.
+func (h History) movements(ctx context.Context, accounts []string, from, to time.Time, perDay func(created int64, cur string, diff int64)) (map[string]*Movement, error) {
 	known, err := h.Store.Discounts(ctx, accounts...)
 	if err != nil {
 		return nil, err
@@ -321,6 +364,9 @@ func (h History) movements(ctx context.Context, accounts []string, from, to time
 			custBefore := ratOr0(customerMRR[customer][cur])
 			custAfter := new(big.Rat).Add(custBefore, new(big.Rat).Sub(a, b))
 			diff := minorUnits(new(big.Rat).Sub(a, b))
+			if perDay != nil && diff != 0 {
+				perDay(e.Created, cur, diff)
+			}
 			switch {
 			case b.Sign() == 0 && a.Sign() > 0 && custBefore.Sign() == 0 && churned[customer]:
 				m.Reactivation += diff

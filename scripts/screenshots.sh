@@ -91,6 +91,9 @@ click 'Activity'; sleep 1.5
 A=$(xdotool search --name 'Cashbell Activity' | head -1); xdotool windowraise "$A"; sleep 0.5
 dunstctl close-all 2>/dev/null || true; sleep 0.3
 import -window "$A" "$OUT/activity.png"
+xdotool mousemove --window "$A" 640 66 click 1; sleep 1.5      # the MRR view
+dunstctl close-all 2>/dev/null || true; sleep 0.3
+import -window "$A" "$OUT/activity-mrr.png"
 hide_all
 
 if command -v gtk-sni-tray-standalone >/dev/null; then

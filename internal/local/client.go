@@ -284,9 +284,9 @@ func (c *Client) Recurring(ctx context.Context, account string) (notifier.Recurr
 	return r.Recurring, err
 }
 
-func (c *Client) Movements(ctx context.Context, account string, from time.Time) (map[string]*notifier.Movement, error) {
-	r, err := call[EventsCall, EventsReply](ctx, c, "/v1/events", EventsCall{What: "movements", Accounts: []string{account}, Today: from})
-	return r.Movements, err
+func (c *Client) MRRMonth(ctx context.Context, account string, today time.Time, n int) (notifier.MRRMonth, error) {
+	r, err := call[EventsCall, EventsReply](ctx, c, "/v1/events", EventsCall{What: "mrr-month", Accounts: []string{account}, Today: today, Days: n})
+	return r.MRRMonth, err
 }
 
 func (c *Client) SumDays(ctx context.Context, ids []string, today time.Time, n int) (notifier.Days, error) {

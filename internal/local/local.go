@@ -154,7 +154,7 @@ type EventsReply struct {
 	Unseen    notifier.Unseen
 	Deadlines []notifier.Deadline
 	Recurring notifier.Recurring
-	Movements map[string]*notifier.Movement
+	MRRMonth  notifier.MRRMonth
 	Days      notifier.Days
 }
 

@@ -302,25 +302,29 @@ func (s *Server) account(ctx context.Context, in AccountCall) (AccountReply, err
 }
 
 func (s *Server) events(ctx context.Context, in EventsCall) (out EventsReply, err error) {
+	if in.Days < 0 || in.Days > 366 {
+		return out, fmt.Errorf("days %d: at most a year, by day", in.Days)
+	}
+	h := notifier.History{Store: s.b.Store}
 	switch in.What {
 	case "page":
 		out.Events, out.Cursor, err = s.b.Store.Page(ctx, in.Query)
 	case "facts":
-		out.Facts, err = notifier.History{Store: s.b.Store}.Facts(ctx, in.Events)
+		out.Facts, err = h.Facts(ctx, in.Events)
 	case "deadlines":
-		out.Deadlines, err = notifier.History{Store: s.b.Store}.Deadlines(ctx, in.Today)
+		out.Deadlines, err = h.Deadlines(ctx, in.Today)
 	case "recurring":
 		if len(in.Accounts) == 1 {
-			out.Recurring, err = notifier.History{Store: s.b.Store}.Recurring(ctx, in.Accounts[0])
+			out.Recurring, err = h.Recurring(ctx, in.Accounts[0])
 		}
-	case "movements":
+	case "mrr-month":
 		if len(in.Accounts) == 1 {
-			out.Movements, err = notifier.History{Store: s.b.Store}.Movements(ctx, in.Accounts[0], in.Today)
+			out.MRRMonth, err = h.MRRMonth(ctx, in.Accounts[0], in.Today, in.Days)
 		}
 	case "unseen":
-		out.Unseen, err = notifier.History{Store: s.b.Store}.Unseen(ctx)
+		out.Unseen, err = h.Unseen(ctx)
 	case "sum":
-		out.Days, err = notifier.SumDays(ctx, s.b.Store, in.Accounts, in.Today, in.Days)
+		out.Days, err = h.SumDays(ctx, in.Accounts, in.Today, in.Days)
 	default:
 		err = fmt.Errorf("unknown events call %q", in.What)
 	}
