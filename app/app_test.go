@@ -1517,3 +1517,56 @@ func TestActivityShowsMRR(t *testing.T) {
 		t.Fatalf("back to sales: %q", c.totals.Text)
 	}
 }
+
+// The tray's MRR line per account: nothing before the first listing, its
+// progress while it runs, Stripe's MRR and subscribers once listed (a
+// trial does not count), and what is missing when the key cannot read
+// subscriptions, never a wrong number.
+func TestTrayShowsMRR(t *testing.T) {
+	ctx := context.Background()
+	paid := `{"id":"sub_1","customer":"cus_1","status":"active","items":{"data":[{"quantity":1,"price":{"unit_amount":4900,"currency":"usd","recurring":{"interval":"month","interval_count":1}}}]}}`
+	trial := `{"id":"sub_2","customer":"cus_2","status":"trialing","items":{"data":[{"quantity":1,"price":{"unit_amount":4900,"currency":"usd","recurring":{"interval":"month","interval_count":1}}}]}}`
+	mrrLines := func(f *fixture) []string {
+		host := &fakeTray{}
+		f.tray.tray.host = host
+		f.tray.tray.refresh()
+		var out []string
+		for _, l := range menuLabels(host.menu) {
+			if strings.Contains(l, "MRR") || strings.Contains(l, "subscriptions") {
+				out = append(out, l)
+			}
+		}
+		return out
+	}
+	f := newFixture(t)
+	acct := f.addAccount(t)
+	if got := mrrLines(f); len(got) != 0 {
+		t.Fatalf("before the listing: %q", got)
+	}
+	subs := []store.Subscription{{ID: "sub_1", AsOf: 1, JSON: []byte(paid)}, {ID: "sub_2", AsOf: 1, JSON: []byte(trial)}}
+	if err := f.store.PutSubscriptions(ctx, acct.ID, subs, time.Time{}); err != nil {
+		t.Fatal(err)
+	}
+	if got := mrrLines(f); len(got) != 1 || got[0] != "Acme Books: counting subscriptions… 2 so far" {
+		t.Fatalf("while listing: %q", got)
+	}
+	if err := f.store.PutSubscriptions(ctx, acct.ID, subs, time.Unix(1, 0)); err != nil {
+		t.Fatal(err)
+	}
+	if got := mrrLines(f); len(got) != 1 || got[0] != "Acme Books: MRR $49.00 · 1 subscriber" {
+		t.Fatalf("listed: %q", got)
+	}
+
+	g := newFixture(t)
+	key, _ := accounts.ParseKey(g.key(stripesim.PermEventRead, stripesim.PermChargeRead))
+	res, err := g.reg.Add(ctx, accounts.AddRequest{Key: key})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := g.store.PutSubscriptions(ctx, res.Account.ID, subs, time.Unix(1, 0)); err != nil {
+		t.Fatal(err)
+	}
+	if got := mrrLines(g); len(got) != 1 || !strings.HasSuffix(got[0], ": MRR needs Subscriptions") {
+		t.Fatalf("no subscription read: %q", got)
+	}
+}

@@ -329,12 +329,14 @@ func (t *tray) todayLine(a accounts.Account, st trayState) string {
 
 // mrrLine is an account's MRR and subscribers, as Stripe's Billing
 // analytics count them: "Acme: MRR $12,340.00 · 214 subscribers", or why
-// it is not known, or "" (hidden) while it is being counted.
+// it is not known, or how far the first listing got.
 func (t *tray) mrrLine(a accounts.Account, st trayState) string {
 	r := st.mrr[a.ID]
 	switch {
 	case slices.Contains(a.Missing, accounts.PermSubscriptionRead):
 		return a.Name + ": MRR needs Subscriptions"
+	case !r.Known && r.Kept > 0:
+		return fmt.Sprintf("%s: counting subscriptions… %d so far", a.Name, r.Kept)
 	case !r.Known:
 		return ""
 	case len(r.MRR) == 0:

@@ -210,6 +210,9 @@ type Recurring struct {
 	MRR         map[string]int64 // by currency, in minor units, rounded
 	Subscribers int
 	Known       bool // the subscriptions were listed at least once
+	// Kept is how many subscriptions are kept: while the first listing
+	// runs, how far it got.
+	Kept int
 }
 
 // Leading is the currency with the most MRR, and how many others there are.
@@ -241,7 +244,7 @@ func (h History) Recurring(ctx context.Context, account string) (Recurring, erro
 			sum[cur].Add(sum[cur], v)
 		}
 	}
-	r := Recurring{MRR: map[string]int64{}, Subscribers: Subscribers(subs, known), Known: !listed.IsZero()}
+	r := Recurring{MRR: map[string]int64{}, Subscribers: Subscribers(subs, known), Known: !listed.IsZero(), Kept: len(subs)}
 	for cur, v := range sum {
 		r.MRR[cur] = minorUnits(v)
 	}

@@ -2,11 +2,13 @@ package poller_test
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/cashbell/cashbell/internal/stripesim"
+	"github.com/cashbell/cashbell/internal/testsupport/fakestripe"
 	"github.com/cashbell/cashbell/internal/testsupport/testbus"
 	"github.com/cashbell/cashbell/notifier"
 	"github.com/cashbell/cashbell/notifier/store"
@@ -325,5 +327,28 @@ func TestRecurringOnEveryVersion(t *testing.T) {
 				t.Fatalf("an idle poll made %d requests", n)
 			}
 		})
+	}
+}
+
+// A large account's first listing of subscriptions (made before the 30
+// days of events Stripe lists) shows how far it got: cut short on its
+// third page (a rate limit), it keeps the 200 read so far and says it is
+// still counting; the next poll lists them whole.
+func TestFirstListingOfSubscriptionsShowsProgress(t *testing.T) {
+	w := newWorldAt(t, stripesim.Options{}, stripesim.AccountSpec{DisplayName: "Acme"}, stripesim.AllPermissions)
+	ctx := context.Background()
+	for i := range 250 {
+		w.gen.At(time.Now().AddDate(0, 0, -60)).Subscribe(fmt.Sprintf("s%d@example.com", i), stripesim.Plan{Product: "Starter plan", Amount: 900, Currency: "usd", Interval: "month"}, 0)
+	}
+	w.sim.Inject(fakestripe.Fault{Kind: fakestripe.RateLimit, Path: "/v1/subscriptions", After: 2})
+	w.poll(t)
+	r, err := notifier.History{Store: w.store}.Recurring(ctx, w.acct.ID)
+	if err != nil || r.Known || r.Kept != 200 {
+		t.Fatalf("cut short: known %v, %d kept (%v); want still counting, 200 kept", r.Known, r.Kept, err)
+	}
+	w.poll(t)
+	r, err = notifier.History{Store: w.store}.Recurring(ctx, w.acct.ID)
+	if err != nil || !r.Known || r.Kept != 250 || r.Subscribers != 250 || r.MRR["usd"] != 250*900 {
+		t.Fatalf("whole: known %v, %d kept, %d subscribers, MRR %v (%v)", r.Known, r.Kept, r.Subscribers, r.MRR, err)
 	}
 }

@@ -91,7 +91,7 @@ func (s *Service) listSubscriptions(ctx context.Context, c *client.API, base str
 	// Discounts whole, for the forever coupons MRR takes off: 2023-10-16,
 	// which stripe-go asks for, gives only the first in discount.
 	values.Add("expand[]", "data.discounts")
-	for page := 0; page < 100; page++ { // at most 10,000 subscriptions a listing
+	for pageNo := 0; pageNo < 100; pageNo++ { // at most 10,000 subscriptions a listing
 		p := base
 		p.Context = ctx
 		var list struct {
@@ -104,14 +104,23 @@ func (s *Service) listSubscriptions(ctx context.Context, c *client.API, base str
 			return
 		}
 		var last string
+		var page []store.Subscription
 		for _, raw := range list.Data {
 			var head struct {
 				ID string `json:"id"`
 			}
 			if json.Unmarshal(raw, &head) == nil && head.ID != "" {
-				subs = append(subs, store.Subscription{ID: head.ID, AsOf: now.Unix(), JSON: raw})
+				page = append(page, store.Subscription{ID: head.ID, AsOf: now.Unix(), JSON: raw})
 				last = head.ID
 				maps.Copy(discounts, notifier.DiscountsOf(raw))
+			}
+		}
+		subs = append(subs, page...)
+		if listed.IsZero() && list.HasMore {
+			// A large account's first listing shows its progress: the
+			// tray counts what is kept so far.
+			if err := s.store.PutSubscriptions(ctx, a.ID, page, time.Time{}); err == nil && pageNo%5 == 0 {
+				s.changed(a.ID)
 			}
 		}
 		if !list.HasMore || last == "" {
