@@ -19,6 +19,7 @@ import (
 	"github.com/cashbell/cashbell/internal/cli"
 	"github.com/cashbell/cashbell/internal/stripesim"
 	"github.com/cashbell/cashbell/internal/testsupport/fakestripe"
+	"github.com/cashbell/cashbell/notifier/store"
 )
 
 type harness struct {
@@ -352,5 +353,45 @@ func TestTheUIProcessSaysWhatItLacks(t *testing.T) {
 		if code == 0 || started || !strings.Contains(errOut.String(), tc.want) {
 			t.Fatalf("%v: exit %d, %q", tc.vars, code, errOut.String())
 		}
+	}
+}
+
+// accounts list says each account's MRR and subscribers, as the store
+// keeps them (one paid subscription counts; a trial does not).
+func TestAccountsListSaysMRR(t *testing.T) {
+	h := newHarness(t)
+	key := h.sim.NewKey(h.acct, false, stripesim.Restricted, stripesim.AllPermissions...)
+	if r := h.run(t, key, "accounts", "add"); r.code != 0 {
+		t.Fatalf("add: %+v", r)
+	}
+	r := h.run(t, "", "accounts", "list", "--json")
+	var rows []struct {
+		ID          string           `json:"id"`
+		MRR         map[string]int64 `json:"mrr"`
+		Subscribers int              `json:"subscribers"`
+	}
+	if err := json.Unmarshal([]byte(r.stdout), &rows); err != nil || len(rows) != 1 || len(rows[0].MRR) != 0 {
+		t.Fatalf("before any listing: %v %s", err, r.stdout)
+	}
+	st, err := store.Open(filepath.Join(h.home, "config", "cashbell", "cashbell.db"), store.OpenOptions{Timeout: time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sub := func(id, status string) store.Subscription {
+		return store.Subscription{ID: id, AsOf: 1, JSON: []byte(`{"id":"` + id + `","customer":"cus_` + id + `","status":"` + status + `",` +
+			`"items":{"data":[{"quantity":2,"price":{"unit_amount":4900,"currency":"usd","recurring":{"interval":"month","interval_count":1}}}]}}`)}
+	}
+	err = st.PutSubscriptions(context.Background(), rows[0].ID, []store.Subscription{sub("sub_1", "active"), sub("sub_2", "trialing")}, time.Unix(1, 0))
+	st.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	r = h.run(t, "", "accounts", "list", "--json")
+	if err := json.Unmarshal([]byte(r.stdout), &rows); err != nil || rows[0].MRR["usd"] != 9800 || rows[0].Subscribers != 1 {
+		t.Fatalf("list --json: %v %s", err, r.stdout)
+	}
+	r = h.run(t, "", "accounts", "list")
+	if r.code != 0 || !strings.Contains(r.stdout, "MRR") || !strings.Contains(r.stdout, "$98.00") {
+		t.Fatalf("list: %+v", r)
 	}
 }

@@ -321,6 +321,13 @@ func TestRecurringOnEveryVersion(t *testing.T) {
 			if m := moved["usd"]; m == nil || *m != want || m.Net() != 16100 {
 				t.Fatalf("movements %+v, want %+v", m, want)
 			}
+			// One figure per currency: a plan in euros is counted in euros.
+			g.Subscribe("eva@example.com", stripesim.Plan{Product: "Pro plan", Amount: 1900, Currency: "eur", Interval: "month"}, 0)
+			w.poll(t)
+			r, err := notifier.History{Store: w.store}.Recurring(ctx, w.acct.ID)
+			if err != nil || r.MRR["eur"] != 1900 || r.MRR["usd"] != 16100 || len(r.MRR) != 2 || r.Subscribers != 4 {
+				t.Fatalf("with a euro plan: MRR %v, %d subscribers (%v)", r.MRR, r.Subscribers, err)
+			}
 			before := w.sim.Requests()
 			w.poll(t)
 			if n := w.sim.Requests() - before; n != 1 {
