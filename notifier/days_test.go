@@ -71,11 +71,7 @@ func TestSumDays(t *testing.T) {
 // window; one whose history the store lacks counts its total, as before.
 func TestSumDaysTakesOutRefundsMadeBeforeTheWindow(t *testing.T) {
 	ctx := context.Background()
-	s, err := store.Open(filepath.Join(t.TempDir(), "cashbell.db"), store.OpenOptions{Timeout: 200 * time.Millisecond})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
+	s := openStore(t)
 	today := time.Date(2026, 11, 25, 15, 0, 0, 0, time.UTC)
 	at := func(daysAgo int) int64 { return today.AddDate(0, 0, -daysAgo).Unix() }
 	old := "2024-06-20"
@@ -117,11 +113,7 @@ func TestSumDaysTakesOutRefundsMadeBeforeTheWindow(t *testing.T) {
 // nothing pending; a balance transaction counts on its own day.
 func TestPayoutCountsUnsettledSales(t *testing.T) {
 	ctx := context.Background()
-	s, err := store.Open(filepath.Join(t.TempDir(), "cashbell.db"), store.OpenOptions{Timeout: 200 * time.Millisecond})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
+	s := openStore(t)
 	today := time.Date(2026, 11, 25, 15, 0, 0, 0, time.UTC)
 	at := func(daysAgo int) int64 { return today.AddDate(0, 0, -daysAgo).Unix() }
 	sale := func(id, charge string, daysAgo int) store.Event {
@@ -156,4 +148,15 @@ func TestPayoutCountsUnsettledSales(t *testing.T) {
 	if net, pending := d.PayoutTotal(7); net["usd"] != 2*5213 || pending != 1 || len(net) != 1 {
 		t.Fatalf("7 days: net %v, %d pending", net, pending)
 	}
+}
+
+// openStore opens a new store file, closed when the test ends.
+func openStore(t *testing.T) *store.Store {
+	t.Helper()
+	s, err := store.Open(filepath.Join(t.TempDir(), "cashbell.db"), store.OpenOptions{Timeout: 200 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	return s
 }

@@ -60,11 +60,7 @@ func object(e map[string]any) map[string]any {
 func TestEachAccountSpeaksItsVersion(t *testing.T) {
 	for _, v := range stripesim.Versions {
 		t.Run(v, func(t *testing.T) {
-			sim := fakestripe.New(stripesim.Options{}).Start()
-			defer sim.Close()
-			acct := sim.CreateAccount(stripesim.AccountSpec{APIVersion: v})
-			key := sim.NewKey(acct, false, stripesim.Secret)
-			g := sim.Generator(acct, false, 1)
+			sim, key, g := simAt(t, v)
 			_, ch := g.Sale(stripesim.Sale{Amount: 4900, Currency: "usd", Email: "jane@example.com", Product: "Pro plan"})
 			_, sub := g.Subscribe("omar@example.com", stripesim.Plan{Product: "Team", Amount: 900, Currency: "usd", Interval: "month"}, 0)
 			g.Refund(ch, 1000)
@@ -208,11 +204,7 @@ func itoa(n int64) string { b, _ := json.Marshal(n); return string(b) }
 func TestSubscriptionDiscountsAtEachVersion(t *testing.T) {
 	for _, v := range stripesim.Versions {
 		t.Run(v, func(t *testing.T) {
-			sim := fakestripe.New(stripesim.Options{}).Start()
-			defer sim.Close()
-			acct := sim.CreateAccount(stripesim.AccountSpec{APIVersion: v})
-			key := sim.NewKey(acct, false, stripesim.Secret)
-			g := sim.Generator(acct, false, 1)
+			sim, key, g := simAt(t, v)
 			_, sub := g.Subscribe("omar@example.com", stripesim.Plan{Product: "Team", Amount: 900, Currency: "usd", Interval: "month"}, 0)
 			g.ApplyCoupon(sub, stripesim.Coupon{Duration: "forever", PercentOff: 25})
 			basil := strings.HasPrefix(v, "2025") || strings.HasPrefix(v, "2026")
@@ -237,4 +229,14 @@ func TestSubscriptionDiscountsAtEachVersion(t *testing.T) {
 			}
 		})
 	}
+}
+
+// simAt starts a simulator with one account at version v, and returns a
+// secret key for it and its generator.
+func simAt(t *testing.T, v string) (*fakestripe.Stripe, string, *stripesim.Generator) {
+	t.Helper()
+	sim := fakestripe.New(stripesim.Options{}).Start()
+	t.Cleanup(sim.Close)
+	acct := sim.CreateAccount(stripesim.AccountSpec{APIVersion: v})
+	return sim, sim.NewKey(acct, false, stripesim.Secret), sim.Generator(acct, false, 1)
 }

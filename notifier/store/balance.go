@@ -37,14 +37,7 @@ type Balance struct {
 // PutBalances keeps balance transactions; with listed set, they are the
 // first listing, made then.
 func (s *Store) PutBalances(ctx context.Context, account string, txns []Balance, listed time.Time) error {
-	return s.update(ctx, func(tx *bolt.Tx) error {
-		if tx.Bucket(bucketAccounts).Get([]byte(account)) == nil {
-			return nil // removed meanwhile
-		}
-		b, err := tx.Bucket(bucketBalance).CreateBucketIfNotExists([]byte(account))
-		if err != nil {
-			return err
-		}
+	return s.updateAccount(ctx, bucketBalance, account, func(b *bolt.Bucket) error {
 		if !listed.IsZero() {
 			if err := b.Put(keyListed, binary.BigEndian.AppendUint64(nil, uint64(listed.Unix()))); err != nil {
 				return err

@@ -23,14 +23,7 @@ func (s *Store) SaveFacts(ctx context.Context, account, object string, d Facts) 
 	if object == "" {
 		return nil
 	}
-	return s.update(ctx, func(tx *bolt.Tx) error {
-		if tx.Bucket(bucketAccounts).Get([]byte(account)) == nil {
-			return nil // removed meanwhile
-		}
-		b, err := tx.Bucket(bucketFacts).CreateBucketIfNotExists([]byte(account))
-		if err != nil {
-			return err
-		}
+	return s.updateAccount(ctx, bucketFacts, account, func(b *bolt.Bucket) error {
 		var known Facts
 		if v := b.Get([]byte(object)); v != nil {
 			_ = json.Unmarshal(v, &known) // unreadable facts are learnt again

@@ -258,6 +258,21 @@ func (s *Store) update(ctx context.Context, f func(*bolt.Tx) error) error {
 	return err
 }
 
+// updateAccount writes into an account's bucket under top, made if
+// missing; an account removed meanwhile gets nothing.
+func (s *Store) updateAccount(ctx context.Context, top []byte, account string, f func(*bolt.Bucket) error) error {
+	return s.update(ctx, func(tx *bolt.Tx) error {
+		if tx.Bucket(bucketAccounts).Get([]byte(account)) == nil {
+			return nil // removed meanwhile
+		}
+		b, err := tx.Bucket(top).CreateBucketIfNotExists([]byte(account))
+		if err != nil {
+			return err
+		}
+		return f(b)
+	})
+}
+
 func (s *Store) view(ctx context.Context, f func(*bolt.Tx) error) error {
 	if err := ctx.Err(); err != nil {
 		return err

@@ -37,14 +37,7 @@ type Subscription struct {
 // kept already; with listed set, the states are a whole listing made then,
 // which replaces what was kept before it.
 func (s *Store) PutSubscriptions(ctx context.Context, account string, subs []Subscription, listed time.Time) error {
-	return s.update(ctx, func(tx *bolt.Tx) error {
-		if tx.Bucket(bucketAccounts).Get([]byte(account)) == nil {
-			return nil // removed meanwhile
-		}
-		b, err := tx.Bucket(bucketSubs).CreateBucketIfNotExists([]byte(account))
-		if err != nil {
-			return err
-		}
+	return s.updateAccount(ctx, bucketSubs, account, func(b *bolt.Bucket) error {
 		if !listed.IsZero() {
 			// A listing is whole: what it lacks was cancelled long ago or
 			// deleted, unless an event told of it since.
@@ -106,14 +99,7 @@ func (s *Store) PutDiscounts(ctx context.Context, account string, discounts map[
 	if len(discounts) == 0 {
 		return nil
 	}
-	return s.update(ctx, func(tx *bolt.Tx) error {
-		if tx.Bucket(bucketAccounts).Get([]byte(account)) == nil {
-			return nil // removed meanwhile
-		}
-		b, err := tx.Bucket(bucketSubs).CreateBucketIfNotExists([]byte(account))
-		if err != nil {
-			return err
-		}
+	return s.updateAccount(ctx, bucketSubs, account, func(b *bolt.Bucket) error {
 		for id, raw := range discounts {
 			if err := b.Put(append(append([]byte(nil), prefixCoupon...), id...), raw); err != nil {
 				return err
