@@ -180,8 +180,8 @@ func (c *monthChart) recurring(ctx context.Context, accountID string, all []stri
 	sum := recurringSum{mrr: map[string]int64{}, moved: map[string]notifier.Movement{}, days: map[string][]int64{}}
 	for _, id := range scope {
 		r, err := c.hist.Recurring(ctx, id)
-		if err != nil {
-			continue
+		if err != nil || !r.Known {
+			continue // no listing yet, or no permission: no partial figure
 		}
 		sum.known = sum.known || r.Known
 		sum.subscribers += r.Subscribers
@@ -279,6 +279,12 @@ func (c *monthChart) showMRRView() {
 	c.currency.Refresh()
 	c.payoutLine.Hide()
 	c.weekLine.Hide()
+	if len(currencies) == 0 {
+		c.totals.SetText("No MRR yet: no paid subscription is active")
+		c.mrrLine.Hide()
+		c.bars.set(nil)
+		return
+	}
 	money := func(v int64) string {
 		if c.hide {
 			return "•••"

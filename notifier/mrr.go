@@ -228,8 +228,10 @@ func (r Recurring) Leading() (currency string, others int) {
 // Recurring sums an account's MRR and counts its subscribers.
 func (h History) Recurring(ctx context.Context, account string) (Recurring, error) {
 	subs, listed, err := h.Store.Subscriptions(ctx, account)
-	if err != nil {
-		return Recurring{}, err
+	if err != nil || listed.IsZero() {
+		// Until a whole listing, what events told is part of the figure:
+		// no number rather than a wrong one.
+		return Recurring{Kept: len(subs)}, err
 	}
 	known, err := h.Store.Discounts(ctx, account)
 	if err != nil {
@@ -244,7 +246,7 @@ func (h History) Recurring(ctx context.Context, account string) (Recurring, erro
 			sum[cur].Add(sum[cur], v)
 		}
 	}
-	r := Recurring{MRR: map[string]int64{}, Subscribers: Subscribers(subs, known), Known: !listed.IsZero(), Kept: len(subs)}
+	r := Recurring{MRR: map[string]int64{}, Subscribers: Subscribers(subs, known), Known: true, Kept: len(subs)}
 	for cur, v := range sum {
 		r.MRR[cur] = minorUnits(v)
 	}
@@ -301,7 +303,7 @@ type MRRMonth struct {
 // end today: today's MRR, less what moved after each day.
 func (h History) MRRMonth(ctx context.Context, account string, today time.Time, n int) (MRRMonth, error) {
 	r, err := h.Recurring(ctx, account)
-	if err != nil {
+	if err != nil || !r.Known {
 		return MRRMonth{}, err
 	}
 	y, m, d := today.Date()

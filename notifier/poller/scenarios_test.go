@@ -359,3 +359,31 @@ func TestFirstListingOfSubscriptionsShowsProgress(t *testing.T) {
 		t.Fatalf("whole: known %v, %d kept, %d subscribers, MRR %v (%v)", r.Known, r.Kept, r.Subscribers, r.MRR, err)
 	}
 }
+
+// A key that cannot read subscriptions never gets an MRR figure, even
+// though the events it reads tell of some subscriptions: part of a figure
+// would be a wrong one.
+func TestNoMRRWithoutSubscriptionRead(t *testing.T) {
+	var perms []string
+	for _, p := range stripesim.AllPermissions {
+		if p != stripesim.PermSubscriptionRead {
+			perms = append(perms, p)
+		}
+	}
+	w := newWorldAt(t, stripesim.Options{}, stripesim.AccountSpec{DisplayName: "Acme"}, perms)
+	w.gen.Subscribe("ann@example.com", stripesim.Plan{Product: "Pro plan", Amount: 4900, Currency: "usd", Interval: "month"}, 0)
+	checked := w.sim.RequestsTo("/v1/subscriptions") // the permission check's
+	w.poll(t)
+	w.poll(t)
+	h := notifier.History{Store: w.store}
+	r, err := h.Recurring(context.Background(), w.acct.ID)
+	if err != nil || r.Known || len(r.MRR) != 0 || r.Subscribers != 0 {
+		t.Fatalf("MRR %v, %d subscribers, known %v (%v)", r.MRR, r.Subscribers, r.Known, err)
+	}
+	if n := w.sim.RequestsTo("/v1/subscriptions") - checked; n != 0 {
+		t.Fatalf("%d requests for subscriptions the key cannot read", n)
+	}
+	if m, err := h.MRRMonth(context.Background(), w.acct.ID, time.Now(), 30); err != nil || len(m.Days) != 0 {
+		t.Fatalf("MRR by day %v (%v)", m.Days, err)
+	}
+}

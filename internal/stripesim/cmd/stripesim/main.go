@@ -8,7 +8,6 @@ import (
 	"context"
 	"flag"
 	"fmt"
-	"math/rand/v2"
 	"os"
 	"os/signal"
 	"syscall"
@@ -53,7 +52,7 @@ func main() {
 	fmt.Println(sim.URL)
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	pastSales(sim.Generator(acct, false, 11), *history, time.Now())
+	sim.Generator(acct, false, 11).Past(*history, time.Now())
 	if *failAfter > 0 {
 		go func() {
 			select {
@@ -73,54 +72,4 @@ func main() {
 		}()
 	}
 	sim.Generator(acct, false, uint64(time.Now().UnixNano())).Run(ctx, *every)
-}
-
-// pastSales makes 2 to 7 dollar sales on each of the days before now, more on
-// weekdays, and refunds one in twelve; and, for MRR, a score of
-// subscriptions from before the days, a new one every few days, some
-// upgrades and a cancellation or two.
-func pastSales(g *stripesim.Generator, days int, now time.Time) {
-	rng := rand.New(rand.NewPCG(uint64(days), 42))
-	if days == 0 {
-		return
-	}
-	plans := []stripesim.Plan{
-		{Product: "Starter plan", Amount: 2900, Currency: "usd", Interval: "month"},
-		{Product: "Pro plan", Amount: 7900, Currency: "usd", Interval: "month"},
-		{Product: "Team plan", Amount: 29000, Currency: "usd", Interval: "year"},
-	}
-	var subs []string
-	for i := range 20 {
-		_, sub := g.At(now.AddDate(0, 0, -days-30+i)).Subscribe(fmt.Sprintf("early%d@example.com", i), plans[i%3], 0)
-		subs = append(subs, sub)
-	}
-	for day := days; day >= 1; day-- {
-		at := now.AddDate(0, 0, -day).Add(-time.Duration(rng.IntN(6)) * time.Hour)
-		switch rng.IntN(7) {
-		case 0, 1, 2:
-			_, sub := g.At(at).Subscribe(fmt.Sprintf("new%d@example.com", day), plans[rng.IntN(3)], 0)
-			subs = append(subs, sub)
-		case 3:
-			g.At(at).ChangePlan(subs[rng.IntN(len(subs))], plans[1])
-		case 4:
-			if day%3 == 0 {
-				g.At(at).CancelSubscription(subs[rng.IntN(len(subs))])
-			}
-		}
-	}
-	for day := days; day >= 1; day-- {
-		date := now.AddDate(0, 0, -day)
-		sales := 2 + rng.IntN(4)
-		if wd := date.Weekday(); wd != time.Saturday && wd != time.Sunday {
-			sales += 2
-		}
-		for range sales {
-			at := time.Date(date.Year(), date.Month(), date.Day(), 8+rng.IntN(12), rng.IntN(60), 0, 0, date.Location())
-			amount := int64(1900 + 1000*rng.IntN(12))
-			_, charge := g.At(at).Sale(stripesim.Sale{Amount: amount, Currency: "usd", Email: "buyer@example.com", Country: "US"})
-			if rng.IntN(12) == 0 {
-				g.At(at.Add(time.Hour)).Refund(charge, amount)
-			}
-		}
-	}
 }
