@@ -1481,7 +1481,7 @@ func TestActivityShowsMRR(t *testing.T) {
 		t.Fatal(err)
 	}
 	// Stripe's balance transaction for the sale: $49.00 less $1.72.
-	txn := store.Balance{ID: "txn_1", Created: now.Unix() - 86400, Currency: "usd", Amount: 4900, Fee: 172, Net: 4728, Category: "charge", Source: "ch_1"}
+	txn := store.Balance{ID: "txn_1", Created: now.Unix() - 86400, Currency: "usd", Fee: 172, Net: 4728, Category: "charge", Source: "ch_1"}
 	if err := f.store.PutBalances(ctx, acct.ID, []store.Balance{txn}, now); err != nil {
 		t.Fatal(err)
 	}

@@ -132,8 +132,8 @@ func TestPayoutCountsUnsettledSales(t *testing.T) {
 		}
 	}
 	txns := []store.Balance{
-		{ID: "txn_1", Created: at(3), Currency: "usd", Amount: 5400, Fee: 187, Net: 5213, Category: "charge", Source: "ch_1"},
-		{ID: "txn_2", Created: at(0), Currency: "usd", Amount: 5400, Fee: 187, Net: 5213, Category: "charge", Source: "ch_2"},
+		{ID: "txn_1", Created: at(3), Currency: "usd", Fee: 187, Net: 5213, Category: "charge", Source: "ch_1"},
+		{ID: "txn_2", Created: at(0), Currency: "usd", Fee: 187, Net: 5213, Category: "charge", Source: "ch_2"},
 	}
 	if err := s.PutBalances(ctx, "acct_a", txns, today); err != nil {
 		t.Fatal(err)

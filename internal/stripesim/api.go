@@ -494,11 +494,23 @@ func listObjects(w http.ResponseWriter, r *http.Request, ds *dataset, prefix, ve
 		badParam(w, bad, "Invalid integer: "+v.Get(bad))
 		return
 	}
+	// Newest first, from the cursor on: a page, the cursor, and one more
+	// to say whether there is more (ending_before reads them all).
+	from, want := len(ds.order)-1, -1
+	if v.Get("ending_before") == "" {
+		want = limit + 2
+		if i := slices.Index(ds.order, v.Get("starting_after")); i >= 0 {
+			from = i
+		}
+	}
 	ids := make([]string, 0)
-	for i := len(ds.order) - 1; i >= 0; i-- {
+	for i := from; i >= 0 && (want < 0 || len(ids) < want); i-- {
 		id := ds.order[i]
-		at, _ := ds.objects[id]["created"].(int64)
-		if strings.HasPrefix(id, prefix) && (charge == "" || ds.objects[id]["charge"] == charge) && created.match(at) {
+		if !strings.HasPrefix(id, prefix) {
+			continue
+		}
+		obj := ds.objects[id]
+		if at, _ := obj["created"].(int64); (charge == "" || obj["charge"] == charge) && created.match(at) {
 			ids = append(ids, id)
 		}
 	}

@@ -2,6 +2,7 @@ package poller
 
 import (
 	"context"
+	"net/http"
 	"slices"
 	"strconv"
 	"strings"
@@ -9,6 +10,7 @@ import (
 
 	"github.com/stripe/stripe-go/v76"
 	"github.com/stripe/stripe-go/v76/client"
+	"github.com/stripe/stripe-go/v76/form"
 
 	"github.com/cashbell/cashbell/accounts"
 	"github.com/cashbell/cashbell/notifier/store"
@@ -60,23 +62,33 @@ func (s *Service) listBalances(ctx context.Context, c *client.API, base stripe.P
 		// event (asynchronous capture).
 		since -= int64(time.Hour / time.Second)
 	}
-	p := &stripe.BalanceTransactionListParams{}
-	p.Context, p.StripeAccount = ctx, base.StripeAccount
-	p.Filters.AddFilter("created[gte]", "", strconv.FormatInt(since, 10))
-	p.Limit = stripe.Int64(100)
+	// Read raw, into what Cashbell keeps: stripe-go's BalanceTransaction
+	// costs more to decode than the listing takes to arrive.
 	var txns []store.Balance
-	it := c.BalanceTransactions.List(p)
-	for it.Next() && len(txns) < 100_000 {
-		t := it.BalanceTransaction()
-		if t.Source == nil || !counts(string(t.ReportingCategory)) {
-			continue
+	values := &form.Values{}
+	values.Add("created[gte]", strconv.FormatInt(since, 10))
+	values.Add("limit", "100")
+	for range 1000 { // at most 100,000 balance transactions
+		p := base
+		p.Context = ctx
+		var list struct {
+			stripe.APIResource
+			stripe.ListMeta
+			Data []store.Balance `json:"data"`
 		}
-		txns = append(txns, store.Balance{ID: t.ID, Created: t.Created, Currency: string(t.Currency), Amount: t.Amount,
-			Fee: t.Fee, Net: t.Net, Rate: t.ExchangeRate, Category: string(t.ReportingCategory), Source: t.Source.ID})
-	}
-	if err := it.Err(); err != nil {
-		s.log.Debug("balance transactions not listed", "account", a.ID, "err", accounts.Classify(err))
-		return
+		if err := c.BalanceTransactions.B.CallRaw(http.MethodGet, "/v1/balance_transactions", c.BalanceTransactions.Key, values, &p, &list); err != nil {
+			s.log.Debug("balance transactions not listed", "account", a.ID, "err", accounts.Classify(err))
+			return
+		}
+		for _, t := range list.Data {
+			if t.Source != "" && counts(t.Category) {
+				txns = append(txns, t)
+			}
+		}
+		if !list.HasMore || len(list.Data) == 0 {
+			break
+		}
+		values.Set("starting_after", list.Data[len(list.Data)-1].ID)
 	}
 	var mark time.Time
 	if first {

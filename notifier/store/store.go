@@ -34,7 +34,7 @@ package store
 //	        <subscription id> -> as of, JSON   its newest state, for MRR (subs.go)
 //	balance/
 //	    <account id>/
-//	        <created:8><txn id> -> JSON Balance  net in the payout currency (balance.go)
+//	        <created:8><txn id> -> packed Balance  net in the payout currency (balance.go)
 //
 // An event, its pending entry and the poll state that moves past it
 // are written in one transaction; an event leaves pending in the same
