@@ -67,7 +67,7 @@ func BenchmarkMRROver100000EventsAnd10000Subscriptions(b *testing.B) {
 	}
 	b.ReportMetric(float64(recurring.Microseconds())/1000, "ms-mrr")
 	b.ReportMetric(float64((total-recurring).Microseconds())/1000, "ms-30-days")
-	fmt.Printf("MRR and subscribers over 10,000 subscriptions: %s; MRR by day and movements over 100,000 events: %s (MRR %s, expansion %s)\n",
+	fmt.Printf("MRR and subscribers over 10,000 subscriptions: %s; MRR by day and movements over 100,000 events: %s (MRR %s, moved %s in 30 days)\n",
 		recurring.Round(time.Millisecond), (total - recurring).Round(time.Millisecond),
-		NewMoney("en-US").Format(r.MRR["usd"], "usd"), NewMoney("en-US").Format(month.Moved["usd"].Expansion, "usd"))
+		NewMoney("en-US").Format(r.MRR["usd"], "usd"), NewMoney("en-US").Format(month.Moved["usd"].Net(), "usd"))
 }
