@@ -35,7 +35,10 @@ type activityWindow struct {
 	prefs preferences
 	reg   accountLister
 	win   fyne.Window
-	list  *eventList
+	// openedOn is the account a command opens the window on, until it is
+	// marked seen.
+	openedOn string
+	list     *eventList
 
 	accountFilter *widget.Select
 	accountBox    *fyne.Container // as wide as the longest account's name
@@ -114,13 +117,19 @@ func (w *activityWindow) show() {
 }
 
 // markSeen clears the tray's attention for the bad news shown here: of
-// the kind the list is filtered to, else of every kind.
+// the kind the list is filtered to, else of every kind; in the account it
+// is filtered to (or is being opened on), else in every account.
 func (w *activityWindow) markSeen() {
 	now := w.env.now().Unix()
 	var kinds []string
 	if i := w.typeFilter.SelectedIndex(); i > 0 {
 		kinds = []string{notifier.Kinds[i-1].ID}
 	}
+	account := w.filteredAccount()
+	if account == "" {
+		account = w.openedOn
+	}
+	w.openedOn = ""
 	w.env.fetch(func() func() {
 		ctx, cancel := w.env.ctx()
 		defer cancel()
@@ -128,7 +137,7 @@ func (w *activityWindow) markSeen() {
 		if err != nil {
 			return func() {}
 		}
-		set.MarkSeen(now, kinds...)
+		set.MarkSeen(now, account, kinds...)
 		if err := w.prefs.SaveSettings(ctx, set); err != nil {
 			return func() {}
 		}

@@ -355,7 +355,10 @@ func (u *ui) command(cmd local.Command) {
 		u.preferences().onTryDemo()
 	case local.ShowActivity:
 		w := u.activityWindow()
-		w.showKind(cmd.Filter) // before show, which marks what it shows as seen
+		// Before show, which marks what it shows as seen: the account's
+		// list loads after it, so it is told the account apart.
+		w.showKind(cmd.Filter)
+		w.openedOn = cmd.Account
 		w.show()
 		if cmd.Account != "" {
 			w.showAccount(cmd.Account)

@@ -160,3 +160,46 @@ func openStore(t *testing.T) *store.Store {
 	t.Cleanup(func() { s.Close() })
 	return s
 }
+
+// Seeing one account's failed payments in Activity clears only that
+// account's; seeing every kind in every account clears all.
+func TestUnseenByAccountAndKind(t *testing.T) {
+	ctx := context.Background()
+	s := openStore(t)
+	now := time.Date(2026, 11, 25, 15, 0, 0, 0, time.UTC)
+	failed := func(id string) store.Event {
+		return store.Event{ID: "evt_" + id, Type: "charge.failed", Created: now.Unix() - 60,
+			Object: []byte(`{"id":"ch_` + id + `","amount":900,"currency":"usd"}`)}
+	}
+	for _, id := range []string{"acct_a", "acct_b"} {
+		if err := s.SaveAccount(ctx, accounts.Account{ID: id}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.Ingest(ctx, id, []store.Event{failed(id)}, nil, true); err != nil {
+			t.Fatal(err)
+		}
+	}
+	h := History{Store: s}
+	see := func(account string, kinds ...string) Unseen {
+		t.Helper()
+		set, _ := s.Settings(ctx)
+		set.MarkSeen(now.Unix(), account, kinds...)
+		if err := s.SaveSettings(ctx, set); err != nil {
+			t.Fatal(err)
+		}
+		u, err := h.Unseen(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return u
+	}
+	if u := see("acct_a", KindFailedPayment); u["acct_a"][KindFailedPayment] != 0 || u["acct_b"][KindFailedPayment] != 1 {
+		t.Fatalf("after seeing acct_a's failed payments: %v", u)
+	}
+	if u := see("acct_b"); len(u["acct_b"]) != 0 {
+		t.Fatalf("after seeing all of acct_b: %v", u)
+	}
+	if u := see(""); len(u) != 0 {
+		t.Fatalf("after seeing everything: %v", u)
+	}
+}

@@ -68,7 +68,7 @@ func (h History) Unseen(ctx context.Context) (Unseen, error) {
 	from := int64(math.MaxInt64)
 	for _, k := range Kinds {
 		if k.Bad {
-			from = min(from, set.SeenAt(k.ID))
+			from = min(from, set.SeenAt("", k.ID)) // an account's own only come later
 		}
 	}
 	out := Unseen{}
@@ -77,7 +77,7 @@ func (h History) Unseen(ctx context.Context) (Unseen, error) {
 			return
 		}
 		h := Decode(e, Source{})
-		if h.Kind == nil || !h.Kind.Bad || !h.Listed() || e.Created <= set.SeenAt(h.Kind.ID) {
+		if h.Kind == nil || !h.Kind.Bad || !h.Listed() || e.Created <= set.SeenAt(e.Account, h.Kind.ID) {
 			return
 		}
 		if out[e.Account] == nil {

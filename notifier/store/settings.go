@@ -35,8 +35,9 @@ type Settings struct {
 	// "09:00" when empty.
 	NoDigest bool   `json:"no_digest,omitempty"`
 	DigestAt string `json:"digest_at,omitempty"`
-	// Seen is, by kind id, up to when a kind's events were seen in
-	// Activity filtered to it, where that is later than SeenUntil.
+	// Seen is up to when events were seen in Activity filtered to them,
+	// where that is later than SeenUntil: by kind id, by "<account id>/"
+	// for all of an account's, and by "<account id>/<kind id>".
 	Seen map[string]int64 `json:"seen,omitempty"`
 	// Sounds are the kinds whose notifications ring, by Kind.ID, where the
 	// user changed Kind.Rings.
@@ -70,20 +71,29 @@ func (s Settings) DigestTime(t time.Time) time.Time {
 // DefaultDigestAt is when the morning summary comes unless set otherwise.
 const DefaultDigestAt = "09:00"
 
-// SeenAt is up to when a kind's events were seen in Activity.
-func (s Settings) SeenAt(kind string) int64 { return max(s.SeenUntil, s.Seen[kind]) }
+// SeenAt is up to when an account's events of a kind were seen in
+// Activity ("" for what holds for every account).
+func (s Settings) SeenAt(account, kind string) int64 {
+	return max(s.SeenUntil, s.Seen[kind], s.Seen[account+"/"], s.Seen[account+"/"+kind])
+}
 
-// MarkSeen records that the kinds were seen up to t, every kind when none
-// are named.
-func (s *Settings) MarkSeen(t int64, kinds ...string) {
-	if len(kinds) == 0 {
+// MarkSeen records that events were seen up to t: of the kinds named
+// (every kind when none), in one account (every account when "").
+func (s *Settings) MarkSeen(t int64, account string, kinds ...string) {
+	if account == "" && len(kinds) == 0 {
 		s.SeenUntil, s.Seen = max(s.SeenUntil, t), nil
 		return
 	}
 	if s.Seen == nil {
 		s.Seen = map[string]int64{}
 	}
+	if len(kinds) == 0 {
+		kinds = []string{""}
+	}
 	for _, k := range kinds {
+		if account != "" {
+			k = account + "/" + k
+		}
 		s.Seen[k] = max(s.Seen[k], t)
 	}
 }
