@@ -109,6 +109,10 @@ func (t Totals) Format(m *Money) string {
 	})
 	parts := make([]string, 0, 3)
 	for _, c := range codes[:min(2, len(codes))] {
+		if t[c] < 0 { // a minus sign, as refunds are written
+			parts = append(parts, "\u2212"+m.Format(-t[c], c))
+			continue
+		}
 		parts = append(parts, m.Format(t[c], c))
 	}
 	if len(codes) > 2 {

@@ -861,7 +861,7 @@ func TestMorningSummary(t *testing.T) {
 	n := settle(1)[0]
 	if n.Summary != "Yesterday: sales $59.00 · refunds \u2212$10.00" || !strings.Contains(n.Body, "1 dispute opened") ||
 		!strings.Contains(n.Body, "payouts $1,000.00") || !strings.Contains(n.Body, "your best day in 30 days") ||
-		!strings.Contains(n.Body, "net -$17.31 after fees") || !strings.Contains(n.Body, "MRR +$40.00 (new +$49.00, churn \u2212$9.00)") {
+		!strings.Contains(n.Body, "net \u2212$17.31 after fees") || !strings.Contains(n.Body, "MRR +$40.00 (new +$49.00, churn \u2212$9.00)") {
 		t.Fatalf("summary %q / %q", n.Summary, n.Body)
 	}
 	// Once: a second look, or a restart, sends nothing more.
