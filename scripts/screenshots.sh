@@ -91,7 +91,9 @@ click 'Activity'; sleep 1.5
 A=$(xdotool search --name 'Cashbell Activity' | head -1); xdotool windowraise "$A"; sleep 0.5
 dunstctl close-all 2>/dev/null || true; sleep 0.3
 import -window "$A" "$OUT/activity.png"
-xdotool mousemove --window "$A" 640 66 click 1; sleep 1.5      # the MRR view
+# The MRR view's switch: 180 units from the window's right edge, 66 down.
+S=${FYNE_SCALE:-1}; AW=$(xdotool getwindowgeometry --shell "$A" | sed -n 's/^WIDTH=//p')
+xdotool mousemove --window "$A" "$(awk "BEGIN{print int($AW-180*$S)}")" "$(awk "BEGIN{print int(66*$S)}")" click 1; sleep 1.5
 dunstctl close-all 2>/dev/null || true; sleep 0.3
 import -window "$A" "$OUT/activity-mrr.png"
 hide_all
