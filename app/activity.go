@@ -36,9 +36,9 @@ type activityWindow struct {
 	reg   accountLister
 	win   fyne.Window
 	// openedOn is the account a command opens the window on, until it is
-	// marked seen.
-	openedOn string
-	list     *eventList
+	// marked seen; wantAccount, until the accounts are listed.
+	openedOn, wantAccount string
+	list                  *eventList
 
 	accountFilter *widget.Select
 	accountBox    *fyne.Container // as wide as the longest account's name
@@ -125,9 +125,9 @@ func (w *activityWindow) markSeen() {
 	if i := w.typeFilter.SelectedIndex(); i > 0 {
 		kinds = []string{notifier.Kinds[i-1].ID}
 	}
-	account := w.filteredAccount()
+	account := w.openedOn // the account a command opens it on wins over the last filter
 	if account == "" {
-		account = w.openedOn
+		account = w.filteredAccount()
 	}
 	w.openedOn = ""
 	w.env.fetch(func() func() {
@@ -176,6 +176,10 @@ func (w *activityWindow) showAccounts(list []accounts.Account) {
 	}
 	selected := w.accountFilter.Selected
 	w.accountFilter.Options = options
+	if a, ok := w.accounts[w.wantAccount]; ok { // asked for before the list came
+		selected = accountLabel(a)
+	}
+	w.wantAccount = ""
 	if !slices.Contains(options, selected) {
 		selected = options[0]
 	}
@@ -393,7 +397,8 @@ func (w *activityWindow) showKind(id string) {
 	w.typeFilter.SetSelectedIndex(0)
 }
 
-// showAccount filters the list to one account's events.
+// showAccount filters the list to one account's events, once the
+// accounts are listed if they are not yet.
 func (w *activityWindow) showAccount(id string) {
 	for i, a := range w.order {
 		if a.ID == id {
@@ -401,6 +406,7 @@ func (w *activityWindow) showAccount(id string) {
 			return
 		}
 	}
+	w.wantAccount = id
 }
 
 func (w *activityWindow) open(id int) {

@@ -1570,3 +1570,43 @@ func TestTrayShowsMRR(t *testing.T) {
 		t.Fatalf("no subscription read: %q", got)
 	}
 }
+
+// Activity opened on one account by the tray marks that account's bad
+// news seen, even when the window was last filtered to another; the other
+// account's stays in the tray.
+func TestActivityOpenedOnAnAccountMarksThatAccountSeen(t *testing.T) {
+	f := newFixture(t)
+	a := f.addAccount(t)
+	other := f.sim.CreateAccount(stripesim.AccountSpec{DisplayName: "Other Shop"})
+	key, _ := accounts.ParseKey(f.sim.NewKey(other, false, stripesim.Restricted, stripesim.AllPermissions...))
+	res, err := f.reg.Add(context.Background(), accounts.AddRequest{Key: key})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := res.Account
+	now := time.Now()
+	f.at(now)
+	for _, id := range []string{a.ID, b.ID} {
+		e := store.Event{ID: "evt_" + id, Type: "charge.failed", Created: now.Unix() - 60, Object: []byte(`{"id":"ch_` + id + `","amount":900,"currency":"usd"}`)}
+		if _, err := f.store.Ingest(context.Background(), id, []store.Event{e}, nil, true); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// Last filtered to b, then hidden.
+	w := f.ui.activityWindow()
+	w.wantAccount = b.ID
+	w.showAccounts([]accounts.Account{a, b})
+	if w.filteredAccount() != b.ID {
+		t.Fatalf("filtered to %q", w.filteredAccount())
+	}
+	w.win.Hide()
+	f.ui.command(local.Command{Kind: local.ShowActivity, Filter: notifier.KindFailedPayment, Account: a.ID})
+	waitUntil(t, "marked seen", func() bool {
+		set, _ := f.store.Settings(context.Background())
+		return set.Seen[a.ID+"/"+notifier.KindFailedPayment] > 0
+	})
+	u, err := notifier.History{Store: f.store}.Unseen(context.Background())
+	if err != nil || u[a.ID][notifier.KindFailedPayment] != 0 || u[b.ID][notifier.KindFailedPayment] != 1 {
+		t.Fatalf("unseen %v (%v): want only b's failed payment", u, err)
+	}
+}

@@ -251,11 +251,10 @@ func (d Days) Currencies() []string {
 // settle adds a balance transaction to the day it was made, and marks the
 // sale it settles as settled.
 func (d *Days) settle(t store.Balance, loc *time.Location) {
-	day := dayIndex(d.Start, time.Unix(t.Created, 0).In(loc))
-	if d.Payout[t.Currency] == nil {
-		d.Payout[t.Currency] = make([]int64, len(d.Unsettled))
-	}
-	if day >= 0 && day < len(d.Unsettled) {
+	if day := dayIndex(d.Start, time.Unix(t.Created, 0).In(loc)); day >= 0 && day < len(d.Unsettled) {
+		if d.Payout[t.Currency] == nil {
+			d.Payout[t.Currency] = make([]int64, len(d.Unsettled))
+		}
 		d.Payout[t.Currency][day] += t.Net
 	}
 	delete(d.charges, t.Source)

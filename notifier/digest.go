@@ -70,7 +70,7 @@ func Digest(f DayFacts, opt TextOptions) Text {
 			title = "Yesterday: " + Count(f.Days.Sales[cur], "sale", "sales")
 		}
 	}
-	if net, pending := f.Days.PayoutTotal(1); len(net) > 0 && !opt.HideAmounts {
+	if net, pending := f.Days.PayoutTotal(1); (!net.Zero() || pending > 0) && !opt.HideAmounts {
 		text := "net " + net.Format(opt.Money) + " after fees"
 		if pending > 0 {
 			text += " (" + Count(pending, "sale", "sales") + " not settled yet)"

@@ -136,10 +136,11 @@ func (h History) SumDays(ctx context.Context, accounts []string, today time.Time
 		return days, err
 	}
 	days.Unsettled = make([]int, n)
-	// A balance transaction is made with its charge, or a little after it
-	// (asynchronous capture); one made after the window's start settles
-	// the sales in it.
-	err = h.Store.Balances(ctx, accounts, days.Start.Add(-time.Hour), func(_ string, t store.Balance) {
+	// A balance transaction is made with its charge: a little after the
+	// charge's event (asynchronous capture), or days before it where the
+	// payment took days to succeed (a bank debit); those made from two
+	// weeks before the window settle the sales in it.
+	err = h.Store.Balances(ctx, accounts, days.Start.AddDate(0, 0, -14), func(_ string, t store.Balance) {
 		days.settle(t, today.Location())
 	})
 	listed := map[string]bool{}

@@ -91,6 +91,16 @@ func (m *Money) Format(minor int64, cur string) string {
 // Totals are sums kept per currency; two currencies are never added together.
 type Totals map[string]int64
 
+// Zero reports whether every total is nothing.
+func (t Totals) Zero() bool {
+	for _, v := range t {
+		if v != 0 {
+			return false
+		}
+	}
+	return true
+}
+
 // Add adds minor units of a currency.
 func (t Totals) Add(minor int64, cur string) { t[strings.ToLower(cur)] += minor }
 

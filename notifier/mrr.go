@@ -85,12 +85,9 @@ func SubscriptionMRR(raw []byte, known Discounts) map[string]*big.Rat {
 		if price.str("recurring", "usage_type") == "metered" || price.str("usage_type") == "metered" {
 			continue
 		}
-		amount, ok := price.num("unit_amount")
-		if !ok {
-			amount, ok = price.num("amount") // a plan
-		}
-		if !ok || amount <= 0 {
-			continue
+		amount := unitAmount(price)
+		if amount == nil || amount.Sign() <= 0 {
+			continue // free, or tiered (its amount depends on tiers Cashbell does not read)
 		}
 		interval := price.str("recurring", "interval")
 		count, _ := price.num("recurring", "interval_count")
@@ -105,7 +102,7 @@ func SubscriptionMRR(raw []byte, known Discounts) map[string]*big.Rat {
 		if !ok {
 			quantity = 1
 		}
-		monthly := perMonth(amount*quantity, interval, max(count, 1))
+		monthly := perMonth(amount.Mul(amount, big.NewRat(quantity, 1)), interval, max(count, 1))
 		if monthly == nil {
 			continue
 		}
@@ -125,7 +122,24 @@ func SubscriptionMRR(raw []byte, known Discounts) map[string]*big.Rat {
 }
 
 // perMonth is an amount per interval_count intervals, as a month's share.
-func perMonth(amount int64, interval string, count int64) *big.Rat {
+// unitAmount is a price's amount per unit in minor units: unit_amount, a
+// plan's amount, or unit_amount_decimal ("Same as unit_amount, but
+// contains a decimal value with at most 12 decimal places", Price,
+// stripe-go); nil when it has none.
+func unitAmount(price obj) *big.Rat {
+	if n, ok := price.num("unit_amount"); ok {
+		return big.NewRat(n, 1)
+	}
+	if n, ok := price.num("amount"); ok { // a plan
+		return big.NewRat(n, 1)
+	}
+	if d, ok := new(big.Rat).SetString(price.str("unit_amount_decimal")); ok {
+		return d
+	}
+	return nil
+}
+
+func perMonth(amount *big.Rat, interval string, count int64) *big.Rat {
 	months := map[string]*big.Rat{
 		"day": big.NewRat(12, 365), "week": big.NewRat(12, 52), "month": big.NewRat(1, 1), "year": big.NewRat(12, 1),
 	}[interval]
@@ -134,7 +148,7 @@ func perMonth(amount int64, interval string, count int64) *big.Rat {
 	}
 	// amount every count intervals, each interval `months` months long.
 	per := new(big.Rat).Mul(months, big.NewRat(count, 1))
-	return new(big.Rat).Quo(big.NewRat(amount, 1), per)
+	return new(big.Rat).Quo(amount, per)
 }
 
 // forever takes the forever coupons' discounts off v, a currency's MRR:
@@ -155,7 +169,7 @@ func forever(discounts []obj, cur string, v *big.Rat, interval string, count int
 			v.Mul(v, left)
 		} else if off, ok := c.num("amount_off"); ok && strings.EqualFold(c.str("currency"), cur) {
 			// An amount off each invoice: a month's share of it.
-			if monthly := perMonth(off, interval, count); monthly != nil {
+			if monthly := perMonth(big.NewRat(off, 1), interval, count); monthly != nil {
 				v.Sub(v, monthly)
 			}
 		}
@@ -337,61 +351,125 @@ func (h History) MRRMonth(ctx context.Context, account string, today time.Time, 
 
 // movements are the movements of some accounts (all when none are named)
 // from from until to (zero: now); perDay, if set, is told each change.
+// Only accounts listed whole count: a customer's MRR before the span (new
+// or expansion? churn or contraction?) is their MRR today, from the kept
+// subscriptions, less what the span's events moved.
 func (h History) movements(ctx context.Context, accounts []string, from, to time.Time, perDay func(created int64, cur string, diff int64)) (map[string]*Movement, error) {
-	known, err := h.Store.Discounts(ctx, accounts...)
-	if err != nil {
-		return nil, err
+	if len(accounts) == 0 {
+		all, err := h.Store.Accounts(ctx)
+		if err != nil {
+			return nil, err
+		}
+		for _, a := range all {
+			accounts = append(accounts, a.ID)
+		}
+	}
+	var listed []string
+	customerMRR := map[string]map[string]*big.Rat{} // by customer: today's, then before the span
+	known := Discounts{}
+	for _, account := range accounts {
+		subs, at, err := h.Store.Subscriptions(ctx, account)
+		if err != nil {
+			return nil, err
+		}
+		if at.IsZero() {
+			continue
+		}
+		d, err := h.Store.Discounts(ctx, account)
+		if err != nil {
+			return nil, err
+		}
+		maps.Copy(known, d)
+		listed = append(listed, account)
+		for _, raw := range subs {
+			addMRR(customerMRR, customerOf(parseObj(raw)), SubscriptionMRR(raw, d), 1)
+		}
 	}
 	out := map[string]*Movement{}
+	if len(listed) == 0 {
+		return out, nil
+	}
+	// The span's changes, oldest first: each subscription from its MRR
+	// before the event to its MRR after.
+	type change struct {
+		created       int64
+		customer      string
+		before, after map[string]*big.Rat
+	}
+	var changes []change
 	last := map[string]map[string]*big.Rat{} // subscription → its MRR after its last event
-	churned := map[string]bool{}             // customers whose MRR went to nothing
-	customerMRR := map[string]map[string]*big.Rat{}
-	err = h.Store.Scan(ctx, accounts, from, from, store.Scan{Forward: func(e store.Event) {
-		if !strings.HasPrefix(e.Type, "customer.subscription.") || e.Type == "customer.subscription.trial_will_end" ||
-			!to.IsZero() && e.Created >= to.Unix() {
+	err := h.Store.Scan(ctx, listed, from, from, store.Scan{Forward: func(e store.Event) {
+		if !strings.HasPrefix(e.Type, "customer.subscription.") || e.Type == "customer.subscription.trial_will_end" {
 			return
 		}
 		o := parseObj(e.Object)
-		id, customer := o.str("id"), customerOf(o)
+		id := o.str("id")
 		before, seen := last[id]
 		if !seen {
 			before = beforeOf(e, o, known)
 		}
 		after := SubscriptionMRR(e.Object, known)
 		last[id] = after
-		for _, cur := range currenciesOf(before, after) {
-			b, a := ratOr0(before[cur]), ratOr0(after[cur])
+		changes = append(changes, change{e.Created, customerOf(o), before, after})
+	}})
+	if err != nil {
+		return nil, err
+	}
+	for _, c := range changes {
+		addMRR(customerMRR, c.customer, c.before, 1)
+		addMRR(customerMRR, c.customer, c.after, -1)
+	}
+	churned := map[string]bool{} // customers whose MRR went to nothing in the span
+	for _, c := range changes {
+		if !to.IsZero() && c.created >= to.Unix() {
+			break
+		}
+		for _, cur := range currenciesOf(c.before, c.after) {
+			b, a := ratOr0(c.before[cur]), ratOr0(c.after[cur])
 			m := out[cur]
 			if m == nil {
 				m = &Movement{}
 				out[cur] = m
 			}
-			custBefore := ratOr0(customerMRR[customer][cur])
-			custAfter := new(big.Rat).Add(custBefore, new(big.Rat).Sub(a, b))
+			custBefore := new(big.Rat).Set(ratOr0(customerMRR[c.customer][cur])) // addMRR changes it in place
 			diff := minorUnits(new(big.Rat).Sub(a, b))
 			if perDay != nil && diff != 0 {
-				perDay(e.Created, cur, diff)
+				perDay(c.created, cur, diff)
 			}
+			custAfter := addMRR(customerMRR, c.customer, map[string]*big.Rat{cur: new(big.Rat).Sub(a, b)}, 1)[cur]
 			switch {
-			case b.Sign() == 0 && a.Sign() > 0 && custBefore.Sign() == 0 && churned[customer]:
+			case b.Sign() == 0 && a.Sign() > 0 && custBefore.Sign() <= 0 && churned[c.customer]:
 				m.Reactivation += diff
-			case b.Sign() == 0 && a.Sign() > 0 && custBefore.Sign() == 0:
+			case b.Sign() == 0 && a.Sign() > 0 && custBefore.Sign() <= 0:
 				m.New += diff
 			case a.Sign() == 0 && b.Sign() > 0 && custAfter.Sign() <= 0:
 				m.Churn -= diff
-				churned[customer] = true
+				churned[c.customer] = true
 			case diff > 0:
 				m.Expansion += diff
 			case diff < 0:
 				m.Contraction -= diff
 			}
-			if customerMRR[customer] == nil {
-				customerMRR[customer] = map[string]*big.Rat{}
-			}
-			customerMRR[customer][cur] = custAfter
 		}
-	}})
-	return out, err
+	}
+	return out, nil
+}
+
+// addMRR adds sign × an MRR by currency to a customer's, and returns the
+// customer's.
+func addMRR(byCustomer map[string]map[string]*big.Rat, customer string, mrr map[string]*big.Rat, sign int64) map[string]*big.Rat {
+	c := byCustomer[customer]
+	if c == nil {
+		c = map[string]*big.Rat{}
+		byCustomer[customer] = c
+	}
+	for cur, v := range mrr {
+		if c[cur] == nil {
+			c[cur] = new(big.Rat)
+		}
+		c[cur].Add(c[cur], new(big.Rat).Mul(v, big.NewRat(sign, 1)))
+	}
+	return c
 }
 
 // beforeOf is a subscription's MRR before the event that first tells of it
@@ -403,6 +481,13 @@ func beforeOf(e store.Event, o obj, known Discounts) map[string]*big.Rat {
 	case "customer.subscription.created":
 		return nil
 	case "customer.subscription.deleted":
+		// It counted while it was paid for: not if it expired incomplete,
+		// nor if it ended within its trial.
+		trialEnd, trial := o.num("trial_end")
+		ended, _ := o.num("ended_at")
+		if o.str("status") != "canceled" || trial && trialEnd >= ended {
+			return nil
+		}
 		was := maps.Clone(o)
 		was["status"] = "active"
 		raw, _ := json.Marshal(was)

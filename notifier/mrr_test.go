@@ -1,9 +1,14 @@
 package notifier
 
 import (
+	"context"
 	"fmt"
 	"math/big"
 	"testing"
+	"time"
+
+	"github.com/cashbell/cashbell/accounts"
+	"github.com/cashbell/cashbell/notifier/store"
 )
 
 // Each subscription's MRR, worked out by hand from Stripe's rules (see
@@ -55,6 +60,8 @@ func TestSubscriptionMRR(t *testing.T) {
 		{"repeating coupon does not", sub("active", false, coupon("repeating", 20), item(4900, "month", 1, 1, false)), "4900"},
 		{"forever amount off a yearly plan", sub("active", false, `{"coupon":{"duration":"forever","amount_off":1200,"currency":"usd"}}`, item(120000, "year", 1, 1, false)), "9900"},
 		{"cancelling at the period's end", sub("active", true, "null", item(4900, "month", 1, 1, false)), ""},
+		{"a decimal unit amount", sub("active", false, "null", `{"quantity":3,"price":{"unit_amount":null,"unit_amount_decimal":"0.5","currency":"usd","recurring":{"interval":"month","interval_count":1}}}`), "3/2"},
+		{"a tiered price is not known", sub("active", false, "null", `{"quantity":3,"price":{"unit_amount":null,"unit_amount_decimal":null,"billing_scheme":"tiered","currency":"usd","recurring":{"interval":"month","interval_count":1}}}`), ""},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -94,5 +101,45 @@ func TestSubscriptionMRR(t *testing.T) {
 	}
 	if d := DiscountsOf(both); len(d) != 1 || d["di_1"] == nil {
 		t.Fatalf("discounts of a subscription: %v", d)
+	}
+}
+
+// Movements know what a customer paid before the span, from the kept
+// subscriptions: a customer of long standing who adds a plan expands, and
+// who drops it contracts; a trial cancelled before it ends never counted,
+// so it is no churn.
+func TestMovementsKnowTheCustomerBeforeTheSpan(t *testing.T) {
+	ctx := context.Background()
+	s := openStore(t)
+	now := time.Now()
+	if err := s.SaveAccount(ctx, accounts.Account{ID: "a"}); err != nil {
+		t.Fatal(err)
+	}
+	sub := func(id, customer, status string, amount int, extra string) []byte {
+		return fmt.Appendf(nil, `{"id":%q,"customer":%q,"status":%q,%s"items":{"data":[{"quantity":1,"price":{"unit_amount":%d,"currency":"usd","recurring":{"interval":"month","interval_count":1}}}]}}`,
+			id, customer, status, extra, amount)
+	}
+	old := sub("sub_old", "cus_1", "active", 5000, "")
+	added := sub("sub_add", "cus_1", "active", 2000, "")
+	trial := sub("sub_trial", "cus_2", "canceled", 4900, fmt.Sprintf(`"trial_end":%d,"ended_at":%d,`, now.Unix()+86400, now.Unix()-60))
+	// Today's state: the old plan alone (the added one was dropped again).
+	dropped := sub("sub_add", "cus_1", "canceled", 2000, fmt.Sprintf(`"ended_at":%d,`, now.Unix()-120))
+	if err := s.PutSubscriptions(ctx, "a", []store.Subscription{{ID: "sub_old", AsOf: 1, JSON: old}, {ID: "sub_add", AsOf: now.Unix(), JSON: dropped}}, time.Unix(1, 0)); err != nil {
+		t.Fatal(err)
+	}
+	evs := []store.Event{
+		{ID: "evt_1", Type: "customer.subscription.created", Created: now.Unix() - 600, Object: added},
+		{ID: "evt_2", Type: "customer.subscription.deleted", Created: now.Unix() - 120, Object: dropped},
+		{ID: "evt_3", Type: "customer.subscription.deleted", Created: now.Unix() - 60, Object: trial},
+	}
+	if _, err := s.Ingest(ctx, "a", evs, nil, false); err != nil {
+		t.Fatal(err)
+	}
+	moved, err := History{Store: s}.Movements(ctx, "a", now.Add(-time.Hour))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m := moved["usd"]; m == nil || *m != (Movement{Expansion: 2000, Contraction: 2000}) {
+		t.Fatalf("movements %+v, want expansion and contraction of $20 alone", m)
 	}
 }

@@ -1,6 +1,7 @@
 package poller
 
 import (
+	"bytes"
 	"context"
 	"net/http"
 	"slices"
@@ -25,14 +26,37 @@ const balanceDays = 31
 func (s *Service) kept(ctx context.Context, account string, added []store.Event) {
 	s.keepSubscriptions(ctx, account, added)
 	for _, e := range added {
-		if strings.HasPrefix(e.Type, "charge.") || strings.HasPrefix(e.Type, "refund.") {
-			s.mu.Lock()
-			if since, ok := s.moneySince[account]; !ok || e.Created < since {
-				s.moneySince[account] = e.Created
-			}
-			s.mu.Unlock()
+		if !strings.HasPrefix(e.Type, "charge.") && !strings.HasPrefix(e.Type, "refund.") {
+			continue
 		}
+		// The object's own creation: a bank debit's charge, and its
+		// balance transaction, can be days older than its event.
+		at := e.Created
+		if made := createdIn(e.Object); made > 0 {
+			at = min(at, made)
+		}
+		s.mu.Lock()
+		if since, ok := s.moneySince[account]; !ok || at < since {
+			s.moneySince[account] = at
+		}
+		s.mu.Unlock()
 	}
+}
+
+// createdIn reads the first "created" in an object's JSON, without
+// decoding the rest: its own, or a nested object's made about as early,
+// which is as good a place to list from (0 when there is none).
+func createdIn(object []byte) int64 {
+	_, rest, ok := bytes.Cut(object, []byte(`"created":`))
+	if !ok {
+		return 0
+	}
+	end := bytes.IndexFunc(rest, func(r rune) bool { return r < '0' || r > '9' })
+	if end < 0 {
+		end = len(rest)
+	}
+	n, _ := strconv.ParseInt(string(rest[:end]), 10, 64)
+	return n
 }
 
 // listBalances lists the balance transactions made since the oldest money
@@ -101,6 +125,9 @@ func (s *Service) listBalances(ctx context.Context, c *client.API, base stripe.P
 	s.mu.Lock() // an account's polls run one at a time: nothing was noted meanwhile
 	delete(s.moneySince, a.ID)
 	s.mu.Unlock()
+	if len(txns) > 0 {
+		s.changed(a.ID) // Activity's net
+	}
 }
 
 // counts reports whether a balance transaction's reporting category is

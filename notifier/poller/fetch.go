@@ -59,10 +59,15 @@ func (s *Service) Poll(ctx context.Context, id string) error {
 	if added > 0 {
 		s.changed(id)
 	}
+	if err := s.deliver(ctx, a, c, params); err != nil {
+		return err
+	}
+	// What MRR and the net need comes after the notifications, which
+	// should not wait for it.
 	s.listSubscriptions(ctx, c, params, a)
 	s.learnDiscounts(ctx, c, params, a)
 	s.listBalances(ctx, c, params, a)
-	return s.deliver(ctx, a, c, params)
+	return nil
 }
 
 // apiClient is an account's Stripe client and the params its calls carry.

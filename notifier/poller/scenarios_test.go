@@ -11,6 +11,7 @@ import (
 	"github.com/cashbell/cashbell/internal/testsupport/fakestripe"
 	"github.com/cashbell/cashbell/internal/testsupport/testbus"
 	"github.com/cashbell/cashbell/notifier"
+	"github.com/cashbell/cashbell/notifier/poller"
 	"github.com/cashbell/cashbell/notifier/store"
 )
 
@@ -385,5 +386,26 @@ func TestNoMRRWithoutSubscriptionRead(t *testing.T) {
 	}
 	if m, err := h.MRRMonth(context.Background(), w.acct.ID, time.Now(), 30); err != nil || len(m.Days) != 0 {
 		t.Fatalf("MRR by day %v (%v)", m.Days, err)
+	}
+}
+
+// A listing that stops at its cap is not whole: it keeps what it read,
+// gives no MRR (part of one would be wrong), and is not tried again at
+// every poll.
+func TestACappedListingGivesNoMRR(t *testing.T) {
+	defer poller.SetSubscriptionPages(2)()
+	w := newWorldAt(t, stripesim.Options{}, stripesim.AccountSpec{DisplayName: "Acme"}, stripesim.AllPermissions)
+	for i := range 250 {
+		w.gen.At(time.Now().AddDate(0, 0, -60)).Subscribe(fmt.Sprintf("s%d@example.com", i), stripesim.Plan{Product: "Starter plan", Amount: 900, Currency: "usd", Interval: "month"}, 0)
+	}
+	w.poll(t)
+	r, err := notifier.History{Store: w.store}.Recurring(context.Background(), w.acct.ID)
+	if err != nil || r.Known || r.Kept != 200 || len(r.MRR) != 0 {
+		t.Fatalf("capped: known %v, %d kept, MRR %v (%v)", r.Known, r.Kept, r.MRR, err)
+	}
+	before := w.sim.RequestsTo("/v1/subscriptions")
+	w.poll(t)
+	if n := w.sim.RequestsTo("/v1/subscriptions") - before; n != 0 {
+		t.Fatalf("listed again at once: %d requests", n)
 	}
 }

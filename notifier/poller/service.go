@@ -81,6 +81,9 @@ type Service struct {
 	// discounted is, per account, the subscriptions whose stored events
 	// named discounts by id alone, and those ids.
 	discounted map[string]map[string][]string
+	// capped is, per account, when a listing of subscriptions stopped at
+	// its cap: it is not tried again sooner than a whole one would be.
+	capped map[string]time.Time
 	// sinkFailing: the last notification could not be shown.
 	sinkFailing atomic.Bool
 }
@@ -103,7 +106,7 @@ func New(opts Options) *Service {
 		opts.InitialBackoff = 2 * time.Second
 	}
 	return &Service{opts: opts, store: opts.Store, log: opts.Logger, now: opts.Now,
-		reload: make(chan struct{}, 1), changes: make(chan struct{}, 1), kicks: map[string]chan struct{}{}, waiting: map[string][]chan error{}, products: map[string]string{}, clients: map[string]apiClient{}, bursts: map[string]*burst{}, held: map[string]string{}, moneySince: map[string]int64{}, discounted: map[string]map[string][]string{}}
+		reload: make(chan struct{}, 1), changes: make(chan struct{}, 1), kicks: map[string]chan struct{}{}, waiting: map[string][]chan error{}, products: map[string]string{}, clients: map[string]apiClient{}, bursts: map[string]*burst{}, held: map[string]string{}, moneySince: map[string]int64{}, discounted: map[string]map[string][]string{}, capped: map[string]time.Time{}}
 }
 
 // Reload makes Run pick up added, removed and re-checked accounts.

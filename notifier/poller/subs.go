@@ -22,6 +22,9 @@ import (
 // before MRR lists them again; between listings the events keep it.
 const listEvery = 24 * time.Hour
 
+// subscriptionPages caps a listing: 100,000 subscriptions.
+var subscriptionPages = 1000
+
 // keepSubscriptions keeps the newest state of each subscription that
 // stored events tell of (customer.subscription.*), for MRR.
 func (s *Service) keepSubscriptions(ctx context.Context, account string, events []store.Event) {
@@ -80,7 +83,13 @@ func (s *Service) listSubscriptions(ctx context.Context, c *client.API, base str
 	}
 	_, listed, err := s.store.Subscriptions(ctx, a.ID)
 	now := s.now()
-	if err != nil || now.Sub(listed) < listEvery {
+	s.mu.Lock()
+	tried := listed
+	if capped := s.capped[a.ID]; capped.After(tried) {
+		tried = capped
+	}
+	s.mu.Unlock()
+	if err != nil || now.Sub(tried) < listEvery {
 		return
 	}
 	var subs []store.Subscription
@@ -91,7 +100,8 @@ func (s *Service) listSubscriptions(ctx context.Context, c *client.API, base str
 	// Discounts whole, for the forever coupons MRR takes off: 2023-10-16,
 	// which stripe-go asks for, gives only the first in discount.
 	values.Add("expand[]", "data.discounts")
-	for pageNo := 0; pageNo < 100; pageNo++ { // at most 10,000 subscriptions a listing
+	whole := false
+	for pageNo := 0; pageNo < subscriptionPages; pageNo++ {
 		p := base
 		p.Context = ctx
 		var list struct {
@@ -124,16 +134,29 @@ func (s *Service) listSubscriptions(ctx context.Context, c *client.API, base str
 			}
 		}
 		if !list.HasMore || last == "" {
+			whole = true
 			break
 		}
 		values.Set("starting_after", last)
 	}
+	s.mu.Lock()
+	delete(s.capped, a.ID)
+	if !whole {
+		// Past the cap the listing is not whole: what was read is kept,
+		// nothing is dropped, MRR stays unknown (the tray counts), and the
+		// next try waits as long as a listing would.
+		s.capped[a.ID] = now
+		now = time.Time{}
+	}
+	s.mu.Unlock()
 	if err := s.store.PutDiscounts(ctx, a.ID, discounts); err != nil {
 		s.log.Warn("discounts not kept", "account", a.ID, "err", err)
 	}
 	if err := s.store.PutSubscriptions(ctx, a.ID, subs, now); err != nil {
 		s.log.Warn("subscriptions not kept", "account", a.ID, "err", err)
+		return
 	}
+	s.changed(a.ID) // the tray's MRR
 }
 
 // learnDiscounts reads whole the discounts that stored subscription events
@@ -145,6 +168,17 @@ func (s *Service) learnDiscounts(ctx context.Context, c *client.API, base stripe
 	named := s.discounted[a.ID]
 	delete(s.discounted, a.ID)
 	s.mu.Unlock()
+	failed := map[string][]string{}
+	defer func() { // what could not be read is tried again at the next poll
+		if len(failed) > 0 {
+			s.mu.Lock()
+			if s.discounted[a.ID] == nil {
+				s.discounted[a.ID] = map[string][]string{}
+			}
+			maps.Copy(s.discounted[a.ID], failed)
+			s.mu.Unlock()
+		}
+	}()
 	if len(named) == 0 || slices.Contains(a.Missing, accounts.PermSubscriptionRead) {
 		return
 	}
@@ -164,6 +198,7 @@ func (s *Service) learnDiscounts(ctx context.Context, c *client.API, base stripe
 		values.Add("expand[]", "discounts")
 		if err := c.Subscriptions.B.CallRaw("GET", "/v1/subscriptions/"+url.PathEscape(sub), c.Subscriptions.Key, values, &p, &rawResource{raw: &raw}); err != nil {
 			s.log.Debug("discounts not read", "account", a.ID, "err", accounts.Classify(err))
+			failed[sub] = ids
 			continue
 		}
 		maps.Copy(learnt, notifier.DiscountsOf(raw))
