@@ -1,6 +1,7 @@
 package accounts
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"net/http"
@@ -184,12 +185,7 @@ func (r PermissionResult) Advice() string {
 
 // Shown is the permission's name for people: Stripe's name when it gave
 // one, else Cashbell's.
-func (r PermissionResult) Shown() string {
-	if r.StripeName != "" {
-		return r.StripeName
-	}
-	return r.Name
-}
+func (r PermissionResult) Shown() string { return cmp.Or(r.StripeName, r.Name) }
 
 // Report is what a key can do.
 type Report struct {
@@ -224,17 +220,10 @@ func (r Report) MissingNames() []string {
 	var out []string
 	for _, res := range r.Results {
 		if res.Status == Missing {
-			out = append(out, cmpOr(res.Shown(), res.Label))
+			out = append(out, cmp.Or(res.Shown(), res.Label))
 		}
 	}
 	return out
-}
-
-func cmpOr(a, b string) string {
-	if a != "" {
-		return a
-	}
-	return b
 }
 
 // Warnings are sentences the user should read before adding the key.
@@ -269,7 +258,7 @@ func (r Report) CreateKeyURL() string {
 	q.Set("name", "Cashbell")
 	for _, p := range Permissions {
 		if p.Name != "" && !p.Optional { // a name Cashbell is sure of, for a read
-			q.Add("permissions[]", cmpOr(named[p.Name], p.Name))
+			q.Add("permissions[]", cmp.Or(named[p.Name], p.Name))
 		}
 	}
 	return base + "?" + strings.NewReplacer("%5B", "[", "%5D", "]").Replace(q.Encode())

@@ -196,16 +196,7 @@ func ParseAPIBase(raw string) (string, error) {
 		return DefaultAPIBase, nil
 	}
 	u, err := url.Parse(strings.TrimSpace(raw))
-	if err != nil || u.Host == "" {
-		return "", fmt.Errorf("%w (got %q)", ErrAPIBase, raw)
-	}
-	switch u.Scheme {
-	case "https":
-	case "http":
-		if !isLoopback(u.Hostname()) {
-			return "", fmt.Errorf("%w (got %q)", ErrAPIBase, raw)
-		}
-	default:
+	if err != nil || u.Host == "" || u.Scheme != "https" && (u.Scheme != "http" || !isLoopback(u.Hostname())) {
 		return "", fmt.Errorf("%w (got %q)", ErrAPIBase, raw)
 	}
 	return strings.TrimRight(u.String(), "/"), nil
@@ -242,9 +233,6 @@ func NewConnector(base string) (*Connector, error) {
 	}}, nil
 }
 
-// Base is the API base URL the connector talks to.
-func (c *Connector) Base() string { return c.base }
-
 // Loopback reports whether the API base is on this machine (the simulator).
 func (c *Connector) Loopback() bool {
 	u, err := url.Parse(c.base)
@@ -269,10 +257,6 @@ func (c *Connector) Client(key Key) *client.API {
 		Uploads: stripe.GetBackendWithConfig(stripe.UploadsBackend, cfg),
 	})
 }
-
-// CloseIdle closes idle connections, so that an idle app holds no sockets open
-// longer than it must.
-func (c *Connector) CloseIdle() { c.http.CloseIdleConnections() }
 
 type limitedTransport struct{ next http.RoundTripper }
 

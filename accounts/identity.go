@@ -2,6 +2,7 @@ package accounts
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -104,10 +105,7 @@ func ImportIdentity(ctx context.Context, conn *Connector, c *client.API, rep Rep
 	if !rep.Has(PermFileWrite) || acct.Settings == nil || acct.Settings.Branding == nil {
 		return id, nil
 	}
-	file := acct.Settings.Branding.Icon
-	if file == nil {
-		file = acct.Settings.Branding.Logo
-	}
+	file := cmp.Or(acct.Settings.Branding.Icon, acct.Settings.Branding.Logo)
 	if file == nil || file.ID == "" {
 		return id, nil
 	}

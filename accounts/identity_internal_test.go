@@ -38,7 +38,7 @@ func TestLogoHostRule(t *testing.T) {
 			t.Fatal(err)
 		}
 		if got := fileURLAllowed(tc.conn, u); got != tc.ok {
-			t.Errorf("fileURLAllowed(%s, %s) = %v, want %v", tc.conn.Base(), tc.url, got, tc.ok)
+			t.Errorf("fileURLAllowed(%s, %s) = %v, want %v", tc.conn.base, tc.url, got, tc.ok)
 		}
 	}
 }

@@ -103,9 +103,6 @@ func isKeyBody(s string) bool {
 // Kind is restricted or secret.
 func (k Key) Kind() KeyKind { return k.kind }
 
-// Live reports whether the key reads live data; otherwise it reads test data.
-func (k Key) Live() bool { return k.live }
-
 // Mode is "live" or "test".
 func (k Key) Mode() Mode {
 	if k.live {

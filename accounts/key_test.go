@@ -57,8 +57,8 @@ func TestParseKey(t *testing.T) {
 			if err != nil {
 				t.Fatalf("ParseKey: %v", err)
 			}
-			if k.Kind() != tc.kind || k.Live() != tc.live {
-				t.Fatalf("kind %s live %v, want %s %v", k.Kind(), k.Live(), tc.kind, tc.live)
+			if k.Kind() != tc.kind || k.live != tc.live {
+				t.Fatalf("kind %s live %v, want %s %v", k.Kind(), k.live, tc.kind, tc.live)
 			}
 			if strings.ContainsAny(k.Reveal(), " \t\r\n\"'") {
 				t.Fatalf("key not trimmed: %q", k.Reveal())

@@ -1,6 +1,7 @@
 package accounts
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -137,14 +138,9 @@ func NewRegistry(opts Options) *Registry {
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
-	if opts.Logger == nil {
-		opts.Logger = slog.New(slog.DiscardHandler)
-	}
+	opts.Logger = cmp.Or(opts.Logger, slog.New(slog.DiscardHandler))
 	return &Registry{records: opts.Records, keys: opts.Keys, conn: opts.Connector, logoDir: opts.LogoDir, now: opts.Now, log: opts.Logger}
 }
-
-// Connector is the Stripe connector the registry uses.
-func (r *Registry) Connector() *Connector { return r.conn }
 
 // SetDemo points demo accounts at the simulator behind c.
 func (r *Registry) SetDemo(c *Connector) {
@@ -302,10 +298,7 @@ func (r *Registry) importIdentity(ctx context.Context, a *Account, key Key, rep 
 		return err
 	}
 	ident, err := ImportIdentity(ctx, conn, conn.Client(key), rep, r.now())
-	a.ImportedName = ident.Name
-	if a.ImportedName == "" {
-		a.ImportedName = genericName(*a)
-	}
+	a.ImportedName = cmp.Or(ident.Name, genericName(*a))
 	if !a.UserName {
 		a.Name = a.ImportedName
 	}

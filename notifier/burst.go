@@ -94,13 +94,3 @@ func (b *Tally) Problems(account string, span time.Duration, opt TextOptions) Te
 	}
 	return Text{Title: title + " — " + AccountName(safetext.Clean(account)), Body: latest}
 }
-
-// Burst is the text of one notification for several happenings of an
-// account, oldest first, as a burst shows them.
-func Burst(account string, hs []Happening, opt TextOptions) Text {
-	var b Tally
-	for _, h := range hs {
-		b.Add(h)
-	}
-	return b.Text(account, opt)
-}

@@ -1,8 +1,11 @@
 package notifier
 
 import (
+	"cmp"
 	"context"
-	"sort"
+	"maps"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/cashbell/cashbell/notifier/store"
@@ -235,17 +238,7 @@ func (d Days) Total(currency string, n int) int64 {
 // Currencies are the currencies with sales or refunds, the one with the
 // most sales first.
 func (d Days) Currencies() []string {
-	out := make([]string, 0, len(d.Net))
-	for c := range d.Net {
-		out = append(out, c)
-	}
-	sort.Slice(out, func(i, j int) bool {
-		if d.Sales[out[i]] != d.Sales[out[j]] {
-			return d.Sales[out[i]] > d.Sales[out[j]]
-		}
-		return out[i] < out[j]
-	})
-	return out
+	return slices.SortedFunc(maps.Keys(d.Net), func(a, b string) int { return cmp.Or(cmp.Compare(d.Sales[b], d.Sales[a]), strings.Compare(a, b)) })
 }
 
 // settle adds a balance transaction to the day it was made, and marks the

@@ -308,12 +308,7 @@ func (h Happening) AmountText(opt TextOptions) string {
 }
 
 // AccountName is an account's name as a title shows it.
-func AccountName(name string) string {
-	if name == "" {
-		return "Stripe"
-	}
-	return name
-}
+func AccountName(name string) string { return cmp.Or(name, "Stripe") }
 
 // customer is who paid, "jane@example.com (FR)", or "" while amounts are
 // hidden: screen sharing hides who paid as well as how much.
@@ -371,11 +366,7 @@ func dashboardURL(h Happening, live bool, connected string) string {
 	if h.Kind == nil || h.Object == "" {
 		return u + "events/" + h.Event.ID
 	}
-	section := h.Kind.Dashboard
-	if h.section != "" {
-		section = h.section
-	}
-	return u + section + "/" + h.Object
+	return u + cmp.Or(h.section, h.Kind.Dashboard) + "/" + h.Object
 }
 
 // DashboardHome is an account's home page in the Stripe Dashboard.

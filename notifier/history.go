@@ -2,6 +2,7 @@ package notifier
 
 import (
 	"context"
+	"maps"
 	"math"
 	"slices"
 	"time"
@@ -120,12 +121,7 @@ func (h History) Deadlines(ctx context.Context, now time.Time) ([]Deadline, erro
 			open[id] = Deadline{Event: e, Due: time.Unix(due, 0)}
 		}
 	}})
-	out := make([]Deadline, 0, len(open))
-	for _, d := range open {
-		out = append(out, d)
-	}
-	slices.SortFunc(out, func(a, b Deadline) int { return a.Due.Compare(b.Due) })
-	return out, err
+	return slices.SortedFunc(maps.Values(open), func(a, b Deadline) int { return a.Due.Compare(b.Due) }), err
 }
 
 // SumDays adds up sales and refunds by local day (SumDays), and what they

@@ -328,10 +328,8 @@ func KindOf(eventType string) *Kind { return kindOf[eventType] }
 
 // KindByID returns a kind by its ID, or nil.
 func KindByID(id string) *Kind {
-	for _, k := range Kinds {
-		if k.ID == id {
-			return k
-		}
+	if i := slices.IndexFunc(Kinds, func(k *Kind) bool { return k.ID == id }); i >= 0 {
+		return Kinds[i]
 	}
 	return nil
 }
@@ -365,13 +363,11 @@ func after(word, s string) string {
 
 func fixed(s string) func(*Happening) string { return func(*Happening) string { return s } }
 
-// amountOf reads amount and currency.
-func amountOf(o obj) (int64, string) {
-	n, _ := o.num("amount")
-	return n, strings.ToLower(o.str("currency"))
+// decodeAmount reads amount and currency.
+func decodeAmount(h *Happening) {
+	h.Amount, _ = h.o.num("amount")
+	h.Currency = strings.ToLower(h.o.str("currency"))
 }
-
-func decodeAmount(h *Happening) { h.Amount, h.Currency = amountOf(h.o) }
 
 // decodeCharge reads a charge: amount, customer, and what enrichment may
 // look up: the customer, and the invoice it paid. Before basil the charge
@@ -379,10 +375,7 @@ func decodeAmount(h *Happening) { h.Amount, h.Currency = amountOf(h.o) }
 // at the version Cashbell asks for, which still has it.
 func decodeCharge(h *Happening) {
 	decodeAmount(h)
-	h.Customer = h.o.text("billing_details", "email")
-	if h.Customer == "" {
-		h.Customer = h.o.text("receipt_email")
-	}
+	h.Customer = cmp.Or(h.o.text("billing_details", "email"), h.o.text("receipt_email"))
 	h.Country = h.o.text("billing_details", "address", "country")
 	h.Product = h.o.text("description")
 	h.refs = Needs{Customer: h.o.id("customer"), Invoice: h.o.id("invoice")}
@@ -466,10 +459,7 @@ func (b *body) firstInvoice(h *Happening) string {
 	if h.Reason != "subscription_create" {
 		return ""
 	}
-	period := "invoice"
-	if h.Plan.Interval != "" {
-		period = h.Plan.Interval
-	}
+	period := cmp.Or(h.Plan.Interval, "invoice")
 	inv := h.invoice
 	var parts []string
 	switch {
@@ -488,7 +478,7 @@ func (b *body) firstInvoice(h *Happening) string {
 }
 
 func decodeDispute(h *Happening) {
-	h.Amount, h.Currency = amountOf(h.o)
+	decodeAmount(h)
 	if ch := h.o.id("charge"); ch != "" {
 		h.Object, h.section = ch, "payments" // the Dashboard shows a dispute on its payment
 	}
@@ -519,12 +509,7 @@ func priceOf(p, item obj) store.Price {
 	return store.Price{Amount: n, Currency: strings.ToLower(p.str("currency")), Interval: p.text("recurring", "interval"), Quantity: q}
 }
 
-func reason(r string) string {
-	if r == "" {
-		return ""
-	}
-	return "reason: " + strings.ReplaceAll(r, "_", " ")
-}
+func reason(r string) string { return after("reason: ", strings.ReplaceAll(r, "_", " ")) }
 
 // plan is "$49.00/month", or "3 × $9.00/month".
 func (b *body) plan(p store.Price) string {
@@ -542,12 +527,6 @@ func (b *body) plan(p store.Price) string {
 }
 
 // price is "$49.00/month".
-func (b *body) price(p obj) string {
-	return b.plan(store.Price{Amount: must(p.num("unit_amount")), Currency: strings.ToLower(p.str("currency")), Interval: p.text("recurring", "interval")})
-}
-
-func must(n int64, _ bool) int64 { return n }
-
 // subscriptionChanges lists the changes a person cares about: plan or price,
 // quantity, status, and cancellation scheduled or withdrawn.
 func subscriptionChanges(h *Happening, b *body) []string {
@@ -564,7 +543,7 @@ func subscriptionChanges(h *Happening, b *body) []string {
 		wasAmount, _ := was.num("unit_amount")
 		nowAmount, _ := now.num("unit_amount")
 		if was.str("id") != now.str("id") || wasAmount != nowAmount {
-			label := func(p obj) string { return joinNonEmpty(" ", p.text("nickname"), b.price(p)) }
+			label := func(p obj) string { return joinNonEmpty(" ", p.text("nickname"), b.plan(priceOf(p, nil))) }
 			line := "plan changed: " + label(was) + " → " + label(now)
 			if h.Product != "" && h.Product != now.text("nickname") {
 				line = "plan changed to " + h.Product + ": " + label(was) + " → " + label(now)
@@ -614,9 +593,5 @@ func subscriptionChanges(h *Happening, b *body) []string {
 
 // date is "Jan 2" in the reader's time zone.
 func (b *body) date(unix int64) string {
-	loc := b.opt.Location
-	if loc == nil {
-		loc = time.Local
-	}
-	return time.Unix(unix, 0).In(loc).Format("Jan 2")
+	return time.Unix(unix, 0).In(cmp.Or(b.opt.Location, time.Local)).Format("Jan 2")
 }

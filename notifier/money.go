@@ -1,9 +1,11 @@
 package notifier
 
 import (
+	"cmp"
 	"fmt"
+	"maps"
 	"os"
-	"sort"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -39,10 +41,7 @@ func NewMoney(locale string) *Money {
 	}
 	locale, _, _ = strings.Cut(locale, ".")
 	locale, _, _ = strings.Cut(locale, "@")
-	locale = strings.ReplaceAll(locale, "_", "-")
-	if locale == "" {
-		locale = "en"
-	}
+	locale = cmp.Or(strings.ReplaceAll(locale, "_", "-"), "en")
 	return &Money{formatter: currency.NewFormatter(currency.NewLocale(locale))}
 }
 
@@ -107,16 +106,7 @@ func (t Totals) Add(minor int64, cur string) { t[strings.ToLower(cur)] += minor 
 // Format writes the two largest currencies' totals, then how many more:
 // "$1,234.00 + €20.00 + 3 more".
 func (t Totals) Format(m *Money) string {
-	codes := make([]string, 0, len(t))
-	for c := range t {
-		codes = append(codes, c)
-	}
-	sort.Slice(codes, func(i, j int) bool {
-		if t[codes[i]] != t[codes[j]] {
-			return t[codes[i]] > t[codes[j]]
-		}
-		return codes[i] < codes[j]
-	})
+	codes := slices.SortedFunc(maps.Keys(t), func(a, b string) int { return cmp.Or(cmp.Compare(t[b], t[a]), strings.Compare(a, b)) })
 	parts := make([]string, 0, 3)
 	for _, c := range codes[:min(2, len(codes))] {
 		if t[c] < 0 { // a minus sign, as refunds are written

@@ -204,20 +204,6 @@ func discountsOf(s obj, known Discounts) []obj {
 	return out
 }
 
-// Subscribers counts the customers with at least one subscription that
-// counts towards MRR, each once ("If any of the customer's subscriptions are
-// paid subscriptions in an active or past_due state, the customer is an
-// active subscriber", the glossary).
-func Subscribers(subs [][]byte, known Discounts) int {
-	seen := map[string]bool{}
-	for _, raw := range subs {
-		if len(SubscriptionMRR(raw, known)) > 0 {
-			seen[customerOf(parseObj(raw))] = true
-		}
-	}
-	return len(seen)
-}
-
 // Recurring is an account's MRR and active subscribers, from the
 // subscriptions the store keeps.
 type Recurring struct {
@@ -251,20 +237,27 @@ func (h History) Recurring(ctx context.Context, account string) (Recurring, erro
 	if err != nil {
 		return Recurring{}, err
 	}
+	return recurring(subs, known), nil
+}
+
+// recurring sums subscriptions' MRR and counts the customers with at least
+// one subscription that counts towards it, each once ("If any of the
+// customer's subscriptions are paid subscriptions in an active or past_due
+// state, the customer is an active subscriber", the glossary).
+func recurring(subs [][]byte, known Discounts) Recurring {
+	byCustomer := map[string]map[string]*big.Rat{}
 	sum := map[string]*big.Rat{}
 	for _, raw := range subs {
-		for cur, v := range SubscriptionMRR(raw, known) {
-			if sum[cur] == nil {
-				sum[cur] = new(big.Rat)
-			}
-			sum[cur].Add(sum[cur], v)
+		if mrr := SubscriptionMRR(raw, known); len(mrr) > 0 {
+			addMRR(byCustomer, customerOf(parseObj(raw)), mrr, 1)
+			addMRR(map[string]map[string]*big.Rat{"": sum}, "", mrr, 1)
 		}
 	}
-	r := Recurring{MRR: map[string]int64{}, Subscribers: Subscribers(subs, known), Known: true, Kept: len(subs)}
+	r := Recurring{MRR: map[string]int64{}, Subscribers: len(byCustomer), Known: true, Kept: len(subs)}
 	for cur, v := range sum {
 		r.MRR[cur] = minorUnits(v)
 	}
-	return r, nil
+	return r
 }
 
 // Movement is how MRR moved over a span, in one currency, in minor units:
@@ -424,7 +417,9 @@ func (h History) movements(ctx context.Context, accounts []string, from, to time
 		if !to.IsZero() && c.created >= to.Unix() {
 			break
 		}
-		for _, cur := range currenciesOf(c.before, c.after) {
+		curs := append(slices.Collect(maps.Keys(c.before)), slices.Collect(maps.Keys(c.after))...)
+		slices.Sort(curs)
+		for _, cur := range slices.Compact(curs) {
 			b, a := ratOr0(c.before[cur]), ratOr0(c.after[cur])
 			m := out[cur]
 			if m == nil {
@@ -497,19 +492,6 @@ func beforeOf(e store.Event, o obj, known Discounts) map[string]*big.Rat {
 	maps.Copy(was, parseObj(e.Previous))
 	raw, _ := json.Marshal(was)
 	return SubscriptionMRR(raw, known)
-}
-
-func currenciesOf(ms ...map[string]*big.Rat) []string {
-	var out []string
-	for _, m := range ms {
-		for cur := range m {
-			if !slices.Contains(out, cur) {
-				out = append(out, cur)
-			}
-		}
-	}
-	slices.Sort(out)
-	return out
 }
 
 func ratOr0(r *big.Rat) *big.Rat {

@@ -80,7 +80,7 @@ func TestSubscriptionMRR(t *testing.T) {
 	}
 	// Each customer counts once, however many subscriptions it has.
 	paid := sub("active", false, "null", item(4900, "month", 1, 1, false))
-	if n := Subscribers([][]byte{paid, paid, sub("trialing", false, "null", item(4900, "month", 1, 1, false))}, nil); n != 1 {
+	if n := recurring([][]byte{paid, paid, sub("trialing", false, "null", item(4900, "month", 1, 1, false))}, nil).Subscribers; n != 1 {
 		t.Fatalf("%d subscribers, want 1", n)
 	}
 	// From basil an event names discounts by id: a forever coupon counts

@@ -341,3 +341,13 @@ func FuzzDescribe(f *testing.F) {
 		}
 	})
 }
+
+// Burst is the text of one notification for several happenings of an
+// account, oldest first, as a burst shows them.
+func Burst(account string, hs []Happening, opt TextOptions) Text {
+	var b Tally
+	for _, h := range hs {
+		b.Add(h)
+	}
+	return b.Text(account, opt)
+}

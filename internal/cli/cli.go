@@ -4,6 +4,7 @@
 package cli
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"flag"
@@ -256,10 +257,7 @@ func printVersion(_ context.Context, env Env, args []string) error {
 	if err := parse(newFlags("version"), args); err != nil {
 		return err
 	}
-	v := env.Version
-	if v == "" {
-		v = "unknown"
-	}
+	v := cmp.Or(env.Version, "unknown")
 	rev, modified := "", false
 	if info, ok := debug.ReadBuildInfo(); ok {
 		for _, s := range info.Settings {

@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -74,12 +75,12 @@ func events(ctx context.Context, env Env, args []string) error {
 	detailOpt.NetApart = true // the NET column has it
 	fmt.Fprintln(tw, "TIME\tACCOUNT\tEVENT\tAMOUNT\tNET\tDETAILS")
 	for _, h := range happenings {
-		amount, net := orDash(h.AmountText(opt)), "-"
+		amount, net := cmp.Or(h.AmountText(opt), "-"), "-"
 		if h.NetCurrency != "" {
 			net = opt.Money.Format(h.Net, h.NetCurrency)
 		}
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", h.Event.CreatedTime().Local().Format("2006-01-02 15:04:05"), h.Event.Account,
-			h.What(), amount, net, orDash(h.Body(detailOpt)))
+			h.What(), amount, net, cmp.Or(h.Body(detailOpt), "-"))
 	}
 	return tw.Flush()
 }
@@ -112,7 +113,7 @@ func newEventRow(h notifier.Happening, opt notifier.TextOptions) eventRow {
 	t := h.Text(opt)
 	r := eventRow{ID: h.Event.ID, Account: h.Event.Account, Type: h.Event.Type, Created: h.Event.CreatedTime().UTC(),
 		Title: t.Title, Body: t.Body, Customer: h.Customer, Product: h.Product, Link: h.Link,
-		Notified: markName(h.Event.Mark), Object: h.Event.Object}
+		Notified: cmp.Or(string(h.Event.Mark), "pending"), Object: h.Event.Object}
 	if h.Kind != nil {
 		r.Kind = h.Kind.ID
 	}
@@ -125,23 +126,8 @@ func newEventRow(h notifier.Happening, opt notifier.TextOptions) eventRow {
 	return r
 }
 
-func orDash(s string) string {
-	if s == "" {
-		return "-"
-	}
-	return s
-}
-
 func printJSON(w io.Writer, v any) error {
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
 	return enc.Encode(v)
-}
-
-// markName is how an event was handled, or "pending" while it waits.
-func markName(m store.Mark) string {
-	if m == "" {
-		return "pending"
-	}
-	return string(m)
 }

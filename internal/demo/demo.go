@@ -55,9 +55,6 @@ func Start(every time.Duration, logo []byte) (*Demo, error) {
 	return d, nil
 }
 
-// Connector talks to the demo's simulator.
-func (d *Demo) Connector() *accounts.Connector { return d.conn }
-
 // NewKey makes a test-mode restricted key with every permission Cashbell asks for.
 func (d *Demo) NewKey() (accounts.Key, error) {
 	return accounts.ParseKey(d.sim.NewKey(StripeAccount, false, stripesim.Restricted, stripesim.AllPermissions...))

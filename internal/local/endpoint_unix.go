@@ -12,10 +12,6 @@ import (
 	"syscall"
 )
 
-// ErrNotYours means the folder or the peer at the other end of the socket
-// belongs to another user: nothing is sent to it or taken from it.
-var ErrNotYours = errors.New("belongs to another user")
-
 // Path is where the Cashbell of configDir listens: runtimeDir/cashbell when
 // that folder is the user's alone (it is made so when missing), else the
 // config folder, which must be.
@@ -55,9 +51,6 @@ func ownFolder(dir string) error {
 	}
 	return nil
 }
-
-// ErrRunning means another Cashbell already answers at the endpoint.
-var ErrRunning = errors.New("another Cashbell already answers there")
 
 // Listen listens at path. A socket left by a Cashbell that was killed is
 // replaced; one that still answers is not. Connections from other users

@@ -11,13 +11,6 @@ import (
 	"golang.org/x/sys/windows"
 )
 
-// ErrNotYours means the process at the other end of the pipe runs as
-// another user: nothing is sent to it.
-var ErrNotYours = errors.New("belongs to another user")
-
-// ErrRunning means another Cashbell already answers at the endpoint.
-var ErrRunning = errors.New("another Cashbell already answers there")
-
 // Path is the named pipe of the Cashbell of configDir (Windows has no
 // AF_UNIX under Wine, and pipes are what Docker and containerd use).
 func Path(configDir, _ string) (string, error) { return `\\.\pipe\cashbell-` + name(configDir), nil }

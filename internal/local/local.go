@@ -23,11 +23,21 @@ package local
 import (
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"time"
 
 	"github.com/cashbell/cashbell/accounts"
 	"github.com/cashbell/cashbell/notifier"
 	"github.com/cashbell/cashbell/notifier/store"
+)
+
+// Errors at the endpoint.
+var (
+	// ErrNotYours means the folder, the socket's peer or the pipe's server
+	// belongs to another user: nothing is sent to it or taken from it.
+	ErrNotYours = errors.New("belongs to another user")
+	// ErrRunning means another Cashbell already answers at the endpoint.
+	ErrRunning = errors.New("another Cashbell already answers there")
 )
 
 // Limits on the channel.

@@ -1,6 +1,7 @@
 package local
 
 import (
+	"cmp"
 	"context"
 	"encoding/gob"
 	"errors"
@@ -63,9 +64,7 @@ type Server struct {
 
 // Serve serves b on l (nil: only on handed connections) until Close.
 func Serve(l net.Listener, b Backend) *Server {
-	if b.Logger == nil {
-		b.Logger = slog.New(slog.DiscardHandler)
-	}
+	b.Logger = cmp.Or(b.Logger, slog.New(slog.DiscardHandler))
 	s := &Server{b: b, wake: make(chan struct{}), handed: &connListener{conns: make(chan net.Conn), done: make(chan struct{})}}
 	mux := http.NewServeMux()
 	handle(mux, "/v1/cli", s.cli)

@@ -11,6 +11,7 @@ package wiring
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"fmt"
 	"io"
@@ -75,10 +76,8 @@ func (m *Main) Actions() <-chan desktop.Action {
 
 // Bell is the sink where it rings the bell (the desktop's), else nil.
 func (m *Main) Bell() Bell {
-	if b, ok := m.sink.(Bell); ok {
-		return b
-	}
-	return nil
+	b, _ := m.sink.(Bell)
+	return b
 }
 
 // Bell says how the bell rings, and rings it.
@@ -94,9 +93,7 @@ type clickable interface {
 
 // Open builds everything; the caller closes the Main.
 func Open(ctx context.Context, cfg Config) (*Main, error) {
-	if cfg.Logger == nil {
-		cfg.Logger = slog.New(slog.DiscardHandler)
-	}
+	cfg.Logger = cmp.Or(cfg.Logger, slog.New(slog.DiscardHandler))
 	if cfg.Notice == nil {
 		cfg.Notice = io.Discard
 	}

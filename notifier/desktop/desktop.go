@@ -5,7 +5,11 @@
 // leads.
 package desktop
 
-import "errors"
+import (
+	"context"
+	"errors"
+	"fmt"
+)
 
 // Notification is one desktop notification.
 type Notification struct {
@@ -13,7 +17,6 @@ type Notification struct {
 	Body    string
 	Icon    string // path of a PNG
 	Account string
-	EventID string // empty for bursts and notices
 	URL     string // Dashboard page
 	// Urgent is bad news: critical urgency, shown until dismissed.
 	Urgent bool
@@ -48,3 +51,27 @@ type Action struct {
 // canberra-gtk-play from libcanberra, pw-play from PipeWire or paplay from
 // PulseAudio).
 var ErrNoBell = errors.New("nothing here can ring the bell")
+
+// showAsync shows a notification through show, which cannot be cancelled
+// once under way: a notification service that hangs costs a goroutine, not
+// the poller.
+func showAsync(ctx context.Context, what string, show func() (uint32, error)) (uint32, error) {
+	type shown struct {
+		id  uint32
+		err error
+	}
+	done := make(chan shown, 1)
+	go func() {
+		id, err := show()
+		done <- shown{id, err}
+	}()
+	select {
+	case r := <-done:
+		if r.err != nil {
+			return 0, fmt.Errorf("%s: %w", what, r.err)
+		}
+		return r.id, nil
+	case <-ctx.Done():
+		return 0, ctx.Err()
+	}
+}

@@ -4,7 +4,6 @@ package desktop
 
 import (
 	"context"
-	"fmt"
 	"path/filepath"
 	"slices"
 	"sync"
@@ -61,27 +60,9 @@ func (d *Desktop) Ready(context.Context) error {
 	return err
 }
 
-// Notify shows n. A D-Bus call cannot be cancelled once sent, so a
-// notification service that hangs costs a goroutine, not the poller.
+// Notify shows n. A D-Bus call cannot be cancelled once sent.
 func (d *Desktop) Notify(ctx context.Context, n Notification) (uint32, error) {
-	type sent struct {
-		id  uint32
-		err error
-	}
-	done := make(chan sent, 1)
-	go func() {
-		id, err := d.send(n)
-		done <- sent{id, err}
-	}()
-	select {
-	case r := <-done:
-		if r.err != nil {
-			return 0, fmt.Errorf("showing a notification (is a notification service running?): %w", r.err)
-		}
-		return r.id, nil
-	case <-ctx.Done():
-		return 0, ctx.Err()
-	}
+	return showAsync(ctx, "showing a notification (is a notification service running?)", func() (uint32, error) { return d.send(n) })
 }
 
 func (d *Desktop) send(n Notification) (uint32, error) {

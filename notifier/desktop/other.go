@@ -31,7 +31,7 @@ var setAppName sync.Once
 // Notify shows n. beeep gives no ids: each notification is new.
 func (*Desktop) Notify(ctx context.Context, n Notification) (uint32, error) {
 	setAppName.Do(func() { beeep.AppName = "Cashbell" })
-	return showAsync(ctx, func() error { return beeep.Notify(n.Title, n.Body, n.Icon) })
+	return showAsync(ctx, "showing a notification", func() (uint32, error) { return 0, beeep.Notify(n.Title, n.Body, n.Icon) })
 }
 
 // Bell is "" here: beeep's banners are silent.

@@ -51,7 +51,7 @@ func (d *Desktop) Actions() <-chan Action { return d.actions }
 // gives no ids: each toast is new.
 func (d *Desktop) Notify(ctx context.Context, n Notification) (uint32, error) {
 	d.register.Do(d.setUp)
-	return showAsync(ctx, func() error { return d.toast(n).Push() })
+	return showAsync(ctx, "showing a notification", func() (uint32, error) { return 0, d.toast(n).Push() })
 }
 
 // setUp tells Windows who Cashbell is and how to call it back.

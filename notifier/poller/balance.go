@@ -135,9 +135,5 @@ func (s *Service) listBalances(ctx context.Context, c *client.API, base stripe.P
 // disputes and their reversals (docs.stripe.com/reports/reporting-categories).
 // Payouts, transfers and Stripe's own billing are not.
 func counts(category string) bool {
-	switch category {
-	case "charge", "refund", "refund_failure", "dispute", "dispute_reversal", "partial_capture_reversal":
-		return true
-	}
-	return false
+	return slices.Contains([]string{"charge", "refund", "refund_failure", "dispute", "dispute_reversal", "partial_capture_reversal"}, category)
 }

@@ -172,7 +172,7 @@ func (s *Service) deliver(ctx context.Context, a accounts.Account, c *client.API
 		if b.N == 1 {
 			marks[newest.Event.ID] = store.MarkNotified
 			t = newest.Text(opt)
-			n.EventID, n.URL, n.Burst = newest.Event.ID, newest.Link, false
+			n.URL, n.Burst = newest.Link, false
 		}
 		if heldWhy != "" && !bad {
 			t.Title = heldWhy + ": " + t.Title
@@ -273,9 +273,4 @@ func (s *Service) settlement(ctx context.Context, c *client.API, params stripe.P
 	}
 }
 
-func (s *Service) icon(a accounts.Account) string {
-	if a.Logo != "" {
-		return a.Logo
-	}
-	return s.opts.Icon
-}
+func (s *Service) icon(a accounts.Account) string { return cmp.Or(a.Logo, s.opts.Icon) }

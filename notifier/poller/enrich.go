@@ -1,6 +1,7 @@
 package poller
 
 import (
+	"cmp"
 	"context"
 	"net/http"
 	"net/url"
@@ -85,7 +86,11 @@ func (s *Service) enrich(ctx context.Context, c *client.API, base stripe.Params,
 		p := &stripe.InvoiceParams{Params: params()}
 		if inv, err := c.Invoices.Get(r.Invoice, p); err == nil {
 			d.Reason = string(inv.BillingReason)
-			d.PaidWith = notifier.PaidWith(idOf(inv.Charge), inv.PaidOutOfBand)
+			charge := ""
+			if inv.Charge != nil {
+				charge = inv.Charge.ID
+			}
+			d.PaidWith = notifier.PaidWith(charge, inv.PaidOutOfBand)
 			for _, da := range inv.TotalDiscountAmounts {
 				d.Discount += da.Amount
 			}
@@ -114,13 +119,6 @@ func (s *Service) enrich(ctx context.Context, c *client.API, base stripe.Params,
 	return h, d
 }
 
-func idOf(ch *stripe.Charge) string {
-	if ch == nil {
-		return ""
-	}
-	return ch.ID
-}
-
 // customerRead is what Cashbell reads of a customer. stripe-go v76 has no
 // business_name or individual_name (2025-09-30.clover, stripe-go 83.0.0:
 // "Add support for BusinessName and IndividualName on ... Customer"), so
@@ -138,14 +136,7 @@ type customerRead struct {
 
 // who names a customer that has no email: a customer kept as an Accounts
 // v2 account has its business or individual name instead.
-func (c customerRead) who() string {
-	for _, name := range []string{c.BusinessName, c.IndividualName, c.Name} {
-		if name != "" {
-			return name
-		}
-	}
-	return ""
-}
+func (c customerRead) who() string { return cmp.Or(c.BusinessName, c.IndividualName, c.Name) }
 
 func (s *Service) customer(ctx context.Context, c *client.API, p stripe.Params, id string) (customerRead, error) {
 	var got customerRead

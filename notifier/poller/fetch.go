@@ -2,6 +2,7 @@ package poller
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -43,10 +44,7 @@ func (s *Service) Poll(ctx context.Context, id string) error {
 	var added int
 	switch {
 	case st.Rebuild:
-		quiet := st.QuietThrough
-		if quiet == 0 {
-			quiet = math.MaxInt64
-		}
+		quiet := cmp.Or(st.QuietThrough, math.MaxInt64)
 		added, err = s.fetch(ctx, c, params, a.ID, &st, oldest, quiet)
 	case !st.Initialized:
 		added, err = s.firstImport(ctx, c, params, a.ID, &st, oldest)

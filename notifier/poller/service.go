@@ -1,6 +1,7 @@
 package poller
 
 import (
+	"cmp"
 	"context"
 	"log/slog"
 	"sync"
@@ -93,18 +94,10 @@ func New(opts Options) *Service {
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
-	if opts.Logger == nil {
-		opts.Logger = slog.New(slog.DiscardHandler)
-	}
-	if opts.Money == nil {
-		opts.Money = notifier.NewMoney("")
-	}
-	if opts.MaxBackoff == 0 {
-		opts.MaxBackoff = 5 * time.Minute
-	}
-	if opts.InitialBackoff == 0 {
-		opts.InitialBackoff = 2 * time.Second
-	}
+	opts.Logger = cmp.Or(opts.Logger, slog.New(slog.DiscardHandler))
+	opts.Money = cmp.Or(opts.Money, notifier.NewMoney(""))
+	opts.MaxBackoff = cmp.Or(opts.MaxBackoff, 5*time.Minute)
+	opts.InitialBackoff = cmp.Or(opts.InitialBackoff, 2*time.Second)
 	return &Service{opts: opts, store: opts.Store, log: opts.Logger, now: opts.Now,
 		reload: make(chan struct{}, 1), changes: make(chan struct{}, 1), kicks: map[string]chan struct{}{}, waiting: map[string][]chan error{}, products: map[string]string{}, clients: map[string]apiClient{}, bursts: map[string]*burst{}, held: map[string]string{}, moneySince: map[string]int64{}, discounted: map[string]map[string][]string{}, capped: map[string]time.Time{}}
 }

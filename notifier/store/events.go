@@ -175,10 +175,6 @@ func (s *Store) Page(ctx context.Context, q Query) ([]Event, *Cursor, error) {
 	if q.Limit <= 0 {
 		q.Limit = 50
 	}
-	types := map[string]bool{}
-	for _, t := range q.Types {
-		types[t] = true
-	}
 	var out []Event
 	err := s.view(ctx, func(tx *bolt.Tx) error {
 		evRoot := tx.Bucket(bucketHistory)
@@ -223,7 +219,7 @@ func (s *Store) Page(ctx context.Context, q Query) ([]Event, *Cursor, error) {
 			if err != nil {
 				return err
 			}
-			if len(types) > 0 && !types[e.Type] {
+			if len(q.Types) > 0 && !slices.Contains(q.Types, e.Type) {
 				continue
 			}
 			e.Mark = markTx(mb.Bucket([]byte(acc)), k)

@@ -3,6 +3,7 @@ package store
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"syscall"
 	"time"
@@ -220,30 +221,13 @@ func FormatMinimum(milli int64) string {
 }
 
 func isReadOnlyFS(err error) bool {
-	return errors.Is(err, syscall.EROFS) || errors.Is(err, syscall.EACCES) || isAny(err, readOnlyErrnos)
+	return slices.ContainsFunc(append([]error{syscall.EROFS, syscall.EACCES}, readOnlyErrnos...), func(t error) bool { return errors.Is(err, t) })
 }
 
 // isNoSpace tells a full disk. bbolt formats some errors with %s, so the
 // text is read too.
 func isNoSpace(err error) bool {
-	full := append([]error{syscall.ENOSPC, syscall.EDQUOT, syscall.EFBIG}, noSpaceErrnos...)
-	if isAny(err, full) {
-		return true
-	}
-	msg := err.Error()
-	for _, e := range full {
-		if strings.Contains(msg, e.Error()) {
-			return true
-		}
-	}
-	return false
-}
-
-func isAny(err error, targets []error) bool {
-	for _, t := range targets {
-		if errors.Is(err, t) {
-			return true
-		}
-	}
-	return false
+	return slices.ContainsFunc(append([]error{syscall.ENOSPC, syscall.EDQUOT, syscall.EFBIG}, noSpaceErrnos...), func(t error) bool {
+		return errors.Is(err, t) || strings.Contains(err.Error(), t.Error())
+	})
 }

@@ -42,6 +42,7 @@ package store
 // sent, so a crash can lose a notification but never show one twice.
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -100,7 +101,6 @@ type Store struct {
 type OpenOptions struct {
 	Timeout time.Duration // how long to wait for the lock; 1 s when zero
 	Logger  *slog.Logger
-	Now     func() time.Time
 }
 
 // Open opens or creates the store at path. A locked file gives
@@ -108,41 +108,29 @@ type OpenOptions struct {
 // (see Recovered) and a new one is created; accounts are restored from the
 // sidecar copy so their history can be rebuilt from Stripe.
 func Open(path string, opts OpenOptions) (*Store, error) {
-	if opts.Timeout == 0 {
-		opts.Timeout = time.Second
-	}
-	if opts.Logger == nil {
-		opts.Logger = slog.New(slog.DiscardHandler)
-	}
-	if opts.Now == nil {
-		opts.Now = time.Now
-	}
+	opts.Timeout = cmp.Or(opts.Timeout, time.Second)
+	opts.Logger = cmp.Or(opts.Logger, slog.New(slog.DiscardHandler))
 	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrReadOnly, err)
 	}
 	s, err := openChecked(path, opts.Timeout)
-	if err == nil {
-		// A file emptied by a crash or a full disk opens as a new store: bring
-		// the accounts back from the sidecar.
-		if err := s.restoreAccounts(); err != nil {
-			opts.Logger.Warn("accounts not restored", "err", err)
-		}
-		return s, nil
-	}
 	if errors.Is(err, ErrAlreadyRunning) || errors.Is(err, ErrStoreNewer) || errors.Is(err, ErrReadOnly) {
 		return s, err
 	}
-	aside := fmt.Sprintf("%s.corrupt-%s", path, opts.Now().UTC().Format("20060102T150405"))
-	if rerr := os.Rename(path, aside); rerr != nil {
-		return nil, fmt.Errorf("the store %s is damaged (%v) and could not be moved aside: %w", path, err, rerr)
-	}
-	_ = os.Remove(damagedMark(path))
-	opts.Logger.Warn("store was damaged; moved aside and starting afresh", "path", path, "moved_to", aside, "err", err)
-	s, err = openChecked(path, opts.Timeout)
 	if err != nil {
-		return nil, err
+		aside := fmt.Sprintf("%s.corrupt-%s", path, time.Now().UTC().Format("20060102T150405"))
+		if rerr := os.Rename(path, aside); rerr != nil {
+			return nil, fmt.Errorf("the store %s is damaged (%v) and could not be moved aside: %w", path, err, rerr)
+		}
+		_ = os.Remove(damagedMark(path))
+		opts.Logger.Warn("store was damaged; moved aside and starting afresh", "path", path, "moved_to", aside, "err", err)
+		if s, err = openChecked(path, opts.Timeout); err != nil {
+			return nil, err
+		}
+		s.recovered = aside
 	}
-	s.recovered = aside
+	// A file emptied by a crash or a full disk opens as a new store, and a
+	// damaged one starts afresh: bring the accounts back from the sidecar.
 	if err := s.restoreAccounts(); err != nil {
 		opts.Logger.Warn("accounts not restored", "err", err)
 	}

@@ -447,7 +447,11 @@ func count(t *testing.T, path string, sim *fakestripe.Stripe, ids []string, got 
 			}
 			continue
 		default:
-			want = notifier.Burst(hs[0].Account, hs, opt).Title
+			var b notifier.Tally
+			for _, h := range hs {
+				b.Add(h)
+			}
+			want = b.Text(hs[0].Account, opt).Title
 		}
 		if s.last.Summary != want {
 			r.disagree++
