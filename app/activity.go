@@ -130,9 +130,7 @@ func (w *activityWindow) markSeen() {
 		account = w.filteredAccount()
 	}
 	w.openedOn = ""
-	w.env.fetch(func() func() {
-		ctx, cancel := w.env.ctx()
-		defer cancel()
+	w.env.fetch(func(ctx context.Context) func() {
 		set, err := w.prefs.Settings(ctx)
 		if err != nil {
 			return func() {}
@@ -150,9 +148,7 @@ func (w *activityWindow) markSeen() {
 // thread (in the UI process each is a call to the tray) and shown
 // when it comes.
 func (w *activityWindow) refresh() {
-	w.env.fetch(func() func() {
-		ctx, cancel := w.env.ctx()
-		defer cancel()
+	w.env.fetch(func(ctx context.Context) func() {
 		list, err := w.reg.List(ctx)
 		return func() {
 			if err != nil {
@@ -211,9 +207,7 @@ func (w *activityWindow) addNewest() {
 	for i := range shown {
 		shown[i] = w.events[i].Event
 	}
-	w.env.fetch(func() func() {
-		ctx, cancel := w.env.ctx()
-		defer cancel()
+	w.env.fetch(func(ctx context.Context) func() {
 		events, _, err := w.hist.Page(ctx, q)
 		fresh := slices.IndexFunc(events, func(e store.Event) bool { return e.ID == top })
 		if err != nil || fresh < 0 {
@@ -316,9 +310,7 @@ func (w *activityWindow) reload() {
 		return
 	}
 	q, names := w.query(), maps.Clone(w.accounts)
-	w.env.fetch(func() func() {
-		ctx, cancel := w.env.ctx()
-		defer cancel()
+	w.env.fetch(func(ctx context.Context) func() {
 		rows, cur, full, err := w.page(ctx, q, names)
 		set, _ := w.prefs.Settings(ctx)
 		return func() {
@@ -357,9 +349,7 @@ func (w *activityWindow) loadMore() {
 	w.loading = true
 	q, names := w.query(), maps.Clone(w.accounts)
 	q.Before = w.cursor
-	w.env.fetch(func() func() {
-		ctx, cancel := w.env.ctx()
-		defer cancel()
+	w.env.fetch(func(ctx context.Context) func() {
 		rows, cur, full, err := w.page(ctx, q, names)
 		return func() {
 			w.loading = false
@@ -388,23 +378,16 @@ func (w *activityWindow) updateCount() {
 
 // showKind filters the list to one kind of event, by id; "" shows them all.
 func (w *activityWindow) showKind(id string) {
-	for i, k := range notifier.Kinds {
-		if k.ID == id {
-			w.typeFilter.SetSelectedIndex(i + 1)
-			return
-		}
-	}
-	w.typeFilter.SetSelectedIndex(0)
+	// A kind not listed is -1: every kind, the first choice.
+	w.typeFilter.SetSelectedIndex(1 + slices.IndexFunc(notifier.Kinds, func(k *notifier.Kind) bool { return k.ID == id }))
 }
 
 // showAccount filters the list to one account's events, once the
 // accounts are listed if they are not yet.
 func (w *activityWindow) showAccount(id string) {
-	for i, a := range w.order {
-		if a.ID == id {
-			w.accountFilter.SetSelectedIndex(i + 1)
-			return
-		}
+	if i := slices.IndexFunc(w.order, func(a accounts.Account) bool { return a.ID == id }); i >= 0 {
+		w.accountFilter.SetSelectedIndex(i + 1)
+		return
 	}
 	w.wantAccount = id
 }
@@ -546,7 +529,7 @@ func (r *eventRow) set(id int, h notifier.Happening) {
 	r.title.SetText(h.What())
 	details := h.Body(opt)
 	if !r.w.oneAccount {
-		details = joinDot(h.Account, details)
+		details = notifier.JoinNonEmpty(" · ", h.Account, details)
 	}
 	r.body.SetText(details)
 	amount := ""
@@ -562,16 +545,6 @@ func (r *eventRow) set(id int, h notifier.Happening) {
 	r.settled.Refresh()
 	r.when.SetText(when(h.Event.CreatedTime(), r.w.env.now()))
 	r.Refresh() // the amount column's width follows its text
-}
-
-func joinDot(a, b string) string {
-	switch {
-	case a == "":
-		return b
-	case b == "":
-		return a
-	}
-	return a + " · " + b
 }
 
 // Tapped selects the row, as a list row does.

@@ -47,12 +47,12 @@ type addDialog struct {
 	addBtn       *widget.Button
 	demo         *widget.Button
 
-	mu       sync.Mutex
-	gen      int // the latest input; older checks are dropped
-	parsed   accounts.Key
-	usable   bool
-	checking bool
-	onDone   func()
+	mu  sync.Mutex
+	gen int // the latest input; older checks are dropped, off the UI's thread
+	// parsed and usable are the UI thread's alone.
+	parsed accounts.Key
+	usable bool
+	onDone func()
 	// replacing is the listed account whose key this dialog replaces
 	// (Replace key…), else zero; target is the account the checked key
 	// would replace: replacing's, or a listed account the key turned out
@@ -154,8 +154,8 @@ func (d *addDialog) onInput() {
 	d.mu.Lock()
 	d.gen++
 	gen := d.gen
-	d.usable = false
 	d.mu.Unlock()
+	d.usable = false
 	d.addBtn.Disable()
 	d.report.RemoveAll()
 	d.cost.clear()
@@ -170,18 +170,12 @@ func (d *addDialog) onInput() {
 		}
 		return
 	}
-	d.mu.Lock()
 	d.parsed = key
-	d.checking = true
-	d.mu.Unlock()
 	d.status.set("Checking the key with Stripe…", widget.MediumImportance)
 	connected := strings.TrimSpace(d.connected.Text)
 	go func() {
 		time.Sleep(checkDelay)
 		if !d.current(gen) {
-			d.mu.Lock()
-			d.checking = false
-			d.mu.Unlock()
 			return
 		}
 		ctx, cancel := d.env.ctx()
@@ -209,13 +203,6 @@ func (d *addDialog) refuse(err error) {
 	d.relayout()
 }
 
-// busy reports whether a check is still on its way.
-func (d *addDialog) busy() bool {
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	return d.checking
-}
-
 func (d *addDialog) current(gen int) bool {
 	d.mu.Lock()
 	defer d.mu.Unlock()
@@ -223,29 +210,22 @@ func (d *addDialog) current(gen int) bool {
 }
 
 func (d *addDialog) showCheck(gen int, rep accounts.Report, err error, listed accounts.Account) {
-	defer func() {
-		d.mu.Lock()
-		d.checking = false
-		d.mu.Unlock()
-	}()
 	if !d.current(gen) {
 		return
 	}
 	d.report.RemoveAll()
-	switch {
-	case err != nil:
+	if err != nil {
 		// The key itself was refused: nothing was checked, so no list of
 		// permissions that could not be checked.
 		d.env.log.Info("key check failed", "err", err)
 		d.refuse(err)
 		return
-	case !rep.Usable():
-		d.report.Add(reportView(d.env, rep))
-		d.refuse(accounts.ErrEventsNotAllowed)
-		return
 	}
 	d.report.Add(reportView(d.env, rep))
 	switch {
+	case !rep.Usable():
+		d.refuse(accounts.ErrEventsNotAllowed)
+		return
 	case d.replacing.ID != "" && listed.ID != d.replacing.ID:
 		d.refuse(fmt.Errorf("%w: it reads %s in %s mode, not %s: paste %s's new key", accounts.ErrOtherAccount, rep.AccountID, rep.Mode, d.replacing.Name, d.replacing.Name))
 		return
@@ -255,31 +235,26 @@ func (d *addDialog) showCheck(gen int, rep accounts.Report, err error, listed ac
 		d.target = listed
 		d.status.set("The key works. It reads "+listed.Name+", which Cashbell already watches: replace its key? Its events and settings stay.", widget.SuccessImportance)
 		d.addBtn.SetText("Replace " + listed.Name + "'s key")
-		d.mu.Lock()
-		d.usable = true
-		d.mu.Unlock()
-		d.addBtn.Enable()
-		d.relayout()
-		return
-	}
-	d.target = accounts.Account{}
-	msg := "The key works (" + string(rep.Mode) + " mode, " + rep.AccountID + ")."
-	importance := widget.SuccessImportance
-	if rep.Kind == accounts.KindSecret {
-		msg += " It is a secret key: it can change your Stripe account, not just read it. A restricted key is safer."
-		importance = widget.WarningImportance
-		d.showSecret(true)
-	}
-	d.status.set(msg, importance)
-	if missing := missingLabels(rep); len(missing) > 0 {
-		d.cost.set("Adding it now, Cashbell goes without "+strings.Join(missing, ", ")+": the list says what each costs.", widget.WarningImportance)
-		d.addBtn.SetText("Add without " + plural(len(missing), "it", "them"))
-	} else {
+	default:
+		d.target = accounts.Account{}
+		msg := "The key works (" + string(rep.Mode) + " mode, " + rep.AccountID + ")."
+		importance := widget.SuccessImportance
+		if rep.Kind == accounts.KindSecret {
+			msg += " It is a secret key: it can change your Stripe account, not just read it. A restricted key is safer."
+			importance = widget.WarningImportance
+			d.showSecret(true)
+		}
+		d.status.set(msg, importance)
 		d.addBtn.SetText("Add account")
+		if missing := missingLabels(rep); len(missing) > 0 {
+			d.cost.set("Adding it now, Cashbell goes without "+strings.Join(missing, ", ")+": the list says what each costs.", widget.WarningImportance)
+			d.addBtn.SetText("Add without them")
+			if len(missing) == 1 {
+				d.addBtn.SetText("Add without it")
+			}
+		}
 	}
-	d.mu.Lock()
 	d.usable = true
-	d.mu.Unlock()
 	d.addBtn.Enable()
 	d.relayout()
 }
@@ -305,19 +280,15 @@ func missingLabels(rep accounts.Report) []string {
 
 func (d *addDialog) onCreateKey() {
 	mode := accounts.ModeLive
-	d.mu.Lock()
 	if !d.parsed.IsZero() {
 		mode = d.parsed.Mode()
 	}
-	d.mu.Unlock()
 	d.env.openURL(accounts.CreateKeyURL(mode))
 }
 
 func (d *addDialog) onConfirm() {
-	d.mu.Lock()
-	key, ok := d.parsed, d.usable
-	d.mu.Unlock()
-	if !ok || d.addBtn.Disabled() {
+	key := d.parsed
+	if !d.usable || d.addBtn.Disabled() {
 		return
 	}
 	req := accounts.AddRequest{Key: key, Name: d.name.Text, Connected: strings.TrimSpace(d.connected.Text)}

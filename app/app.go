@@ -199,18 +199,21 @@ func fitSize(want, screen fyne.Size) fyne.Size {
 	return fyne.NewSize(min(want.Width, screen.Width*0.9), min(want.Height, screen.Height*0.9))
 }
 
-// fetch runs work away from the UI's thread (in the UI process its
-// reads are calls to the tray), then what it returns on the UI's thread;
-// where inPlace is set (the app's tests), both at once.
-func (e *env) fetch(work func() (apply func())) {
+// fetch runs work away from the UI's thread, within a bounded context
+// (in the UI process its reads are calls to the tray), then what it
+// returns on the UI's thread; where inPlace is set (the app's tests),
+// both at once.
+func (e *env) fetch(work func(ctx context.Context) (apply func())) {
+	run := func() func() {
+		ctx, cancel := e.ctx()
+		defer cancel()
+		return work(ctx)
+	}
 	if e.inPlace {
-		work()()
+		run()()
 		return
 	}
-	go func() {
-		apply := work()
-		e.do(apply)
-	}()
+	go func() { e.do(run()) }()
 }
 
 // ctx gives UI actions a bounded context: every network call has a timeout.

@@ -2,6 +2,7 @@ package app
 
 import (
 	"context"
+	"maps"
 	"slices"
 	"strings"
 	"time"
@@ -41,14 +42,8 @@ type monthChart struct {
 	account string // "" for every account
 	// accounts are the ids of every account, for MRR over all of them.
 	accounts func() []string
-	// mrr is MRR by currency over the accounts shown, their subscribers,
-	// and why it moved over the 30 days; mrrKnown: listed at least once.
-	mrr         map[string]int64
-	subscribers int
-	moved       map[string]notifier.Movement
-	mrrDays     map[string][]int64
-	mrrKnown    bool
-	mrrLine     *widget.Label
+	rec      recurringSum // MRR over the accounts shown
+	mrrLine  *widget.Label
 	// view switches between the sales chart and MRR over the 30 days.
 	view       *widget.RadioGroup
 	weekLine   *widget.Label
@@ -101,15 +96,11 @@ func (c *monthChart) showDay(i int) {
 	}
 	y, m, d := c.days.Start.Date()
 	day := time.Date(y, m, d+i, 0, 0, 0, 0, time.Local).Format("2 Jan")
-	amount := "•••"
-	if !c.hide {
-		amount = c.env.money.Format(values[i], c.chosen)
-	}
 	what := ": net "
 	if c.showingMRR() {
 		what = ": MRR "
 	}
-	c.note.SetText(day + what + amount)
+	c.note.SetText(day + what + c.money(values[i]))
 }
 
 // reload sums the days again, off Fyne's thread, when the filter changed or
@@ -133,10 +124,7 @@ func (c *monthChart) reload(accountID string, hide bool, force bool) {
 	c.summing = true
 	c.account = accountID
 	now := c.env.now()
-	var ids []string
-	if c.accounts != nil {
-		ids = c.accounts()
-	}
+	ids := c.accounts()
 	go func() {
 		ctx, cancel := c.env.ctx()
 		defer cancel()
@@ -151,7 +139,7 @@ func (c *monthChart) reload(accountID string, hide bool, force bool) {
 				c.env.log.Error("summing the last 30 days", "err", err)
 			case again == nil || *again == accountID:
 				c.days, c.summedAt = days, time.Now()
-				c.mrr, c.subscribers, c.moved, c.mrrDays, c.mrrKnown = rec.mrr, rec.subscribers, rec.moved, rec.days, rec.known
+				c.rec = rec
 				c.show()
 			}
 			if again != nil { // another account's figures are not shown meanwhile
@@ -161,7 +149,9 @@ func (c *monthChart) reload(accountID string, hide bool, force bool) {
 	}()
 }
 
-// recurringSum is MRR over the accounts shown.
+// recurringSum is MRR by currency over the accounts shown, their
+// subscribers, and why it moved over the 30 days; known: listed at least
+// once.
 type recurringSum struct {
 	mrr         map[string]int64
 	subscribers int
@@ -183,7 +173,7 @@ func (c *monthChart) recurring(ctx context.Context, accountID string, all []stri
 		if err != nil || !r.Known {
 			continue // no listing yet, or no permission: no partial figure
 		}
-		sum.known = sum.known || r.Known
+		sum.known = true
 		sum.subscribers += r.Subscribers
 		for cur, v := range r.MRR {
 			sum.mrr[cur] += v
@@ -215,18 +205,12 @@ func (c *monthChart) recurring(ctx context.Context, accountID string, all []stri
 // fees, in USD: today $80.12 · 7 days $1,020.40 · 30 days $4,210.00 · 2
 // sales not settled yet".
 func (c *monthChart) showPayout() {
-	_, pending := c.days.PayoutTotal(chartDays)
+	net, pending := c.days.PayoutTotal(chartDays)
 	if len(c.days.Payout) == 0 && pending == 0 {
 		c.payoutLine.Hide()
 		return
 	}
-	net, _ := c.days.PayoutTotal(chartDays)
-	codes := make([]string, 0, len(net))
-	for cur := range net {
-		codes = append(codes, strings.ToUpper(cur))
-	}
-	slices.Sort(codes)
-	text := "Net after fees, in " + strings.Join(codes, " + ") + ":"
+	text := "Net after fees, in " + strings.ToUpper(strings.Join(slices.Sorted(maps.Keys(net)), " + ")) + ":"
 	for i, span := range []struct {
 		label string
 		n     int
@@ -255,15 +239,36 @@ func (c *monthChart) showPayout() {
 // currency, with why it moved: "MRR $12,340.00 · 214 subscribers", then
 // "30 days: new +$900.00 · churn −$49.00".
 func (c *monthChart) showMRRView() {
-	currencies := make([]string, 0, len(c.mrrDays))
-	for cur := range c.mrrDays {
-		currencies = append(currencies, cur)
-	}
-	lead, _ := notifier.Recurring{MRR: c.mrr}.Leading()
-	slices.Sort(currencies)
+	currencies := slices.Sorted(maps.Keys(c.rec.days))
+	lead, _ := notifier.Recurring{MRR: c.rec.mrr}.Leading()
 	if i := slices.Index(currencies, lead); i > 0 { // the MRR's largest first
 		currencies = append(append([]string{lead}, currencies[:i]...), currencies[i+1:]...)
 	}
+	chosen := c.pick(currencies)
+	c.payoutLine.Hide()
+	c.weekLine.Hide()
+	if len(currencies) == 0 {
+		c.totals.SetText("No MRR yet: no paid subscription is active")
+		c.mrrLine.Hide()
+		c.bars.set(nil)
+		return
+	}
+	c.totals.SetText("MRR " + c.money(c.rec.mrr[chosen]) + " · " + notifier.Count(c.rec.subscribers, "subscriber", "subscribers"))
+	var parts []string
+	for _, p := range c.rec.moved[chosen].Parts() {
+		parts = append(parts, p.Label+" "+signed(p.Signed, c.money))
+	}
+	c.mrrLine.SetText("30 days: no change")
+	if len(parts) > 0 {
+		c.mrrLine.SetText("30 days: " + strings.Join(parts, " · "))
+	}
+	c.mrrLine.Show()
+	c.bars.set(c.rec.days[chosen])
+}
+
+// pick offers currencies, keeps the one chosen if it is among them, else
+// chooses the first, and returns it.
+func (c *monthChart) pick(currencies []string) string {
 	chosen := strings.ToLower(c.currency.Selected)
 	if !slices.Contains(currencies, chosen) && len(currencies) > 0 {
 		chosen = currencies[0]
@@ -277,31 +282,15 @@ func (c *monthChart) showMRRView() {
 	c.currency.Options, c.currency.Selected = upper, strings.ToUpper(chosen)
 	c.currency.Hidden = len(currencies) < 2
 	c.currency.Refresh()
-	c.payoutLine.Hide()
-	c.weekLine.Hide()
-	if len(currencies) == 0 {
-		c.totals.SetText("No MRR yet: no paid subscription is active")
-		c.mrrLine.Hide()
-		c.bars.set(nil)
-		return
+	return chosen
+}
+
+// money writes an amount in the chosen currency, or hides it.
+func (c *monthChart) money(v int64) string {
+	if c.hide {
+		return "•••"
 	}
-	money := func(v int64) string {
-		if c.hide {
-			return "•••"
-		}
-		return c.env.money.Format(v, chosen)
-	}
-	c.totals.SetText("MRR " + money(c.mrr[chosen]) + " · " + notifier.Count(c.subscribers, "subscriber", "subscribers"))
-	var parts []string
-	for _, p := range c.moved[chosen].Parts() {
-		parts = append(parts, p.Label+" "+signed(p.Signed, money))
-	}
-	c.mrrLine.SetText("30 days: no change")
-	if len(parts) > 0 {
-		c.mrrLine.SetText("30 days: " + strings.Join(parts, " · "))
-	}
-	c.mrrLine.Show()
-	c.bars.set(c.mrrDays[chosen])
+	return c.env.money.Format(v, c.chosen)
 }
 
 // signed writes an amount with its sign: "+$9.00", "−$9.00".
@@ -321,32 +310,19 @@ func (c *monthChart) sum(ctx context.Context, accountID string, now time.Time) (
 }
 
 // showingMRR reports whether the MRR view is chosen, and can be shown.
-func (c *monthChart) showingMRR() bool { return c.mrrKnown && c.view.Selected == "MRR" }
+func (c *monthChart) showingMRR() bool { return c.rec.known && c.view.Selected == "MRR" }
 
 // show draws the chosen view in the chosen currency (the busiest, at
 // first).
 func (c *monthChart) show() {
-	c.view.Hidden = !c.mrrKnown
+	c.view.Hidden = !c.rec.known
 	c.view.Refresh()
 	if c.showingMRR() {
 		c.showMRRView()
 		return
 	}
 	currencies := c.days.Currencies()
-	upper := make([]string, len(currencies))
-	for i, cur := range currencies {
-		upper[i] = strings.ToUpper(cur)
-	}
-	chosen := strings.ToLower(c.currency.Selected)
-	if !slices.Contains(currencies, chosen) && len(currencies) > 0 {
-		chosen = currencies[0]
-	}
-	c.chosen = chosen
-	c.note.SetText("")
-	c.currency.Options = upper
-	c.currency.Selected = strings.ToUpper(chosen)
-	c.currency.Hidden = len(currencies) < 2
-	c.currency.Refresh()
+	chosen := c.pick(currencies)
 	y, m, d := c.days.Start.Date()
 	c.from.Segments[0].(*widget.TextSegment).Text = time.Date(y, m, d, 0, 0, 0, 0, time.Local).Format("2 Jan")
 	c.from.Refresh()
@@ -359,18 +335,12 @@ func (c *monthChart) show() {
 		return
 	}
 	sales, refunds := c.days.Split(chosen, 1)
-	money := func(v int64) string {
-		if c.hide {
-			return "•••"
-		}
-		return c.env.money.Format(v, chosen)
-	}
 	today := "•••"
 	if !c.hide {
 		today = todayText(c.env.money, sales, refunds, chosen)
 	}
 	c.totals.SetText("Today: " + today)
-	c.weekLine.SetText("7 days: net " + money(c.days.Total(chosen, 7)) + " · 30 days: net " + money(c.days.Total(chosen, chartDays)))
+	c.weekLine.SetText("7 days: net " + c.money(c.days.Total(chosen, 7)) + " · 30 days: net " + c.money(c.days.Total(chosen, chartDays)))
 	c.weekLine.Show()
 	c.mrrLine.Hide() // the MRR view tells it
 	c.showPayout()

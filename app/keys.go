@@ -1,6 +1,8 @@
 package app
 
 import (
+	"slices"
+
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/dialog"
 	"fyne.io/fyne/v2/widget"
@@ -42,20 +44,10 @@ func (k *dialogKeys) typed(ev *fyne.KeyEvent) {
 }
 
 // track makes Esc cancel d and Enter run confirm while d is open.
-func (k *dialogKeys) track(d dialog.Dialog, confirm func()) *keyTarget {
+func (k *dialogKeys) track(d dialog.Dialog, confirm func()) {
 	t := &keyTarget{cancel: d.Dismiss, confirm: confirm}
 	k.stack = append(k.stack, t)
-	d.SetOnClosed(func() { k.untrack(t) })
-	return t
-}
-
-func (k *dialogKeys) untrack(t *keyTarget) {
-	for i, s := range k.stack {
-		if s == t {
-			k.stack = append(k.stack[:i], k.stack[i+1:]...)
-			return
-		}
-	}
+	d.SetOnClosed(func() { k.stack = slices.DeleteFunc(k.stack, func(s *keyTarget) bool { return s == t }) })
 }
 
 // keyedEntry is an entry in a dialog: Esc, which an entry would swallow,
@@ -83,7 +75,7 @@ func (e *keyedEntry) TypedKey(ev *fyne.KeyEvent) {
 // confirm asks before something that cannot be undone: the destructive
 // button says what it does and is marked as such, Cancel is the safe way
 // out, and Esc takes it.
-func confirm(keys *dialogKeys, parent fyne.Window, title, message, action string, done func()) *dialog.ConfirmDialog {
+func confirm(keys *dialogKeys, parent fyne.Window, title, message, action string, done func()) {
 	d := dialog.NewConfirm(title, message, func(ok bool) {
 		if ok {
 			done()
@@ -94,13 +86,11 @@ func confirm(keys *dialogKeys, parent fyne.Window, title, message, action string
 	d.SetConfirmImportance(widget.DangerImportance)
 	keys.track(d, nil) // Enter must not destroy
 	d.Show()
-	return d
 }
 
 // inform shows a message that Esc and Enter both close.
-func inform(keys *dialogKeys, parent fyne.Window, title, message string) dialog.Dialog {
+func inform(keys *dialogKeys, parent fyne.Window, title, message string) {
 	d := dialog.NewInformation(title, message, parent)
 	keys.track(d, d.Dismiss)
 	d.Show()
-	return d
 }

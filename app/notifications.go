@@ -2,6 +2,7 @@ package app
 
 import (
 	"cmp"
+	"context"
 	"fmt"
 	"slices"
 	"strings"
@@ -44,7 +45,6 @@ type notificationsTab struct {
 	prefs  preferences
 	start  startAtLogin
 	bell   bell
-	parent fyne.Window
 	saving sync.Mutex // one change of the settings at a time
 
 	types       map[string]*widget.Check
@@ -65,8 +65,8 @@ type notificationsTab struct {
 	loading     bool
 }
 
-func newNotificationsTab(e *env, prefs preferences, autostart startAtLogin, b bell, parent fyne.Window) *notificationsTab {
-	return &notificationsTab{env: e, prefs: prefs, start: autostart, bell: b, parent: parent, types: map[string]*widget.Check{}, sounds: map[string]*widget.Check{}}
+func newNotificationsTab(e *env, prefs preferences, autostart startAtLogin, b bell) *notificationsTab {
+	return &notificationsTab{env: e, prefs: prefs, start: autostart, bell: b, types: map[string]*widget.Check{}, sounds: map[string]*widget.Check{}}
 }
 
 func (n *notificationsTab) build() fyne.CanvasObject {
@@ -92,7 +92,7 @@ func (n *notificationsTab) build() fyne.CanvasObject {
 	n.loadBell()
 
 	// The switch reads with its pickers: "[x] from 22:00 to 07:00".
-	n.quiet = widget.NewCheck("from", func(on bool) { n.onQuiet(on) })
+	n.quiet = widget.NewCheck("from", func(on bool) { n.quietFrom.enable(on); n.quietTo.enable(on); n.saveQuiet() })
 	n.quietFrom = newClockPicker(func(string) { n.saveQuiet() })
 	n.quietTo = newClockPicker(func(string) { n.saveQuiet() })
 	quiet := container.NewHBox(n.quiet, n.quietFrom, widget.NewLabel("to"), n.quietTo)
@@ -158,9 +158,7 @@ func bellNote(how string) (string, widget.Importance) {
 
 // loadBell says, under the switches, how the bell rings here.
 func (n *notificationsTab) loadBell() {
-	n.env.fetch(func() func() {
-		ctx, cancel := n.env.ctx()
-		defer cancel()
+	n.env.fetch(func(ctx context.Context) func() {
 		how := n.bell.Bell(ctx)
 		text, importance := bellNote(how)
 		return func() {
@@ -177,9 +175,7 @@ func (n *notificationsTab) loadBell() {
 
 // ring rings the bell once, as a sale would.
 func (n *notificationsTab) ring() {
-	n.env.fetch(func() func() {
-		ctx, cancel := n.env.ctx()
-		defer cancel()
+	n.env.fetch(func(ctx context.Context) func() {
 		err := n.bell.Ring(ctx)
 		return func() {
 			if err != nil {
@@ -232,7 +228,7 @@ func (n *notificationsTab) show(set store.Settings) {
 	n.digest.SetChecked(!set.NoDigest)
 	n.digestAt.set(cmp.Or(set.DigestAt, store.DefaultDigestAt))
 	n.digestAt.enable(!set.NoDigest)
-	if !n.minimum.editing() && n.minimumErr.Hidden {
+	if !n.minimum.focused && n.minimumErr.Hidden {
 		n.minimum.SetText(store.FormatMinimum(set.Minimum))
 	}
 	n.interval.SetSelectedIndex(1)
@@ -252,11 +248,9 @@ func (n *notificationsTab) update(change func(*store.Settings)) {
 	if n.loading {
 		return
 	}
-	n.env.fetch(func() func() {
+	n.env.fetch(func(ctx context.Context) func() {
 		n.saving.Lock()
 		defer n.saving.Unlock()
-		ctx, cancel := n.env.ctx()
-		defer cancel()
 		set, err := n.prefs.Settings(ctx)
 		if err == nil {
 			change(&set)
@@ -277,12 +271,6 @@ func (n *notificationsTab) update(change func(*store.Settings)) {
 func (n *notificationsTab) showProblem(text string) {
 	n.problem.SetText(text)
 	n.problem.Show()
-}
-
-func (n *notificationsTab) onQuiet(on bool) {
-	n.quietFrom.enable(on)
-	n.quietTo.enable(on)
-	n.saveQuiet()
 }
 
 func (n *notificationsTab) saveDigest() {
@@ -354,9 +342,6 @@ func (e *leaveEntry) FocusLost() {
 	e.Entry.FocusLost()
 	e.onLeave()
 }
-
-// editing reports whether the person is typing in it.
-func (e *leaveEntry) editing() bool { return e.focused }
 
 // clockPicker is a time of day as an hour and a minute picker, so that it
 // can only hold a time.

@@ -52,7 +52,7 @@ type prefsWindow struct {
 func newPrefsWindow(a fyne.App, e *env, src sources) *prefsWindow {
 	p := &prefsWindow{env: e, src: src, reg: src.reg, poll: src.poll, notes: src.keys, prefs: src.prefs, win: a.NewWindow("Cashbell Preferences")}
 	p.keys = newDialogKeys(p.win)
-	p.notifs = newNotificationsTab(e, src.prefs, src.autostart, src.bell, p.win)
+	p.notifs = newNotificationsTab(e, src.prefs, src.autostart, src.bell)
 	p.build()
 	p.win.Resize(prefsSize)
 	return p
@@ -123,9 +123,7 @@ func (p *prefsWindow) setNoTray(on bool) {
 // thread (in the UI process each read is a call to the tray), and
 // shows them when they come.
 func (p *prefsWindow) refresh() {
-	p.env.fetch(func() func() {
-		ctx, cancel := p.env.ctx()
-		defer cancel()
+	p.env.fetch(func(ctx context.Context) func() {
 		list, err := p.reg.List(ctx)
 		var summary string
 		if err == nil {
@@ -265,9 +263,7 @@ func (p *prefsWindow) setLogo(id string, data []byte) {
 // change makes a change to an account away from the UI's thread, then says
 // what went wrong, if anything, and shows the accounts as they are now.
 func (p *prefsWindow) change(what string, work func(ctx context.Context) error) {
-	p.env.fetch(func() func() {
-		ctx, cancel := p.env.ctx()
-		defer cancel()
+	p.env.fetch(func(ctx context.Context) func() {
 		err := work(ctx)
 		return func() {
 			if err != nil {
@@ -279,51 +275,38 @@ func (p *prefsWindow) change(what string, work func(ctx context.Context) error) 
 	})
 }
 
-// runAsync runs slow work (it talks to Stripe) off Fyne's thread with a
-// progress bar, then calls done on Fyne's thread.
-func (p *prefsWindow) runAsync(title string, work func() error, done func(error)) {
-	bar := dialog.NewCustomWithoutButtons(title, widget.NewProgressBarInfinite(), p.win)
-	bar.Show()
-	go func() {
-		err := work()
-		p.env.do(func() {
-			bar.Hide()
-			done(err)
-		})
-	}()
-}
-
 // onRefresh checks the key again and imports the name and logo again: one
-// visit to Stripe answers both.
+// visit to Stripe answers both. It is slow, so a progress bar shows while
+// it runs off Fyne's thread.
 func (p *prefsWindow) onRefresh(id string) {
 	a, ok := p.account(id)
 	if !ok {
 		return
 	}
-	var rep accounts.Report
-	var updated accounts.Account
-	p.runAsync("Refreshing "+a.Name+" from Stripe…", func() error {
+	bar := dialog.NewCustomWithoutButtons("Refreshing "+a.Name+" from Stripe…", widget.NewProgressBarInfinite(), p.win)
+	bar.Show()
+	go func() {
 		ctx, cancel := p.env.ctx()
 		defer cancel()
-		var err error
-		updated, rep, err = p.reg.Recheck(ctx, a.ID)
-		return err
-	}, func(err error) {
-		p.refresh()
-		p.poll.Reload()
-		p.env.changed()
-		switch {
-		case err != nil:
-			p.showError("checking the key", err)
-		case len(updated.Missing) > 0:
-			d := dialog.NewCustom(updated.Name+": some permissions are missing", "Close", reportView(p.env, rep), p.win)
-			p.keys.track(d, d.Hide)
-			d.Resize(fyne.NewSize(min(640, p.win.Canvas().Size().Width-40), min(460, p.win.Canvas().Size().Height-40)))
-			d.Show()
-		default:
-			inform(p.keys, p.win, "Refreshed", updated.Name+": the key works, has every permission Cashbell asks for, and the name and logo are Stripe's current ones.")
-		}
-	})
+		updated, rep, err := p.reg.Recheck(ctx, a.ID)
+		p.env.do(func() {
+			bar.Hide()
+			p.refresh()
+			p.poll.Reload()
+			p.env.changed()
+			switch {
+			case err != nil:
+				p.showError("checking the key", err)
+			case len(updated.Missing) > 0:
+				d := dialog.NewCustom(updated.Name+": some permissions are missing", "Close", reportView(p.env, rep), p.win)
+				p.keys.track(d, d.Hide)
+				d.Resize(fyne.NewSize(min(640, p.win.Canvas().Size().Width-40), min(460, p.win.Canvas().Size().Height-40)))
+				d.Show()
+			default:
+				inform(p.keys, p.win, "Refreshed", updated.Name+": the key works, has every permission Cashbell asks for, and the name and logo are Stripe's current ones.")
+			}
+		})
+	}()
 }
 
 func (p *prefsWindow) onRemove(id string) {

@@ -3,7 +3,6 @@ package app
 import (
 	"fmt"
 	"slices"
-	"sort"
 	"strings"
 	"time"
 
@@ -65,19 +64,13 @@ type trayState struct {
 	list    []accounts.Account
 	set     store.Settings
 	now     time.Time
-	sales   map[string]map[string]*currencyDay // account → currency → the day's sales
-	unseen  notifier.Unseen                    // bad news not yet seen in Activity
-	due     []notifier.Deadline                // open disputes, soonest first
-	mrr     map[string]notifier.Recurring      // by account
+	sales   map[string]notifier.Days      // account → today's sales
+	unseen  notifier.Unseen               // bad news not yet seen in Activity
+	due     []notifier.Deadline           // open disputes, soonest first
+	mrr     map[string]notifier.Recurring // by account
 	recent  []store.Event
 	stopped []accounts.Account
 	nSales  int
-}
-
-// currencyDay is one account's sales and refunds in one currency today.
-type currencyDay struct {
-	amount, refunds int64
-	count           int
 }
 
 // todayText is the one figure for a day, wherever it is shown: "sales
@@ -96,7 +89,7 @@ func negative(amount string) string { return "\u2212" + amount }
 func (t *tray) read() trayState {
 	ctx, cancel := t.env.ctx()
 	defer cancel()
-	st := trayState{now: t.env.now(), sales: map[string]map[string]*currencyDay{}, mrr: map[string]notifier.Recurring{}}
+	st := trayState{now: t.env.now(), sales: map[string]notifier.Days{}, mrr: map[string]notifier.Recurring{}}
 	var err error
 	if st.list, err = t.reg.List(ctx); err != nil {
 		t.env.log.Error("tray: listing accounts", "err", err)
@@ -110,15 +103,9 @@ func (t *tray) read() trayState {
 			t.env.log.Error("tray: today's sales", "account", a.ID, "err", err)
 			continue
 		}
-		for cur := range days.Net {
-			sales, refunds := days.Split(cur, 1)
-			if n := days.Sales[cur]; n > 0 || refunds != 0 {
-				if st.sales[a.ID] == nil {
-					st.sales[a.ID] = map[string]*currencyDay{}
-				}
-				st.sales[a.ID][cur] = &currencyDay{amount: sales, refunds: refunds, count: n}
-				st.nSales += n
-			}
+		st.sales[a.ID] = days
+		for _, n := range days.Sales {
+			st.nSales += n
 		}
 	}
 	st.recent, _, _ = t.hist.Page(ctx, store.Query{Limit: 50})
@@ -187,7 +174,7 @@ func (t *tray) build() *fyne.Menu {
 		switch {
 		case i < len(last):
 			h := last[i]
-			label := strings.Join(nonEmpty(h.Headline(opt), h.Account), " — ")
+			label := notifier.JoinNonEmpty(" — ", h.Headline(opt), h.Account)
 			items = append(items, fyne.NewMenuItem(label, func() { t.env.openURL(h.Link) }))
 		case i == 0:
 			items = append(items, &fyne.MenuItem{Label: "No events yet", Disabled: true})
@@ -288,7 +275,7 @@ func (t *tray) attentionItems(st trayState) []*fyne.MenuItem {
 				account = accts[0]
 			}
 			kind := k.ID
-			it = fyne.NewMenuItem(fmt.Sprintf("⚠ %d %s", n, plural(n, k.One, k.Many)), func() { t.ui.showUnseen(kind, account) })
+			it = fyne.NewMenuItem("⚠ "+notifier.Count(n, k.One, k.Many), func() { t.ui.showUnseen(kind, account) })
 		}
 		items = append(items, it)
 	}
@@ -301,28 +288,26 @@ func (t *tray) attentionItems(st trayState) []*fyne.MenuItem {
 // than the screen.
 func (t *tray) todayLine(a accounts.Account, st trayState) string {
 	days := st.sales[a.ID]
-	if len(days) == 0 {
+	// Currencies are ordered by their sales; one with neither sales nor
+	// refunds today has nothing to say.
+	codes := slices.DeleteFunc(days.Currencies(), func(c string) bool {
+		_, refunds := days.Split(c, 1)
+		return days.Sales[c] == 0 && refunds == 0
+	})
+	if len(codes) == 0 {
 		return a.Name + ": no sales yet"
 	}
-	codes := make([]string, 0, len(days))
-	n := 0
-	for c, d := range days {
-		codes = append(codes, c)
-		n += d.count
-	}
-	sort.Slice(codes, func(i, j int) bool {
-		if days[codes[i]].count != days[codes[j]].count {
-			return days[codes[i]].count > days[codes[j]].count
-		}
-		return codes[i] < codes[j]
-	})
 	if st.set.HideAmounts {
-		return fmt.Sprintf("%s: %d %s", a.Name, n, plural(n, "sale", "sales"))
+		n := 0
+		for _, c := range codes {
+			n += days.Sales[c]
+		}
+		return a.Name + ": " + notifier.Count(n, "sale", "sales")
 	}
-	d := days[codes[0]]
-	line := a.Name + ": " + todayText(t.env.money, d.amount, d.refunds, codes[0])
+	sales, refunds := days.Split(codes[0], 1)
+	line := a.Name + ": " + todayText(t.env.money, sales, refunds, codes[0])
 	if more := len(codes) - 1; more > 0 {
-		line += fmt.Sprintf(" · + %d %s", more, plural(more, "currency", "currencies"))
+		line += " · + " + notifier.Count(more, "currency", "currencies")
 	}
 	return line
 }
@@ -363,7 +348,7 @@ func tooltip(st trayState) string {
 	}
 	for _, k := range notifier.Kinds {
 		if n, _ := st.unseen.Total(k.ID); n > 0 && k.Bad {
-			parts = append(parts, fmt.Sprintf("%d %s to look at", n, plural(n, k.One, k.Many)))
+			parts = append(parts, notifier.Count(n, k.One, k.Many)+" to look at")
 			break
 		}
 	}
@@ -382,7 +367,7 @@ func tooltip(st trayState) string {
 	case st.nSales == 0:
 		parts = append(parts, "no sales yet today")
 	default:
-		parts = append(parts, fmt.Sprintf("%d %s today", st.nSales, plural(st.nSales, "sale", "sales")))
+		parts = append(parts, notifier.Count(st.nSales, "sale", "sales")+" today")
 	}
 	return "Cashbell: " + strings.Join(parts, " · ")
 }
@@ -436,22 +421,4 @@ func (t *tray) pause(until time.Time) {
 		t.env.log.Error("pausing notifications", "err", err)
 	}
 	t.refresh()
-}
-
-// nonEmpty keeps the strings that say something.
-func nonEmpty(parts ...string) []string {
-	var out []string
-	for _, p := range parts {
-		if p != "" {
-			out = append(out, p)
-		}
-	}
-	return out
-}
-
-func plural(n int, one, many string) string {
-	if n == 1 {
-		return one
-	}
-	return many
 }

@@ -52,7 +52,7 @@ func (b *Tally) Text(account string, opt TextOptions) Text {
 			lines = append(lines, label+": "+t.Format(opt.Money))
 		}
 	}
-	latest := "Latest: " + joinNonEmpty(" · ", b.newest.Headline(opt), b.newest.Body(opt))
+	latest := "Latest: " + JoinNonEmpty(" · ", b.newest.Headline(opt), b.newest.Body(opt))
 	// The title counts in the reader's words, two kinds at most; the amounts
 	// go in the body, each kind's two leading currencies at most. One kind
 	// in one currency fits whole: "3 sales · $147.00".
@@ -88,7 +88,7 @@ func (b *Tally) Problems(account string, span time.Duration, opt TextOptions) Te
 	}
 	minutes := max(1, int((span+time.Minute-1)/time.Minute))
 	title := fmt.Sprintf("%d %s in %d min", b.N, noun, minutes)
-	latest := "Latest: " + joinNonEmpty(" · ", b.newest.Headline(opt), b.newest.Body(opt))
+	latest := "Latest: " + JoinNonEmpty(" · ", b.newest.Headline(opt), b.newest.Body(opt))
 	if t := b.totals[b.newest.Kind]; len(t) > 0 && !opt.HideAmounts {
 		latest = t.Format(opt.Money) + " in all\n" + latest
 	}

@@ -349,7 +349,9 @@ func (b *body) money(minor int64, cur string) string {
 	return b.opt.Money.Format(minor, cur)
 }
 
-func joinNonEmpty(sep string, a, b string) string {
+// JoinNonEmpty joins a and b with sep, or gives the one that says
+// something.
+func JoinNonEmpty(sep string, a, b string) string {
 	switch {
 	case a == "":
 		return b

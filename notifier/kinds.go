@@ -93,7 +93,7 @@ var Kinds = []*Kind{
 			return "New sale"
 		},
 		body: func(h *Happening, b *body) {
-			b.add(from(b.customer(h)), joinNonEmpty(" ", h.Product, b.plan(h.Plan)), b.firstInvoice(h))
+			b.add(from(b.customer(h)), JoinNonEmpty(" ", h.Product, b.plan(h.Plan)), b.firstInvoice(h))
 			if h.NetCurrency != "" && !b.opt.HideAmounts && !b.opt.NetApart {
 				b.add("net " + b.money(h.Net, h.NetCurrency))
 			}
@@ -143,7 +143,7 @@ var Kinds = []*Kind{
 			return "Payment failed"
 		},
 		body: func(h *Happening, b *body) {
-			b.add(from(b.customer(h)), joinNonEmpty(" ", h.Product, b.plan(h.Plan)), h.o.text("failure_message"))
+			b.add(from(b.customer(h)), JoinNonEmpty(" ", h.Product, b.plan(h.Plan)), h.o.text("failure_message"))
 		}},
 	// A dispute that Stripe prevented (status prevented, 2025-08-27.basil:
 	// "Stripe can block or resolve disputes before they're raised to formal
@@ -247,7 +247,7 @@ var Kinds = []*Kind{
 			return "New subscription"
 		},
 		body: func(h *Happening, b *body) {
-			b.add(b.customer(h), joinNonEmpty(" · ", h.Product, b.plan(h.Plan)), b.firstInvoice(h))
+			b.add(b.customer(h), JoinNonEmpty(" · ", h.Product, b.plan(h.Plan)), b.firstInvoice(h))
 			if end, ok := h.o.num("trial_end"); ok && end > 0 && h.o.str("status") == "trialing" {
 				b.add("trial ends " + b.date(end))
 			}
@@ -272,13 +272,13 @@ var Kinds = []*Kind{
 		One: "cancellation", Many: "cancellations", Dashboard: "subscriptions",
 		decode: decodeSubscription,
 		title:  fixed("Subscription cancelled"),
-		body:   func(h *Happening, b *body) { b.add(b.customer(h), joinNonEmpty(" · ", h.Product, b.plan(h.Plan))) }},
+		body:   func(h *Happening, b *body) { b.add(b.customer(h), JoinNonEmpty(" · ", h.Product, b.plan(h.Plan))) }},
 	{ID: KindTrialEnding, Types: []string{"customer.subscription.trial_will_end"}, Label: "Trials ending",
 		One: "trial ending", Many: "trial endings", Dashboard: "subscriptions",
 		decode: decodeSubscription,
 		title:  fixed("Trial ending soon"),
 		body: func(h *Happening, b *body) {
-			b.add(b.customer(h), joinNonEmpty(" · ", h.Product, b.plan(h.Plan)))
+			b.add(b.customer(h), JoinNonEmpty(" · ", h.Product, b.plan(h.Plan)))
 			if end, ok := h.o.num("trial_end"); ok && end > 0 {
 				b.add("trial ends " + b.date(end))
 			}
@@ -543,7 +543,7 @@ func subscriptionChanges(h *Happening, b *body) []string {
 		wasAmount, _ := was.num("unit_amount")
 		nowAmount, _ := now.num("unit_amount")
 		if was.str("id") != now.str("id") || wasAmount != nowAmount {
-			label := func(p obj) string { return joinNonEmpty(" ", p.text("nickname"), b.plan(priceOf(p, nil))) }
+			label := func(p obj) string { return JoinNonEmpty(" ", p.text("nickname"), b.plan(priceOf(p, nil))) }
 			line := "plan changed: " + label(was) + " → " + label(now)
 			if h.Product != "" && h.Product != now.text("nickname") {
 				line = "plan changed to " + h.Product + ": " + label(was) + " → " + label(now)
