@@ -247,15 +247,7 @@ func (w *activityWindow) addNewest() {
 // decode reads events for their rows, with their accounts' names and
 // modes and what the store knows of their objects.
 func (w *activityWindow) decode(ctx context.Context, names map[string]accounts.Account, events []store.Event) ([]notifier.Happening, error) {
-	details, err := w.hist.Facts(ctx, events)
-	out := make([]notifier.Happening, len(events))
-	for i, e := range events {
-		out[i] = notifier.Decode(e, source(names[e.Account]))
-		if i < len(details) {
-			out[i] = out[i].With(details[i])
-		}
-	}
-	return out, err
+	return notifier.Happenings(ctx, w.hist, events, func(id string) notifier.Source { return source(names[id]) })
 }
 
 // happenings reads a page of events for their rows, with each account's

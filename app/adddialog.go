@@ -93,14 +93,13 @@ func newAddDialog(e *env, src sources, parent fyne.Window, keys *dialogKeys) *ad
 		widget.NewFormItem("Key", container.NewVBox(container.NewBorder(nil, nil, nil, d.secret, d.key), d.status)),
 		widget.NewFormItem("Optional", container.NewGridWithColumns(2, d.connected, d.name)),
 	)
-	top := form
 	buttons := container.NewVBox(d.cost, container.NewHBox(d.demo, layout.NewSpacer(), cancel, d.addBtn))
 	// The permission list is where the user decides: at 150 % on a
 	// 768-pixel screen it still shows three rows, not one.
 	d.reportScroll = container.NewVScroll(d.report)
 	d.reportScroll.SetMinSize(fyne.NewSize(0, reportMinHeight))
 	d.dlg = dialog.NewCustomWithoutButtons("Add a Stripe account",
-		container.NewBorder(top, buttons, nil, nil, d.reportScroll), parent)
+		container.NewBorder(form, buttons, nil, nil, d.reportScroll), parent)
 	return d
 }
 
@@ -394,14 +393,6 @@ func (m *message) set(text string, importance widget.Importance) {
 }
 
 func (m *message) clear() { m.Hide() }
-
-// Text is what the message says.
-func (m *message) Text() string {
-	if m.Hidden {
-		return ""
-	}
-	return m.text.Text
-}
 
 // reportView lists every permission in plain words, Stripe's name beside
 // it, with what it gives or what its absence costs.

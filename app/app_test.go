@@ -1610,3 +1610,11 @@ func TestActivityOpenedOnAnAccountMarksThatAccountSeen(t *testing.T) {
 		t.Fatalf("unseen %v (%v): want only b's failed payment", u, err)
 	}
 }
+
+// Text is what the message says.
+func (m *message) Text() string {
+	if m.Hidden {
+		return ""
+	}
+	return m.text.Text
+}

@@ -3,9 +3,11 @@ package app
 import (
 	"context"
 	"log/slog"
+	"slices"
 	"sync"
 	"time"
 
+	"github.com/cashbell/cashbell/accounts"
 	"github.com/cashbell/cashbell/internal/local"
 	"github.com/cashbell/cashbell/notifier/desktop"
 )
@@ -139,10 +141,7 @@ func (t *trayApp) start(wantDemo bool) {
 	}
 	t.tray.refresh()
 	t.started = true
-	hasDemo := false
-	for _, a := range list {
-		hasDemo = hasDemo || a.Demo
-	}
+	hasDemo := slices.ContainsFunc(list, func(a accounts.Account) bool { return a.Demo })
 	switch {
 	case wantDemo && hasDemo: // --demo again: the demo is there already
 		t.ui.Show(t.command(local.ShowPrefs))

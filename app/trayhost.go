@@ -25,9 +25,8 @@ type sniTray struct {
 	// slots are the menu as the host shows it, and shape its structure: a
 	// new menu of the same shape changes labels, states and actions in
 	// place, so that a menu the user has open is not torn down under them.
-	slots    []*menuSlot
-	shape    string
-	rebuilds int
+	slots []*menuSlot
+	shape string
 }
 
 // menuSlot is one shown menu item.
@@ -59,7 +58,6 @@ func (t *sniTray) SetMenu(m *fyne.Menu) {
 	}
 	t.shape = shape
 	systray.ResetMenu()
-	t.rebuilds++
 	t.slots = t.add(m.Items, nil)
 }
 

@@ -237,17 +237,6 @@ func (h Happening) Listed() bool {
 // HasAmount reports whether the happening carries an amount.
 func (h Happening) HasAmount() bool { return h.Currency != "" }
 
-// customer is "jane@example.com (FR)".
-func (h Happening) customer() string {
-	if h.Customer == "" {
-		return ""
-	}
-	if h.Country != "" {
-		return h.Customer + " (" + h.Country + ")"
-	}
-	return h.Customer
-}
-
 // TextOptions shape the text.
 type TextOptions struct {
 	Money       *Money
@@ -313,10 +302,13 @@ func AccountName(name string) string { return cmp.Or(name, "Stripe") }
 // customer is who paid, "jane@example.com (FR)", or "" while amounts are
 // hidden: screen sharing hides who paid as well as how much.
 func (b *body) customer(h *Happening) string {
-	if b.opt.HideAmounts {
+	if b.opt.HideAmounts || h.Customer == "" {
 		return ""
 	}
-	return h.customer()
+	if h.Country != "" {
+		return h.Customer + " (" + h.Country + ")"
+	}
+	return h.Customer
 }
 
 // body collects a notification's parts.

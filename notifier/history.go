@@ -14,15 +14,16 @@ import (
 // kept under.
 func ObjectOf(e store.Event) string { return Decode(e, Source{}).Object }
 
-// FactReader reads what enrichment learnt about events' objects (store.Store).
+// FactReader reads what enrichment learnt about events' objects (History,
+// or the local channel's client).
 type FactReader interface {
-	Facts(ctx context.Context, events []store.Event, objectOf func(store.Event) string) ([]store.Facts, error)
+	Facts(ctx context.Context, events []store.Event) ([]store.Facts, error)
 }
 
 // Happenings decodes events for people to read, each with what is known of
 // its object, in one read of the store.
 func Happenings(ctx context.Context, st FactReader, events []store.Event, source func(account string) Source) ([]Happening, error) {
-	facts, err := st.Facts(ctx, events, ObjectOf)
+	facts, err := st.Facts(ctx, events)
 	out := make([]Happening, len(events))
 	for i, e := range events {
 		out[i] = Decode(e, source(e.Account))

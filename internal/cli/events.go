@@ -52,7 +52,7 @@ func events(ctx context.Context, env Env, args []string) error {
 	opt := notifier.TextOptions{Money: notifier.NewMoney(env.Getenv("LANG"))}
 	// Happenings rather than Decode: the fee and net Stripe settled later
 	// (charge.updated) are kept beside the event, not in it.
-	happenings, err := notifier.Happenings(ctx, d.Store, evs, func(id string) notifier.Source {
+	happenings, err := notifier.Happenings(ctx, notifier.History{Store: d.Store}, evs, func(id string) notifier.Source {
 		a := names[id]
 		return notifier.Source{Name: a.Name, Live: a.Live(), Connected: a.ConnectedID()}
 	})

@@ -17,35 +17,32 @@ import (
 // player, which plays event sounds as the desktop's theme and volume say,
 // then PipeWire's and PulseAudio's. Cashbell brings no audio stack of its
 // own.
-var players = []struct {
-	name string
-	args func(file string) []string
-}{
+var players = []player{
 	{"canberra-gtk-play", func(f string) []string { return []string{"--file=" + f, "--description=Cashbell"} }},
 	{"pw-play", func(f string) []string { return []string{f} }},
 	{"paplay", func(f string) []string { return []string{f} }},
 }
 
-// player is the first sound player installed, or "".
-func player() string {
-	for _, p := range players {
-		if _, err := exec.LookPath(p.name); err == nil {
-			return p.name
-		}
-	}
-	return ""
+// installed is the index of the first sound player installed, or -1.
+func installed() int {
+	return slices.IndexFunc(players, func(p player) bool { _, err := exec.LookPath(p.name); return err == nil })
 }
 
-// play rings file through the player, within a few seconds.
-func play(ctx context.Context, name, file string) error {
-	for _, p := range players {
-		if p.name == name {
-			ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
-			defer cancel()
-			return exec.CommandContext(ctx, p.name, p.args(file)...).Run()
-		}
+// play rings file through the first sound player installed, within a few
+// seconds.
+func play(ctx context.Context, file string) error {
+	i := installed()
+	if i < 0 {
+		return ErrNoBell
 	}
-	return ErrNoBell
+	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	return exec.CommandContext(ctx, players[i].name, players[i].args(file)...).Run()
+}
+
+type player struct {
+	name string
+	args func(file string) []string
 }
 
 // Bell says how the bell rings here: "the notification service" where the
@@ -55,7 +52,10 @@ func (d *Desktop) Bell(ctx context.Context) string {
 	if _, caps, err := d.session(); err == nil && slices.Contains(caps, "sound") {
 		return "the notification service"
 	}
-	return player()
+	if i := installed(); i >= 0 {
+		return players[i].name
+	}
+	return ""
 }
 
 // Ring rings the bell once, as a notification that rings would: through the
@@ -74,9 +74,5 @@ func (d *Desktop) Ring(ctx context.Context) error {
 		_, err := notify.SendNotification(conn, note)
 		return err
 	}
-	name := player()
-	if name == "" {
-		return ErrNoBell
-	}
-	return play(ctx, name, d.SoundFile)
+	return play(ctx, d.SoundFile)
 }

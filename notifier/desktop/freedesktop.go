@@ -76,9 +76,7 @@ func (d *Desktop) send(n Notification) (uint32, error) {
 	}
 	if err == nil && n.Sound && d.SoundFile != "" && !slices.Contains(caps, "sound") {
 		// The server plays no sounds: the desktop's own player rings.
-		if name := player(); name != "" {
-			go func() { _ = play(context.Background(), name, d.SoundFile) }()
-		}
+		go func() { _ = play(context.Background(), d.SoundFile) }()
 	}
 	return id, err
 }

@@ -164,7 +164,7 @@ func (w *world) happening(t *testing.T, charge string) notifier.Happening {
 	if err != nil {
 		t.Fatal(err)
 	}
-	hs, err := notifier.Happenings(context.Background(), w.store, evs, func(string) notifier.Source { return notifier.Source{Name: "Acme"} })
+	hs, err := notifier.Happenings(context.Background(), notifier.History{Store: w.store}, evs, func(string) notifier.Source { return notifier.Source{Name: "Acme"} })
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -346,7 +346,7 @@ func count(t *testing.T, path string, sim *fakestripe.Stripe, ids []string, got 
 		if err != nil {
 			t.Fatal(err)
 		}
-		hs, err := notifier.Happenings(ctx, store, evs, func(string) notifier.Source { return acct })
+		hs, err := notifier.Happenings(ctx, notifier.History{Store: store}, evs, func(string) notifier.Source { return acct })
 		if err != nil {
 			t.Fatal(err)
 		}
