@@ -119,19 +119,8 @@ func (s *Store) BalancesListed(ctx context.Context, account string) (time.Time, 
 // within each account.
 func (s *Store) Balances(ctx context.Context, accounts []string, from time.Time, visit func(account string, t Balance)) error {
 	return s.view(ctx, func(tx *bolt.Tx) error {
-		root := tx.Bucket(bucketBalance)
-		if len(accounts) == 0 {
-			_ = root.ForEachBucket(func(k []byte) error {
-				accounts = append(accounts, string(k))
-				return nil
-			})
-		}
 		start := binary.BigEndian.AppendUint64(nil, uint64(max(from.Unix(), 0)))
-		for _, account := range accounts {
-			b := root.Bucket([]byte(account))
-			if b == nil {
-				continue
-			}
+		return eachAccount(tx.Bucket(bucketBalance), accounts, func(account string, b *bolt.Bucket) error {
 			c := b.Cursor()
 			for k, v := c.Seek(start); k != nil; k, v = c.Next() {
 				if err := ctx.Err(); err != nil {
@@ -141,7 +130,7 @@ func (s *Store) Balances(ctx context.Context, accounts []string, from time.Time,
 					visit(account, t)
 				}
 			}
-		}
-		return nil
+			return nil
+		})
 	})
 }

@@ -179,10 +179,6 @@ func (s *Store) Page(ctx context.Context, q Query) ([]Event, *Cursor, error) {
 	err := s.view(ctx, func(tx *bolt.Tx) error {
 		evRoot := tx.Bucket(bucketHistory)
 		mb := tx.Bucket(bucketMarks)
-		names := q.Accounts
-		if len(names) == 0 {
-			_ = evRoot.ForEachBucket(func(k []byte) error { names = append(names, string(k)); return nil })
-		}
 		type head struct {
 			c   *bolt.Cursor
 			k   []byte
@@ -190,11 +186,7 @@ func (s *Store) Page(ctx context.Context, q Query) ([]Event, *Cursor, error) {
 			acc string
 		}
 		var heads []*head
-		for _, name := range names {
-			b := evRoot.Bucket([]byte(name))
-			if b == nil {
-				continue
-			}
+		_ = eachAccount(evRoot, q.Accounts, func(name string, b *bolt.Bucket) error {
 			h := &head{c: b.Cursor(), acc: name}
 			if q.Before != nil {
 				h.k, h.v = seekBefore(h.c, q.Before, name)
@@ -202,7 +194,8 @@ func (s *Store) Page(ctx context.Context, q Query) ([]Event, *Cursor, error) {
 				h.k, h.v = h.c.Last()
 			}
 			heads = append(heads, h)
-		}
+			return nil
+		})
 		for len(out) < q.Limit {
 			var best *head
 			for _, h := range heads {
@@ -262,14 +255,12 @@ type Scan struct {
 func (s *Store) Scan(ctx context.Context, accounts []string, from, back time.Time, visit Scan) error {
 	start, end := historyKey(from.Unix(), 0), historyKey(back.Unix(), 0)
 	return s.view(ctx, func(tx *bolt.Tx) error {
-		return tx.Bucket(bucketHistory).ForEachBucket(func(name []byte) error {
-			if len(accounts) > 0 && !slices.Contains(accounts, string(name)) {
-				return nil
-			}
+		return eachAccount(tx.Bucket(bucketHistory), accounts, func(account string, b *bolt.Bucket) error {
 			if visit.Done != nil {
 				defer visit.Done()
 			}
-			c := tx.Bucket(bucketHistory).Bucket(name).Cursor()
+			name := []byte(account)
+			c := b.Cursor()
 			mb := tx.Bucket(bucketMarks).Bucket(name)
 			for k, v := c.Seek(start); k != nil; k, v = c.Next() {
 				if err := ctx.Err(); err != nil {
@@ -306,12 +297,6 @@ func (s *Store) Scan(ctx context.Context, accounts []string, from, back time.Tim
 			return nil
 		})
 	})
-}
-
-// Latest returns an account's newest n events, newest first.
-func (s *Store) Latest(ctx context.Context, account string, n int) ([]Event, error) {
-	out, _, err := s.Page(ctx, Query{Accounts: []string{account}, Limit: n})
-	return out, err
 }
 
 // Count returns how many events are stored for an account.

@@ -81,18 +81,10 @@ func (s *Store) moveEvents(account []byte) error {
 			old := tx.Bucket(v1Events).Bucket(account)
 			outbox := tx.Bucket(v1Outbox).Bucket(account)
 			letters := tx.Bucket(v1Notified).Bucket(account)
-			hb, err := tx.Bucket(bucketHistory).CreateBucketIfNotExists(account)
-			if err != nil {
+			if err := accountBucketsTx(tx, string(account)); err != nil {
 				return err
 			}
-			pb, err := tx.Bucket(bucketPending).CreateBucketIfNotExists(account)
-			if err != nil {
-				return err
-			}
-			mb, err := tx.Bucket(bucketMarks).CreateBucketIfNotExists(account)
-			if err != nil {
-				return err
-			}
+			hb, pb, mb := tx.Bucket(bucketHistory).Bucket(account), tx.Bucket(bucketPending).Bucket(account), tx.Bucket(bucketMarks).Bucket(account)
 			hb.FillPercent = 1.0
 			// New keys go on from the old sequence, so none can meet a moved one.
 			if err := hb.SetSequence(max(hb.Sequence(), old.Sequence())); err != nil {

@@ -36,20 +36,22 @@ var _ accounts.Records = (*Store)(nil)
 // SaveAccount writes an account's metadata and mirrors all accounts to the
 // sidecar file that survives a damaged store.
 func (s *Store) SaveAccount(ctx context.Context, a accounts.Account) error {
+	if err := s.update(ctx, func(tx *bolt.Tx) error { return putAccountTx(tx, a) }); err != nil {
+		return err
+	}
+	return s.writeSidecar(ctx)
+}
+
+// putAccountTx writes an account's metadata and makes its buckets.
+func putAccountTx(tx *bolt.Tx, a accounts.Account) error {
 	data, err := json.Marshal(a)
 	if err != nil {
 		return err
 	}
-	err = s.update(ctx, func(tx *bolt.Tx) error {
-		if err := tx.Bucket(bucketAccounts).Put([]byte(a.ID), data); err != nil {
-			return err
-		}
-		return accountBucketsTx(tx, a.ID)
-	})
-	if err != nil {
+	if err := tx.Bucket(bucketAccounts).Put([]byte(a.ID), data); err != nil {
 		return err
 	}
-	return s.writeSidecar(ctx)
+	return accountBucketsTx(tx, a.ID)
 }
 
 func accountBucketsTx(tx *bolt.Tx, id string) error {
@@ -140,15 +142,10 @@ func (s *Store) restoreAccounts() error {
 	}
 	return s.db.Update(func(tx *bolt.Tx) error {
 		for _, a := range all {
-			v, _ := json.Marshal(a)
-			if err := tx.Bucket(bucketAccounts).Put([]byte(a.ID), v); err != nil {
+			if err := putAccountTx(tx, a); err != nil {
 				return err
 			}
-			if err := accountBucketsTx(tx, a.ID); err != nil {
-				return err
-			}
-			st, _ := json.Marshal(PollState{Rebuild: true})
-			if err := tx.Bucket(bucketState).Put([]byte(a.ID), st); err != nil {
+			if err := putStateTx(tx, a.ID, PollState{Rebuild: true}); err != nil {
 				return err
 			}
 		}
@@ -182,21 +179,14 @@ func (s *Store) SaveSettings(ctx context.Context, set Settings) error {
 func (s *Store) State(ctx context.Context, account string) (PollState, error) {
 	var st PollState
 	err := s.view(ctx, func(tx *bolt.Tx) error {
-		var err error
-		st, err = stateTx(tx, account)
-		return err
+		if v := tx.Bucket(bucketState).Get([]byte(account)); v != nil {
+			if err := json.Unmarshal(v, &st); err != nil {
+				return fmt.Errorf("reading poll state: %w", err)
+			}
+		}
+		return nil
 	})
 	return st, err
-}
-
-func stateTx(tx *bolt.Tx, account string) (PollState, error) {
-	var st PollState
-	if v := tx.Bucket(bucketState).Get([]byte(account)); v != nil {
-		if err := json.Unmarshal(v, &st); err != nil {
-			return st, fmt.Errorf("reading poll state: %w", err)
-		}
-	}
-	return st, nil
 }
 
 func putStateTx(tx *bolt.Tx, account string, st PollState) error {
@@ -207,12 +197,3 @@ func putStateTx(tx *bolt.Tx, account string, st PollState) error {
 	return tx.Bucket(bucketState).Put([]byte(account), data)
 }
 
-// SaveState writes an account's poll state on its own.
-func (s *Store) SaveState(ctx context.Context, account string, st PollState) error {
-	return s.update(ctx, func(tx *bolt.Tx) error {
-		if tx.Bucket(bucketAccounts).Get([]byte(account)) == nil {
-			return nil // removed meanwhile
-		}
-		return putStateTx(tx, account, st)
-	})
-}

@@ -50,6 +50,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"slices"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
@@ -278,4 +279,15 @@ func (s *Store) guard(f func() error) error {
 		return fmt.Errorf("%w: it will be moved aside and your history rebuilt from Stripe when Cashbell next starts (%v)", ErrDamaged, err)
 	}
 	return err
+}
+
+// eachAccount calls f with the bucket under root of each named account, or
+// of every account when none are named, in the order of their ids.
+func eachAccount(root *bolt.Bucket, accounts []string, f func(account string, b *bolt.Bucket) error) error {
+	return root.ForEachBucket(func(k []byte) error {
+		if len(accounts) > 0 && !slices.Contains(accounts, string(k)) {
+			return nil
+		}
+		return f(string(k), root.Bucket(k))
+	})
 }

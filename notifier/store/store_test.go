@@ -156,7 +156,7 @@ func TestPageMergesAccountsNewestFirst(t *testing.T) {
 	if len(payouts) != 25 || len(onlyA) != 25 || onlyA[0].ID != "evt_048" {
 		t.Fatalf("filters: %d payouts, %d of a", len(payouts), len(onlyA))
 	}
-	latest, _ := s.Latest(ctx, "b", 3)
+	latest, _, _ := s.Page(ctx, store.Query{Accounts: []string{"b"}, Limit: 3})
 	if len(latest) != 3 || latest[0].ID != "evt_049" || latest[2].ID != "evt_045" {
 		t.Fatalf("latest: %v", latest)
 	}

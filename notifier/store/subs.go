@@ -114,24 +114,13 @@ func (s *Store) PutDiscounts(ctx context.Context, account string, discounts map[
 func (s *Store) Discounts(ctx context.Context, accounts ...string) (map[string][]byte, error) {
 	out := map[string][]byte{}
 	err := s.view(ctx, func(tx *bolt.Tx) error {
-		root := tx.Bucket(bucketSubs)
-		if len(accounts) == 0 {
-			_ = root.ForEachBucket(func(k []byte) error {
-				accounts = append(accounts, string(k))
-				return nil
-			})
-		}
-		for _, account := range accounts {
-			b := root.Bucket([]byte(account))
-			if b == nil {
-				continue
-			}
+		return eachAccount(tx.Bucket(bucketSubs), accounts, func(_ string, b *bolt.Bucket) error {
 			c := b.Cursor()
 			for k, v := c.Seek(prefixCoupon); k != nil && bytes.HasPrefix(k, prefixCoupon); k, v = c.Next() {
 				out[string(k[len(prefixCoupon):])] = append([]byte(nil), v...)
 			}
-		}
-		return nil
+			return nil
+		})
 	})
 	return out, err
 }

@@ -342,7 +342,7 @@ func count(t *testing.T, path string, sim *fakestripe.Stripe, ids []string, got 
 				acctID, acct = a.ID, notifier.Source{Name: a.Name, Live: a.Live(), Connected: a.ConnectedID()}
 			}
 		}
-		evs, err := store.Latest(ctx, acctID, 1_000_000)
+		evs, _, err := store.Page(ctx, notifierstore.Query{Accounts: []string{acctID}, Limit: 1_000_000})
 		if err != nil {
 			t.Fatal(err)
 		}
