@@ -180,9 +180,7 @@ func (t *trayApp) clicked(c desktop.Action) {
 		t.env.openURL(c.URL)
 		return
 	}
-	cmd := t.command(local.ShowActivity)
-	cmd.Account = c.Account
-	t.ui.Show(cmd)
+	t.showUnseen("", c.Account)
 }
 
 // hostChanged follows whether the desktop shows tray icons. Without a

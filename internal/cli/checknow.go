@@ -4,11 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
+	"sync"
 	"text/tabwriter"
 	"time"
 
 	"github.com/cashbell/cashbell/accounts"
-	"github.com/cashbell/cashbell/internal/wiring"
 )
 
 // checkNowTimeout bounds how long `cashbell check-now` waits for the polls.
@@ -26,11 +27,7 @@ func checkNow(ctx context.Context, env Env, args []string) error {
 	}
 	d := env.running
 	if d == nil {
-		dirs, err := wiring.FindDirs(env.Getenv)
-		if err != nil {
-			return err
-		}
-		code, err := forward(ctx, env, dirs, request{Args: append([]string{"check-now"}, args...)})
+		code, err := forward(ctx, env, request{Args: append([]string{"check-now"}, args...)})
 		if errors.Is(err, errNoInstance) {
 			return errors.New("nothing polls, because Cashbell is not running: start it with `cashbell` or `cashbell run --headless`")
 		}
@@ -43,37 +40,25 @@ func checkNow(ctx context.Context, env Env, args []string) error {
 	if err != nil {
 		return err
 	}
+	if *only != "" {
+		list = slices.DeleteFunc(list, func(a accounts.Account) bool { return a.ID != *only })
+		if len(list) == 0 {
+			return fmt.Errorf("%w (%q)", accounts.ErrNotFound, *only)
+		}
+	}
 	ctx, cancel := context.WithTimeout(ctx, checkNowTimeout)
 	defer cancel()
-	type result struct {
-		a   accounts.Account
-		err error
+	errs := make([]error, len(list))
+	var wg sync.WaitGroup
+	for i, a := range list {
+		wg.Go(func() { errs[i] = d.Service.CheckNow(ctx, a.ID) })
 	}
-	results := make(chan result, len(list))
-	asked := 0
-	for _, a := range list {
-		if *only != "" && a.ID != *only {
-			continue
-		}
-		asked++
-		go func() { results <- result{a, d.Service.CheckNow(ctx, a.ID)} }()
-	}
-	if *only != "" && asked == 0 {
-		return fmt.Errorf("%w (%q)", accounts.ErrNotFound, *only)
-	}
-	byID := map[string]error{}
-	for range asked {
-		r := <-results
-		byID[r.a.ID] = r.err
-	}
+	wg.Wait()
 	tw := tabwriter.NewWriter(env.Stdout, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "ID\tNAME\tEVENTS\tRESULT")
 	failed := 0
-	for _, a := range list {
-		err, ok := byID[a.ID]
-		if !ok {
-			continue
-		}
+	for i, a := range list {
+		err := errs[i]
 		n, cerr := d.Store.Count(ctx, a.ID)
 		if cerr != nil {
 			return cerr
@@ -89,7 +74,7 @@ func checkNow(ctx context.Context, env Env, args []string) error {
 		return err
 	}
 	if failed > 0 {
-		return fmt.Errorf("%d of %d accounts could not be polled; Cashbell keeps retrying them by itself", failed, asked)
+		return fmt.Errorf("%d of %d accounts could not be polled; Cashbell keeps retrying them by itself", failed, len(list))
 	}
 	return nil
 }

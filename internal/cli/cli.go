@@ -42,9 +42,6 @@ type Env struct {
 	Sink poller.Sink
 	// Keyring keeps keys; the system keyring when nil.
 	Keyring accounts.Keyring
-	// Exit ends the process, for a GUI that cannot end its own loop; os.Exit
-	// when nil.
-	Exit func(code int)
 
 	// running is the running instance, when it runs a command for another
 	// process (see instance.go).
@@ -70,7 +67,7 @@ type UIOptions struct {
 // config is what wiring.Open needs, from the environment and the flags.
 func (env Env) config(interval time.Duration, logger *slog.Logger) wiring.Config {
 	return wiring.Config{Getenv: env.Getenv, Logger: logger, Notice: env.Stderr, Logo: env.Logo, Sink: env.Sink,
-		Keyring: env.Keyring, Interval: interval, Exit: env.Exit}
+		Keyring: env.Keyring, Interval: interval}
 }
 
 // command is one subcommand: its place in the tree, its usage and its work.

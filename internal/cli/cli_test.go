@@ -335,7 +335,7 @@ func TestHelpAndVersion(t *testing.T) {
 	}
 }
 
-// `cashbell windows` is started by a running Cashbell, which hands it its
+// `cashbell ui` is started by a running Cashbell, which hands it its
 // channel: by hand, or without a display, it says so instead of panicking.
 func TestTheUIProcessSaysWhatItLacks(t *testing.T) {
 	for _, tc := range []struct {
@@ -343,7 +343,7 @@ func TestTheUIProcessSaysWhatItLacks(t *testing.T) {
 		want string
 	}{
 		{map[string]string{}, "there is no display to draw windows on"},
-		{map[string]string{"DISPLAY": ":99"}, "`cashbell windows` is started by a running Cashbell"},
+		{map[string]string{"DISPLAY": ":99"}, "`cashbell ui` is started by a running Cashbell"},
 	} {
 		var out, errOut bytes.Buffer
 		started := false

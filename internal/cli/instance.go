@@ -76,11 +76,7 @@ func answer(ctx context.Context, env Env, d *wiring.Main, req local.CLIRequest, 
 // showRunning asks a running Cashbell to bring its window forward, and
 // says why it did not.
 func showRunning(ctx context.Context, env Env) error {
-	dirs, err := wiring.FindDirs(env.Getenv)
-	if err != nil {
-		return err
-	}
-	code, err := forward(ctx, env, dirs, request{Args: []string{"show"}})
+	code, err := forward(ctx, env, request{Args: []string{"show"}})
 	if err == nil && code != 0 {
 		return errors.New("the running Cashbell has no window: it runs headless")
 	}
@@ -91,7 +87,11 @@ func showRunning(ctx context.Context, env Env) error {
 var errNoInstance = errors.New("no running Cashbell")
 
 // forward asks a running instance to run the command, and copies its answer.
-func forward(ctx context.Context, env Env, dirs wiring.Dirs, req request) (int, error) {
+func forward(ctx context.Context, env Env, req request) (int, error) {
+	dirs, err := wiring.FindDirs(env.Getenv)
+	if err != nil {
+		return 0, err
+	}
 	path, err := endpoint(env, dirs)
 	if err != nil {
 		return 0, errNoInstance // none can listen where there is no folder for it
@@ -126,11 +126,7 @@ func openOrForward(ctx context.Context, env Env, req request) (*wiring.Main, fun
 	if env.running != nil {
 		return env.running, func() {}, nil
 	}
-	dirs, err := wiring.FindDirs(env.Getenv)
-	if err != nil {
-		return nil, nil, err
-	}
-	code, err := forward(ctx, env, dirs, req)
+	code, err := forward(ctx, env, req)
 	switch {
 	case err == nil:
 		return nil, nil, exitStatus(code)

@@ -140,7 +140,7 @@ func runUI(ctx context.Context, env Env, args []string) error {
 	} else {
 		tray, err := local.Inherited()
 		if err != nil {
-			return fmt.Errorf("%w: `cashbell windows` is started by a running Cashbell (%w)", errUsage, err)
+			return fmt.Errorf("%w: `cashbell ui` is started by a running Cashbell (%w)", errUsage, err)
 		}
 		c = local.NewHandedClient(tray)
 	}

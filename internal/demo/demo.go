@@ -109,12 +109,6 @@ func (d *Demo) Attach(ctx context.Context, reg Registry) error {
 	return nil
 }
 
-// HasDemoAccount reports whether the registry holds a demo account.
-func HasDemoAccount(ctx context.Context, reg Registry) bool {
-	_, ok := Account(ctx, reg)
-	return ok
-}
-
 // Account returns the registry's demo account, if it holds one.
 func Account(ctx context.Context, reg Registry) (accounts.Account, bool) {
 	list, err := reg.List(ctx)

@@ -243,30 +243,24 @@ func (s *Server) saveSettings(ctx context.Context, set store.Settings) (bool, er
 func (s *Server) account(ctx context.Context, in AccountCall) (AccountReply, error) {
 	var res accounts.AddResult
 	var err error
+	var key accounts.Key
+	if in.Op == OpCheck || in.Op == OpAdd || in.Op == OpReplace {
+		if key, err = accounts.ParseKey(in.Key); err != nil {
+			return AccountReply{}, err
+		}
+	}
 	switch in.Op {
-	case OpCheck, OpAdd, OpReplace:
-		key, kerr := accounts.ParseKey(in.Key)
-		if kerr != nil {
-			return AccountReply{}, kerr
-		}
-		switch in.Op {
-		case OpCheck:
-			res.Report, err = s.b.Registry.Check(ctx, key, in.Connected)
-		case OpAdd:
-			res, err = s.b.Registry.Add(ctx, accounts.AddRequest{Key: key, Name: in.Name, Connected: in.Connected})
-		case OpReplace:
-			res, err = s.b.Registry.ReplaceKey(ctx, in.ID, key)
-		}
-		if err == nil && in.Op != OpCheck {
-			s.changed()
-		}
+	case OpCheck:
+		res.Report, err = s.b.Registry.Check(ctx, key, in.Connected)
+	case OpAdd:
+		res, err = s.b.Registry.Add(ctx, accounts.AddRequest{Key: key, Name: in.Name, Connected: in.Connected})
+	case OpReplace:
+		res, err = s.b.Registry.ReplaceKey(ctx, in.ID, key)
 	case OpDemo:
 		if s.b.AddDemo == nil {
 			return AccountReply{}, errors.New("this Cashbell has no demo")
 		}
-		if res, err = s.b.AddDemo(ctx); err == nil {
-			s.changed()
-		}
+		res, err = s.b.AddDemo(ctx)
 	case OpRemove:
 		err = s.b.Registry.Remove(ctx, in.ID)
 	case OpRename:
@@ -292,6 +286,10 @@ func (s *Server) account(ctx context.Context, in AccountCall) (AccountReply, err
 	switch in.Op {
 	case OpRemove, OpRename, OpLogo, OpRecheck, OpMute:
 		s.changed()
+	case OpAdd, OpReplace, OpDemo:
+		if err == nil {
+			s.changed()
+		}
 	}
 	out := AccountReply{Account: res.Account, Report: wireReport(res.Report), Warnings: res.Warnings}
 	if res.IdentityErr != nil {

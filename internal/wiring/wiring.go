@@ -40,7 +40,6 @@ type Config struct {
 	Sink     poller.Sink      // the desktop's when nil
 	Keyring  accounts.Keyring // the system keyring when nil
 	Interval time.Duration    // overrides the stored poll interval when not zero
-	Exit     func(code int)   // os.Exit when nil
 	// NoUI: nothing shows Activity (headless), so a burst's button
 	// offers the account's Dashboard instead.
 	NoUI bool
@@ -56,7 +55,6 @@ type Main struct {
 	Service  *poller.Service
 
 	logo []byte
-	exit func(code int)
 
 	demoMu    sync.Mutex
 	demo      *demo.Demo // running, or nil
@@ -97,9 +95,6 @@ func Open(ctx context.Context, cfg Config) (*Main, error) {
 	if cfg.Notice == nil {
 		cfg.Notice = io.Discard
 	}
-	if cfg.Exit == nil {
-		cfg.Exit = os.Exit
-	}
 	dirs, err := FindDirs(cfg.Getenv)
 	if err != nil {
 		return nil, err
@@ -137,7 +132,7 @@ func Open(ctx context.Context, cfg Config) (*Main, error) {
 		desktop.NoUI = cfg.NoUI
 		sink = desktop
 	}
-	m := &Main{Dirs: dirs, Logger: cfg.Logger, Store: store, Vault: vault, Registry: reg, logo: cfg.Logo, exit: cfg.Exit, closed: make(chan struct{}),
+	m := &Main{Dirs: dirs, Logger: cfg.Logger, Store: store, Vault: vault, Registry: reg, logo: cfg.Logo, closed: make(chan struct{}),
 		sink: sink,
 		Service: poller.New(poller.Options{Store: store, Accounts: reg, Sink: sink, Interval: cfg.Interval, Logger: cfg.Logger, Icon: icon,
 			AlertIcon: alert})}
@@ -147,7 +142,7 @@ func Open(ctx context.Context, cfg Config) (*Main, error) {
 // ResumeDemo starts the demo's simulator again when the registry holds the
 // demo account, for the long-running modes; commands do without it.
 func (m *Main) ResumeDemo(ctx context.Context) {
-	if demo.HasDemoAccount(ctx, m.Registry) {
+	if _, ok := demo.Account(ctx, m.Registry); ok {
 		if _, err := m.startDemo(ctx); err != nil {
 			m.Logger.Warn("demo not started", "err", err)
 		}
@@ -239,20 +234,6 @@ func (m *Main) Close() {
 	}
 	m.demoMu.Unlock()
 	m.Store.Close()
-}
-
-// ForceExit closes the store, waiting a few seconds at most, and ends the
-// process with status 0: for a GUI whose toolkit hangs as it quits. Every
-// transaction already committed is safe on disk either way.
-func (m *Main) ForceExit() {
-	closed := make(chan struct{})
-	go func() { m.Close(); close(closed) }()
-	select {
-	case <-closed:
-	case <-time.After(3 * time.Second):
-		m.Logger.Warn("the store did not close in time; its last transaction is safe on disk")
-	}
-	m.exit(0)
 }
 
 // Dirs are where Cashbell keeps its state.
