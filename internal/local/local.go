@@ -9,7 +9,7 @@
 // or other access), else in the config folder; both ends check the peer's
 // uid before anything is sent or served (SO_PEERCRED, getpeereid); on
 // Windows the pipe's security descriptor admits only the current user, and
-// the client checks that the pipe's owner is that user. The windows
+// the client checks that the pipe's owner is that user. The UI
 // process is handed already-connected sockets, so there is no path to find
 // and no secret in its environment. Every message is capped in size, and
 // the accept loop, net/http's, survives temporary errors.
@@ -17,7 +17,7 @@
 // The calls are few and coarse: what Preferences shows (State), one change
 // to an account (AccountCall), what Activity shows (EventsCall), the
 // settings, a command line to run, and one stream of commands from the tray
-// to the windows.
+// to the UI process.
 package local
 
 import (
