@@ -67,11 +67,8 @@ func DiscountsOf(raw []byte) Discounts {
 func SubscriptionMRR(raw []byte, known Discounts) map[string]*big.Rat {
 	s := parseObj(raw)
 	out := map[string]*big.Rat{}
-	switch status := s.str("status"); {
-	case status != "active" && status != "past_due":
-		return out
-	}
-	if cancel, _ := s.boolean("cancel_at_period_end"); cancel {
+	cancel, _ := s.boolean("cancel_at_period_end")
+	if status := s.str("status"); status != "active" && status != "past_due" || cancel {
 		return out
 	}
 	items, _ := s.get("items", "data").([]any)
@@ -121,7 +118,6 @@ func SubscriptionMRR(raw []byte, known Discounts) map[string]*big.Rat {
 	return out
 }
 
-// perMonth is an amount per interval_count intervals, as a month's share.
 // unitAmount is a price's amount per unit in minor units: unit_amount, a
 // plan's amount, or unit_amount_decimal ("Same as unit_amount, but
 // contains a decimal value with at most 12 decimal places", Price,
@@ -139,6 +135,7 @@ func unitAmount(price obj) *big.Rat {
 	return nil
 }
 
+// perMonth is an amount per count intervals, as a month's share.
 func perMonth(amount *big.Rat, interval string, count int64) *big.Rat {
 	months := map[string]*big.Rat{
 		"day": big.NewRat(12, 365), "week": big.NewRat(12, 52), "month": big.NewRat(1, 1), "year": big.NewRat(12, 1),
@@ -245,16 +242,15 @@ func (h History) Recurring(ctx context.Context, account string) (Recurring, erro
 // customer's subscriptions are paid subscriptions in an active or past_due
 // state, the customer is an active subscriber", the glossary).
 func recurring(subs [][]byte, known Discounts) Recurring {
-	byCustomer := map[string]map[string]*big.Rat{}
-	sum := map[string]*big.Rat{}
+	byCustomer, total := map[string]map[string]*big.Rat{}, map[string]map[string]*big.Rat{}
 	for _, raw := range subs {
 		if mrr := SubscriptionMRR(raw, known); len(mrr) > 0 {
 			addMRR(byCustomer, customerOf(parseObj(raw)), mrr, 1)
-			addMRR(map[string]map[string]*big.Rat{"": sum}, "", mrr, 1)
+			addMRR(total, "all", mrr, 1)
 		}
 	}
 	r := Recurring{MRR: map[string]int64{}, Subscribers: len(byCustomer), Known: true, Kept: len(subs)}
-	for cur, v := range sum {
+	for cur, v := range total["all"] {
 		r.MRR[cur] = minorUnits(v)
 	}
 	return r

@@ -196,4 +196,3 @@ func putStateTx(tx *bolt.Tx, account string, st PollState) error {
 	}
 	return tx.Bucket(bucketState).Put([]byte(account), data)
 }
-
