@@ -259,14 +259,16 @@ func (s *Store) Scan(ctx context.Context, accounts []string, from, back time.Tim
 			if visit.Done != nil {
 				defer visit.Done()
 			}
-			name := []byte(account)
-			c := b.Cursor()
-			mb := tx.Bucket(bucketMarks).Bucket(name)
-			for k, v := c.Seek(start); k != nil; k, v = c.Next() {
+			read := func(k, v []byte) (Event, error) {
 				if err := ctx.Err(); err != nil {
-					return err
+					return Event{}, err
 				}
-				e, err := decodeEvent(string(name), k, v)
+				return decodeEvent(account, k, v)
+			}
+			c := b.Cursor()
+			mb := tx.Bucket(bucketMarks).Bucket([]byte(account))
+			for k, v := c.Seek(start); k != nil; k, v = c.Next() {
+				e, err := read(k, v)
 				if err != nil {
 					return err
 				}
@@ -283,10 +285,7 @@ func (s *Store) Scan(ctx context.Context, accounts []string, from, back time.Tim
 				k, v = c.Prev()
 			}
 			for ; k != nil && bytes.Compare(k, end) >= 0; k, v = c.Prev() {
-				if err := ctx.Err(); err != nil {
-					return err
-				}
-				e, err := decodeEvent(string(name), k, v)
+				e, err := read(k, v)
 				if err != nil {
 					return err
 				}
