@@ -85,12 +85,9 @@ func (w *activityWindow) build() {
 	w.openBtn = widget.NewButtonWithIcon("Open in Stripe", theme.ComputerIcon(), func() { w.open(w.selected) })
 	w.openBtn.Disable()
 
-	w.list = newEventList(w)
-	// The filters say what they filter ("All accounts", "All events"), so
-	// they need no labels; the count goes under the list.
-	w.accountBox = container.NewGridWrap(w.accountFilter.MinSize(), w.accountFilter)
-	filters := container.NewBorder(nil, nil, nil, w.openBtn, container.NewHBox(w.accountBox, w.typeFilter))
-	// The window opens on the month at a glance, above the events.
+	// The window opens on the month at a glance, above the events. The
+	// chart is made before the list, so that a reload, which waits for
+	// the list, finds it.
 	w.chart = newMonthChart(w.env, w.hist)
 	w.chart.accounts = func() []string {
 		ids := make([]string, len(w.order))
@@ -99,6 +96,11 @@ func (w *activityWindow) build() {
 		}
 		return ids
 	}
+	w.list = newEventList(w)
+	// The filters say what they filter ("All accounts", "All events"), so
+	// they need no labels; the count goes under the list.
+	w.accountBox = container.NewGridWrap(w.accountFilter.MinSize(), w.accountFilter)
+	filters := container.NewBorder(nil, nil, nil, w.openBtn, container.NewHBox(w.accountBox, w.typeFilter))
 	top := container.NewVBox(filters, container.NewPadded(w.chart.root), widget.NewSeparator())
 	w.win.SetContent(container.NewBorder(top, w.count, nil, nil, w.list))
 }
@@ -237,9 +239,7 @@ func (w *activityWindow) addNewest() {
 			}
 			w.updateCount()
 			w.list.Refresh()
-			if w.chart != nil {
-				w.chart.reload(w.filteredAccount(), w.hideAmounts, false)
-			}
+			w.chart.reload(w.filteredAccount(), w.hideAmounts, false)
 		}
 	})
 }
@@ -259,13 +259,7 @@ func (w *activityWindow) decode(ctx context.Context, names map[string]accounts.A
 // first payment).
 func (w *activityWindow) happenings(ctx context.Context, names map[string]accounts.Account, events []store.Event) ([]notifier.Happening, error) {
 	all, err := w.decode(ctx, names, events)
-	news := all[:0]
-	for _, h := range all {
-		if h.Listed() {
-			news = append(news, h)
-		}
-	}
-	return news, err
+	return slices.DeleteFunc(all, func(h notifier.Happening) bool { return !h.Listed() }), err
 }
 
 // source is what a happening needs to know about its account.
@@ -312,9 +306,7 @@ func (w *activityWindow) reload() {
 			}
 			w.hideAmounts = set.HideAmounts
 			w.oneAccount = len(w.order) == 1 || w.accountFilter.SelectedIndex() > 0
-			if w.chart != nil {
-				w.chart.reload(w.filteredAccount(), w.hideAmounts, false)
-			}
+			w.chart.reload(w.filteredAccount(), w.hideAmounts, false)
 			w.events, w.cursor, w.more = rows, cur, full
 			w.selected = -1
 			w.list.UnselectAll()
@@ -429,9 +421,7 @@ func (l *eventList) TypedKey(ev *fyne.KeyEvent) {
 	case fyne.KeyEscape:
 		// Esc closes Activity, as it closes a dialog; Cashbell stays in
 		// the tray.
-		if l.w.hide != nil {
-			l.w.hide()
-		}
+		l.w.hide()
 	case fyne.KeyReturn, fyne.KeyEnter:
 		l.w.open(l.w.selected)
 	case fyne.KeyDown, fyne.KeyUp:

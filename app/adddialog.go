@@ -5,7 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
-	"sync"
+	"sync/atomic"
 	"time"
 
 	"fyne.io/fyne/v2"
@@ -47,8 +47,7 @@ type addDialog struct {
 	addBtn       *widget.Button
 	demo         *widget.Button
 
-	mu  sync.Mutex
-	gen int // the latest input; older checks are dropped, off the UI's thread
+	gen atomic.Int64 // the latest input; older checks are dropped, off the UI's thread
 	// parsed and usable are the UI thread's alone.
 	parsed accounts.Key
 	usable bool
@@ -150,10 +149,7 @@ func (d *addDialog) showSecret(secret bool) {
 // onInput parses the key at once and checks it against Stripe shortly after
 // the typing stops.
 func (d *addDialog) onInput() {
-	d.mu.Lock()
-	d.gen++
-	gen := d.gen
-	d.mu.Unlock()
+	gen := d.gen.Add(1)
 	d.usable = false
 	d.addBtn.Disable()
 	d.report.RemoveAll()
@@ -174,7 +170,7 @@ func (d *addDialog) onInput() {
 	connected := strings.TrimSpace(d.connected.Text)
 	go func() {
 		time.Sleep(checkDelay)
-		if !d.current(gen) {
+		if d.gen.Load() != gen {
 			return
 		}
 		ctx, cancel := d.env.ctx()
@@ -202,14 +198,8 @@ func (d *addDialog) refuse(err error) {
 	d.relayout()
 }
 
-func (d *addDialog) current(gen int) bool {
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	return gen == d.gen
-}
-
-func (d *addDialog) showCheck(gen int, rep accounts.Report, err error, listed accounts.Account) {
-	if !d.current(gen) {
+func (d *addDialog) showCheck(gen int64, rep accounts.Report, err error, listed accounts.Account) {
+	if d.gen.Load() != gen {
 		return
 	}
 	d.report.RemoveAll()

@@ -82,10 +82,10 @@ type accountLister interface {
 	List(ctx context.Context) ([]accounts.Account, error)
 }
 
-// pollControl is what the windows need from the polling service.
+// pollControl is what the windows need from the polling service: to pick
+// up what changed.
 type pollControl interface {
 	Reload()
-	PollNow(accountID string)
 }
 
 // service is the poller as Run drives it: it runs until its context ends and

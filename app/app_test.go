@@ -53,8 +53,7 @@ type fakePoller struct {
 	reloads int
 }
 
-func (f *fakePoller) Reload()        { f.mu.Lock(); f.reloads++; f.mu.Unlock() }
-func (f *fakePoller) PollNow(string) {}
+func (f *fakePoller) Reload() { f.mu.Lock(); f.reloads++; f.mu.Unlock() }
 
 // fakeTray records what the tray would show.
 type fakeTray struct {
@@ -304,7 +303,7 @@ func TestRemoveAsksFirst(t *testing.T) {
 	if want := "Refresh from Stripe|Replace key…|Rename…|Choose logo…|Mute notifications|Open in Stripe||Remove account…"; strings.Join(labels, "|") != want {
 		t.Fatalf("menu %q", strings.Join(labels, "|"))
 	}
-	p.onRemove(res.Account.ID)
+	p.listed(res.Account.ID, p.onRemove)()
 	top := p.win.Canvas().Overlays().Top()
 	if b := findButton(t, top, "Remove account"); b.Importance != widget.DangerImportance {
 		t.Fatal("the destructive button is not marked as such")
@@ -314,13 +313,13 @@ func TestRemoveAsksFirst(t *testing.T) {
 		t.Fatal("removed without a yes")
 	}
 	// Esc is Cancel too; Enter does not destroy.
-	p.onRemove(res.Account.ID)
+	p.listed(res.Account.ID, p.onRemove)()
 	p.keys.typed(&fyne.KeyEvent{Name: fyne.KeyReturn})
 	p.keys.typed(&fyne.KeyEvent{Name: fyne.KeyEscape})
 	if len(p.accounts) != 1 || p.win.Canvas().Overlays().Top() != nil {
 		t.Fatal("Esc did not cancel, or Enter removed")
 	}
-	p.onRemove(res.Account.ID)
+	p.listed(res.Account.ID, p.onRemove)()
 	tapButton(t, p.win.Canvas().Overlays().Top(), "Remove account")
 	if len(p.accounts) != 0 {
 		t.Fatal("not removed")
@@ -695,7 +694,7 @@ func BenchmarkActivityWith100000Events(b *testing.B) {
 	}
 	waitUntil2(b, func() bool { return !w.chart.summing })
 	start = time.Now()
-	days, err := w.chart.sum(ctx, "", time.Now())
+	days, err := w.chart.hist.SumDays(ctx, nil, time.Now(), chartDays)
 	summed := time.Since(start)
 	if err != nil || days.Sales["usd"] != 100000 {
 		b.Fatalf("the month: %v, %d sales", err, days.Sales["usd"])

@@ -123,13 +123,16 @@ func (c *monthChart) reload(accountID string, hide bool, force bool) {
 	}
 	c.summing = true
 	c.account = accountID
-	now := c.env.now()
-	ids := c.accounts()
+	now, scope := c.env.now(), c.accounts()
+	var only []string // every account's sales
+	if accountID != "" {
+		only, scope = []string{accountID}, []string{accountID}
+	}
 	go func() {
 		ctx, cancel := c.env.ctx()
 		defer cancel()
-		days, err := c.sum(ctx, accountID, now)
-		rec := c.recurring(ctx, accountID, ids, now)
+		days, err := c.hist.SumDays(ctx, only, now, chartDays)
+		rec := c.recurring(ctx, scope, now)
 		c.env.do(func() {
 			c.summing = false
 			again := c.again
@@ -161,12 +164,8 @@ type recurringSum struct {
 }
 
 // recurring reads MRR, subscribers and the 30 days' movements of the
-// account shown, or of every account, off Fyne's thread.
-func (c *monthChart) recurring(ctx context.Context, accountID string, all []string, now time.Time) recurringSum {
-	scope := all
-	if accountID != "" {
-		scope = []string{accountID}
-	}
+// accounts shown, off Fyne's thread.
+func (c *monthChart) recurring(ctx context.Context, scope []string, now time.Time) recurringSum {
 	sum := recurringSum{mrr: map[string]int64{}, moved: map[string]notifier.Movement{}, days: map[string][]int64{}}
 	for _, id := range scope {
 		r, err := c.hist.Recurring(ctx, id)
@@ -299,14 +298,6 @@ func signed(v int64, money func(int64) string) string {
 		return "\u2212" + money(-v)
 	}
 	return "+" + money(v)
-}
-
-func (c *monthChart) sum(ctx context.Context, accountID string, now time.Time) (notifier.Days, error) {
-	var only []string
-	if accountID != "" {
-		only = []string{accountID}
-	}
-	return c.hist.SumDays(ctx, only, now, chartDays)
 }
 
 // showingMRR reports whether the MRR view is chosen, and can be shown.

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"image/color"
 	"io"
+	"slices"
 	"strings"
 
 	"fyne.io/fyne/v2"
@@ -149,15 +150,18 @@ func (p *prefsWindow) refresh() {
 	})
 }
 
-// account returns the account with an id as last listed.
-func (p *prefsWindow) account(id string) (accounts.Account, bool) {
-	for _, a := range p.accounts {
-		if a.ID == id {
-			return a, true
+// listed runs f, once chosen, on the account with id as last listed, if
+// it still is: the list may have changed while the menu was open.
+func (p *prefsWindow) listed(id string, f func(accounts.Account)) func() {
+	return func() {
+		if i := slices.IndexFunc(p.accounts, func(a accounts.Account) bool { return a.ID == id }); i >= 0 {
+			f(p.accounts[i])
 		}
 	}
-	return accounts.Account{}, false
 }
+
+// errOf is a call's error, for changes whose result the list shows anyway.
+func errOf[T any](_ T, err error) error { return err }
 
 // showError logs the details and tells the person what to do next.
 func (p *prefsWindow) showError(what string, err error) {
@@ -191,12 +195,12 @@ func (p *prefsWindow) menu(a accounts.Account) *fyne.Menu {
 	if a.Muted {
 		mute = fyne.NewMenuItem("Unmute notifications", func() { p.setMuted(a.ID, false) })
 	}
-	remove := fyne.NewMenuItem("Remove account…", func() { p.onRemove(a.ID) })
+	remove := fyne.NewMenuItem("Remove account…", p.listed(a.ID, p.onRemove))
 	remove.Icon = theme.DeleteIcon()
 	return fyne.NewMenu("",
-		fyne.NewMenuItem("Refresh from Stripe", func() { p.onRefresh(a.ID) }),
+		fyne.NewMenuItem("Refresh from Stripe", p.listed(a.ID, p.onRefresh)),
 		fyne.NewMenuItem("Replace key…", func() { p.onReplaceKey(a) }),
-		fyne.NewMenuItem("Rename…", func() { p.onRename(a.ID) }),
+		fyne.NewMenuItem("Rename…", p.listed(a.ID, p.onRename)),
 		fyne.NewMenuItem("Choose logo…", func() { p.onChooseLogo(a.ID) }),
 		mute,
 		fyne.NewMenuItem("Open in Stripe", func() { p.env.openURL(notifier.DashboardHome(source(a))) }),
@@ -205,11 +209,7 @@ func (p *prefsWindow) menu(a accounts.Account) *fyne.Menu {
 	)
 }
 
-func (p *prefsWindow) onRename(id string) {
-	a, ok := p.account(id)
-	if !ok {
-		return
-	}
+func (p *prefsWindow) onRename(a accounts.Account) {
 	entry := newKeyedEntry(false)
 	entry.SetText(a.Name)
 	entry.SetPlaceHolder(a.ImportedName)
@@ -219,10 +219,7 @@ func (p *prefsWindow) onRename(id string) {
 	rename := func() {
 		d.Hide()
 		name := entry.Text
-		p.change("renaming", func(ctx context.Context) error {
-			_, err := p.reg.Rename(ctx, a.ID, name)
-			return err
-		})
+		p.change("renaming", func(ctx context.Context) error { return errOf(p.reg.Rename(ctx, a.ID, name)) })
 	}
 	save := widget.NewButton("Rename", rename)
 	save.Importance = widget.HighImportance
@@ -247,17 +244,10 @@ func (p *prefsWindow) onChooseLogo(id string) {
 			p.showError("reading the logo", fmt.Errorf("that file could not be read: %w", err))
 			return
 		}
-		p.setLogo(id, data)
+		p.change("setting the logo", func(ctx context.Context) error { return errOf(p.reg.SetLogo(ctx, id, data)) })
 	}, p.win)
 	d.SetFilter(storage.NewExtensionFileFilter([]string{".png", ".jpg", ".jpeg", ".gif", ".ico"}))
 	d.Show()
-}
-
-func (p *prefsWindow) setLogo(id string, data []byte) {
-	p.change("setting the logo", func(ctx context.Context) error {
-		_, err := p.reg.SetLogo(ctx, id, data)
-		return err
-	})
 }
 
 // change makes a change to an account away from the UI's thread, then says
@@ -278,11 +268,7 @@ func (p *prefsWindow) change(what string, work func(ctx context.Context) error) 
 // onRefresh checks the key again and imports the name and logo again: one
 // visit to Stripe answers both. It is slow, so a progress bar shows while
 // it runs off Fyne's thread.
-func (p *prefsWindow) onRefresh(id string) {
-	a, ok := p.account(id)
-	if !ok {
-		return
-	}
+func (p *prefsWindow) onRefresh(a accounts.Account) {
 	bar := dialog.NewCustomWithoutButtons("Refreshing "+a.Name+" from Stripe…", widget.NewProgressBarInfinite(), p.win)
 	bar.Show()
 	go func() {
@@ -309,11 +295,7 @@ func (p *prefsWindow) onRefresh(id string) {
 	}()
 }
 
-func (p *prefsWindow) onRemove(id string) {
-	a, ok := p.account(id)
-	if !ok {
-		return
-	}
+func (p *prefsWindow) onRemove(a accounts.Account) {
 	msg := fmt.Sprintf("Cashbell forgets the key of %s (%s mode) and its stored events. Your Stripe account is not touched.", a.Name, a.Mode)
 	confirm(p.keys, p.win, "Remove "+a.Name+"?", msg, "Remove account", func() {
 		p.change("removing the account", func(ctx context.Context) error {
@@ -325,10 +307,7 @@ func (p *prefsWindow) onRemove(id string) {
 }
 
 func (p *prefsWindow) setMuted(id string, on bool) {
-	p.change("muting", func(ctx context.Context) error {
-		_, err := p.reg.SetMuted(ctx, id, on)
-		return err
-	})
+	p.change("muting", func(ctx context.Context) error { return errOf(p.reg.SetMuted(ctx, id, on)) })
 }
 
 // accountRow shows one account: logo, name, mode badge, masked key, status,
@@ -384,11 +363,8 @@ func (r *accountRow) showMenu() {
 
 func (r *accountRow) set(a accounts.Account) {
 	r.account = a
-	if a.Logo != "" {
-		r.logo.Resource = nil
-		r.logo.File = a.Logo
-	} else {
-		r.logo.File = ""
+	r.logo.File, r.logo.Resource = a.Logo, nil
+	if a.Logo == "" {
 		r.logo.Resource = assets.AccountLogo
 	}
 	r.logo.Refresh()

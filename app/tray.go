@@ -61,16 +61,15 @@ func (t *tray) refresh() {
 
 // trayState is what the tray shows, read from the store once per refresh.
 type trayState struct {
-	list    []accounts.Account
-	set     store.Settings
-	now     time.Time
-	sales   map[string]notifier.Days      // account → today's sales
-	unseen  notifier.Unseen               // bad news not yet seen in Activity
-	due     []notifier.Deadline           // open disputes, soonest first
-	mrr     map[string]notifier.Recurring // by account
-	recent  []store.Event
-	stopped []accounts.Account
-	nSales  int
+	list   []accounts.Account
+	set    store.Settings
+	now    time.Time
+	sales  map[string]notifier.Days      // account → today's sales
+	unseen notifier.Unseen               // bad news not yet seen in Activity
+	due    []notifier.Deadline           // open disputes, soonest first
+	mrr    map[string]notifier.Recurring // by account
+	recent []store.Event
+	nSales int
 }
 
 // todayText is the one figure for a day, wherever it is shown: "sales
@@ -98,6 +97,9 @@ func (t *tray) read() trayState {
 	// Today's sales are the chart's: the store asks Happening.MoneyIn, so a
 	// card hold and its capture are one sale, as in Activity.
 	for _, a := range st.list {
+		if r, err := t.hist.Recurring(ctx, a.ID); err == nil {
+			st.mrr[a.ID] = r
+		}
 		days, err := t.hist.SumDays(ctx, []string{a.ID}, st.now, 1)
 		if err != nil {
 			t.env.log.Error("tray: today's sales", "account", a.ID, "err", err)
@@ -112,18 +114,8 @@ func (t *tray) read() trayState {
 	if st.unseen, err = t.hist.Unseen(ctx); err != nil {
 		t.env.log.Error("tray: unseen bad news", "err", err)
 	}
-	for _, a := range st.list {
-		if r, err := t.hist.Recurring(ctx, a.ID); err == nil {
-			st.mrr[a.ID] = r
-		}
-	}
 	if st.due, err = t.hist.Deadlines(ctx, st.now); err != nil {
 		t.env.log.Error("tray: dispute deadlines", "err", err)
-	}
-	for _, a := range st.list {
-		if a.Stopped() {
-			st.stopped = append(st.stopped, a)
-		}
 	}
 	return st
 }
@@ -143,23 +135,15 @@ func (t *tray) build() *fyne.Menu {
 	// What needs the user comes first, saying what it is.
 	items = append(items, t.attentionItems(st)...)
 	items = append(items, t.deadlineItems(st, names)...)
-
-	header := fyne.NewMenuItem("Today", nil)
-	header.Disabled = true
-	items = append(items, header)
+	items = append(items, &fyne.MenuItem{Label: "Today", Disabled: true})
 	if len(st.list) == 0 {
-		it := fyne.NewMenuItem("No accounts yet — add one in Preferences", t.ui.showPrefs)
-		items = append(items, it)
+		items = append(items, fyne.NewMenuItem("No accounts yet — add one in Preferences", t.ui.showPrefs))
 	}
 	for _, a := range st.list {
-		it := fyne.NewMenuItem(t.todayLine(a, st), nil)
-		it.Disabled = true
-		items = append(items, it)
+		items = append(items, &fyne.MenuItem{Label: t.todayLine(a, st), Disabled: true})
 	}
-	for _, a := range st.list {
-		it := hiddenItem()
-		it.Label = t.mrrLine(a, st)
-		items = append(items, it)
+	for _, a := range st.list { // a hidden slot while the line is ""
+		items = append(items, &fyne.MenuItem{Label: t.mrrLine(a, st), Disabled: true})
 	}
 
 	items = append(items, fyne.NewMenuItemSeparator())
@@ -187,10 +171,8 @@ func (t *tray) build() *fyne.Menu {
 		fyne.NewMenuItem("Activity…", t.ui.showActivity),
 		fyne.NewMenuItem("Preferences…", t.ui.showPrefs),
 		fyne.NewMenuItemSeparator(),
+		&fyne.MenuItem{Label: "Quit", Action: t.ui.quit, IsQuit: true},
 	)
-	quit := fyne.NewMenuItem("Quit", t.ui.quit)
-	quit.IsQuit = true
-	items = append(items, quit)
 
 	t.tooltip = tooltip(st)
 	// Held back, the icon says so above all: the menu still lists what
@@ -198,7 +180,7 @@ func (t *tray) build() *fyne.Menu {
 	switch {
 	case heldText(st.set, st.now) != "":
 		t.icon = assets.TrayPaused
-	case len(st.stopped) > 0 || len(st.unseen) > 0 || len(st.due) > 0 && daysLeft(st.now, st.due[0].Due) < urgentDays:
+	case slices.ContainsFunc(st.list, accounts.Account.Stopped) || len(st.unseen) > 0 || len(st.due) > 0 && daysLeft(st.now, st.due[0].Due) < urgentDays:
 		t.icon = assets.TrayAttention
 	default:
 		t.icon = assets.Tray
@@ -343,8 +325,8 @@ func (t *tray) mrrLine(a accounts.Account, st trayState) string {
 // at, else whether notifications are paused, else today's count of sales.
 func tooltip(st trayState) string {
 	var parts []string
-	if len(st.stopped) > 0 {
-		parts = append(parts, st.stopped[0].Name+"'s key stopped working")
+	if i := slices.IndexFunc(st.list, accounts.Account.Stopped); i >= 0 {
+		parts = append(parts, st.list[i].Name+"'s key stopped working")
 	}
 	for _, k := range notifier.Kinds {
 		if n, _ := st.unseen.Total(k.ID); n > 0 && k.Bad {

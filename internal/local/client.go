@@ -252,12 +252,8 @@ func (c *Client) Ring(ctx context.Context) error {
 	return err
 }
 
-// Reload and PollNow are asked in the background: the window does not wait.
+// Reload is asked in the background: the window does not wait.
 func (c *Client) Reload() { go c.account(context.Background(), AccountCall{Op: OpReload}) }
-
-func (c *Client) PollNow(id string) {
-	go c.account(context.Background(), AccountCall{Op: OpPoll, ID: id})
-}
 
 func (c *Client) Page(ctx context.Context, q store.Query) ([]store.Event, *store.Cursor, error) {
 	r, err := call[EventsCall, EventsReply](ctx, c, "/v1/events", EventsCall{What: "page", Query: q})

@@ -119,7 +119,6 @@ const (
 	OpRecheck AccountOp = "recheck"
 	OpMute    AccountOp = "mute"
 	OpReload  AccountOp = "reload"  // the pollers pick up what changed
-	OpPoll    AccountOp = "poll"    // poll one account now
 	OpRing    AccountOp = "ring"    // ring the bell once, for Preferences' test
 	OpReplace AccountOp = "replace" // a listed account's new key
 )

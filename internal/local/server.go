@@ -22,12 +22,9 @@ import (
 type Backend struct {
 	Registry *accounts.Registry
 	Store    *store.Store
-	Poller   interface {
-		Reload()
-		PollNow(accountID string)
-	}
-	Keys    *accounts.Vault
-	AddDemo func(ctx context.Context) (accounts.AddResult, error)
+	Poller   interface{ Reload() }
+	Keys     *accounts.Vault
+	AddDemo  func(ctx context.Context) (accounts.AddResult, error)
 	// Changed is called after a window changed accounts or settings, so
 	// that the tray shows it.
 	Changed func()
@@ -273,8 +270,6 @@ func (s *Server) account(ctx context.Context, in AccountCall) (AccountReply, err
 		res.Account, err = s.b.Registry.SetMuted(ctx, in.ID, in.Muted)
 	case OpReload:
 		s.b.Poller.Reload()
-	case OpPoll:
-		s.b.Poller.PollNow(in.ID)
 	case OpRing:
 		err = errNoDesktop
 		if s.b.Bell != nil {
