@@ -269,15 +269,14 @@ func FindDirs(getenv func(string) string) (Dirs, error) {
 		}
 		return Dirs{Config: filepath.Join(dir, "Cashbell")}, nil
 	}
-	base := ConfigHome(getenv)
-	if base == "" {
-		dir, err := os.UserConfigDir()
-		if err != nil {
-			return Dirs{}, fmt.Errorf("finding your config folder: %w (set HOME or XDG_CONFIG_HOME)", err)
-		}
-		base = dir
+	if base := ConfigHome(getenv); base != "" {
+		return Dirs{Config: filepath.Join(base, "cashbell")}, nil
 	}
-	return Dirs{Config: filepath.Join(base, "cashbell")}, nil
+	dir, err := os.UserConfigDir()
+	if err != nil {
+		return Dirs{}, fmt.Errorf("finding your config folder: %w (set HOME or XDG_CONFIG_HOME)", err)
+	}
+	return Dirs{Config: filepath.Join(dir, "cashbell")}, nil
 }
 
 // ConfigHome is the XDG config folder: an absolute XDG_CONFIG_HOME, else

@@ -67,8 +67,8 @@ func (s *Service) deliver(ctx context.Context, a accounts.Account, c *client.API
 	claimed := map[string]bool{}
 	told := func(key string) bool {
 		if !claimed[key] {
-			got, err := s.store.Told(ctx, a.ID, []string{key})
-			claimed[key] = err == nil && got[key]
+			got, err := s.store.Told(ctx, a.ID, key)
+			claimed[key] = err == nil && got
 		}
 		return claimed[key]
 	}

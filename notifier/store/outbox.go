@@ -112,22 +112,16 @@ func putTold(tx *bolt.Tx, account string, marks map[string]Mark, keys map[string
 	return nil
 }
 
-// Told returns which of the keys belong to happenings already told.
-func (s *Store) Told(ctx context.Context, account string, keys []string) (map[string]bool, error) {
-	out := map[string]bool{}
+// Told reports whether key belongs to a happening already told.
+func (s *Store) Told(ctx context.Context, account, key string) (bool, error) {
+	told := false
 	err := s.view(ctx, func(tx *bolt.Tx) error {
-		tb := tx.Bucket(bucketTold).Bucket([]byte(account))
-		if tb == nil {
-			return nil
-		}
-		for _, k := range keys {
-			if tb.Get([]byte(k)) != nil {
-				out[k] = true
-			}
+		if tb := tx.Bucket(bucketTold).Bucket([]byte(account)); tb != nil {
+			told = tb.Get([]byte(key)) != nil
 		}
 		return nil
 	})
-	return out, err
+	return told, err
 }
 
 // markTx is how the event at k was handled, or "" while it is pending.
