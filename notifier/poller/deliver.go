@@ -121,9 +121,10 @@ func (s *Service) deliver(ctx context.Context, a accounts.Account, c *client.API
 	// One running notification per kind of bad news, one per kind told
 	// apart (payouts), then one for the rest of the good news; each tells
 	// its happenings in order.
-	var runs [][]notifier.Happening
+	var runs [][]*notifier.Happening // into chosen: a happening is large
 	at := map[*notifier.Kind]int{}
-	for _, h := range chosen {
+	for j := range chosen {
+		h := &chosen[j]
 		k := h.Kind
 		if !k.Bad && !k.Apart {
 			k = nil // the good news share one run
@@ -135,18 +136,18 @@ func (s *Service) deliver(ctx context.Context, a accounts.Account, c *client.API
 		}
 		runs[i] = append(runs[i], h)
 	}
-	slices.SortStableFunc(runs, func(x, y []notifier.Happening) int { // bad news first
+	slices.SortStableFunc(runs, func(x, y []*notifier.Happening) int { // bad news first
 		return cmp.Compare(b2i(!x[0].Kind.Bad), b2i(!y[0].Kind.Bad))
 	})
 	var out []desktop.Notification
 	var runKeys []string
 	for _, hs := range runs {
 		// Only the newest is shown in full, so only it is read in full.
-		newest := hs[len(hs)-1]
+		newest := *hs[len(hs)-1]
 		var d store.Facts
 		newest, d = s.enrich(ctx, c, params, a, newest)
 		s.keep(ctx, a, newest.Object, d)
-		hs[len(hs)-1] = newest
+		*hs[len(hs)-1] = newest
 		bad := newest.Kind.Bad
 		key := a.ID
 		if bad || newest.Kind.Apart {
@@ -156,7 +157,7 @@ func (s *Service) deliver(ctx context.Context, a accounts.Account, c *client.API
 		rings := false
 		ids := make([]string, 0, len(hs))
 		for _, h := range hs {
-			b.Add(h)
+			b.Add(*h)
 			marks[h.Event.ID] = store.MarkSummarised
 			rings = rings || set.Rings(h.Kind.ID, h.Kind.Rings)
 			ids = append(ids, h.Event.ID)

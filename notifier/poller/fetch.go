@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"math"
 	"net/http"
+	"sync"
 	"time"
 
 	"github.com/stripe/stripe-go/v76"
@@ -57,14 +58,19 @@ func (s *Service) Poll(ctx context.Context, id string) error {
 	if added > 0 {
 		s.changed(id)
 	}
-	if err := s.deliver(ctx, a, c, params); err != nil {
+	// The net's balance transactions are listed while the notifications
+	// go out (the listing mostly waits on Stripe, delivering mostly
+	// decodes), and what MRR needs after them: neither holds a
+	// notification back.
+	var balances sync.WaitGroup
+	balances.Go(func() { s.listBalances(ctx, c, params, a) })
+	err = s.deliver(ctx, a, c, params)
+	balances.Wait()
+	if err != nil {
 		return err
 	}
-	// What MRR and the net need comes after the notifications, which
-	// should not wait for it.
 	s.listSubscriptions(ctx, c, params, a)
 	s.learnDiscounts(ctx, c, params, a)
-	s.listBalances(ctx, c, params, a)
 	return nil
 }
 
