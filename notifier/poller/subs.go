@@ -81,7 +81,7 @@ func (s *Service) listSubscriptions(ctx context.Context, c *client.API, base str
 	if slices.Contains(a.Missing, accounts.PermSubscriptionRead) {
 		return
 	}
-	_, listed, err := s.store.Subscriptions(ctx, a.ID)
+	listed, err := s.store.SubscriptionsListed(ctx, a.ID)
 	now := s.now()
 	s.mu.Lock()
 	tried := listed

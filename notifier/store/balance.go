@@ -75,10 +75,8 @@ func decodeBalance(key, v []byte) (t Balance, ok bool) {
 // first listing, made then.
 func (s *Store) PutBalances(ctx context.Context, account string, txns []Balance, listed time.Time) error {
 	return s.updateAccount(ctx, bucketBalance, account, func(b *bolt.Bucket) error {
-		if !listed.IsZero() {
-			if err := b.Put(keyListed, binary.BigEndian.AppendUint64(nil, uint64(listed.Unix()))); err != nil {
-				return err
-			}
+		if err := putListed(b, listed); err != nil {
+			return err
 		}
 		// Put in key order, pages filled: a listing comes newest first.
 		b.FillPercent = 1.0
@@ -102,16 +100,7 @@ func balanceKey(created int64, id string) []byte {
 // BalancesListed is when an account's balance transactions were first
 // listed (zero: never).
 func (s *Store) BalancesListed(ctx context.Context, account string) (time.Time, error) {
-	var listed time.Time
-	err := s.view(ctx, func(tx *bolt.Tx) error {
-		if b := tx.Bucket(bucketBalance).Bucket([]byte(account)); b != nil {
-			if v := b.Get(keyListed); len(v) == 8 {
-				listed = time.Unix(int64(binary.BigEndian.Uint64(v)), 0)
-			}
-		}
-		return nil
-	})
-	return listed, err
+	return s.listed(ctx, bucketBalance, account)
 }
 
 // Balances calls visit with the balance transactions of the accounts

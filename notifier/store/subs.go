@@ -53,9 +53,9 @@ func (s *Store) PutSubscriptions(ctx context.Context, account string, subs []Sub
 					return err
 				}
 			}
-			if err := b.Put(keyListed, binary.BigEndian.AppendUint64(nil, uint64(listed.Unix()))); err != nil {
-				return err
-			}
+		}
+		if err := putListed(b, listed); err != nil {
+			return err
 		}
 		for _, sub := range subs {
 			if v := b.Get([]byte(sub.ID)); len(v) >= 8 && int64(binary.BigEndian.Uint64(v)) > sub.AsOf {
@@ -80,9 +80,7 @@ func (s *Store) Subscriptions(ctx context.Context, account string) ([][]byte, ti
 		if b == nil {
 			return nil
 		}
-		if v := b.Get(keyListed); len(v) == 8 {
-			listed = time.Unix(int64(binary.BigEndian.Uint64(v)), 0)
-		}
+		listed = listedIn(b)
 		return b.ForEach(func(k, v []byte) error {
 			if !bytes.HasPrefix(k, prefixMeta) && len(v) > 8 {
 				out = append(out, append([]byte(nil), v[8:]...))
@@ -91,6 +89,40 @@ func (s *Store) Subscriptions(ctx context.Context, account string) ([][]byte, ti
 		})
 	})
 	return out, listed, err
+}
+
+// SubscriptionsListed is when an account's subscriptions were last listed
+// whole (zero: never), without reading them.
+func (s *Store) SubscriptionsListed(ctx context.Context, account string) (time.Time, error) {
+	return s.listed(ctx, bucketSubs, account)
+}
+
+// listed reads when an account's bucket under root was listed.
+func (s *Store) listed(ctx context.Context, root []byte, account string) (time.Time, error) {
+	var at time.Time
+	err := s.view(ctx, func(tx *bolt.Tx) error {
+		if b := tx.Bucket(root).Bucket([]byte(account)); b != nil {
+			at = listedIn(b)
+		}
+		return nil
+	})
+	return at, err
+}
+
+// putListed notes when a bucket's listing was made; nothing when zero.
+func putListed(b *bolt.Bucket, at time.Time) error {
+	if at.IsZero() {
+		return nil
+	}
+	return b.Put(keyListed, binary.BigEndian.AppendUint64(nil, uint64(at.Unix())))
+}
+
+// listedIn is when a bucket's listing was made (zero: never).
+func listedIn(b *bolt.Bucket) time.Time {
+	if v := b.Get(keyListed); len(v) == 8 {
+		return time.Unix(int64(binary.BigEndian.Uint64(v)), 0)
+	}
+	return time.Time{}
 }
 
 // PutDiscounts keeps discounts whole, by id: events name a subscription's
