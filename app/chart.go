@@ -168,8 +168,9 @@ type recurringSum struct {
 func (c *monthChart) recurring(ctx context.Context, scope []string, now time.Time) recurringSum {
 	sum := recurringSum{mrr: map[string]int64{}, moved: map[string]notifier.Movement{}, days: map[string][]int64{}}
 	for _, id := range scope {
-		r, err := c.hist.Recurring(ctx, id)
-		if err != nil || !r.Known {
+		month, err := c.hist.MRRMonth(ctx, id, now, chartDays)
+		r := month.Recurring // read with the month, in one pass
+		if !r.Known {
 			continue // no listing yet, or no permission: no partial figure
 		}
 		sum.known = true
@@ -177,7 +178,6 @@ func (c *monthChart) recurring(ctx context.Context, scope []string, now time.Tim
 		for cur, v := range r.MRR {
 			sum.mrr[cur] += v
 		}
-		month, err := c.hist.MRRMonth(ctx, id, now, chartDays)
 		if err != nil {
 			continue
 		}

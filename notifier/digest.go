@@ -27,7 +27,7 @@ func (h History) DayFacts(ctx context.Context, day time.Time) (DayFacts, error) 
 	f := DayFacts{Days: days, Payouts: Totals{}}
 	y, m, d := day.Date()
 	from, to := time.Date(y, m, d, 0, 0, 0, 0, day.Location()), time.Date(y, m, d+1, 0, 0, 0, 0, day.Location())
-	if f.Moved, err = h.movements(ctx, nil, from, to, nil); err != nil {
+	if f.Moved, _, err = h.movements(ctx, nil, from, to, nil); err != nil {
 		return f, err
 	}
 	err = h.Store.Scan(ctx, nil, from, from, store.Scan{Forward: func(e store.Event) {

@@ -65,7 +65,10 @@ func DiscountsOf(raw []byte) Discounts {
 // currency, in minor units; empty when it does not count. known are the
 // discounts known whole, for those the subscription names by id.
 func SubscriptionMRR(raw []byte, known Discounts) map[string]*big.Rat {
-	s := parseObj(raw)
+	return subscriptionMRR(parseObj(raw), known)
+}
+
+func subscriptionMRR(s obj, known Discounts) map[string]*big.Rat {
 	out := map[string]*big.Rat{}
 	cancel, _ := s.boolean("cancel_at_period_end")
 	if status := s.str("status"); status != "active" && status != "past_due" || cancel {
@@ -224,28 +227,39 @@ func (r Recurring) Leading() (currency string, others int) {
 
 // Recurring sums an account's MRR and counts its subscribers.
 func (h History) Recurring(ctx context.Context, account string) (Recurring, error) {
+	r, _, _, err := h.kept(ctx, account)
+	return r, err
+}
+
+// kept reads an account's kept subscriptions once: its Recurring, each
+// customer's MRR today, and the discounts known whole (the last two nil
+// until a whole listing).
+func (h History) kept(ctx context.Context, account string) (Recurring, map[string]map[string]*big.Rat, Discounts, error) {
 	subs, listed, err := h.Store.Subscriptions(ctx, account)
 	if err != nil || listed.IsZero() {
 		// Until a whole listing, what events told is part of the figure:
 		// no number rather than a wrong one.
-		return Recurring{Kept: len(subs)}, err
+		return Recurring{Kept: len(subs)}, nil, nil, err
 	}
 	known, err := h.Store.Discounts(ctx, account)
 	if err != nil {
-		return Recurring{}, err
+		return Recurring{}, nil, nil, err
 	}
-	return recurring(subs, known), nil
+	r, byCustomer := recurring(subs, known)
+	return r, byCustomer, known, nil
 }
 
-// recurring sums subscriptions' MRR and counts the customers with at least
-// one subscription that counts towards it, each once ("If any of the
-// customer's subscriptions are paid subscriptions in an active or past_due
-// state, the customer is an active subscriber", the glossary).
-func recurring(subs [][]byte, known Discounts) Recurring {
+// recurring sums subscriptions' MRR, by customer and in all, and counts
+// the customers with at least one subscription that counts towards it,
+// each once ("If any of the customer's subscriptions are paid
+// subscriptions in an active or past_due state, the customer is an active
+// subscriber", the glossary).
+func recurring(subs [][]byte, known Discounts) (Recurring, map[string]map[string]*big.Rat) {
 	byCustomer, total := map[string]map[string]*big.Rat{}, map[string]map[string]*big.Rat{}
 	for _, raw := range subs {
-		if mrr := SubscriptionMRR(raw, known); len(mrr) > 0 {
-			addMRR(byCustomer, customerOf(parseObj(raw)), mrr, 1)
+		s := parseObj(raw)
+		if mrr := subscriptionMRR(s, known); len(mrr) > 0 {
+			addMRR(byCustomer, customerOf(s), mrr, 1)
 			addMRR(total, "all", mrr, 1)
 		}
 	}
@@ -253,7 +267,7 @@ func recurring(subs [][]byte, known Discounts) Recurring {
 	for cur, v := range total["all"] {
 		r.MRR[cur] = minorUnits(v)
 	}
-	return r
+	return r, byCustomer
 }
 
 // Movement is how MRR moved over a span, in one currency, in minor units:
@@ -292,27 +306,25 @@ func (m Movement) Parts() []MovementPart {
 // counted while active) to its MRR after. A customer whose MRR went to
 // nothing earlier in the span and comes back is a reactivation, not new.
 func (h History) Movements(ctx context.Context, account string, from time.Time) (map[string]*Movement, error) {
-	return h.movements(ctx, []string{account}, from, time.Time{}, nil)
+	moved, _, err := h.movements(ctx, []string{account}, from, time.Time{}, nil)
+	return moved, err
 }
 
 // MRRMonth is an account's MRR over n days: its value at the end of each
-// day, by currency, and how it moved.
+// day, by currency, and how it moved; and its MRR today.
 type MRRMonth struct {
-	Days  map[string][]int64
-	Moved map[string]*Movement
+	Days      map[string][]int64
+	Moved     map[string]*Movement
+	Recurring Recurring
 }
 
 // MRRMonth works out an account's MRR at the end of each of the n days that
 // end today: today's MRR, less what moved after each day.
 func (h History) MRRMonth(ctx context.Context, account string, today time.Time, n int) (MRRMonth, error) {
-	r, err := h.Recurring(ctx, account)
-	if err != nil || !r.Known {
-		return MRRMonth{}, err
-	}
 	y, m, d := today.Date()
 	start := time.Date(y, m, d-n+1, 0, 0, 0, 0, today.Location())
 	diffs := map[string][]int64{}
-	moved, err := h.movements(ctx, []string{account}, start, time.Time{}, func(created int64, cur string, diff int64) {
+	moved, now, err := h.movements(ctx, []string{account}, start, time.Time{}, func(created int64, cur string, diff int64) {
 		if i := dayIndex(start, time.Unix(created, 0).In(today.Location())); i >= 0 && i < n {
 			if diffs[cur] == nil {
 				diffs[cur] = make([]int64, n)
@@ -320,10 +332,11 @@ func (h History) MRRMonth(ctx context.Context, account string, today time.Time, 
 			diffs[cur][i] += diff
 		}
 	})
-	if err != nil {
-		return MRRMonth{}, err
+	r := now[account]
+	if err != nil || !r.Known {
+		return MRRMonth{Recurring: r}, err
 	}
-	out := MRRMonth{Days: map[string][]int64{}, Moved: moved}
+	out := MRRMonth{Days: map[string][]int64{}, Moved: moved, Recurring: r}
 	for cur := range r.MRR {
 		diffs[cur] = append(diffs[cur], make([]int64, n-len(diffs[cur]))...)
 	}
@@ -339,44 +352,42 @@ func (h History) MRRMonth(ctx context.Context, account string, today time.Time, 
 }
 
 // movements are the movements of some accounts (all when none are named)
-// from from until to (zero: now); perDay, if set, is told each change.
+// from from until to (zero: now), with each account's Recurring today from
+// the same read of its subscriptions; perDay, if set, is told each change.
 // Only accounts listed whole count: a customer's MRR before the span (new
 // or expansion? churn or contraction?) is their MRR today, from the kept
 // subscriptions, less what the span's events moved.
-func (h History) movements(ctx context.Context, accounts []string, from, to time.Time, perDay func(created int64, cur string, diff int64)) (map[string]*Movement, error) {
+func (h History) movements(ctx context.Context, accounts []string, from, to time.Time, perDay func(created int64, cur string, diff int64)) (map[string]*Movement, map[string]Recurring, error) {
 	if len(accounts) == 0 {
 		all, err := h.Store.Accounts(ctx)
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		for _, a := range all {
 			accounts = append(accounts, a.ID)
 		}
 	}
 	var listed []string
+	now := map[string]Recurring{}
 	customerMRR := map[string]map[string]*big.Rat{} // by customer: today's, then before the span
 	known := Discounts{}
 	for _, account := range accounts {
-		subs, at, err := h.Store.Subscriptions(ctx, account)
+		r, byCustomer, d, err := h.kept(ctx, account)
 		if err != nil {
-			return nil, err
+			return nil, now, err
 		}
-		if at.IsZero() {
+		if now[account] = r; !r.Known {
 			continue
-		}
-		d, err := h.Store.Discounts(ctx, account)
-		if err != nil {
-			return nil, err
 		}
 		maps.Copy(known, d)
 		listed = append(listed, account)
-		for _, raw := range subs {
-			addMRR(customerMRR, customerOf(parseObj(raw)), SubscriptionMRR(raw, d), 1)
+		for customer, mrr := range byCustomer {
+			addMRR(customerMRR, customer, mrr, 1)
 		}
 	}
 	out := map[string]*Movement{}
 	if len(listed) == 0 {
-		return out, nil
+		return out, now, nil
 	}
 	// The span's changes, oldest first: each subscription from its MRR
 	// before the event to its MRR after.
@@ -397,12 +408,12 @@ func (h History) movements(ctx context.Context, accounts []string, from, to time
 		if !seen {
 			before = beforeOf(e, o, known)
 		}
-		after := SubscriptionMRR(e.Object, known)
+		after := subscriptionMRR(o, known)
 		last[id] = after
 		changes = append(changes, change{e.Created, customerOf(o), before, after})
 	}})
 	if err != nil {
-		return nil, err
+		return nil, now, err
 	}
 	for _, c := range changes {
 		addMRR(customerMRR, c.customer, c.before, 1)
@@ -443,7 +454,7 @@ func (h History) movements(ctx context.Context, accounts []string, from, to time
 			}
 		}
 	}
-	return out, nil
+	return out, now, nil
 }
 
 // addMRR adds sign × an MRR by currency to a customer's, and returns the
@@ -481,13 +492,11 @@ func beforeOf(e store.Event, o obj, known Discounts) map[string]*big.Rat {
 		}
 		was := maps.Clone(o)
 		was["status"] = "active"
-		raw, _ := json.Marshal(was)
-		return SubscriptionMRR(raw, known)
+		return subscriptionMRR(was, known)
 	}
 	was := maps.Clone(o)
 	maps.Copy(was, parseObj(e.Previous))
-	raw, _ := json.Marshal(was)
-	return SubscriptionMRR(raw, known)
+	return subscriptionMRR(was, known)
 }
 
 func ratOr0(r *big.Rat) *big.Rat {

@@ -80,8 +80,8 @@ func TestSubscriptionMRR(t *testing.T) {
 	}
 	// Each customer counts once, however many subscriptions it has.
 	paid := sub("active", false, "null", item(4900, "month", 1, 1, false))
-	if n := recurring([][]byte{paid, paid, sub("trialing", false, "null", item(4900, "month", 1, 1, false))}, nil).Subscribers; n != 1 {
-		t.Fatalf("%d subscribers, want 1", n)
+	if r, _ := recurring([][]byte{paid, paid, sub("trialing", false, "null", item(4900, "month", 1, 1, false))}, nil); r.Subscribers != 1 {
+		t.Fatalf("%d subscribers, want 1", r.Subscribers)
 	}
 	// From basil an event names discounts by id: a forever coupon counts
 	// once it is known whole, and once only where 2024-06-20 gives it both
