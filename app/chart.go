@@ -255,7 +255,7 @@ func (c *monthChart) showMRRView() {
 	c.totals.SetText("MRR " + c.money(c.rec.mrr[chosen]) + " · " + notifier.Count(c.rec.subscribers, "subscriber", "subscribers"))
 	var parts []string
 	for _, p := range c.rec.moved[chosen].Parts() {
-		parts = append(parts, p.Label+" "+signed(p.Signed, c.money))
+		parts = append(parts, p.Label+" "+notifier.Signed(p.Signed, c.money))
 	}
 	c.mrrLine.SetText("30 days: no change")
 	if len(parts) > 0 {
@@ -292,14 +292,6 @@ func (c *monthChart) money(v int64) string {
 	return c.env.money.Format(v, c.chosen)
 }
 
-// signed writes an amount with its sign: "+$9.00", "−$9.00".
-func signed(v int64, money func(int64) string) string {
-	if v < 0 {
-		return "\u2212" + money(-v)
-	}
-	return "+" + money(v)
-}
-
 // showingMRR reports whether the MRR view is chosen, and can be shown.
 func (c *monthChart) showingMRR() bool { return c.rec.known && c.view.Selected == "MRR" }
 
@@ -328,7 +320,7 @@ func (c *monthChart) show() {
 	sales, refunds := c.days.Split(chosen, 1)
 	today := "•••"
 	if !c.hide {
-		today = todayText(c.env.money, sales, refunds, chosen)
+		today = notifier.DayText(c.env.money, sales, refunds, chosen)
 	}
 	c.totals.SetText("Today: " + today)
 	c.weekLine.SetText("7 days: net " + c.money(c.days.Total(chosen, 7)) + " · 30 days: net " + c.money(c.days.Total(chosen, chartDays)))

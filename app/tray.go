@@ -72,16 +72,6 @@ type trayState struct {
 	nSales int
 }
 
-// todayText is the one figure for a day, wherever it is shown: "sales
-// $120.00 · refunds −$10.00", the refunds left out while there are none.
-func todayText(m *notifier.Money, sales, refunds int64, cur string) string {
-	s := "sales " + m.Format(sales, cur)
-	if refunds != 0 {
-		s += " · refunds " + negative(m.Format(-refunds, cur))
-	}
-	return s
-}
-
 // negative writes an amount that left: "−$10.00", with a minus sign.
 func negative(amount string) string { return "\u2212" + amount }
 
@@ -287,7 +277,7 @@ func (t *tray) todayLine(a accounts.Account, st trayState) string {
 		return a.Name + ": " + notifier.Count(n, "sale", "sales")
 	}
 	sales, refunds := days.Split(codes[0], 1)
-	line := a.Name + ": " + todayText(t.env.money, sales, refunds, codes[0])
+	line := a.Name + ": " + notifier.DayText(t.env.money, sales, refunds, codes[0])
 	if more := len(codes) - 1; more > 0 {
 		line += " · + " + notifier.Count(more, "currency", "currencies")
 	}

@@ -227,12 +227,8 @@ func (d Days) Split(currency string, n int) (sales, refunds int64) {
 
 // Total is a currency's net over the last n days, today included.
 func (d Days) Total(currency string, n int) int64 {
-	var sum int64
-	days := d.Net[currency]
-	for i := max(0, len(days)-n); i < len(days); i++ {
-		sum += days[i]
-	}
-	return sum
+	sales, refunds := d.Split(currency, n)
+	return sales + refunds
 }
 
 // Currencies are the currencies with sales or refunds, the one with the

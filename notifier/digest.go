@@ -56,10 +56,7 @@ func Digest(f DayFacts, opt TextOptions) Text {
 	if curs := f.Days.Currencies(); len(curs) > 0 {
 		cur := curs[0]
 		sales, refunds := f.Days.Split(cur, 1)
-		title = "Yesterday: sales " + opt.Money.Format(sales, cur)
-		if refunds != 0 {
-			title += " · refunds \u2212" + opt.Money.Format(-refunds, cur)
-		}
+		title = "Yesterday: " + DayText(opt.Money, sales, refunds, cur)
 		if more := len(curs) - 1; more > 0 {
 			title += " · + " + Count(more, "currency", "currencies")
 		}
@@ -105,15 +102,10 @@ func movedText(moved map[string]*Movement, opt TextOptions) string {
 		return ""
 	}
 	m := moved[cur]
-	sign := func(v int64) string {
-		if v < 0 {
-			return "\u2212" + opt.Money.Format(-v, cur)
-		}
-		return "+" + opt.Money.Format(v, cur)
-	}
+	format := func(v int64) string { return opt.Money.Format(v, cur) }
 	var parts []string
 	for _, p := range m.Parts() {
-		parts = append(parts, p.Label+" "+sign(p.Signed))
+		parts = append(parts, p.Label+" "+Signed(p.Signed, format))
 	}
-	return "MRR " + sign(m.Net()) + " (" + strings.Join(parts, ", ") + ")"
+	return "MRR " + Signed(m.Net(), format) + " (" + strings.Join(parts, ", ") + ")"
 }

@@ -120,3 +120,23 @@ func (t Totals) Format(m *Money) string {
 	}
 	return strings.Join(parts, " + ")
 }
+
+// DayText is the one figure for a day, wherever it is shown (the tray,
+// Activity, the morning summary): "sales $120.00 · refunds −$10.00", the
+// refunds left out while there are none.
+func DayText(m *Money, sales, refunds int64, cur string) string {
+	s := "sales " + m.Format(sales, cur)
+	if refunds != 0 {
+		s += " · refunds \u2212" + m.Format(-refunds, cur)
+	}
+	return s
+}
+
+// Signed writes an amount with its sign, as format writes it: "+$9.00",
+// "−$9.00".
+func Signed(v int64, format func(int64) string) string {
+	if v < 0 {
+		return "\u2212" + format(-v)
+	}
+	return "+" + format(v)
+}
