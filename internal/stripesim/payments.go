@@ -116,6 +116,8 @@ func (g *Generator) Refund(chargeID string, amount int64) string {
 		"failure_reason": nil, "balance_transaction": nil, "customer": ch["customer"], "payment_method": nil,
 		"customer_account": customerAccount(ds, ch["customer"]),
 	})
+	// A card refund's balance transaction is type=refund, reporting_category
+	// refund (docs.stripe.com/reports/reporting-categories).
 	txn := g.balance(ds, -amount, ch["currency"].(string), noFee, "refund", "refund")
 	txn["source"], re["balance_transaction"] = re["id"], txn["id"]
 	ch["amount_refunded"] = ch["amount_refunded"].(int64) + amount
@@ -203,6 +205,12 @@ func (g *Generator) Dispute(chargeID, reason string) (eventID, disputeID string)
 		"payment_intent": ch["payment_intent"], "reason": reason, "status": "needs_response", "is_charge_refundable": false,
 		"evidence_details": map[string]any{"due_by": g.now().Add(7 * 24 * time.Hour).Unix(), "has_evidence": false},
 	})
+	// Dispute.balance_transactions: "List of zero, one, or two balance
+	// transactions that show funds withdrawn and reinstated to your Stripe
+	// account as a result of this dispute" (stripe-go dispute.go); a
+	// dispute's are type=adjustment, which reporting_category tells apart
+	// as dispute and dispute_reversal (docs.stripe.com/reports/
+	// reporting-categories).
 	withdrawn := g.balance(ds, -ch["amount"].(int64), ch["currency"].(string), disputeFee, "adjustment", "dispute")
 	withdrawn["source"] = dp["id"]
 	dp["balance_transactions"] = []any{maps.Clone(withdrawn)}
@@ -402,11 +410,23 @@ func (g *Generator) balance(ds *dataset, amount int64, currency string, fee func
 		"status": "pending", "source": nil})
 }
 
-// noFee: Stripe keeps no fee back on a refund or a reinstatement here.
+// noFee: a refund's or a won dispute's balance transaction carries no fee
+// here. Stripe's standard pricing charges nothing to refund and returns
+// nothing of the charge's fee ("Depending on your fee schedule, refunds
+// may incur fees, and Stripe's processing fees from the original
+// transaction won't be returned", support.stripe.com/questions/
+// understanding-fees-for-refunded-payments); a won dispute returns "the
+// disputed amount and the dispute countered fee" (support.stripe.com/
+// topics/disputes), and the simulator counters no dispute, so no fee comes
+// back with the amount.
 func noFee(int64) int64 { return 0 }
 
 // disputeFee is the dispute fee, $15.00 in the United States
-// (stripe.com/pricing, "Disputes"), charged in the settlement currency.
+// (stripe.com/pricing, "Disputes"), charged in the settlement currency on
+// the withdrawal itself: Stripe debits "the dispute amount plus the
+// network dispute fee. This will appear in your balance history as a
+// single balance transaction for the dispute amount and fee"
+// (support.stripe.com/questions/dispute-fees-faq).
 func disputeFee(int64) int64 { return 1500 }
 
 // exchangeRate is the simulator's rate from one currency into another, per
@@ -423,13 +443,17 @@ func exchangeRate(from, to string) *big.Rat {
 }
 
 // minorPerUnit is how many minor units make a whole one: 1 for the
-// zero-decimal currencies and 1,000 for the three-decimal ones
-// (docs.stripe.com/currencies#zero-decimal, #three-decimal).
+// zero-decimal currencies and 1,000 for the three-decimal ones, as the API
+// counts them (docs.stripe.com/currencies#zero-decimal: BIF, CLP, DJF,
+// GNF, JPY, KMF, KRW, MGA, PYG, RWF, UGX, VND, VUV, XAF, XOF, XPF;
+// #three-decimal). ISK is not among them: "To maintain backwards
+// compatibility, you must pass in amounts with two decimals" (the same
+// page's special cases), so the API's ISK amounts are in hundredths.
 func minorPerUnit(currency string) int64 {
 	switch currency {
 	case "bhd", "jod", "kwd", "omr", "tnd":
 		return 1000
-	case "jpy", "krw", "vnd", "clp", "isk", "ugx", "xaf", "xof", "pyg", "rwf", "kmf", "gnf", "djf", "bif", "mga", "vuv", "xpf":
+	case "bif", "clp", "djf", "gnf", "jpy", "kmf", "krw", "mga", "pyg", "rwf", "ugx", "vnd", "vuv", "xaf", "xof", "xpf":
 		return 1
 	}
 	return 100

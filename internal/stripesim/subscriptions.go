@@ -14,7 +14,9 @@ type Plan struct {
 	// Every is the price's recurring.interval_count: billed every Every
 	// intervals (1 when 0).
 	Every int64
-	// Metered: recurring.usage_type "metered", billed on usage.
+	// Metered: recurring.usage_type "metered", billed on usage, else
+	// "licensed" (stripe-go price.go PriceRecurringUsageType: licensed,
+	// metered).
 	Metered bool
 }
 
