@@ -1,6 +1,7 @@
 package app
 
 import (
+	"cmp"
 	"context"
 	"maps"
 	"slices"
@@ -35,10 +36,10 @@ type activityWindow struct {
 	prefs preferences
 	reg   accountLister
 	win   fyne.Window
-	// openedOn is the account a command opens the window on, until it is
-	// marked seen; wantAccount, until the accounts are listed.
-	openedOn, wantAccount string
-	list                  *eventList
+	// wantAccount is the account a command opens the window on, until the
+	// accounts are listed.
+	wantAccount string
+	list        *eventList
 
 	accountFilter *widget.Select
 	accountBox    *fyne.Container // as wide as the longest account's name
@@ -127,11 +128,7 @@ func (w *activityWindow) markSeen() {
 	if i := w.typeFilter.SelectedIndex(); i > 0 {
 		kinds = []string{notifier.Kinds[i-1].ID}
 	}
-	account := w.openedOn // the account a command opens it on wins over the last filter
-	if account == "" {
-		account = w.filteredAccount()
-	}
-	w.openedOn = ""
+	account := cmp.Or(w.wantAccount, w.filteredAccount()) // not listed yet: the account asked for
 	w.env.fetch(func(ctx context.Context) func() {
 		set, err := w.prefs.Settings(ctx)
 		if err != nil {

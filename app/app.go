@@ -358,14 +358,12 @@ func (u *ui) command(cmd local.Command) {
 		u.preferences().onTryDemo()
 	case local.ShowActivity:
 		w := u.activityWindow()
-		// Before show, which marks what it shows as seen: the account's
-		// list loads after it, so it is told the account apart.
+		// Before show, which marks what it shows as seen.
 		w.showKind(cmd.Filter)
-		w.openedOn = cmd.Account
-		w.show()
 		if cmd.Account != "" {
 			w.showAccount(cmd.Account)
 		}
+		w.show()
 	case local.Changed:
 		u.refresh()
 	case local.Quit:

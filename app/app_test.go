@@ -1610,6 +1610,27 @@ func TestActivityOpenedOnAnAccountMarksThatAccountSeen(t *testing.T) {
 	}
 }
 
+// Opened on an account before its list of accounts has come (the list is
+// read off the UI's thread), Activity marks the account asked for seen,
+// not every account.
+func TestActivityMarksTheAccountAskedForSeenBeforeTheListComes(t *testing.T) {
+	f := newFixture(t)
+	a := f.addAccount(t)
+	w := f.ui.activityWindow()
+	w.showAccount(a.ID) // nothing listed yet: it waits for the list
+	if w.wantAccount != a.ID {
+		t.Fatalf("waiting for %q", w.wantAccount)
+	}
+	w.markSeen()
+	waitUntil(t, "marked seen", func() bool {
+		set, _ := f.store.Settings(context.Background())
+		return set.Seen[a.ID+"/"] > 0
+	})
+	if set, _ := f.store.Settings(context.Background()); set.SeenUntil != 0 {
+		t.Fatalf("every account marked seen: %+v", set)
+	}
+}
+
 // Text is what the message says.
 func (m *message) Text() string {
 	if m.Hidden {
